@@ -1,0 +1,229 @@
+"""Kontor settings, read from the environment through django-environ.
+
+With no environment set, Kontor runs on the embedded default: SQLite in WAL
+mode and the django-q2 ORM broker. DATABASE_URL and REDIS_URL switch to
+PostgreSQL and Redis. Every variable is documented in .env.example.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# The embedded default is what `make run` gives a new user: no services needed.
+EMBEDDED = not env.str("DATABASE_URL", default="")
+
+DEBUG = env.bool("DEBUG", default=EMBEDDED)
+
+_DEV_SECRET_KEY = "kontor-embedded-default-not-for-production"
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG or EMBEDDED else "")
+if not SECRET_KEY:
+    raise environ.ImproperlyConfigured(
+        "SECRET_KEY is missing. Set it in the environment or .env (see .env.example)."
+    )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The simulated external systems under /sandbox/. Off unless asked for outside the embedded default.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=EMBEDDED)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "django_q",
+    "django_countries",
+    "core",
+    "catalog",
+    "orders",
+    "customers",
+    "integrations",
+    "monitoring",
+]
+
+# One Django app per external system. A connector registers itself in its AppConfig.ready().
+CONNECTOR_APPS = []
+INSTALLED_APPS += CONNECTOR_APPS
+
+MIDDLEWARE = [
+    "core.logging.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# Database. SQLite in WAL mode lets the web server and both worker lanes read while one writes,
+# and the busy timeout makes a writer wait for the lock instead of failing at once.
+SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "kontor.sqlite3"))
+if EMBEDDED:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=20),
+            },
+        }
+    }
+else:
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Internationalization: the admin ships in English and German.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+
+# Fernet key that encrypts connection credentials at rest. The embedded default derives one
+# from SECRET_KEY; production sets its own, and rotating it needs a re-encryption run.
+CREDENTIALS_KEY = env.str("CREDENTIALS_KEY", default="")
+
+# Redis: the django-q2 broker, shared rate limits and circuit breakers across worker processes.
+REDIS_URL = env.str("REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="kontor"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kontor_cache",
+        }
+    }
+
+
+def _lane(name, workers, timeout, retry):
+    """Build the django-q2 settings of one lane from LANE_<NAME>_* variables."""
+    prefix = f"LANE_{name.upper()}_"
+    timeout_seconds = env.int(prefix + "TIMEOUT", default=timeout)
+    retry_seconds = env.int(prefix + "RETRY", default=retry)
+    if retry_seconds <= timeout_seconds:
+        raise environ.ImproperlyConfigured(
+            f"{prefix}RETRY ({retry_seconds}s) must be greater than {prefix}TIMEOUT "
+            f"({timeout_seconds}s), or django-q2 runs a task again while it still runs."
+        )
+    lane = {
+        "name": name,
+        "workers": env.int(prefix + "WORKERS", default=workers),
+        "timeout": timeout_seconds,
+        "retry": retry_seconds,
+        "max_attempts": env.int(prefix + "MAX_ATTEMPTS", default=1),
+        "queue_limit": env.int(prefix + "QUEUE_LIMIT", default=100),
+        "catch_up": False,
+        "label": f"Kontor {name} lane",
+    }
+    if REDIS_URL:
+        lane["redis"] = REDIS_URL
+    else:
+        lane["orm"] = "default"
+    return lane
+
+
+# Two lanes so that hot data (stock, prices, order and payment status) never waits behind a
+# catalog import. Kontor keeps its own attempt counts and backoff in delivery rows, so django-q2
+# runs each task once (max_attempts 1) and only redelivers one whose worker died.
+LANES = {
+    "hot": _lane("hot", workers=4, timeout=60, retry=90),
+    "master": _lane("master", workers=2, timeout=1800, retry=1900),
+}
+Q_CLUSTER = dict(LANES["master"], ALT_CLUSTERS={"hot": LANES["hot"]})
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# Email: console in the embedded default, SMTP from EMAIL_URL otherwise.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kontor@localhost")
+
+# Logging: one logger per module; LOG_FORMAT=json gives one JSON object per line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django_q": {"level": env.str("LOG_LEVEL_DJANGO_Q", default="WARNING")},
+    },
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

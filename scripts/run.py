@@ -1,0 +1,96 @@
+"""Start Kontor on the embedded default: migrate, make an admin login, then serve.
+
+Starts the web server and one django-q2 cluster per lane (hot and master) and stops all
+of them together on Ctrl-C. The admin password is printed once, when the login is created.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+ADDRESS = os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
+ADMIN_USERNAME = "admin"
+
+
+def setup():
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+    if settings.EMBEDDED:
+        Path(settings.SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
+
+    print("Applying database migrations")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("compilemessages", verbosity=0, ignore_patterns=[".venv/*"])
+    create_admin()
+
+    from core.demo import prepare_demo
+
+    prepare_demo(stdout=sys.stdout)
+
+
+def create_admin():
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    if User.objects.filter(username=ADMIN_USERNAME).exists():
+        print(
+            f"Admin login: {ADMIN_USERNAME} (password shown when it was created; "
+            f"reset it with: .venv/bin/python manage.py changepassword {ADMIN_USERNAME})"
+        )
+        return
+    password = secrets.token_urlsafe(12)
+    User.objects.create_superuser(ADMIN_USERNAME, "admin@localhost", password)
+    print("Created an admin login. It is shown only this once:")
+    print(f"    username: {ADMIN_USERNAME}")
+    print(f"    password: {password}")
+
+
+def serve():
+    python = sys.executable
+    processes = [
+        subprocess.Popen([python, "manage.py", "runserver", ADDRESS, "--noreload"], cwd=BASE_DIR),
+    ]
+    for lane in ("hot", "master"):
+        env = dict(os.environ, Q_CLUSTER_NAME=lane)
+        processes.append(subprocess.Popen([python, "manage.py", "qcluster"], cwd=BASE_DIR, env=env))
+
+    print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes. Stop with Ctrl-C.")
+
+    def stop(*_):
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"A Kontor process stopped with exit code {process.returncode}: {process.args}")
+                stop()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    setup()
+    serve()
