@@ -1,0 +1,3 @@
+from integrations.models.connections import Connection
+
+__all__ = ["Connection"]

@@ -1,0 +1,150 @@
+"""Connector contract and registry.
+
+A connector is a Django app under integrations/<kind>/ whose AppConfig.ready() calls
+register(MyConnector). The framework finds connectors only through this registry, so adding one
+needs no change here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from integrations.domains import Domain
+
+
+class Mode:
+    """How a connector learns about remote changes."""
+
+    PULL = "pull"
+    WEBHOOK = "webhook"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    name: str
+    label: str
+    secret: bool = True
+    required: bool = True
+
+
+@dataclass
+class InboundItem:
+    """One change a connector read from a webhook body or a pulled page.
+
+    dedup_key identifies the business event (event type, object id and version), not only the
+    transport delivery id, because providers resend the same event under new delivery ids.
+    """
+
+    entity: str
+    external_id: str
+    dedup_key: str
+    payload: dict[str, Any]
+    occurred_at: datetime | None = None
+    version: str = ""
+    event_type: str = ""
+
+
+@dataclass
+class Page:
+    """One page of a delta pull. `cursor` is the position after this page, None when done."""
+
+    items: list[InboundItem] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+
+
+class WebhookRejected(Exception):
+    """The webhook signature or timestamp is invalid; the view answers 401."""
+
+
+class WebhookMalformed(Exception):
+    """The webhook body cannot be parsed; the view answers 400."""
+
+
+class Connector:
+    """Base class of every connector. Override the hooks that the declared capabilities need.
+
+    Hooks run inside lane workers or the webhook view; none of them is called for a disabled
+    connection. A hook raises integrations.errors.ConnectorError (or a subclass) for remote
+    failures, so the framework can decide whether to retry.
+    """
+
+    kind: str = ""
+    display_name: str = ""
+    # Entities (Domain values) this connector reads from and writes to the remote system.
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    mode: str = Mode.PULL
+    credential_fields: tuple[CredentialField, ...] = ()
+    # Mapper objects by entity, for code that wants to reach them through the registry.
+    mappers: dict[str, Any] = {}
+
+    def health_check(self, connection):
+        """Call a cheap authenticated endpoint; return a short text for the admin or raise."""
+        raise NotImplementedError(f"{self.kind} does not implement health_check")
+
+    def verify_webhook(self, connection, body: bytes, headers):
+        """Raise WebhookRejected unless the signature over the raw body is valid."""
+        raise WebhookRejected(f"{self.kind} does not accept webhooks")
+
+    def parse_webhook(self, connection, body: bytes, headers) -> list[InboundItem]:
+        """Turn a verified body into inbound items; raise WebhookMalformed on a bad body."""
+        raise WebhookMalformed(f"{self.kind} does not accept webhooks")
+
+    def process_inbound(self, event):
+        """Apply one stored InboundEvent to the canonical models through their services.
+
+        Return a short outcome ("created", "updated", "skipped") for the sync run counts.
+        Not called again for an event that was processed before.
+        """
+        raise NotImplementedError(f"{self.kind} does not process inbound events")
+
+    def pull(self, connection, entity: str, cursor: dict | None) -> Page:
+        """Read one page of changes after cursor (None means from the start)."""
+        raise NotImplementedError(f"{self.kind} does not pull {entity}")
+
+    def deliver(self, message):
+        """Push one OutboundMessage to the remote system. Return the remote id or None.
+
+        May be called more than once for the same message after a crash, so send
+        message.idempotency_key where the remote API supports one.
+        """
+        raise NotImplementedError(f"{self.kind} does not push {message.entity}")
+
+
+_connectors: dict[str, Connector] = {}
+
+
+class UnknownConnector(LookupError):
+    pass
+
+
+def register(connector_class):
+    """Register a connector class under its kind; registering the same class again is a no-op."""
+    kind = connector_class.kind
+    if not kind:
+        raise ValueError(f"{connector_class.__name__} has no kind")
+    for entity in connector_class.reads | connector_class.writes:
+        Domain(entity)
+    existing = _connectors.get(kind)
+    if existing is not None and type(existing) is not connector_class:
+        raise ValueError(f"connector kind {kind!r} is already registered by {type(existing).__name__}")
+    _connectors[kind] = connector_class()
+    return connector_class
+
+
+def unregister(kind):
+    _connectors.pop(kind, None)
+
+
+def get_connector(kind):
+    try:
+        return _connectors[kind]
+    except KeyError:
+        raise UnknownConnector(
+            f"No connector is registered for kind {kind!r}. Add its app to CONNECTOR_APPS."
+        ) from None
+
+
+def connector_choices():
+    return sorted((kind, connector.display_name or kind) for kind, connector in _connectors.items())
