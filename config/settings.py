@@ -91,6 +91,7 @@ TEMPLATES = [
 # and the busy timeout makes a writer wait for the lock instead of failing at once.
 SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "kontor.sqlite3"))
 if EMBEDDED:
+    Path(SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

@@ -1,0 +1,144 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from core.fields import CurrencyField, MoneyField, QuantityField
+from core.models import TimeStampedModel
+from orders.models.status import OrderStatus
+
+
+class RoundingRule(models.TextChoices):
+    """Where the source system rounded tax: Kontor keeps its totals and checks them by its rule."""
+
+    PER_LINE = "line", _("per line")
+    PER_ORDER = "order", _("per order")
+
+
+class PaymentState(models.TextChoices):
+    UNPAID = "unpaid", _("unpaid")
+    AUTHORIZED = "authorized", _("authorized")
+    PAID = "paid", _("paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("partially refunded")
+    REFUNDED = "refunded", _("refunded")
+    FAILED = "failed", _("failed")
+
+
+class Order(TimeStampedModel):
+    """An order taken by a channel, with the totals exactly as the channel computed them."""
+
+    channel = models.ForeignKey("catalog.Channel", verbose_name=_("channel"), on_delete=models.PROTECT, related_name="orders")
+    connection = models.ForeignKey("integrations.Connection", verbose_name=_("received from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    external_number = models.CharField(_("order number"), max_length=100, help_text=_("The number the channel gave the order."))
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    email = models.EmailField(_("email"), blank=True)
+    currency = CurrencyField()
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=True)
+    rounding_rule = models.CharField(_("tax rounding"), max_length=5, choices=RoundingRule.choices, default=RoundingRule.PER_LINE)
+
+    shipping_net = MoneyField(_("shipping net"), default=0)
+    shipping_tax = MoneyField(_("shipping tax"), default=0)
+    shipping_gross = MoneyField(_("shipping gross"), default=0)
+    total_net = MoneyField(_("total net"))
+    total_tax = MoneyField(_("total tax"))
+    total_gross = MoneyField(_("total gross"))
+
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True)
+    payment_state = models.CharField(_("payment"), max_length=20, choices=PaymentState.choices, default=PaymentState.UNPAID, db_index=True)
+    placed_at = models.DateTimeField(_("placed at"), db_index=True)
+    needs_attention = models.BooleanField(_("needs attention"), default=False, help_text=_("Set when Kontor could not reserve stock or apply a change; the reason is in the note."))
+    attention_note = models.TextField(_("attention note"), blank=True)
+    customer_note = models.TextField(_("customer note"), blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_number"], name="order_unique_channel_number"),
+            models.CheckConstraint(condition=Q(total_gross__gte=0) & Q(total_net__gte=0), name="order_totals_not_negative"),
+            models.CheckConstraint(condition=Q(shipping_gross__gte=0), name="order_shipping_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel.code}/{self.external_number}"
+
+
+class OrderLine(models.Model):
+    """One position of an order. SKU and name are copied so the line survives a deleted product."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(_("position"))
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines")
+    sku = models.CharField(_("SKU"), max_length=100)
+    name = models.CharField(_("name"), max_length=500, blank=True)
+    external_id = models.CharField(_("external line id"), max_length=100, blank=True)
+    quantity = QuantityField(_("quantity"))
+    unit_price = MoneyField(_("unit price"), help_text=_("Net or gross as the order's prices-include-tax flag says."))
+    tax_rate = models.DecimalField(_("tax rate %"), max_digits=6, decimal_places=3, default=0)
+    total_net = MoneyField(_("total net"))
+    total_tax = MoneyField(_("total tax"))
+    total_gross = MoneyField(_("total gross"))
+    discount = MoneyField(_("discount"), default=0)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_unique_position"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_unit_price_not_negative"),
+            models.CheckConstraint(condition=Q(tax_rate__gte=0), name="order_line_tax_rate_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku}"
+
+
+class TaxLine(models.Model):
+    """Tax of an order at one rate, as the channel reported it."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="tax_lines")
+    rate = models.DecimalField(_("rate %"), max_digits=6, decimal_places=3)
+    net = MoneyField(_("net"))
+    tax = MoneyField(_("tax"))
+    label = models.CharField(_("label"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("tax line")
+        verbose_name_plural = _("tax lines")
+        constraints = [models.UniqueConstraint(fields=["order", "rate"], name="tax_line_unique_rate")]
+
+    def __str__(self):
+        return f"{self.rate}%: {self.tax}"
+
+
+class AddressKind(models.TextChoices):
+    BILLING = "billing", _("billing")
+    SHIPPING = "shipping", _("shipping")
+
+
+class OrderAddress(models.Model):
+    """A copy of the address as the order was placed; later edits of the customer do not change it."""
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("kind"), max_length=10, choices=AddressKind.choices)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    street = models.CharField(_("street"), max_length=255)
+    street2 = models.CharField(_("address line 2"), max_length=255, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    country = CountryField(_("country"))
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("order address")
+        verbose_name_plural = _("order addresses")
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="order_address_unique_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.street}, {self.postal_code} {self.city}"

@@ -1,0 +1,74 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.fields import CurrencyField, MoneyField
+from core.models import TimeStampedModel
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    AUTHORIZED = "authorized", _("authorized")
+    CAPTURED = "captured", _("captured")
+    FAILED = "failed", _("failed")
+    CANCELED = "canceled", _("canceled")
+    REFUNDED = "refunded", _("refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _("partially refunded")
+    DISPUTED = "disputed", _("disputed")
+
+
+class Payment(TimeStampedModel):
+    """A payment at a provider (Stripe payment intent, PayPal capture, Mollie payment)."""
+
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    connection = models.ForeignKey("integrations.Connection", verbose_name=_("connection"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    provider = models.CharField(_("provider"), max_length=50)
+    external_id = models.CharField(_("provider payment id"), max_length=255)
+    method = models.CharField(_("method"), max_length=50, blank=True)
+    currency = CurrencyField()
+    amount = MoneyField(_("amount"))
+    captured_amount = MoneyField(_("captured"), default=0)
+    refunded_amount = MoneyField(_("refunded"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="payment_unique_provider_id"),
+            models.CheckConstraint(condition=Q(amount__gte=0) & Q(captured_amount__gte=0) & Q(refunded_amount__gte=0), name="payment_amounts_not_negative"),
+            models.CheckConstraint(condition=Q(refunded_amount__lte=models.F("amount")), name="payment_refund_within_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.external_id} ({self.amount} {self.currency})"
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+    CANCELED = "canceled", _("canceled")
+
+
+class Refund(TimeStampedModel):
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
+    external_id = models.CharField(_("provider refund id"), max_length=255)
+    currency = CurrencyField()
+    amount = MoneyField(_("amount"))
+    status = models.CharField(_("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "external_id"], name="refund_unique_provider_id"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} ({self.amount} {self.currency})"

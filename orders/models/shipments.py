@@ -1,0 +1,84 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.fields import QuantityField
+from core.models import TimeStampedModel
+
+
+class ShipmentStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    LABEL_CREATED = "label_created", _("label created")
+    HANDED_OVER = "handed_over", _("handed over to carrier")
+    IN_TRANSIT = "in_transit", _("in transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("out for delivery")
+    DELIVERY_FAILED = "delivery_failed", _("delivery attempt failed")
+    DELIVERED = "delivered", _("delivered")
+    RETURNED = "returned", _("returned to sender")
+    EXCEPTION = "exception", _("exception")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Shipment(TimeStampedModel):
+    """A parcel for (part of) an order, with its carrier, tracking number and label."""
+
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="shipments")
+    connection = models.ForeignKey("integrations.Connection", verbose_name=_("connection"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    carrier = models.CharField(_("carrier"), max_length=50)
+    service = models.CharField(_("service"), max_length=100, blank=True)
+    external_id = models.CharField(_("carrier shipment id"), max_length=255, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True, db_index=True)
+    tracking_url = models.URLField(_("tracking URL"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING, db_index=True)
+    label = models.FileField(_("label"), upload_to="labels/%Y/%m/", blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], condition=~Q(tracking_number=""), name="shipment_unique_tracking_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number or self.pk}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = QuantityField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.order_line.sku}"
+
+
+class ShipmentEvent(models.Model):
+    """One status report of the carrier, kept even when it arrived late or out of order."""
+
+    shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices)
+    carrier_code = models.CharField(_("carrier status code"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    applied = models.BooleanField(_("applied"), default=True, help_text=_("False when a later status was already known."))
+
+    class Meta:
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "status", "carrier_code", "occurred_at"], name="shipment_event_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
