@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
 from integrations.crypto import decrypt_credentials, encrypt_credentials
+from integrations.domains import DataClass, Domain, lane_of
 
 
 def validate_time_zone(value):
@@ -71,3 +72,53 @@ class Connection(TimeStampedModel):
         from integrations.registry import get_connector
 
         return get_connector(self.kind)
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("in (Kontor reads)")
+    OUT = "out", _("out (Kontor writes)")
+    BOTH = "both", _("both")
+
+
+class ConnectionEntity(models.Model):
+    """What one connection exchanges for one entity: direction, pull schedule and lane."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="entities", verbose_name=_("connection"))
+    entity = models.CharField(_("entity"), max_length=30, choices=Domain.choices)
+    direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices, default=Direction.BOTH)
+    pull_interval_minutes = models.PositiveIntegerField(
+        _("pull interval (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Minutes between delta pulls. Empty: no scheduled pull, for example when webhooks deliver changes."),
+    )
+    lane = models.CharField(
+        _("lane"),
+        max_length=10,
+        choices=DataClass.choices,
+        blank=True,
+        help_text=_("Worker lane for this entity. Empty: the lane of the entity's data class."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        verbose_name = _("connection entity")
+        verbose_name_plural = _("connection entities")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "entity"], name="integrations_connection_entity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.connection} / {self.entity}"
+
+    @property
+    def effective_lane(self):
+        return self.lane or lane_of(self.entity)
+
+    @property
+    def pushes(self):
+        return self.direction in (Direction.OUT, Direction.BOTH)
+
+    @property
+    def pulls(self):
+        return self.direction in (Direction.IN, Direction.BOTH)

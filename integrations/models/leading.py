@@ -1,0 +1,60 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from integrations.domains import Domain, FieldGroup
+from integrations.models.connections import Connection
+
+
+class LeadingSystemRule(models.Model):
+    """The connection that is the source of truth for a domain, or for one field group of it.
+
+    A rule with an empty field group covers every field group of the domain that has no rule
+    of its own.
+    """
+
+    domain = models.CharField(_("data domain"), max_length=30, choices=Domain.choices)
+    field_group = models.CharField(_("field group"), max_length=30, choices=FieldGroup.choices, blank=True)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="leading_rules", verbose_name=_("leading connection"))
+
+    class Meta:
+        verbose_name = _("leading system rule")
+        verbose_name_plural = _("leading system rules")
+        ordering = ["domain", "field_group"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "field_group"], name="integrations_leading_rule_unique"),
+        ]
+
+    def __str__(self):
+        scope = f"{self.domain}.{self.field_group}" if self.field_group else self.domain
+        return f"{scope} ← {self.connection}"
+
+
+class Conflict(models.Model):
+    """An inbound change to a field that its connection does not lead; stored, not applied."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("connection"))
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("record type"))
+    object_id = models.CharField(_("record id"), max_length=64)
+    record = GenericForeignKey("content_type", "object_id")
+    domain = models.CharField(_("data domain"), max_length=30, choices=Domain.choices)
+    field_group = models.CharField(_("field group"), max_length=30, choices=FieldGroup.choices, blank=True)
+    field = models.CharField(_("field"), max_length=100)
+    current_value = models.JSONField(_("current value"), null=True)
+    incoming_value = models.JSONField(_("incoming value"), null=True)
+    leading_connection = models.ForeignKey(
+        Connection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("leading connection")
+    )
+    inbound_event = models.ForeignKey("integrations.InboundEvent", on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("inbound event"))
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True, db_index=True)
+    resolved = models.BooleanField(_("resolved"), default=False)
+
+    class Meta:
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
+        ordering = ["-detected_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="integrations_conflict_record")]
+
+    def __str__(self):
+        return f"{self.domain}.{self.field} of {self.content_type.model} {self.object_id} from {self.connection}"

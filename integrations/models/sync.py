@@ -1,0 +1,111 @@
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from integrations.domains import Domain
+from integrations.models.connections import Connection
+
+
+class SyncRunKind(models.TextChoices):
+    PULL = "pull", _("delta pull")
+    PUSH = "push", _("push batch")
+    RECONCILIATION = "reconciliation", _("reconciliation")
+
+
+class SyncRunState(models.TextChoices):
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+
+
+class SyncRun(models.Model):
+    """One execution of a sync job, with counts and timings."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=SyncRunKind.choices)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs", verbose_name=_("connection"))
+    entity = models.CharField(_("entity"), max_length=30, choices=Domain.choices, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=SyncRunState.choices, default=SyncRunState.RUNNING)
+    read_count = models.PositiveIntegerField(_("read"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.connection} {self.entity} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        if self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+class SyncDirection(models.TextChoices):
+    INBOUND = "inbound", _("inbound")
+    OUTBOUND = "outbound", _("outbound")
+
+
+class SyncError(models.Model):
+    """One failed item, shown to support staff with a retry button."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_errors", verbose_name=_("connection"))
+    direction = models.CharField(_("direction"), max_length=10, choices=SyncDirection.choices)
+    entity = models.CharField(_("entity"), max_length=30, choices=Domain.choices, blank=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("record type"))
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    record = GenericForeignKey("content_type", "object_id")
+    external_id = models.CharField(_("external id"), max_length=255, blank=True)
+    inbound_event = models.OneToOneField(
+        "integrations.InboundEvent", on_delete=models.CASCADE, null=True, blank=True, related_name="sync_error", verbose_name=_("inbound event")
+    )
+    outbound_message = models.OneToOneField(
+        "integrations.OutboundMessage", on_delete=models.CASCADE, null=True, blank=True, related_name="sync_error", verbose_name=_("outbound message")
+    )
+    sync_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="errors", verbose_name=_("sync run"))
+    payload = models.JSONField(_("payload"), null=True, blank=True)
+    code = models.CharField(_("error code"), max_length=50, db_index=True)
+    message = models.TextField(_("message"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_retry_at = models.DateTimeField(_("next retry at"), null=True, blank=True)
+    resolved = models.BooleanField(_("resolved"), default=False, db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sync error")
+        verbose_name_plural = _("sync errors")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.connection} {self.direction} {self.entity} {self.external_id or self.object_id}: {self.code}"
+
+
+class DeltaCursor(models.Model):
+    """High-water mark of a delta pull: the (update time, id) of the last committed item."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="cursors", verbose_name=_("connection"))
+    entity = models.CharField(_("entity"), max_length=30, choices=Domain.choices)
+    updated_at = models.DateTimeField(_("last item updated at (UTC)"), null=True, blank=True)
+    last_id = models.CharField(_("last item id"), max_length=255, blank=True)
+    advanced_at = models.DateTimeField(_("advanced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delta cursor")
+        verbose_name_plural = _("delta cursors")
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "entity"], name="integrations_cursor_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.connection.slug} {self.entity} @ {self.updated_at}"
