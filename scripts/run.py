@@ -34,7 +34,6 @@ def setup():
     print("Applying database migrations")
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
-    call_command("compilemessages", verbosity=0, ignore_patterns=[".venv/*"])
     create_admin()
 
     from core.demo import prepare_demo
