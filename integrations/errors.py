@@ -1,0 +1,229 @@
+"""Exceptions raised when a call to an external system fails, one class per failure cause.
+
+Every error carries a stable `code` for filters and metrics, whether the retry policy may
+retry it, the remote HTTP status if there was one, and a `support_message` that a support
+person can act on. The technical text (`str(error)`) is English, for logs, and holds no
+payload, secret or personal data.
+"""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# Field errors shown in a support message, so a 500-field rejection stays readable.
+MAX_FIELDS_IN_MESSAGE = 5
+
+
+class ConnectorError(Exception):
+    """A failed call to an external system."""
+
+    code = "connector_error"
+    retryable = False
+    message_template = _(
+        "The request to %(connection)s failed. Check the connection settings and retry. "
+        "If it fails again, contact support with the error code %(code)s."
+    )
+
+    def __init__(self, message="", *, connection="", status=None, retry_after=None):
+        super().__init__(message or self.code)
+        self.connection = connection
+        self.status = status
+        self.retry_after = retry_after
+
+    def message_params(self):
+        """Return the values that the support message template refers to."""
+        return {
+            "connection": self.connection or gettext("the remote system"),
+            "code": self.code,
+            "status": self.status if self.status is not None else "-",
+        }
+
+    @property
+    def support_message(self):
+        """The message for support staff in the active language: what failed and what to do."""
+        return str(self.message_template) % self.message_params()
+
+
+class AuthError(ConnectorError):
+    """401 or 403: the credentials are wrong, expired or lack a permission."""
+
+    code = "auth_failed"
+    message_template = _(
+        "%(connection)s rejected the credentials (HTTP %(status)s). Check the API key or token "
+        "in the connection settings, run \"Test connection\", then retry."
+    )
+
+
+class RateLimited(ConnectorError):
+    """429, or Kontor's own rate limit for the connection had no capacity left."""
+
+    code = "rate_limited"
+    retryable = True
+    message_template = _(
+        "%(connection)s rejected the request because of its rate limit. Kontor retries it "
+        "automatically. If this keeps happening, lower the rate limit in the connection settings."
+    )
+
+
+class NotFound(ConnectorError):
+    """404: the record or endpoint does not exist at the remote system."""
+
+    code = "not_found"
+    message_template = _(
+        "%(connection)s does not have the requested record (HTTP 404). Check that the record "
+        "still exists there and that its external ID in Kontor is correct, then retry."
+    )
+
+
+class ValidationFailed(ConnectorError):
+    """400 or 422: the remote system rejected the data, with its errors per field if it sent any."""
+
+    code = "validation_failed"
+    message_template = _(
+        "%(connection)s rejected the data as invalid (HTTP %(status)s). Correct the record or "
+        "its mapping in Kontor, then retry."
+    )
+    fields_message_template = _(
+        "%(connection)s rejected these fields: %(fields)s. Correct the values or the mapping "
+        "in Kontor, then retry."
+    )
+
+    def __init__(self, message="", *, field_errors=None, **kwargs):
+        super().__init__(message, **kwargs)
+        # Remote field name -> list of the remote system's messages, as sent.
+        self.field_errors = dict(field_errors or {})
+
+    def message_params(self):
+        params = super().message_params()
+        shown = list(self.field_errors.items())[:MAX_FIELDS_IN_MESSAGE]
+        params["fields"] = "; ".join(f"{field}: {', '.join(errors)}" for field, errors in shown)
+        return params
+
+    @property
+    def support_message(self):
+        template = self.fields_message_template if self.field_errors else self.message_template
+        return str(template) % self.message_params()
+
+
+class Conflict(ConnectorError):
+    """409: a concurrent change or lock at the remote system; the same request usually succeeds later."""
+
+    code = "conflict"
+    retryable = True
+    message_template = _(
+        "%(connection)s reported a conflict with another change to the same record (HTTP 409). "
+        "Kontor retries automatically. If it persists, check the record in %(connection)s."
+    )
+
+
+class RequestRejected(ConnectorError):
+    """Any other 4xx (405, 410, 413 ...): the request itself is wrong and a retry would fail again."""
+
+    code = "request_rejected"
+    message_template = _(
+        "%(connection)s rejected the request (HTTP %(status)s). Check the connection settings "
+        "and the record, then retry. If it fails again, contact support with the error code %(code)s."
+    )
+
+
+class ServerError(ConnectorError):
+    """5xx: the remote system failed while handling the request."""
+
+    code = "server_error"
+    retryable = True
+    message_template = _(
+        "%(connection)s had an internal error (HTTP %(status)s). Kontor retries automatically. "
+        "If it persists, check the status page or the operator of %(connection)s."
+    )
+
+
+class Timeout(ConnectorError):
+    """No connection or no response within the client's connect or read timeout."""
+
+    code = "timeout"
+    retryable = True
+    message_template = _(
+        "%(connection)s did not respond in time. Kontor retries automatically. If this keeps "
+        "happening, check that %(connection)s is reachable and not overloaded."
+    )
+
+
+class ConnectionFailed(ConnectorError):
+    """DNS, TCP or TLS failure, or the connection broke while the response was read."""
+
+    code = "connection_failed"
+    retryable = True
+    message_template = _(
+        "Kontor could not connect to %(connection)s. Check the base URL in the connection "
+        "settings and that the system is online. Kontor retries automatically."
+    )
+
+
+class CircuitOpen(ConnectorError):
+    """The circuit breaker blocks calls after repeated failures; nothing was sent."""
+
+    code = "circuit_open"
+    retryable = True
+    message_template = _(
+        "Requests to %(connection)s are paused after repeated failures. Kontor tries again "
+        "automatically in a few minutes. Check that %(connection)s is online."
+    )
+
+
+class InvalidResponse(ConnectorError):
+    """A response that is not JSON or lacks the fields the contract promises.
+
+    Not retried, because the same request returns the same body; usually the base URL points
+    at a web page or the remote API version changed.
+    """
+
+    code = "invalid_response"
+    message_template = _(
+        "%(connection)s sent a response that Kontor cannot read. Check that the base URL points "
+        "at the API and not at a web page, then retry. If it fails again, contact support with "
+        "the error code %(code)s."
+    )
+
+
+def parse_field_errors(body):
+    """Collect field errors from the common JSON error shapes into {field: [messages]}.
+
+    Handles {"errors": [{"property"|"field"|"param"|"source": ..., "message"|"detail": ...}]},
+    {"errors": {field: messages}}, {"error": {"param": ..., "message": ...}},
+    {"details": [{"field": ..., "description"|"issue": ...}]} and a flat {field: [messages]}.
+    Anything else gives {}; the support message then falls back to the generic wording.
+    """
+    if not isinstance(body, dict):
+        return {}
+    found = {}
+
+    def add(field, message):
+        if isinstance(field, dict):
+            field = field.get("pointer") or field.get("parameter") or ""
+        field = str(field or "").strip("/") or "-"
+        found.setdefault(field, []).append(str(message))
+
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        for field, messages in errors.items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                add(field, message)
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict):
+                field = item.get("property") or item.get("field") or item.get("param") or item.get("source")
+                add(field, item.get("message") or item.get("detail") or item.get("title") or "")
+
+    if isinstance(body.get("error"), dict) and body["error"].get("param"):
+        add(body["error"]["param"], body["error"].get("message", ""))
+
+    for item in body.get("details") or []:
+        if isinstance(item, dict) and item.get("field"):
+            add(item["field"], item.get("description") or item.get("issue") or "")
+
+    if not found and "errors" not in body and "error" not in body:
+        # Django REST framework style: every value is a list of messages.
+        for field, messages in body.items():
+            if isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+                for message in messages:
+                    add(field, message)
+    return found

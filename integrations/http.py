@@ -1,0 +1,267 @@
+"""The one HTTP client that connectors use to call external systems.
+
+Every call has a connect and a read timeout, passes the connection's circuit breaker and rate
+limit, and ends either in a response with an expected status or in the ConnectorError subclass
+for its cause. `request` makes one attempt, because outbox delivery rows own attempts and
+backoff. `request_with_retries` is for callers that wait for the result (admin actions, pulls).
+
+Log lines name the connection, method, path, status and duration. They never contain a body,
+a query string value, a secret or personal data.
+"""
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+import requests
+
+from integrations.errors import (
+    AuthError,
+    CircuitOpen,
+    Conflict,
+    ConnectionFailed,
+    ConnectorError,
+    InvalidResponse,
+    NotFound,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    Timeout,
+    ValidationFailed,
+    parse_field_errors,
+)
+from integrations.masking import mask, mask_mapping, mask_text  # noqa: F401 (re-exported)
+from integrations.retry import INTERACTIVE_POLICY, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+SUCCESS = range(200, 300)
+
+# Methods that HTTP defines as idempotent, so repeating one after a timeout changes nothing.
+IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+
+# Errors raised before the request was sent, so even a POST may be repeated.
+NOT_SENT_ERRORS = (CircuitOpen, RateLimited)
+
+# Failures that say the remote system is unhealthy; they count towards opening the circuit.
+UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
+
+
+class ConnectorHttpClient:
+    """HTTP client for one connection, with one requests.Session that keeps connections open.
+
+    `timeout` is (connect, read) in seconds. The connect timeout is slightly above a multiple
+    of 3 s, the TCP retransmission interval. `rate_limit_wait` is how long a call waits for the
+    rate limiter before it fails with RateLimited.
+    """
+
+    def __init__(
+        self,
+        name,
+        base_url,
+        auth=None,
+        timeout=(3.05, 30),
+        rate_limiter=None,
+        circuit_breaker=None,
+        default_headers=None,
+        mask_fields=(),
+        *,
+        idempotency_header="Idempotency-Key",
+        rate_limit_wait=30.0,
+        error_parser=parse_field_errors,
+    ):
+        if not timeout:
+            raise ValueError(f"timeout must be set for {name}, as seconds or (connect, read)")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"base URL {base_url!r} of {name} must start with https:// or http://")
+
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.rate_limiter = rate_limiter
+        self.circuit_breaker = circuit_breaker
+        self.mask_fields = tuple(mask_fields)
+        self.idempotency_header = idempotency_header
+        self.rate_limit_wait = rate_limit_wait
+        self.error_parser = error_parser
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.session.headers.update(default_headers or {})
+
+    def close(self):
+        self.session.close()
+
+    def request(
+        self,
+        method,
+        path,
+        *,
+        params=None,
+        json=None,
+        data=None,
+        headers=None,
+        idempotency_key=None,
+        expected=SUCCESS,
+    ):
+        """Send one request and return the response, or raise the ConnectorError for its failure."""
+        method = method.upper()
+        url = self._url(path)
+        log_context = {"connection": self.name, "method": method, "path": mask_text(urlsplit(url).path)}
+
+        if self.circuit_breaker and not self.circuit_breaker.allow():
+            raise CircuitOpen(
+                f"{method} {log_context['path']} not sent: circuit open",
+                connection=self.name,
+                retry_after=self.circuit_breaker.retry_after(),
+            )
+        if self.rate_limiter and not self.rate_limiter.acquire(timeout=self.rate_limit_wait):
+            raise RateLimited(
+                f"{method} {log_context['path']} not sent: local rate limit",
+                connection=self.name,
+                retry_after=1 / self.rate_limiter.rate_per_second,
+            )
+
+        headers = dict(headers or {})
+        if idempotency_key:
+            headers[self.idempotency_header] = idempotency_key
+        logger.debug(
+            "HTTP request started",
+            extra={
+                **log_context,
+                "params": mask_mapping(params or {}, self.mask_fields),
+                "headers": mask_mapping({**self.session.headers, **headers}, self.mask_fields),
+            },
+        )
+
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
+            )
+            error = None if response.status_code in expected else self.error_for_response(response)
+        except requests.RequestException as exc:
+            response = None
+            error = self._error_for_exception(exc, method, log_context["path"])
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        status = response.status_code if response is not None else None
+
+        self._record_health(error)
+        if error is None:
+            logger.info("HTTP request finished", extra={**log_context, "status": status, "duration_ms": duration_ms})
+            return response
+
+        logger.warning(
+            "HTTP request failed",
+            extra={**log_context, "status": status, "duration_ms": duration_ms, "error_code": error.code},
+        )
+        # `from None`: the requests exception text contains the full URL with its query string,
+        # which may hold an API key; the error's own message names the cause instead.
+        raise error from None
+
+    def request_json(self, method, path, **kwargs):
+        """Send one request and return its JSON body; raises InvalidResponse if it is not JSON."""
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponse(
+                f"{method.upper()} {mask_text(urlsplit(response.url).path)} returned a body that is "
+                f"not JSON (Content-Type {response.headers.get('Content-Type', '-')})",
+                connection=self.name,
+                status=response.status_code,
+            ) from None
+
+    def request_with_retries(self, method, path, *, policy=INTERACTIVE_POLICY, sleep=time.sleep, **kwargs):
+        """Send a request, retrying by `policy` within its total window; raise the last error.
+
+        A POST or PATCH is repeated only with an idempotency key, or when it was not sent,
+        because after a timeout the remote system may already have applied it.
+        """
+        repeatable = method.upper() in IDEMPOTENT_METHODS or bool(kwargs.get("idempotency_key"))
+        started = time.monotonic()
+        attempt = 1
+        while True:
+            try:
+                return self.request(method, path, **kwargs)
+            except ConnectorError as error:
+                elapsed = time.monotonic() - started
+                if not (repeatable or isinstance(error, NOT_SENT_ERRORS)):
+                    raise
+                if not policy.should_retry(error, attempt, elapsed):
+                    raise
+
+                delay = policy.next_delay(attempt, error.retry_after)
+                if elapsed + delay >= policy.total_window:
+                    raise
+                logger.warning(
+                    "HTTP request retry scheduled",
+                    extra={
+                        "connection": self.name,
+                        "method": method.upper(),
+                        "path": mask_text(urlsplit(self._url(path)).path),
+                        "attempt": attempt,
+                        "delay_seconds": round(delay, 3),
+                        "error_code": error.code,
+                    },
+                )
+                sleep(delay)
+                attempt += 1
+
+    def error_for_response(self, response):
+        """Return the ConnectorError for a response whose status was not expected."""
+        status = response.status_code
+        message = f"{response.request.method} {mask_text(urlsplit(response.url).path)} returned HTTP {status}"
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        common = {"connection": self.name, "status": status}
+
+        if status in (401, 403):
+            return AuthError(message, **common)
+        if status == 404:
+            return NotFound(message, **common)
+        if status in (400, 422):
+            try:
+                field_errors = self.error_parser(response.json())
+            except ValueError:
+                field_errors = {}
+            # Field names only: the remote's messages may repeat the rejected personal data.
+            message += f" for fields {sorted(field_errors)}" if field_errors else ""
+            return ValidationFailed(message, field_errors=field_errors, **common)
+        if status == 409:
+            return Conflict(message, retry_after=retry_after, **common)
+        if status == 429:
+            return RateLimited(message, retry_after=retry_after, **common)
+        if status >= 500:
+            # 503 often carries Retry-After during maintenance.
+            return ServerError(message, retry_after=retry_after, **common)
+        if status >= 400:
+            return RequestRejected(message, **common)
+        return InvalidResponse(message + ", which the caller does not expect", **common)
+
+    def _error_for_exception(self, exc, method, path):
+        cause = type(exc).__name__
+        # ConnectTimeout is both a Timeout and a ConnectionError, so Timeout is checked first.
+        if isinstance(exc, requests.Timeout):
+            return Timeout(f"{method} {path} timed out ({cause})", connection=self.name)
+        if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            return ConnectionFailed(f"{method} {path} failed to connect ({cause})", connection=self.name)
+        return ConnectorError(f"{method} {path} failed before a response ({cause})", connection=self.name)
+
+    def _record_health(self, error):
+        if not self.circuit_breaker or isinstance(error, NOT_SENT_ERRORS):
+            return
+        if isinstance(error, UNHEALTHY_ERRORS):
+            self.circuit_breaker.record_failure()
+        else:
+            self.circuit_breaker.record_success()
+
+    def _url(self, path):
+        """Join `path` to the base URL; absolute URLs (pagination links) must stay on its host."""
+        if path.startswith(("http://", "https://")):
+            if urlsplit(path)[:2] != urlsplit(self.base_url)[:2]:
+                raise ValueError(
+                    f"URL {mask_text(path)} is not on {self.name}'s host {urlsplit(self.base_url).netloc}; "
+                    "Kontor does not send credentials to another host"
+                )
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"

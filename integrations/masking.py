@@ -1,0 +1,81 @@
+"""Masking of secrets and personal data before a value reaches a log line or the admin."""
+
+import re
+
+MASK = "****"
+
+# Values shorter than this are masked completely, because their last four characters would
+# give away too much of them.
+MIN_LENGTH_TO_SHOW_TAIL = 12
+
+# Key fragments, compared after lowercasing and removing "-" and "_". A key that contains one
+# of them is masked: "X-Api-Key", "client_secret", "billing_email", "shipping_street" ...
+SENSITIVE_KEY_FRAGMENTS = (
+    # Secrets
+    "authorization", "token", "password", "passwd", "secret", "apikey", "accesskey",
+    "signature", "cookie", "session", "credential", "privatekey",
+    # Personal data
+    "email", "phone", "mobile", "fax", "firstname", "lastname", "fullname", "givenname",
+    "familyname", "surname", "customername", "street", "address", "zipcode", "postcode",
+    "postalcode", "birth", "iban", "bic", "card", "cvc", "cvv", "taxid", "vatid",
+)
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# IBANs: two letters, two check digits, 11 to 30 alphanumerics, optionally grouped by spaces.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+# Payment card numbers: 12 to 19 digits, optionally grouped by spaces or dashes. Only numbers
+# with a valid Luhn check digit are masked, so most GTINs and order numbers stay readable.
+_CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){11,18}\b")
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[\w.~+/=-]+")
+
+
+def mask(value):
+    """Return `value` with all but its last four characters replaced, or fully masked if short."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    if len(text) < MIN_LENGTH_TO_SHOW_TAIL:
+        return MASK
+    return MASK + text[-4:]
+
+
+def is_sensitive_key(key, extra_fields=()):
+    """Return whether a field or header named `key` holds a secret or personal data."""
+    normalized = str(key).lower().replace("-", "").replace("_", "")
+    fragments = SENSITIVE_KEY_FRAGMENTS + tuple(
+        f.lower().replace("-", "").replace("_", "") for f in extra_fields
+    )
+    return any(fragment in normalized for fragment in fragments)
+
+
+def mask_mapping(data, extra_fields=()):
+    """Return a copy of a dict, list or header mapping with sensitive values masked, recursively."""
+    if isinstance(data, dict) or hasattr(data, "items"):
+        return {
+            key: mask(value) if is_sensitive_key(key, extra_fields) and not isinstance(value, (dict, list))
+            else mask_mapping(value, extra_fields)
+            for key, value in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        return [mask_mapping(item, extra_fields) for item in data]
+    if isinstance(data, str):
+        return mask_text(data)
+    return data
+
+
+def mask_text(text):
+    """Mask e-mail addresses, IBANs, card numbers and bearer tokens inside free text."""
+    text = _EMAIL.sub(MASK, str(text))
+    text = _IBAN.sub(MASK, text)
+    text = _CARD_NUMBER.sub(_mask_card_number, text)
+    return _BEARER.sub(lambda match: f"{match.group(1)} {MASK}", text)
+
+
+def _mask_card_number(match):
+    digits = [int(d) for d in re.sub(r"\D", "", match.group(0))]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return MASK if total % 10 == 0 else match.group(0)
