@@ -17,32 +17,52 @@ class OrderStatus(models.TextChoices):
     RETURNED = "returned", _("returned")
 
 
+# The normal path of an order. A report may skip steps forward (a carrier's "delivered" can
+# arrive before its "in transit"), so every later status on the path is a valid next one.
+MAIN_PATH = [
+    OrderStatus.NEW,
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_FULFILMENT,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+]
+CANCELLABLE = {OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.IN_FULFILMENT}
+RETURNABLE = {OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
+
+
+def _build_transitions():
+    transitions = {status: set(MAIN_PATH[index + 1 :]) for index, status in enumerate(MAIN_PATH)}
+    for status in CANCELLABLE:
+        transitions[status].add(OrderStatus.CANCELLED)
+    for status in RETURNABLE:
+        transitions[status].add(OrderStatus.RETURNED)
+    # Cancelled and returned are terminal.
+    transitions[OrderStatus.CANCELLED] = set()
+    transitions[OrderStatus.RETURNED] = set()
+    return transitions
+
+
 # Allowed moves, kept as data so the admin, the services and the tests read the same table.
-# Terminal statuses (cancelled, returned) have no way out.
-TRANSITIONS = {
-    OrderStatus.NEW: {OrderStatus.CONFIRMED, OrderStatus.IN_FULFILMENT, OrderStatus.CANCELLED},
-    OrderStatus.CONFIRMED: {OrderStatus.IN_FULFILMENT, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
-    OrderStatus.IN_FULFILMENT: {OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
-    OrderStatus.PARTIALLY_SHIPPED: {OrderStatus.SHIPPED, OrderStatus.DELIVERED},
-    OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.RETURNED},
-    OrderStatus.DELIVERED: {OrderStatus.COMPLETED, OrderStatus.RETURNED},
-    OrderStatus.COMPLETED: {OrderStatus.RETURNED},
-    OrderStatus.CANCELLED: set(),
-    OrderStatus.RETURNED: set(),
-}
+TRANSITIONS = _build_transitions()
 
 # How far along the normal path a status is; a move to a lower rank goes backwards.
-RANK = {
-    OrderStatus.NEW: 0,
-    OrderStatus.CONFIRMED: 1,
-    OrderStatus.IN_FULFILMENT: 2,
-    OrderStatus.PARTIALLY_SHIPPED: 3,
-    OrderStatus.SHIPPED: 4,
-    OrderStatus.DELIVERED: 5,
-    OrderStatus.COMPLETED: 6,
-    OrderStatus.RETURNED: 7,
-    OrderStatus.CANCELLED: 7,
+RANK = {status: index for index, status in enumerate(MAIN_PATH)} | {
+    OrderStatus.CANCELLED: len(MAIN_PATH),
+    OrderStatus.RETURNED: len(MAIN_PATH),
 }
+
+
+def is_backwards(from_status, to_status):
+    """Return True when `to_status` is a late report of a step the order has already passed.
+
+    A cancelled order never passed the later steps, so a shipping report for it is not
+    "late" but a conflict, and the caller must raise it.
+    """
+    if from_status == OrderStatus.CANCELLED or to_status not in MAIN_PATH:
+        return False
+    return RANK[to_status] < RANK[from_status]
 
 
 def can_transition(from_status, to_status):

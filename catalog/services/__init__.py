@@ -1,0 +1,1 @@
+"""Catalog operations other apps call: stock ledger, availability, imports."""

@@ -1,0 +1,206 @@
+"""The stock ledger: on-hand from the leading system, reservations for open orders, availability.
+
+Every change is a StockMovement plus an update of StockLevel with F() expressions under a row
+lock, never a read-then-write of an absolute number, so concurrent workers add up. The check
+constraints on StockLevel (on_hand >= 0, 0 <= reserved <= on_hand) are the last guard: a
+reservation that would oversell fails in the database even if a check here were wrong.
+"""
+
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import (
+    ChannelStockBuffer,
+    MovementReason,
+    ReservationState,
+    StockLevel,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+)
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+
+
+class InsufficientStock(Exception):
+    """Raised when an order needs more of a product than is available; lists what is short."""
+
+    def __init__(self, shortages):
+        self.shortages = shortages  # [(sku, needed, available)]
+        details = ", ".join(f"{sku}: {needed} needed, {available} available" for sku, needed, available in shortages)
+        super().__init__(_("Not enough stock for %(details)s.") % {"details": details})
+
+
+def _locked_level(product_id, warehouse_id):
+    level, _created = StockLevel.objects.select_for_update().get_or_create(product_id=product_id, warehouse_id=warehouse_id)
+    return level
+
+
+@transaction.atomic
+def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""):
+    """Apply the on-hand quantity the leading system reports, as a movement of the difference.
+
+    Returns the movement, or None when the quantity did not change.
+    """
+    on_hand = Decimal(on_hand)
+    if on_hand < 0:
+        # An ERP may report negative stock after overselling; the ledger stores zero and says so.
+        logger.warning(
+            "Negative on-hand reported, stored as zero",
+            extra={"product_id": product.pk, "warehouse": warehouse.code, "reported": str(on_hand)},
+        )
+        on_hand = ZERO
+
+    level = _locked_level(product.pk, warehouse.pk)
+    delta = on_hand - level.on_hand
+    if delta == 0:
+        return None
+
+    # Reservations may exceed a lowered on-hand; they are capped so the constraint holds, and
+    # the capped part shows up as zero availability until the ERP confirms or the order is cancelled.
+    StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, reserved=_min(F("reserved"), on_hand))
+    return StockMovement.objects.create(
+        product=product,
+        warehouse=warehouse,
+        on_hand_delta=delta,
+        reason=MovementReason.SYNC,
+        reference=reference,
+        connection=connection,
+    )
+
+
+def _min(expression, value):
+    from django.db.models.functions import Least
+
+    return Least(expression, value)
+
+
+def demand_by_product(lines):
+    """Add up the quantity per product, so two lines for the same item are checked together."""
+    demand = defaultdict(lambda: ZERO)
+    for line in lines:
+        if line.product_id:
+            demand[line.product_id] += Decimal(line.quantity)
+    return dict(demand)
+
+
+@transaction.atomic
+def reserve_order(order):
+    """Reserve stock for all lines of `order`, or nothing for a product that is short.
+
+    Stock levels are locked in id order so two orders reserving the same products cannot
+    deadlock. Returns the list of shortages (empty when everything was reserved).
+    """
+    lines = list(order.lines.select_related("product"))
+    demand = demand_by_product(lines)
+    if not demand:
+        return []
+
+    levels = list(
+        StockLevel.objects.select_for_update()
+        .filter(product_id__in=demand.keys(), warehouse__is_active=True)
+        .order_by("id")
+    )
+    levels_by_product = defaultdict(list)
+    for level in levels:
+        levels_by_product[level.product_id].append(level)
+
+    shortages = []
+    lines_by_product = defaultdict(list)
+    for line in lines:
+        if line.product_id:
+            lines_by_product[line.product_id].append(line)
+
+    for product_id, needed in demand.items():
+        product_levels = sorted(levels_by_product[product_id], key=lambda level: -level.available)
+        available = sum((level.available for level in product_levels), ZERO)
+        if available < needed:
+            shortages.append((lines_by_product[product_id][0].sku, needed, available))
+            continue
+        _allocate(order, lines_by_product[product_id], product_levels)
+
+    return shortages
+
+
+def _allocate(order, lines, levels):
+    """Spread the lines' quantities over the warehouses with stock, most available first."""
+    free = {level.pk: level.available for level in levels}
+    for line in lines:
+        remaining = Decimal(line.quantity)
+        for level in levels:
+            if remaining <= 0:
+                break
+            take = min(remaining, free[level.pk])
+            if take <= 0:
+                continue
+            free[level.pk] -= take
+            remaining -= take
+            StockLevel.objects.filter(pk=level.pk).update(reserved=F("reserved") + take)
+            StockReservation.objects.create(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=take)
+            StockMovement.objects.create(
+                product_id=line.product_id,
+                warehouse_id=level.warehouse_id,
+                reserved_delta=take,
+                reason=MovementReason.RESERVATION,
+                reference=str(order),
+            )
+
+
+@transaction.atomic
+def release_order(order, reason):
+    """Release the open reservations of `order`; safe to call twice."""
+    reservations = list(
+        StockReservation.objects.select_for_update()
+        .filter(order_line__order=order, state=ReservationState.OPEN)
+        .order_by("id")
+    )
+    now = timezone.now()
+    for reservation in reservations:
+        StockLevel.objects.filter(product_id=reservation.product_id, warehouse_id=reservation.warehouse_id).update(
+            reserved=_max_zero(F("reserved") - reservation.quantity)
+        )
+        StockMovement.objects.create(
+            product_id=reservation.product_id,
+            warehouse_id=reservation.warehouse_id,
+            reserved_delta=-reservation.quantity,
+            reason=MovementReason.RELEASE,
+            reference=f"{order}: {reason}",
+        )
+        reservation.state = ReservationState.RELEASED
+        reservation.released_at = now
+        reservation.release_reason = reason
+        reservation.save(update_fields=["state", "released_at", "release_reason", "updated_at"])
+    return len(reservations)
+
+
+def _max_zero(expression):
+    from django.db.models.functions import Greatest
+
+    return Greatest(expression, ZERO)
+
+
+def channel_buffer(channel, product):
+    """Return the units held back from `channel` for `product` (its own row, else the channel default)."""
+    buffers = {row.product_id: row.quantity for row in ChannelStockBuffer.objects.filter(channel=channel, product_id__in=[product.pk, None])}
+    return buffers.get(product.pk, buffers.get(None, ZERO))
+
+
+def available_for_channel(product, channel):
+    """Return on-hand minus open reservations minus the channel buffer, never below zero."""
+    totals = StockLevel.objects.filter(product=product, warehouse__is_active=True).aggregate(
+        on_hand=Sum("on_hand"), reserved=Sum("reserved")
+    )
+    free = (totals["on_hand"] or ZERO) - (totals["reserved"] or ZERO)
+    return max(free - channel_buffer(channel, product), ZERO)
+
+
+def default_warehouse():
+    return Warehouse.objects.filter(is_active=True).order_by("code").first()

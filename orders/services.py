@@ -1,0 +1,348 @@
+"""Order operations: create an order from any channel, move it through its status machine.
+
+Every function runs in one transaction and writes its status-history row in it, so an
+order never exists without its lines and a status never changes without its history.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Product
+from catalog.services import stock
+from core.money import quantize, to_decimal, validate_amount_precision, validate_currency
+from customers.models import normalize_email
+from orders.models import (
+    Order,
+    OrderAddress,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    RoundingRule,
+    TaxLine,
+)
+from orders.models.status import can_transition, is_backwards
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LineInput:
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+    tax_rate: Decimal = Decimal(0)
+    name: str = ""
+    external_id: str = ""
+    discount: Decimal = Decimal(0)
+
+
+@dataclass
+class AddressInput:
+    street: str
+    city: str
+    country: str
+    postal_code: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company: str = ""
+    street2: str = ""
+    region: str = ""
+    phone: str = ""
+
+
+@dataclass
+class TaxLineInput:
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    label: str = ""
+
+
+@dataclass
+class OrderInput:
+    """An order as a channel reported it, before Kontor checked it."""
+
+    channel: object
+    external_number: str
+    currency: str
+    placed_at: datetime
+    lines: list
+    total_net: Decimal
+    total_tax: Decimal
+    total_gross: Decimal
+    shipping_net: Decimal = Decimal(0)
+    shipping_tax: Decimal = Decimal(0)
+    shipping_gross: Decimal = Decimal(0)
+    prices_include_tax: bool = True
+    rounding_rule: str = RoundingRule.PER_LINE
+    email: str = ""
+    customer: object = None
+    connection: object = None
+    billing_address: AddressInput | None = None
+    shipping_address: AddressInput | None = None
+    tax_lines: list = field(default_factory=list)
+    customer_note: str = ""
+
+
+@dataclass
+class OrderResult:
+    order: Order
+    created: bool
+    shortages: list = field(default_factory=list)
+
+
+def validate_order_input(data):
+    """Check an incoming order completely; raise one ValidationError listing every problem.
+
+    Returns the products by SKU so the caller does not look them up again.
+    """
+    errors = {}
+
+    try:
+        validate_currency(data.currency)
+    except ValidationError as error:
+        raise ValidationError({"currency": error.messages}) from error
+
+    if not data.channel.sells_in(data.currency):
+        errors["currency"] = _("Channel %(channel)s does not sell in %(currency)s. Add the currency to the channel or fix the order.") % {
+            "channel": data.channel.code,
+            "currency": data.currency,
+        }
+
+    if not data.lines:
+        errors["lines"] = _("Order %(number)s has no lines.") % {"number": data.external_number}
+
+    if data.placed_at.tzinfo is None:
+        errors["placed_at"] = _("Order time %(value)s has no time zone.") % {"value": data.placed_at}
+
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
+    for index, line in enumerate(data.lines):
+        errors.update(_line_errors(index, line, products, data.currency, data.rounding_rule))
+
+    for name in ("total_net", "total_tax", "total_gross", "shipping_net", "shipping_tax", "shipping_gross"):
+        value = to_decimal(getattr(data, name))
+        if value < 0:
+            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": value}
+        else:
+            _collect_precision(errors, name, value, data.currency)
+
+    if not errors:
+        errors.update(_totals_errors(data))
+
+    if errors:
+        raise ValidationError(errors)
+    return products
+
+
+def _line_errors(index, line, products, currency, rounding_rule):
+    errors = {}
+    prefix = f"lines[{index}]"
+    product = products.get(line.sku)
+    if product is None:
+        errors[f"{prefix}.sku"] = _("SKU %(sku)s is not in the catalog. Import the product or correct the SKU.") % {"sku": line.sku}
+    elif product.is_deleted or not product.enabled:
+        errors[f"{prefix}.sku"] = _("SKU %(sku)s is deleted or disabled in the catalog and cannot be ordered.") % {"sku": line.sku}
+
+    quantity = to_decimal(line.quantity)
+    if quantity <= 0:
+        errors[f"{prefix}.quantity"] = _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": quantity, "sku": line.sku}
+
+    gross, net, tax = (to_decimal(line.total_gross), to_decimal(line.total_net), to_decimal(line.total_tax))
+    if gross != net + tax:
+        errors[f"{prefix}.total_gross"] = _("Line %(sku)s: gross %(gross)s is not net %(net)s plus tax %(tax)s.") % {
+            "sku": line.sku,
+            "gross": gross,
+            "net": net,
+            "tax": tax,
+        }
+    if rounding_rule == RoundingRule.PER_LINE:
+        for name in ("total_net", "total_tax", "total_gross"):
+            _collect_precision(errors, f"{prefix}.{name}", getattr(line, name), currency)
+    return errors
+
+
+def _collect_precision(errors, key, value, currency):
+    try:
+        validate_amount_precision(value, currency)
+    except ValidationError as error:
+        errors[key] = error.messages
+
+
+def _totals_errors(data):
+    """Compare the order totals with its lines and shipping, by the source's rounding rule.
+
+    Per-line rounding: the rounded line totals add up to the order total exactly. Per-order
+    rounding: the unrounded line totals add up, then are rounded once to the currency.
+    """
+    errors = {}
+    for part in ("net", "tax", "gross"):
+        lines_sum = sum((to_decimal(getattr(line, f"total_{part}")) for line in data.lines), Decimal(0))
+        expected = lines_sum + to_decimal(getattr(data, f"shipping_{part}"))
+        if data.rounding_rule == RoundingRule.PER_ORDER:
+            expected = quantize(expected, data.currency)
+        stated = to_decimal(getattr(data, f"total_{part}"))
+        if stated != expected:
+            errors[f"total_{part}"] = _(
+                "Order total %(part)s is %(stated)s but the lines and shipping add up to %(expected)s. "
+                "Check the order in the source system."
+            ) % {"part": part, "stated": stated, "expected": expected}
+
+    if data.tax_lines:
+        tax_sum = sum((to_decimal(t.tax) for t in data.tax_lines), Decimal(0))
+        if tax_sum != to_decimal(data.total_tax):
+            errors["tax_lines"] = _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {
+                "sum": tax_sum,
+                "total": data.total_tax,
+            }
+    return errors
+
+
+def create_order(data, *, actor, user=None, reserve=True):
+    """Create the order with lines, tax lines, addresses and its first history row, then reserve stock.
+
+    A second call with the same channel and order number returns the existing order
+    unchanged (`created` False), so a redelivered webhook or a retried pull is harmless.
+    A shortage does not reject the order: it is saved, flagged for the merchant and
+    listed in the result.
+    """
+    existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
+    if existing:
+        return OrderResult(existing, created=False)
+
+    products = validate_order_input(data)
+    try:
+        with transaction.atomic():
+            order = _write_order(data, products, actor=actor, user=user)
+            shortages = stock.reserve_order(order) if reserve else []
+            if shortages:
+                _flag_shortage(order, shortages)
+    except IntegrityError:
+        # Another worker created the same order between our check and insert.
+        existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
+        if existing is None:
+            raise
+        return OrderResult(existing, created=False)
+
+    logger.info("Order created", extra={"order_id": order.pk, "channel": data.channel.code, "external_number": data.external_number})
+    return OrderResult(order, created=True, shortages=shortages)
+
+
+def _write_order(data, products, *, actor, user):
+    order = Order.objects.create(
+        channel=data.channel,
+        connection=data.connection,
+        external_number=data.external_number,
+        customer=data.customer,
+        email=normalize_email(data.email),
+        currency=data.currency,
+        prices_include_tax=data.prices_include_tax,
+        rounding_rule=data.rounding_rule,
+        shipping_net=data.shipping_net,
+        shipping_tax=data.shipping_tax,
+        shipping_gross=data.shipping_gross,
+        total_net=data.total_net,
+        total_tax=data.total_tax,
+        total_gross=data.total_gross,
+        placed_at=data.placed_at,
+        customer_note=data.customer_note,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            position=index + 1,
+            product=products.get(line.sku),
+            sku=line.sku,
+            name=line.name,
+            external_id=line.external_id,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=line.tax_rate,
+            total_net=line.total_net,
+            total_tax=line.total_tax,
+            total_gross=line.total_gross,
+            discount=line.discount,
+        )
+        for index, line in enumerate(data.lines)
+    )
+    TaxLine.objects.bulk_create(TaxLine(order=order, rate=t.rate, net=t.net, tax=t.tax, label=t.label) for t in data.tax_lines)
+    for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address)):
+        if address is not None:
+            OrderAddress.objects.create(order=order, kind=kind, **vars(address))
+    OrderStatusChange.objects.create(
+        order=order,
+        from_status="",
+        to_status=OrderStatus.NEW,
+        actor=actor,
+        user=user,
+        connection=data.connection,
+        note=_("Order received"),
+    )
+    return order
+
+
+def _flag_shortage(order, shortages):
+    details = "; ".join(
+        _("%(sku)s: %(needed)s ordered, %(available)s available") % {"sku": sku, "needed": needed, "available": available}
+        for sku, needed, available in shortages
+    )
+    order.needs_attention = True
+    order.attention_note = _("Stock could not be reserved: %(details)s. Check stock or contact the customer.") % {"details": details}
+    order.save(update_fields=["needs_attention", "attention_note", "updated_at"])
+    logger.warning("Order short of stock", extra={"order_id": order.pk, "shortages": len(shortages)})
+
+
+class InvalidTransition(ValidationError):
+    pass
+
+
+@transaction.atomic
+def transition_order(order_id, to_status, *, actor, user=None, connection=None, note=""):
+    """Move an order to `to_status` and write its history row; return the row, or None if already there.
+
+    The order row is locked, so two writers of the same transition at the same moment
+    produce one transition and one history row. A report that would move the order
+    backwards is recorded with applied=False and changes nothing. Any other move the state
+    machine does not allow raises InvalidTransition.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    current = order.status
+    if current == to_status:
+        return None
+
+    if not can_transition(current, to_status):
+        if to_status in OrderStatus.values and current in OrderStatus.values and is_backwards(current, to_status):
+            return OrderStatusChange.objects.create(
+                order=order,
+                from_status=current,
+                to_status=to_status,
+                applied=False,
+                actor=actor,
+                user=user,
+                connection=connection,
+                note=note or _("Not applied: the order is already further along."),
+            )
+        raise InvalidTransition(
+            _("Order %(order)s cannot move from %(current)s to %(target)s.") % {"order": order, "current": current, "target": to_status},
+            code="invalid_transition",
+        )
+
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at"])
+    change = OrderStatusChange.objects.create(
+        order=order, from_status=current, to_status=to_status, actor=actor, user=user, connection=connection, note=note
+    )
+
+    if to_status == OrderStatus.CANCELLED:
+        stock.release_order(order, reason=_("order cancelled"))
+
+    logger.info("Order status changed", extra={"order_id": order.pk, "from": current, "to": to_status, "actor": actor})
+    return change
