@@ -75,6 +75,9 @@ class Connector:
     reads: frozenset[str] = frozenset()
     writes: frozenset[str] = frozenset()
     mode: str = Mode.PULL
+    # Request headers stored with each webhook event, for support (delivery ids, event types).
+    # Signature headers are left out: they are useless once verified.
+    stored_headers: tuple[str, ...] = ()
     credential_fields: tuple[CredentialField, ...] = ()
     # Mapper objects by entity, for code that wants to reach them through the registry.
     mappers: dict[str, Any] = {}
@@ -87,8 +90,12 @@ class Connector:
         """Raise WebhookRejected unless the signature over the raw body is valid."""
         raise WebhookRejected(f"{self.kind} does not accept webhooks")
 
-    def parse_webhook(self, connection, body: bytes, headers) -> list[InboundItem]:
-        """Turn a verified body into inbound items; raise WebhookMalformed on a bad body."""
+    def parse_webhook(self, connection, body: bytes, headers, entity=None) -> list[InboundItem]:
+        """Turn a verified body into inbound items; raise WebhookMalformed on a bad body.
+
+        `entity` is the entity named in the webhook URL (/hooks/<slug>/<entity>/), or None.
+        Return an empty list for an event type the connector ignores; it is answered 200.
+        """
         raise WebhookMalformed(f"{self.kind} does not accept webhooks")
 
     def process_inbound(self, event):

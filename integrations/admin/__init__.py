@@ -1,0 +1,1 @@
+from integrations.admin import connections, inbox, leading, mappings, outbox, sync  # noqa: F401

@@ -1,0 +1,98 @@
+import logging
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from integrations.crypto import CredentialsUnreadable
+from integrations.models import Binding, Connection, ConnectionEntity
+from integrations.registry import UnknownConnector, connector_choices, get_connector
+from integrations.services.connections import check_connection
+
+logger = logging.getLogger(__name__)
+
+
+class ConnectionForm(forms.ModelForm):
+    """Connection form whose credential inputs are write-only: a stored secret is never rendered."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=())
+    base_url = forms.URLField(label=_("base URL"), max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Connection
+        fields = ["kind", "name", "slug", "base_url", "enabled", "time_zone", "rate_limit_per_second", "rate_limit_burst"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = connector_choices() or [("", "-")]
+        self._credential_fields = []
+        kind = self.instance.kind if self.instance.pk else self.data.get("kind") or self.initial.get("kind")
+        try:
+            credential_fields = get_connector(kind).credential_fields if kind else ()
+        except UnknownConnector:
+            credential_fields = ()
+        stored = self._stored_credentials()
+        for spec in credential_fields:
+            name = f"credential_{spec.name}"
+            self._credential_fields.append((name, spec))
+            widget = forms.PasswordInput(render_value=False) if spec.secret else forms.TextInput()
+            is_set = bool(stored.get(spec.name))
+            self.fields[name] = forms.CharField(
+                label=spec.label,
+                required=spec.required and not is_set,
+                widget=widget,
+                help_text=gettext("Stored. Leave empty to keep it.") if is_set else "",
+                initial="" if spec.secret else stored.get(spec.name, ""),
+            )
+
+    def _stored_credentials(self):
+        try:
+            return self.instance.credentials
+        except CredentialsUnreadable:
+            return {}
+
+    def save(self, commit=True):
+        credentials = self._stored_credentials()
+        for name, spec in self._credential_fields:
+            value = self.cleaned_data.get(name)
+            if value:
+                credentials[spec.name] = value
+        self.instance.set_credentials(credentials)
+        return super().save(commit=commit)
+
+
+class ConnectionEntityInline(admin.TabularInline):
+    model = ConnectionEntity
+    extra = 0
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionForm
+    list_display = ["name", "slug", "kind", "enabled", "time_zone", "rate_limit_per_second", "credentials_status"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [ConnectionEntityInline]
+    actions = ["test_connection"]
+
+    @admin.display(description=_("credentials"))
+    def credentials_status(self, connection):
+        # Only whether credentials are stored; their values never reach the admin.
+        return gettext("set") if connection.credentials_encrypted else gettext("not set")
+
+    @admin.action(description=_("Test connection"))
+    def test_connection(self, request, queryset):
+        for connection in queryset:
+            ok, text = check_connection(connection)
+            level = messages.SUCCESS if ok else messages.ERROR
+            self.message_user(request, f"{connection.name}: {text}", level)
+
+
+@admin.register(Binding)
+class BindingAdmin(admin.ModelAdmin):
+    list_display = ["connection", "content_type", "object_id", "external_id", "pulled_at", "pushed_at"]
+    list_filter = ["connection", "content_type"]
+    search_fields = ["external_id", "object_id"]
+    list_select_related = ["connection", "content_type"]

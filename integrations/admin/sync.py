@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import DeltaCursor, SyncError, SyncRun
+from integrations.services.syncruns import resolve_sync_errors, retry_sync_errors
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at", "kind", "connection", "entity", "state",
+        "read_count", "created_count", "updated_count", "skipped_count", "failed_count", "duration",
+    ]
+    list_filter = ["kind", "state", "entity", "connection"]
+    date_hierarchy = "started_at"
+    list_select_related = ["connection"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SyncError)
+class SyncErrorAdmin(admin.ModelAdmin):
+    change_list_template = "admin/integrations/syncerror/change_list.html"
+    list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "message", "attempts", "next_retry_at", "resolved"]
+    list_filter = ["resolved", "direction", "code", "entity", "connection"]
+    search_fields = ["external_id", "object_id", "message"]
+    date_hierarchy = "created_at"
+    list_select_related = ["connection", "content_type"]
+    readonly_fields = [field.name for field in SyncError._meta.fields]
+    actions = ["retry", "mark_resolved"]
+
+    @admin.display(description=_("record"))
+    def record_label(self, sync_error):
+        if sync_error.content_type_id:
+            return f"{sync_error.content_type.name} {sync_error.object_id}"
+        return sync_error.external_id
+
+    @admin.action(description=_("Retry"))
+    def retry(self, request, queryset):
+        count = retry_sync_errors(queryset)
+        self.message_user(request, _("%(count)d items queued for retry.") % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Mark resolved"))
+    def mark_resolved(self, request, queryset):
+        count = resolve_sync_errors(queryset)
+        self.message_user(request, _("%(count)d sync errors marked resolved.") % {"count": count}, messages.SUCCESS)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "retry-matching/",
+                self.admin_site.admin_view(self.retry_matching_view),
+                name="integrations_syncerror_retry_matching",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def retry_matching_view(self, request):
+        """Retry every unresolved error that the changelist's current filters and search show."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        changelist = self.get_changelist_instance(request)
+        count = retry_sync_errors(changelist.get_queryset(request))
+        self.message_user(request, _("%(count)d items queued for retry.") % {"count": count}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:integrations_syncerror_changelist") + changelist.get_query_string())
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DeltaCursor)
+class DeltaCursorAdmin(admin.ModelAdmin):
+    list_display = ["connection", "entity", "updated_at", "last_id", "advanced_at"]
+    list_filter = ["connection", "entity"]

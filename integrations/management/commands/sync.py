@@ -1,0 +1,82 @@
+"""Run one connection's pull or push once, in the foreground, with a progress bar."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+from django.utils import timezone
+from tqdm import tqdm
+
+from integrations.domains import Domain
+from integrations.models import Connection, OutboundMessage, OutboundState, SyncRunKind
+from integrations.services.cursors import run_delta_pull
+from integrations.services.delivery import deliver_message
+from integrations.services.syncruns import count_outcome, finish_sync_run, start_sync_run
+
+# States of deliver_message and the sync run counter each adds to.
+PUSH_OUTCOMES = {
+    OutboundState.DELIVERED: "updated",
+    OutboundState.SKIPPED: "skipped",
+    OutboundState.FAILED: "failed",
+}
+
+
+class Command(BaseCommand):
+    help = "Pull changes from or push pending changes to one connection once, in the foreground."
+
+    def add_arguments(self, parser):
+        parser.add_argument("connection", help="Slug of the connection.")
+        parser.add_argument("--entity", choices=Domain.values, help="Only this entity. Default: every entity of the connection.")
+        parser.add_argument("--direction", choices=["pull", "push"], default="pull", help="pull reads changes, push sends pending outbound messages. Default: pull.")
+
+    def handle(self, *args, connection, entity, direction, **options):
+        try:
+            connection = Connection.objects.get(slug=connection)
+        except Connection.DoesNotExist:
+            slugs = ", ".join(Connection.objects.values_list("slug", flat=True)) or "none"
+            raise CommandError(f"No connection with the slug {connection!r}. Existing slugs: {slugs}.") from None
+        if not connection.enabled:
+            raise CommandError(f"Connection {connection.slug!r} is disabled. Enable it in the admin first.")
+
+        if direction == "pull":
+            self._pull(connection, entity)
+        else:
+            self._push(connection, entity)
+
+    def _entities(self, connection, entity, pulls):
+        if entity:
+            return [entity]
+        entities = connection.entities.filter(enabled=True)
+        return [item.entity for item in entities if (item.pulls if pulls else item.pushes)]
+
+    def _pull(self, connection, entity):
+        entities = self._entities(connection, entity, pulls=True)
+        if not entities:
+            raise CommandError(f"Connection {connection.slug!r} pulls no entity. Pass --entity or set its entities in the admin.")
+        for name in entities:
+            with tqdm(desc=f"{connection.slug} {name}", unit=" items", file=self.stderr._out) as bar:
+                run = run_delta_pull(connection, name, process_inline=True, progress=bar.update)
+            self._report(run)
+
+    def _push(self, connection, entity):
+        due = OutboundMessage.objects.filter(connection=connection).filter(
+            Q(state=OutboundState.PENDING, next_attempt_at__lte=timezone.now())
+            | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=timezone.now())
+        )
+        if entity:
+            due = due.filter(entity=entity)
+        message_ids = list(due.order_by("pk").values_list("pk", flat=True))
+
+        run = start_sync_run(connection, SyncRunKind.PUSH, entity or "")
+        for message_id in tqdm(message_ids, desc=f"{connection.slug} push", unit=" messages", file=self.stderr._out):
+            state = deliver_message(message_id)
+            run.read_count += 1
+            count_outcome(run, PUSH_OUTCOMES.get(state, "skipped"))
+        self._report(finish_sync_run(run))
+
+    def _report(self, run):
+        self.stdout.write(
+            f"{run.get_kind_display()} {run.connection.slug} {run.entity or '-'}: {run.state}, "
+            f"read {run.read_count}, created {run.created_count}, updated {run.updated_count}, "
+            f"skipped {run.skipped_count}, failed {run.failed_count}, took {run.duration}"
+        )
+        if run.message:
+            self.stdout.write(run.message)

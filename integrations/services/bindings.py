@@ -1,0 +1,91 @@
+"""Bindings: which canonical record is which external id in a connection, and its sync state."""
+
+import hashlib
+import json
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from integrations.models import Binding
+
+
+def fingerprint_of(payload):
+    """Return a SHA-256 hex digest of a payload, independent of key order."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def binding_for(connection, record):
+    """Return the binding of a canonical record in a connection, or None."""
+    content_type = ContentType.objects.get_for_model(record)
+    return Binding.objects.filter(
+        connection=connection, content_type=content_type, object_id=str(record.pk)
+    ).first()
+
+
+def find_record(connection, model, external_id):
+    """Return the canonical record of `model` bound to `external_id`, or None."""
+    content_type = ContentType.objects.get_for_model(model)
+    binding = Binding.objects.filter(
+        connection=connection, content_type=content_type, external_id=str(external_id)
+    ).first()
+    if binding is None:
+        return None
+    return model._default_manager.filter(pk=binding.object_id).first()
+
+
+def bind(connection, record, external_id):
+    """Create or return the binding of a record to an external id.
+
+    A record already bound to another external id keeps its binding; the caller sees the
+    stored external id on the returned row.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    binding, _created = Binding.objects.get_or_create(
+        connection=connection,
+        content_type=content_type,
+        object_id=str(record.pk),
+        defaults={"external_id": str(external_id)},
+    )
+    return binding
+
+
+def record_pulled(connection, record, external_id, fingerprint):
+    """Store that `record` was read from the connection with this content fingerprint."""
+    binding = bind(connection, record, external_id)
+    binding.pulled_fingerprint = fingerprint
+    binding.pulled_at = timezone.now()
+    binding.save(update_fields=["pulled_fingerprint", "pulled_at"])
+    return binding
+
+
+def record_pushed(connection, content_type, object_id, fingerprint, external_id=""):
+    """Store that a record was pushed with this fingerprint; create the binding when new."""
+    binding = Binding.objects.filter(
+        connection=connection, content_type=content_type, object_id=str(object_id)
+    ).first()
+    if binding is None:
+        if not external_id:
+            # Without a remote id there is nothing to bind yet; the next pull binds it.
+            return None
+        binding = Binding(
+            connection=connection,
+            content_type=content_type,
+            object_id=str(object_id),
+            external_id=str(external_id),
+        )
+    binding.pushed_fingerprint = fingerprint
+    binding.pushed_at = timezone.now()
+    binding.save()
+    return binding
+
+
+def push_is_redundant(connection, content_type, object_id, fingerprint):
+    """Return whether the connection already has exactly this content for the record."""
+    return Binding.objects.filter(
+        connection=connection,
+        content_type=content_type,
+        object_id=str(object_id),
+        pushed_fingerprint=fingerprint,
+    ).exists()

@@ -1,0 +1,252 @@
+"""Delivery of outbound messages: claim with a lease, send once, record the result.
+
+Attempts, backoff and next-attempt times live in the OutboundMessage row (django-q2 only
+redelivers a task whose worker died). A claim is a lease: a message whose worker died is taken
+over after lease_expires_at, and the lease is longer than the lane's task timeout, after which
+django-q2 has killed that worker, so two workers never send the same message at once.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.errors import CircuitOpen, ConnectorError, RateLimited
+from integrations.models import OutboundMessage, OutboundState, SyncDirection
+from integrations.retry import DELIVERY_POLICY
+from integrations.services.bindings import push_is_redundant, record_pushed
+from integrations.services.queue import enqueue_on_commit
+from integrations.services.syncruns import record_sync_error, resolve_sync_error_of
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "integrations.tasks.deliver_outbound_message"
+
+# Added to the lane's task timeout for the lease, to cover clock skew between workers and the
+# time between claiming and django-q2 starting its timeout.
+LEASE_MARGIN_SECONDS = 30
+
+# A message whose older sibling for the same record is still pending or in flight waits this
+# long before it is tried again, so a record's changes arrive in order.
+ORDER_WAIT_SECONDS = 5
+
+
+def lease_seconds(lane):
+    return settings.LANES[lane]["timeout"] + LEASE_MARGIN_SECONDS
+
+
+def claim_message(message_id, now=None):
+    """Lease a due message to this worker and count the attempt; None if it is not claimable.
+
+    Not claimable: delivered, failed, superseded, not yet due, held by a live lease, locked by
+    another worker right now, its connection disabled, or an older message for the same record
+    not finished yet.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("connection")
+            .filter(pk=message_id)
+            .filter(
+                Q(state=OutboundState.PENDING, next_attempt_at__lte=now)
+                | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
+            )
+            .first()
+        )
+        if message is None or not message.connection.enabled:
+            return None
+
+        older_unfinished = OutboundMessage.objects.filter(
+            connection_id=message.connection_id,
+            content_type_id=message.content_type_id,
+            object_id=message.object_id,
+            pk__lt=message.pk,
+            state__in=[OutboundState.PENDING, OutboundState.IN_FLIGHT],
+        ).exists()
+        if older_unfinished:
+            message.next_attempt_at = now + timedelta(seconds=ORDER_WAIT_SECONDS)
+            message.save(update_fields=["next_attempt_at"])
+            return None
+
+        if message.state == OutboundState.IN_FLIGHT:
+            logger.warning(
+                "outbound lease expired, taking over",
+                extra={"outbound_message_id": message.pk, "attempt": message.attempts},
+            )
+        message.state = OutboundState.IN_FLIGHT
+        message.attempts += 1
+        message.first_attempt_at = message.first_attempt_at or now
+        message.lease_expires_at = now + timedelta(seconds=lease_seconds(message.lane))
+        message.claim_token = uuid.uuid4().hex
+        message.save(update_fields=["state", "attempts", "first_attempt_at", "lease_expires_at", "claim_token"])
+    return message
+
+
+def deliver_message(message_id):
+    """Deliver one outbound message if it is due; return its new state, or None if not claimed.
+
+    Safe to run twice and from several workers: only the worker holding the lease sends.
+    """
+    message = claim_message(message_id)
+    if message is None:
+        return None
+
+    if push_is_redundant(message.connection, message.content_type_id, message.object_id, message.fingerprint):
+        return _finish(message, OutboundState.SKIPPED)
+
+    try:
+        remote_id = message.connection.connector.deliver(message)
+    except (CircuitOpen, RateLimited) as error:
+        if error.status is None:
+            # Kontor's own breaker or limiter stopped the call before it was sent.
+            return _release(message, error)
+        return _fail_attempt(message, error)
+    except Exception as error:
+        # Any failure, a bug included, must end as a retry or a visible sync error.
+        return _fail_attempt(message, error)
+    return _finish(message, OutboundState.DELIVERED, remote_id=remote_id or "")
+
+
+def _owned(message):
+    """Lock the message row if this worker still holds its lease; None if it was taken over."""
+    return (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .filter(pk=message.pk, claim_token=message.claim_token, state=OutboundState.IN_FLIGHT)
+        .first()
+    )
+
+
+def _finish(message, state, remote_id=""):
+    now = timezone.now()
+    with transaction.atomic():
+        if _owned(message) is None:
+            logger.warning("outbound result dropped, lease lost", extra={"outbound_message_id": message.pk})
+            return None
+        message.state = state
+        message.delivered_at = now if state == OutboundState.DELIVERED else None
+        message.remote_id = str(remote_id)[:255]
+        message.lease_expires_at = None
+        message.error_code = ""
+        message.last_error = ""
+        message.save(update_fields=["state", "delivered_at", "remote_id", "lease_expires_at", "error_code", "last_error"])
+        if state == OutboundState.DELIVERED:
+            record_pushed(message.connection, message.content_type, message.object_id, message.fingerprint, remote_id)
+        resolve_sync_error_of(outbound_message=message)
+        _queue_next_for_record(message)
+
+    logger.info(
+        "outbound message finished",
+        extra={"outbound_message_id": message.pk, "connection_id": message.connection_id, "state": state},
+    )
+    return state
+
+
+def _release(message, error):
+    """Hand a message back unsent, without counting the attempt, until the limiter or breaker allows."""
+    delay = max(float(error.retry_after or 0), 1.0)
+    with transaction.atomic():
+        if _owned(message) is None:
+            return None
+        message.state = OutboundState.PENDING
+        message.attempts -= 1
+        message.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+        message.lease_expires_at = None
+        message.error_code = error.code
+        message.save(update_fields=["state", "attempts", "next_attempt_at", "lease_expires_at", "error_code"])
+    logger.info(
+        "outbound message deferred",
+        extra={"outbound_message_id": message.pk, "code": error.code, "delay_seconds": round(delay, 3)},
+    )
+    return OutboundState.PENDING
+
+
+def _fail_attempt(message, error):
+    retry_at = None
+    if isinstance(error, ConnectorError):
+        retry_at = DELIVERY_POLICY.next_attempt_at(error, message.attempts, message.first_attempt_at)
+    else:
+        logger.exception("outbound delivery failed", extra={"outbound_message_id": message.pk})
+
+    with transaction.atomic():
+        if _owned(message) is None:
+            return None
+        message.lease_expires_at = None
+        message.error_code = getattr(error, "code", "internal_error")
+        message.last_error = str(error)[:2000]
+        if retry_at is not None:
+            message.state = OutboundState.PENDING
+            message.next_attempt_at = retry_at
+        else:
+            message.state = OutboundState.FAILED
+            record_sync_error(
+                message.connection,
+                SyncDirection.OUTBOUND,
+                error,
+                entity=message.entity,
+                content_type=message.content_type,
+                object_id=message.object_id,
+                payload=message.payload,
+                attempts=message.attempts,
+                outbound_message=message,
+            )
+            _queue_next_for_record(message)
+        message.save(update_fields=["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"])
+
+    if retry_at is not None:
+        logger.warning(
+            "outbound retry scheduled",
+            extra={
+                "outbound_message_id": message.pk,
+                "attempt": message.attempts,
+                "code": message.error_code,
+                "next_attempt_at": retry_at.isoformat(),
+            },
+        )
+    return message.state
+
+
+def _queue_next_for_record(message):
+    """Queue the oldest pending message for the same record, which waited for this one."""
+    following = (
+        OutboundMessage.objects.filter(
+            connection_id=message.connection_id,
+            content_type_id=message.content_type_id,
+            object_id=message.object_id,
+            state=OutboundState.PENDING,
+            pk__gt=message.pk,
+        )
+        .order_by("pk")
+        .values_list("pk", "lane")
+        .first()
+    )
+    if following is not None:
+        OutboundMessage.objects.filter(pk=following[0]).update(next_attempt_at=timezone.now())
+        enqueue_on_commit(DELIVER_TASK, following[0], lane=following[1])
+
+
+def requeue_due_messages(now=None, *, limit=1000):
+    """Queue pending messages that are due and in-flight ones whose lease expired; return the count.
+
+    Run periodically: it is what sends a retry at its next_attempt_at and what rescues a
+    message whose worker died or whose queue entry was lost.
+    """
+    now = now or timezone.now()
+    due = (
+        OutboundMessage.objects.filter(connection__enabled=True)
+        .filter(
+            Q(state=OutboundState.PENDING, next_attempt_at__lte=now)
+            | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", "lane")[:limit]
+    )
+    count = 0
+    for pk, lane in due:
+        enqueue_on_commit(DELIVER_TASK, pk, lane=lane)
+        count += 1
+    return count

@@ -1,0 +1,180 @@
+"""The inbox: every webhook and pulled item is stored raw, deduplicated, then processed once."""
+
+import logging
+from datetime import timedelta
+
+from django.db import connection as db_connection
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.errors import ConnectorError
+from integrations.models import InboundEvent, InboundSource, InboundState, SyncDirection
+from integrations.retry import DELIVERY_POLICY
+from integrations.services.lanes import lane_for
+from integrations.services.queue import enqueue_on_commit
+from integrations.services.syncruns import record_sync_error, resolve_sync_error_of
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "integrations.tasks.process_inbound_event"
+
+# Outcomes of Connector.process_inbound that mean the event was genuine but changed nothing.
+IGNORED_OUTCOMES = {"ignored", "stale", "skipped"}
+
+_COLUMNS = (
+    "connection_id", "entity", "external_id", "dedup_key", "event_type", "version", "source",
+    "payload", "headers", "occurred_at", "received_at", "state", "attempts", "outcome", "error",
+)
+
+
+def store_inbound_items(connection, items, *, source, headers=None):
+    """Store inbound items; return the ids of the new events, duplicates left out.
+
+    A duplicate dedup key is dropped in the database (INSERT ... ON CONFLICT DO NOTHING), so two
+    processes receiving the same event at once store it once. Each new event is queued for
+    processing on its lane after the surrounding transaction commits.
+    """
+    if source not in InboundSource.values:
+        raise ValueError(f"unknown inbound source {source!r}")
+    now = timezone.now()
+    payload_field = InboundEvent._meta.get_field("payload")
+    headers_value = payload_field.get_db_prep_save(dict(headers or {}), db_connection)
+
+    table = db_connection.ops.quote_name(InboundEvent._meta.db_table)
+    columns = ", ".join(db_connection.ops.quote_name(column) for column in _COLUMNS)
+    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+        "ON CONFLICT (connection_id, dedup_key) DO NOTHING RETURNING id"
+    )
+
+    new_ids = []
+    lanes = {}
+    with db_connection.cursor() as cursor:
+        for item in items:
+            cursor.execute(sql, [
+                connection.pk, item.entity, str(item.external_id), item.dedup_key,
+                item.event_type, str(item.version or ""), source,
+                payload_field.get_db_prep_save(item.payload, db_connection), headers_value,
+                item.occurred_at, now, InboundState.PENDING, 0, "", "",
+            ])
+            row = cursor.fetchone()
+            if row is None:
+                logger.info(
+                    "inbound duplicate dropped",
+                    extra={"connection_id": connection.pk, "dedup_key": item.dedup_key},
+                )
+                continue
+
+            new_ids.append(row[0])
+            if item.entity not in lanes:
+                lanes[item.entity] = lane_for(connection, item.entity)
+            enqueue_on_commit(PROCESS_TASK, row[0], lane=lanes[item.entity])
+    return new_ids
+
+
+def process_inbound_event(event_id):
+    """Apply one stored event through its connector's process_inbound hook, at most once.
+
+    The hook's canonical writes, their outbox rows and the event's new state commit together,
+    so a crash leaves the event pending and nothing half-applied. A repeated call for a
+    processed event, or one that another worker holds, returns None and changes nothing.
+    Otherwise returns the event with its new state and outcome.
+    """
+    with transaction.atomic():
+        event = (
+            InboundEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("connection")
+            .filter(pk=event_id, state=InboundState.PENDING)
+            .first()
+        )
+        if event is None or not event.connection.enabled:
+            return None
+
+        event.attempts += 1
+        try:
+            # A savepoint, so a failing hook's partial writes roll back but the failure is stored.
+            with transaction.atomic():
+                outcome = event.connection.connector.process_inbound(event) or "processed"
+        except Exception as error:
+            # Any failure, a bug included, must end as a retry or a visible sync error.
+            _record_failure(event, error)
+            return event
+
+        event.state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
+        event.outcome = str(outcome)[:20]
+        event.processed_at = timezone.now()
+        event.next_attempt_at = None
+        event.error = ""
+        event.save(update_fields=["state", "outcome", "processed_at", "attempts", "next_attempt_at", "error"])
+        resolve_sync_error_of(inbound_event=event)
+    return event
+
+
+def _record_failure(event, error):
+    retry_at = None
+    if isinstance(error, ConnectorError):
+        retry_at = DELIVERY_POLICY.next_attempt_at(error, event.attempts, event.received_at)
+    else:
+        logger.exception(
+            "inbound event failed",
+            extra={"inbound_event_id": event.pk, "connection_id": event.connection_id},
+        )
+
+    event.error = str(getattr(error, "support_message", "") or type(error).__name__)
+    if retry_at is not None:
+        event.next_attempt_at = retry_at
+        logger.warning(
+            "inbound event retry scheduled",
+            extra={"inbound_event_id": event.pk, "attempt": event.attempts, "code": error.code},
+        )
+    else:
+        event.state = InboundState.FAILED
+        event.next_attempt_at = None
+        record_sync_error(
+            event.connection,
+            SyncDirection.INBOUND,
+            error,
+            entity=event.entity,
+            external_id=event.external_id,
+            payload=event.payload,
+            attempts=event.attempts,
+            inbound_event=event,
+        )
+    event.save(update_fields=["state", "attempts", "next_attempt_at", "error"])
+
+
+def requeue_due_inbound_events(now=None, *, stale_after_seconds=60, limit=1000):
+    """Queue pending events whose retry is due or whose first queueing got lost; return the count."""
+    now = now or timezone.now()
+    due = InboundEvent.objects.filter(
+        state=InboundState.PENDING, connection__enabled=True
+    ).filter(
+        next_attempt_at__lte=now
+    ) | InboundEvent.objects.filter(
+        state=InboundState.PENDING,
+        connection__enabled=True,
+        next_attempt_at__isnull=True,
+        received_at__lte=now - timedelta(seconds=stale_after_seconds),
+    )
+    count = 0
+    for event in due.select_related("connection").order_by("received_at")[:limit]:
+        enqueue_on_commit(PROCESS_TASK, event.pk, lane=lane_for(event.connection, event.entity))
+        count += 1
+    return count
+
+
+def is_stale(event):
+    """Return whether a newer change of the same remote object was already processed.
+
+    Connectors call it in process_inbound and return "stale" to store the event as ignored.
+    """
+    if event.occurred_at is None:
+        return False
+    return InboundEvent.objects.filter(
+        connection_id=event.connection_id,
+        entity=event.entity,
+        external_id=event.external_id,
+        state=InboundState.PROCESSED,
+        occurred_at__gt=event.occurred_at,
+    ).exists()

@@ -1,0 +1,146 @@
+"""Category, attribute and value mappings per connection, and their CSV import."""
+
+import csv
+import io
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from integrations.itemerrors import MappingAmbiguous, MappingMissing
+from integrations.models import AttributeMapping, CategoryMapping, ValueMapping
+
+logger = logging.getLogger(__name__)
+
+MAPPING_MODELS = {
+    "category": CategoryMapping,
+    "attribute": AttributeMapping,
+    "value": ValueMapping,
+}
+
+
+def _kind_label(kind):
+    return str(MAPPING_MODELS[kind]._meta.verbose_name)
+
+
+def _outbound(kind, connection, canonical_code, **scope):
+    external = (
+        MAPPING_MODELS[kind].objects.filter(connection=connection, canonical_code=canonical_code, **scope)
+        .values_list("external_code", flat=True)
+        .first()
+    )
+    if external is None:
+        raise MappingMissing(kind=_kind_label(kind), value=canonical_code, connection=connection.name)
+    return external
+
+
+def _inbound(kind, connection, external_code, **scope):
+    codes = list(
+        MAPPING_MODELS[kind].objects.filter(connection=connection, external_code=external_code, **scope)
+        .values_list("canonical_code", flat=True)[:5]
+    )
+    if not codes:
+        raise MappingMissing(kind=_kind_label(kind), value=external_code, connection=connection.name)
+    if len(codes) > 1:
+        raise MappingAmbiguous(
+            kind=_kind_label(kind), value=external_code, connection=connection.name, codes=", ".join(codes)
+        )
+    return codes[0]
+
+
+def map_category(connection, canonical_code):
+    """Return the connection's category code for a Kontor category; MappingMissing if unmapped."""
+    return _outbound("category", connection, canonical_code)
+
+
+def map_attribute(connection, canonical_code):
+    return _outbound("attribute", connection, canonical_code)
+
+
+def map_value(connection, attribute, canonical_code):
+    return _outbound("value", connection, canonical_code, attribute=attribute)
+
+
+def category_from_external(connection, external_code):
+    """Return the Kontor category code for a remote one; MappingMissing or MappingAmbiguous."""
+    return _inbound("category", connection, external_code)
+
+
+def attribute_from_external(connection, external_code):
+    return _inbound("attribute", connection, external_code)
+
+
+def value_from_external(connection, attribute, external_code):
+    return _inbound("value", connection, external_code, attribute=attribute)
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+REQUIRED_COLUMNS = {
+    "category": ("canonical_code", "external_code"),
+    "attribute": ("canonical_code", "external_code"),
+    "value": ("attribute", "canonical_code", "external_code"),
+}
+
+
+def import_mappings_csv(connection, kind, text):
+    """Create or update mappings of one kind from CSV text with a header row.
+
+    Columns: canonical_code, external_code, optional external_label, and attribute for value
+    mappings. Comma or semicolon separated. Nothing is saved when any row is invalid, and the
+    result lists every invalid row with its line number.
+    """
+    model = MAPPING_MODELS[kind]
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    result = ImportResult()
+
+    missing = [column for column in REQUIRED_COLUMNS[kind] if column not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append(
+            _("The CSV file has no column %(columns)s. The first row must name the columns %(required)s.")
+            % {"columns": ", ".join(missing), "required": ", ".join(REQUIRED_COLUMNS[kind])}
+        )
+        return result
+
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        values = {key: (row.get(key) or "").strip() for key in (*REQUIRED_COLUMNS[kind], "external_label")}
+        empty = [column for column in REQUIRED_COLUMNS[kind] if not values[column]]
+        if empty:
+            result.errors.append(
+                _("Line %(line)s: the column %(columns)s is empty.") % {"line": line, "columns": ", ".join(empty)}
+            )
+            continue
+        rows.append(values)
+    if result.errors:
+        return result
+
+    with transaction.atomic():
+        for values in rows:
+            lookup = {"connection": connection, "canonical_code": values["canonical_code"]}
+            if kind == "value":
+                lookup["attribute"] = values["attribute"]
+            _mapping, created = model.objects.update_or_create(
+                **lookup,
+                defaults={"external_code": values["external_code"], "external_label": values["external_label"]},
+            )
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+
+    logger.info(
+        "mappings imported",
+        extra={"connection_id": connection.pk, "kind": kind, "created": result.created, "updated": result.updated},
+    )
+    return result

@@ -1,0 +1,203 @@
+"""Sync runs (one execution with counts and timings) and sync errors (one failed item)."""
+
+import logging
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from integrations.models import (
+    InboundState,
+    OutboundState,
+    SyncError,
+    SyncRun,
+    SyncRunState,
+)
+from integrations.services.lanes import lane_for
+from integrations.services.queue import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+# Outcomes that a connector hook or the framework reports for one item, and the counter each adds to.
+OUTCOME_FIELDS = {
+    "created": "created_count",
+    "updated": "updated_count",
+    "skipped": "skipped_count",
+    "failed": "failed_count",
+}
+
+
+def start_sync_run(connection, kind, entity=""):
+    run = SyncRun.objects.create(
+        connection=connection, kind=kind, entity=entity, started_at=timezone.now()
+    )
+    logger.info(
+        "sync run started",
+        extra={"sync_run_id": run.pk, "connection_id": connection.pk, "kind": kind, "entity": entity},
+    )
+    return run
+
+
+def count_outcome(run, outcome, read=0):
+    """Add one item outcome (created, updated, skipped, failed) and `read` items to a run."""
+    if run is None:
+        return
+    if read:
+        run.read_count += read
+    field = OUTCOME_FIELDS.get(outcome)
+    if field:
+        setattr(run, field, getattr(run, field) + 1)
+
+
+def finish_sync_run(run, *, failed_with=None):
+    run.finished_at = timezone.now()
+    run.state = SyncRunState.FAILED if failed_with else SyncRunState.SUCCEEDED
+    if failed_with is not None:
+        run.message = getattr(failed_with, "support_message", "") or gettext(
+            "The run stopped with an unexpected error. The technical details are in the log."
+        )
+    run.save()
+    logger.info(
+        "sync run finished",
+        extra={
+            "sync_run_id": run.pk,
+            "connection_id": run.connection_id,
+            "state": run.state,
+            "read": run.read_count,
+            "failed": run.failed_count,
+        },
+    )
+    return run
+
+
+def support_message_of(error):
+    """Return the message support staff see for an exception, generic for unknown ones."""
+    message = getattr(error, "support_message", None)
+    if message:
+        return str(message)
+    return gettext(
+        "An unexpected error occurred in Kontor. The technical details are in the log; "
+        "contact support with the error code internal_error."
+    )
+
+
+def record_sync_error(
+    connection,
+    direction,
+    error,
+    *,
+    entity="",
+    record=None,
+    content_type=None,
+    object_id="",
+    external_id="",
+    payload=None,
+    attempts=0,
+    next_retry_at=None,
+    inbound_event=None,
+    outbound_message=None,
+    sync_run=None,
+):
+    """Write or update the sync error of one failed item; one row per inbox or outbox item."""
+    if record is not None:
+        content_type = ContentType.objects.get_for_model(record)
+        object_id = str(record.pk)
+
+    values = {
+        "connection": connection,
+        "direction": direction,
+        "entity": entity,
+        "content_type": content_type,
+        "object_id": str(object_id or ""),
+        "external_id": str(external_id or ""),
+        "payload": payload,
+        "code": getattr(error, "code", "internal_error"),
+        "message": support_message_of(error),
+        "attempts": attempts,
+        "next_retry_at": next_retry_at,
+        "sync_run": sync_run,
+        "resolved": False,
+        "resolved_at": None,
+    }
+    if inbound_event is not None:
+        sync_error, _ = SyncError.objects.update_or_create(inbound_event=inbound_event, defaults=values)
+    elif outbound_message is not None:
+        sync_error, _ = SyncError.objects.update_or_create(outbound_message=outbound_message, defaults=values)
+    else:
+        sync_error = SyncError.objects.create(**values)
+
+    logger.warning(
+        "sync error recorded",
+        extra={
+            "sync_error_id": sync_error.pk,
+            "connection_id": connection.pk,
+            "direction": direction,
+            "code": values["code"],
+            "object_id": values["object_id"],
+            "external_id": values["external_id"],
+        },
+    )
+    return sync_error
+
+
+def resolve_sync_error_of(*, inbound_event=None, outbound_message=None):
+    """Mark the sync error of an item resolved after the item finally succeeded."""
+    errors = SyncError.objects.filter(resolved=False)
+    if inbound_event is not None:
+        errors = errors.filter(inbound_event=inbound_event)
+    elif outbound_message is not None:
+        errors = errors.filter(outbound_message=outbound_message)
+    else:
+        return 0
+    return errors.update(resolved=True, resolved_at=timezone.now(), next_retry_at=None)
+
+
+@transaction.atomic
+def retry_sync_error(sync_error):
+    """Put the failed inbox or outbox item back in its queue with fresh attempts.
+
+    Returns False for an error that has no item to retry (such as a failed pull page); that
+    item is retried by running the sync again.
+    """
+    now = timezone.now()
+    if sync_error.outbound_message_id:
+        message = sync_error.outbound_message
+        message.state = OutboundState.PENDING
+        message.attempts = 0
+        message.first_attempt_at = None
+        message.next_attempt_at = now
+        message.lease_expires_at = None
+        message.claim_token = ""
+        message.save(update_fields=[
+            "state", "attempts", "first_attempt_at", "next_attempt_at", "lease_expires_at", "claim_token",
+        ])
+        enqueue_on_commit("integrations.tasks.deliver_outbound_message", message.pk, lane=message.lane)
+    elif sync_error.inbound_event_id:
+        event = sync_error.inbound_event
+        event.state = InboundState.PENDING
+        event.attempts = 0
+        event.next_attempt_at = now
+        event.save(update_fields=["state", "attempts", "next_attempt_at"])
+        enqueue_on_commit("integrations.tasks.process_inbound_event", event.pk, lane=lane_for(event.connection, event.entity))
+    else:
+        return False
+
+    sync_error.next_retry_at = now
+    sync_error.save(update_fields=["next_retry_at", "updated_at"])
+    logger.info("sync error retried", extra={"sync_error_id": sync_error.pk})
+    return True
+
+
+def retry_sync_errors(queryset):
+    """Retry every unresolved error in `queryset`; return how many were queued."""
+    queued = 0
+    for sync_error in queryset.filter(resolved=False).select_related("outbound_message", "inbound_event"):
+        if retry_sync_error(sync_error):
+            queued += 1
+    return queued
+
+
+def resolve_sync_errors(queryset):
+    """Mark errors resolved without retrying, for items fixed by hand or no longer needed."""
+    return queryset.filter(resolved=False).update(resolved=True, resolved_at=timezone.now())

@@ -1,0 +1,83 @@
+"""The generic webhook endpoint: verify, store, queue, answer; processing happens on a lane."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from integrations.domains import Domain
+from integrations.models import Connection, InboundSource
+from integrations.registry import UnknownConnector, WebhookMalformed, WebhookRejected
+from integrations.services.inbox import store_inbound_items
+
+logger = logging.getLogger(__name__)
+
+# Webhook payloads are single events; 1 MiB is far above any documented provider event and
+# keeps a flood of large bodies from filling memory.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def _error(status, code, message):
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def receive_webhook(request, slug, entity=None):
+    """Verify a provider's webhook against the raw body, store its items and answer at once.
+
+    200 also for duplicates and for events that turn out stale later, because a sender
+    retries anything else for days. 401 for an invalid signature, 400 for an unreadable body,
+    404 for an unknown or disabled connection, 413 for a body over the size limit.
+    """
+    connection = Connection.objects.filter(slug=slug, enabled=True).first()
+    if connection is None:
+        return _error(404, "unknown_connection", f"No enabled connection with the slug {slug!r}.")
+    if entity is not None and entity not in Domain.values:
+        return _error(404, "unknown_entity", f"Unknown entity {entity!r}; use one of {', '.join(Domain.values)}.")
+
+    max_bytes = getattr(settings, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    try:
+        declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared_length = 0
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        body = None
+    if body is None or declared_length > max_bytes or len(body) > max_bytes:
+        logger.warning("webhook body too large", extra={"connection_id": connection.pk, "bytes": declared_length})
+        return _error(413, "body_too_large", f"The body is larger than {max_bytes} bytes.")
+
+    try:
+        connector = connection.connector
+    except UnknownConnector:
+        logger.error("webhook for unknown connector", extra={"connection_id": connection.pk, "kind": connection.kind})
+        return _error(404, "unknown_connector", "This connection's connector is not installed.")
+
+    try:
+        connector.verify_webhook(connection, body, request.headers)
+    except WebhookRejected as error:
+        logger.warning(
+            "webhook signature rejected",
+            extra={"connection_id": connection.pk, "reason": str(error), "bytes": len(body)},
+        )
+        return _error(401, "invalid_signature", "The webhook signature is invalid.")
+
+    try:
+        items = connector.parse_webhook(connection, body, request.headers, entity=entity)
+    except WebhookMalformed as error:
+        logger.warning(
+            "webhook body malformed",
+            extra={"connection_id": connection.pk, "reason": str(error), "bytes": len(body)},
+        )
+        return _error(400, "malformed_body", str(error))
+
+    headers = {name: request.headers[name] for name in connector.stored_headers if name in request.headers}
+    with transaction.atomic():
+        new_ids = store_inbound_items(connection, items, source=InboundSource.WEBHOOK, headers=headers)
+    return JsonResponse({"received": len(items), "stored": len(new_ids)})
