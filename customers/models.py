@@ -53,6 +53,12 @@ class Customer(TimeStampedModel):
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} <{self.email}>" if name else self.email
 
+    def clean_fields(self, exclude=None):
+        # Normalize before the field and unique checks, so "Anna@Example.com " is accepted
+        # and found to be anna@example.com.
+        self.email = normalize_email(self.email)
+        super().clean_fields(exclude=exclude)
+
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)

@@ -130,6 +130,9 @@ class AttributeValue(models.Model):
         return None
 
     def clean(self):
+        if self.attribute_id is None:
+            # The required-field check already reports the missing attribute.
+            return
         attribute = self.attribute
         errors = {}
         if attribute.localizable and not self.locale:

@@ -28,10 +28,19 @@ class Channel(TimeStampedModel):
         return self.name or self.code
 
     def clean(self):
-        for code in self.currencies or []:
-            validate_currency(code)
+        errors = {}
+        if not isinstance(self.currencies, list):
+            errors["currencies"] = [_("Enter a list of currency codes, such as [\"EUR\"].")]
+        else:
+            for code in self.currencies:
+                try:
+                    validate_currency(code)
+                except ValidationError as error:
+                    errors.setdefault("currencies", []).extend(error.messages)
         if not isinstance(self.locales, list):
-            raise ValidationError({"locales": _("Enter a list of locale codes, such as [\"de_DE\"].")})
+            errors["locales"] = [_("Enter a list of locale codes, such as [\"de_DE\"].")]
+        if errors:
+            raise ValidationError(errors)
 
     def sells_in(self, currency):
         return not self.currencies or currency in self.currencies

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,17 @@ class StockLevel(TimeStampedModel):
     @property
     def available(self):
         return max(self.on_hand - self.reserved, 0)
+
+    def clean(self):
+        errors = {}
+        for name in ("on_hand", "reserved"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                errors[name] = _("%(value)s is negative; enter zero or more.") % {"value": value}
+        if not errors and self.reserved is not None and self.on_hand is not None and self.reserved > self.on_hand:
+            errors["reserved"] = _("Reserved %(value)s is more than the %(on_hand)s on hand.") % {"value": self.reserved, "on_hand": self.on_hand}
+        if errors:
+            raise ValidationError(errors)
 
 
 class MovementReason(models.TextChoices):
@@ -109,6 +121,10 @@ class StockReservation(TimeStampedModel):
     def __str__(self):
         return f"{self.quantity} x {self.product} ({self.get_state_display()})"
 
+    def clean(self):
+        if self.quantity is not None and self.quantity <= 0:
+            raise ValidationError({"quantity": _("%(value)s is not greater than zero. Enter a positive number.") % {"value": self.quantity}})
+
 
 class ChannelStockBuffer(models.Model):
     """Units held back from a channel, so a slow marketplace does not sell the last pieces.
@@ -130,3 +146,7 @@ class ChannelStockBuffer(models.Model):
 
     def __str__(self):
         return f"{self.channel}: {self.quantity}"
+
+    def clean(self):
+        if self.quantity is not None and self.quantity < 0:
+            raise ValidationError({"quantity": _("%(value)s is negative; enter zero or more.") % {"value": self.quantity}})

@@ -1,8 +1,11 @@
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import CurrencyField, MoneyField
 from core.models import TimeStampedModel
+from orders.models.checks import require_precision, require_sum
 
 
 class DocumentKind(models.TextChoices):
@@ -34,3 +37,14 @@ class Document(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"
+
+    def clean(self):
+        errors = {}
+        amounts = {name: getattr(self, name) for name in ("amount_net", "amount_tax", "amount_gross")}
+        if not self.currency and any(value is not None for value in amounts.values()):
+            errors["currency"] = [gettext("Document %(number)s has amounts but no currency. Enter the currency, such as EUR.") % {"number": self.number}]
+        for name, value in amounts.items():
+            require_precision(errors, name, value, self.currency)
+        require_sum(errors, "amount_gross", self.amount_gross, self.amount_net, self.amount_tax)
+        if errors:
+            raise ValidationError(errors)

@@ -1,11 +1,20 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from core.fields import CurrencyField, MoneyField, QuantityField
 from core.models import TimeStampedModel
-from orders.models.status import OrderStatus
+from orders.models.checks import (
+    require_not_negative,
+    require_positive,
+    require_precision,
+    require_sum,
+    totals_errors,
+)
+from orders.models.status import OrderStatus, can_transition
 
 
 class RoundingRule(models.TextChoices):
@@ -63,6 +72,38 @@ class Order(TimeStampedModel):
     def __str__(self):
         return f"{self.channel.code}/{self.external_number}"
 
+    def clean(self):
+        """Check amounts, the status move and, once the order has lines, that its totals add up.
+
+        New orders are checked as a whole, lines included, by orders.services.validate_order_input.
+        """
+        errors = {}
+        for name in ("shipping_net", "shipping_tax", "shipping_gross", "total_net", "total_tax", "total_gross"):
+            value = getattr(self, name)
+            require_not_negative(errors, name, value)
+            require_precision(errors, name, value, self.currency)
+        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax)
+        require_sum(errors, "shipping_gross", self.shipping_gross, self.shipping_net, self.shipping_tax)
+
+        if self.pk is not None:
+            self._check_status_move(errors)
+            if not errors:
+                lines = list(self.lines.all())
+                tax_lines = list(self.tax_lines.all())
+                for field, message in totals_errors(self, lines, tax_lines, round_once=self.rounding_rule == RoundingRule.PER_ORDER).items():
+                    errors.setdefault(field, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_status_move(self, errors):
+        stored = Order.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        if stored is None or stored == self.status or can_transition(stored, self.status):
+            return
+        errors.setdefault("status", []).append(
+            gettext("Order %(order)s cannot move from status %(current)s to %(value)s.")
+            % {"order": self.external_number, "current": stored, "value": self.status}
+        )
+
 
 class OrderLine(models.Model):
     """One position of an order. SKU and name are copied so the line survives a deleted product."""
@@ -95,6 +136,16 @@ class OrderLine(models.Model):
     def __str__(self):
         return f"{self.quantity} x {self.sku}"
 
+    def clean(self):
+        errors = {}
+        require_positive(errors, "quantity", self.quantity)
+        require_not_negative(errors, "unit_price", self.unit_price)
+        require_not_negative(errors, "tax_rate", self.tax_rate)
+        require_not_negative(errors, "discount", self.discount)
+        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax)
+        if errors:
+            raise ValidationError(errors)
+
 
 class TaxLine(models.Model):
     """Tax of an order at one rate, as the channel reported it."""
@@ -112,6 +163,12 @@ class TaxLine(models.Model):
 
     def __str__(self):
         return f"{self.rate}%: {self.tax}"
+
+    def clean(self):
+        errors = {}
+        require_not_negative(errors, "rate", self.rate)
+        if errors:
+            raise ValidationError(errors)
 
 
 class AddressKind(models.TextChoices):

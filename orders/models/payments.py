@@ -1,9 +1,12 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import CurrencyField, MoneyField
 from core.models import TimeStampedModel
+from orders.models.checks import require_not_negative, require_positive, require_precision
 
 
 class PaymentStatus(models.TextChoices):
@@ -45,6 +48,18 @@ class Payment(TimeStampedModel):
     def __str__(self):
         return f"{self.provider} {self.external_id} ({self.amount} {self.currency})"
 
+    def clean(self):
+        errors = {}
+        for name in ("amount", "captured_amount", "refunded_amount"):
+            require_not_negative(errors, name, getattr(self, name))
+            require_precision(errors, name, getattr(self, name), self.currency)
+        if self.amount is not None and self.refunded_amount is not None and self.refunded_amount > self.amount:
+            errors.setdefault("refunded_amount", []).append(
+                gettext("Refunded %(value)s is more than the payment amount %(amount)s.") % {"value": self.refunded_amount, "amount": self.amount}
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", _("pending")
@@ -72,3 +87,14 @@ class Refund(TimeStampedModel):
 
     def __str__(self):
         return f"{self.external_id} ({self.amount} {self.currency})"
+
+    def clean(self):
+        errors = {}
+        require_positive(errors, "amount", self.amount)
+        require_precision(errors, "amount", self.amount, self.currency)
+        if self.payment_id and self.currency and self.currency != self.payment.currency:
+            errors.setdefault("currency", []).append(
+                gettext("Refund currency %(value)s differs from the payment's currency %(expected)s.") % {"value": self.currency, "expected": self.payment.currency}
+            )
+        if errors:
+            raise ValidationError(errors)

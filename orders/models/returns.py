@@ -1,9 +1,12 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import QuantityField
 from core.models import TimeStampedModel
+from orders.models.checks import require_positive
 
 
 class ReturnStatus(models.TextChoices):
@@ -41,3 +44,14 @@ class ReturnLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.order_line.sku}"
+
+    def clean(self):
+        errors = {}
+        require_positive(errors, "quantity", self.quantity)
+        if self.order_line_id and self.quantity is not None and self.quantity > self.order_line.quantity:
+            errors.setdefault("quantity", []).append(
+                gettext("%(value)s is more than the %(ordered)s ordered of SKU %(sku)s.")
+                % {"value": self.quantity, "ordered": self.order_line.quantity, "sku": self.order_line.sku}
+            )
+        if errors:
+            raise ValidationError(errors)

@@ -1,9 +1,12 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import QuantityField
 from core.models import TimeStampedModel
+from orders.models.checks import require_positive
 
 
 class ShipmentStatus(models.TextChoices):
@@ -45,6 +48,12 @@ class Shipment(TimeStampedModel):
     def __str__(self):
         return f"{self.carrier} {self.tracking_number or self.pk}"
 
+    def clean(self):
+        if self.shipped_at and self.delivered_at and self.delivered_at < self.shipped_at:
+            raise ValidationError(
+                {"delivered_at": gettext("Delivered at %(value)s is before shipped at %(shipped)s.") % {"value": self.delivered_at, "shipped": self.shipped_at}}
+            )
+
 
 class ShipmentLine(models.Model):
     shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.CASCADE, related_name="lines")
@@ -58,6 +67,17 @@ class ShipmentLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} x {self.order_line.sku}"
+
+    def clean(self):
+        errors = {}
+        require_positive(errors, "quantity", self.quantity)
+        if self.order_line_id and self.quantity is not None and self.quantity > self.order_line.quantity:
+            errors.setdefault("quantity", []).append(
+                gettext("%(value)s is more than the %(ordered)s ordered of SKU %(sku)s.")
+                % {"value": self.quantity, "ordered": self.order_line.quantity, "sku": self.order_line.sku}
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class ShipmentEvent(models.Model):
