@@ -33,13 +33,14 @@ MAX_PAGES = 10_000
 def start_cursor(connection, entity, overlap=DEFAULT_OVERLAP):
     """Return the cursor for the first page of a run, or None to read everything.
 
-    {"updated_since": aware UTC datetime, "after_id": id of the last item}: the connector
-    reads items updated at or after updated_since, in (update time, id) order.
+    {"updated_since": aware UTC datetime, "after_id": ""}: the connector reads items updated
+    at or after updated_since, in (update time, id) order. On later pages of a run, the cursor
+    is the connector's own Page.cursor, typically the (update time, id) of the page's last item.
     """
     cursor = DeltaCursor.objects.filter(connection=connection, entity=entity).first()
     if cursor is None or cursor.updated_at is None:
         return None
-    return {"updated_since": cursor.updated_at - overlap, "after_id": cursor.last_id}
+    return {"updated_since": cursor.updated_at - overlap, "after_id": ""}
 
 
 def advance_cursor(connection, entity, items):

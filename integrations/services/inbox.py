@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 PROCESS_TASK = "integrations.tasks.process_inbound_event"
 
 # Outcomes of Connector.process_inbound that mean the event was genuine but changed nothing.
-IGNORED_OUTCOMES = {"ignored", "stale", "skipped"}
+IGNORED_OUTCOMES = {"ignored", "stale"}
 
 _COLUMNS = (
     "connection_id", "entity", "external_id", "dedup_key", "event_type", "version", "source",
