@@ -53,7 +53,10 @@ INSTALLED_APPS = [
 ]
 
 # One Django app per external system. A connector registers itself in its AppConfig.ready().
-CONNECTOR_APPS = []
+CONNECTOR_APPS = [
+    "integrations.akeneo",
+    "integrations.stripe",
+]
 INSTALLED_APPS += CONNECTOR_APPS
 
 MIDDLEWARE = [

@@ -4,6 +4,16 @@
 DEMO_STEPS = []
 
 
+def import_akeneo_demo_catalog(stdout):
+    # Imported here, because the module needs the app registry, which is ready only at call time.
+    from integrations.akeneo.demo import import_demo_catalog
+
+    import_demo_catalog(stdout)
+
+
+DEMO_STEPS.append(import_akeneo_demo_catalog)
+
+
 def prepare_demo(stdout):
     for step in DEMO_STEPS:
         step(stdout=stdout)

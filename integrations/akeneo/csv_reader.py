@@ -1,0 +1,171 @@
+"""Streaming reader of an Akeneo CSV export directory.
+
+Akeneo's flat CSV files are semicolon separated with double quotes around fields that
+contain a separator, a quote or a line break, so one record may span several physical
+lines. Files saved by other tools may start with a byte order mark, use Windows line endings
+or mix UTF-8 with Windows-1252 lines; the reader accepts all of these, one line at a time,
+so memory does not grow with the file size.
+"""
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from integrations.akeneo.issues import WARNING, ImportIssue, NotAnAkeneoExport
+
+DELIMITER = ";"
+
+# The files Kontor reads, in import order, with the columns each must have.
+EXPORT_FILES = {
+    "channels": ("channels.csv", {"code", "locales", "currencies"}),
+    "locales": ("locales.csv", {"code"}),
+    "categories": ("categories.csv", {"code", "parent"}),
+    "attributes": ("attributes.csv", {"code", "type"}),
+    "options": ("attribute_options.csv", {"code", "attribute"}),
+    "product_types": ("families.csv", {"code", "attributes"}),
+    "variant_schemes": ("family_variants.csv", {"code", "family", "variant-axes_1"}),
+    "product_models": ("product_models.csv", {"code", "family_variant", "parent", "categories"}),
+    "products": ("products.csv", {"categories", "enabled", "family"}),
+}
+
+
+@dataclass
+class CsvRecord:
+    line: int
+    row: dict
+    issues: list = field(default_factory=list)
+
+
+class ExportDirectory:
+    """An Akeneo CSV export directory; opening it checks that it is one."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise NotAnAkeneoExport(
+                _("%(path)s is not a directory. Give the folder that holds the Akeneo CSV export (products.csv, families.csv ...).")
+                % {"path": self.path}
+            )
+        self.files = {entity: self.path / name for entity, (name, _columns) in EXPORT_FILES.items() if (self.path / name).is_file()}
+        if not self.files:
+            expected = ", ".join(name for name, _columns in EXPORT_FILES.values())
+            raise NotAnAkeneoExport(
+                _("%(path)s contains no Akeneo export file. Expected one or more of: %(files)s.")
+                % {"path": self.path, "files": expected}
+            )
+        for entity in self.files:
+            self.check_header(entity)
+
+    def check_header(self, entity):
+        """Reject the whole export when a file's header is not the Akeneo one."""
+        name, required = EXPORT_FILES[entity]
+        header = self.header(entity)
+        missing = sorted(required - set(header))
+        if missing:
+            raise NotAnAkeneoExport(
+                _(
+                    "%(file)s is not an Akeneo CSV export: its header has no column %(columns)s "
+                    "(found: %(found)s). Export it from Akeneo as CSV with ';' as separator."
+                )
+                % {"file": name, "columns": ", ".join(missing), "found": ", ".join(header[:8]) or "-"}
+            )
+
+    def header(self, entity):
+        for record in self.read(entity, header_only=True):
+            return record
+        return []
+
+    def has(self, entity):
+        return entity in self.files
+
+    def file_name(self, entity):
+        return EXPORT_FILES[entity][0]
+
+    def read(self, entity, header_only=False):
+        """Yield a CsvRecord per data row of one file; with header_only, yield the header list."""
+        path = self.files[entity]
+        name = path.name
+        with path.open("rb") as stream:
+            decoder = LineDecoder(stream, name)
+            reader = csv.reader(decoder, delimiter=DELIMITER, quotechar='"', strict=False)
+            try:
+                header = next(reader)
+            except StopIteration:
+                return
+            header = [column.strip() for column in header]
+            if header_only:
+                yield header
+                return
+
+            previous_end = reader.line_num
+            for values in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if not any(value.strip() for value in values):
+                    continue
+                issues = decoder.take_issues()
+                if len(values) != len(header):
+                    issues.append(column_count_issue(name, start, len(values), len(header)))
+                yield CsvRecord(line=start, row=dict(zip(header, values, strict=False)), issues=issues)
+
+
+def column_count_issue(name, line, found, expected):
+    return ImportIssue(
+        entity="",
+        code="column_count",
+        message=_("The row has %(found)s fields but the header has %(expected)s. Check for a stray ';' or an unclosed quote.")
+        % {"found": found, "expected": expected},
+        source=name,
+        line=line,
+        column="",
+        value="",
+    )
+
+
+class LineDecoder:
+    """Iterate over the text lines of a binary stream, decoding each line on its own.
+
+    A line that is not valid UTF-8 is read as Windows-1252, the usual encoding of files saved
+    by spreadsheet programs on Windows, and a warning names the line.
+    """
+
+    def __init__(self, stream, name):
+        self.stream = stream
+        self.name = name
+        self.line = 0
+        self.issues = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raw = self.stream.readline()
+        if not raw:
+            raise StopIteration
+        self.line += 1
+        if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.issues.append(
+                ImportIssue(
+                    entity="",
+                    code="not_utf8",
+                    message=_("Line %(line)s is not UTF-8 and was read as Windows-1252. Save the file as UTF-8 to be sure of its characters.")
+                    % {"line": self.line},
+                    source=self.name,
+                    line=self.line,
+                    column="",
+                    value="",
+                    severity=WARNING,
+                )
+            )
+            return raw.decode("cp1252", errors="replace")
+
+    def take_issues(self):
+        issues, self.issues = self.issues, []
+        return issues

@@ -1,0 +1,246 @@
+"""Bulk writers for products and product models.
+
+Each batch costs a fixed number of queries whatever its size: one lookup of the bindings
+(with the fingerprint of the last import) and of the existing rows, then bulk inserts and
+updates. A record whose fingerprint is unchanged is skipped without a write; a changed one
+has its values, translations, categories and media replaced, and its prices updated in place.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import (
+    AttributeValue,
+    Price,
+    PriceList,
+    Product,
+    ProductMedia,
+    ProductModel,
+    ProductTranslation,
+)
+from integrations.akeneo.issues import ERROR, ImportIssue
+from integrations.models import Binding
+from integrations.services.bindings import fingerprint_of
+
+PRICE_LIST_CODE = "pim"
+INSERT_BATCH = 2000
+
+
+class RecordWriter:
+    """Writes batches of MappedRecords of one entity: "products" or "product_models"."""
+
+    def __init__(self, importer, entity):
+        self.importer = importer
+        self.entity = entity
+        self.index = importer.index
+        if entity == "products":
+            self.model, self.key_field, self.owner = Product, "sku", "product"
+            self.update_fields = ["gtin", "product_type_id", "parent_id", "enabled", "updated_at"]
+        else:
+            self.model, self.key_field, self.owner = ProductModel, "code", "product_model"
+            self.update_fields = ["product_type_id", "variant_scheme_id", "parent_id", "updated_at"]
+        self.content_type = ContentType.objects.get_for_model(self.model)
+        self.category_link = self.model.categories.through
+        self.price_list = None
+        if entity == "products":
+            self.price_list, _created = PriceList.objects.get_or_create(code=PRICE_LIST_CODE, defaults={"name": "PIM"})
+
+    def write_batch(self, records):
+        stats = self.importer.stats
+        media = self.importer.media_store.resolve([path for record in records for _code, path, _role in record.media])
+        fingerprints = {
+            record.key: fingerprint_of([record.content(), {path: media[path][1] if media.get(path) else None for _code, path, _role in record.media}])
+            for record in records
+        }
+        keys = [record.key for record in records]
+        bindings = {
+            binding.external_id: binding
+            for binding in Binding.objects.filter(connection=self.importer.connection, content_type=self.content_type, external_id__in=keys)
+        }
+        existing = dict(self.model.objects.filter(**{f"{self.key_field}__in": keys}).values_list(self.key_field, "id"))
+
+        new, changed = [], []
+        for record in records:
+            binding = bindings.get(record.key)
+            if record.key not in existing:
+                new.append(record)
+            elif binding is None or binding.pulled_fingerprint != fingerprints[record.key] or binding.object_id != str(existing[record.key]):
+                changed.append(record)
+            else:
+                stats.add(self.entity, "unchanged")
+                stats.add("prices", "unchanged", len(record.prices))
+
+        if self.entity == "products":
+            new, changed = self.reject_gtin_conflicts(new, changed)
+        if not new and not changed:
+            return
+
+        now = timezone.now()
+        with transaction.atomic():
+            created = self.model.objects.bulk_create([self.instance(record, None, now) for record in new], batch_size=INSERT_BATCH)
+            ids = {record.key: instance.pk for record, instance in zip(new, created, strict=True)}
+            changed_ids = [existing[record.key] for record in changed]
+            self.model.objects.bulk_update([self.instance(record, existing[record.key], now) for record in changed], self.update_fields, batch_size=INSERT_BATCH)
+            ids.update({record.key: existing[record.key] for record in changed})
+            if self.entity == "product_models":
+                for record in new:
+                    self.index.add_model(record.key, ids[record.key])
+
+            self.delete_children(changed_ids)
+            written = new + changed
+            self.insert_children(written, ids, media)
+            if self.entity == "products":
+                self.write_prices(new, changed, ids, now)
+            self.save_bindings(written, ids, bindings, fingerprints, now)
+
+        stats.add(self.entity, "created", len(new))
+        stats.add(self.entity, "updated", len(changed))
+
+    def instance(self, record, pk, now):
+        fields = record.fields
+        family = self.index.families.get(fields["product_type"] or "")
+        parent_id = self.index.model_id(fields["parent"]) if fields["parent"] else None
+        values = {self.key_field: record.key, "product_type_id": family.id if family else None, "parent_id": parent_id, "updated_at": now}
+        if self.entity == "products":
+            values.update(gtin=fields["gtin"], enabled=fields["enabled"])
+        else:
+            values["variant_scheme_id"] = self.index.schemes[fields["variant_scheme"]][0]
+        if pk is None:
+            values["created_at"] = now
+        return self.model(pk=pk, **values)
+
+    def reject_gtin_conflicts(self, new, changed):
+        """Reject records whose GTIN another product already has, in the database or this batch."""
+        candidates = [record for record in new + changed if record.fields["gtin"]]
+        if not candidates:
+            return new, changed
+        taken = dict(
+            Product.objects.filter(gtin__in=[record.fields["gtin"] for record in candidates])
+            .exclude(sku__in=[record.key for record in candidates])
+            .values_list("gtin", "sku")
+        )
+        rejected = set()
+        for record in candidates:
+            gtin = record.fields["gtin"]
+            if gtin in taken:
+                location = record.location
+                self.importer.report([ImportIssue(
+                    "products", "duplicate_gtin",
+                    _("GTIN %(value)s already belongs to product %(other)s. Each product needs its own GTIN; correct one of them.") % {"value": gtin, "other": taken[gtin]},
+                    location.source, location.line, location.column_of(self.index.gtin_attribute), gtin, record.key, ERROR,
+                )])
+                rejected.add(record.key)
+                self.importer.stats.add("products", "failed")
+            else:
+                taken[gtin] = record.key
+        return [r for r in new if r.key not in rejected], [r for r in changed if r.key not in rejected]
+
+    def delete_children(self, ids):
+        if not ids:
+            return
+        owner_in = {f"{self.owner}_id__in": ids}
+        AttributeValue.objects.filter(**owner_in).delete()
+        ProductMedia.objects.filter(**owner_in).exclude(attribute_code="").delete()
+        self.category_link.objects.filter(**{f"{self.owner_field()}__in": ids}).delete()
+        if self.entity == "products":
+            ProductTranslation.objects.filter(product_id__in=ids).delete()
+
+    def owner_field(self):
+        return "product_id" if self.entity == "products" else "productmodel_id"
+
+    def insert_children(self, records, ids, media):
+        values, links, translations, usages = [], [], [], []
+        for record in records:
+            owner_id = ids[record.key]
+            for code, locale, channel, columns in record.values:
+                values.append(self.attribute_value(owner_id, code, locale, channel, columns, media))
+            for code in record.categories:
+                links.append(self.category_link(**{self.owner_field(): owner_id, "category_id": self.index.categories[code]}))
+            for locale, texts in record.translations.items():
+                translations.append(ProductTranslation(product_id=owner_id, locale=locale, name=texts["name"], description=texts["description"]))
+            for position, (code, path, role) in enumerate(record.media):
+                if media.get(path):
+                    usages.append(ProductMedia(**{f"{self.owner}_id": owner_id}, asset_id=media[path][0], role=role, attribute_code=code, position=position))
+
+        AttributeValue.objects.bulk_create(values, batch_size=INSERT_BATCH)
+        self.category_link.objects.bulk_create(links, batch_size=INSERT_BATCH)
+        ProductTranslation.objects.bulk_create(translations, batch_size=INSERT_BATCH)
+        ProductMedia.objects.bulk_create(usages, batch_size=INSERT_BATCH)
+
+    def attribute_value(self, owner_id, code, locale, channel, columns, media):
+        attribute = self.index.attributes[code]
+        value = AttributeValue(**{f"{self.owner}_id": owner_id}, attribute_id=attribute.id, locale=locale, channel=channel)
+        for name, data in columns.items():
+            if name == "number_value":
+                value.number_value = Decimal(data)
+            elif name == "date_value":
+                value.date_value = date.fromisoformat(data)
+            elif name == "option":
+                value.option_id = self.index.option_ids[(attribute.id, data)]
+            elif name == "media":
+                # The Akeneo file path stays in text_value, so a file missing from the export
+                # keeps its reference and can be attached later.
+                value.text_value = data
+                value.media_id = media[data][0] if media.get(data) else None
+            else:
+                setattr(value, name, data)
+        return value
+
+    def write_prices(self, new, changed, ids, now):
+        stats = self.importer.stats
+        prices = []
+        for record in new:
+            for price in record.prices:
+                prices.append(Price(product_id=ids[record.key], price_list=self.price_list, currency=price["currency"], amount=Decimal(price["amount"]), created_at=now, updated_at=now))
+        stats.add("prices", "created", len(prices))
+
+        existing = {}
+        changed_ids = [ids[record.key] for record in changed]
+        if changed_ids:
+            for price in Price.objects.filter(product_id__in=changed_ids, price_list=self.price_list, channel__isnull=True, valid_from__isnull=True):
+                existing[(price.product_id, price.currency)] = price
+        updated, keep = [], set()
+        for record in changed:
+            product_id = ids[record.key]
+            for price in record.prices:
+                key = (product_id, price["currency"])
+                keep.add(key)
+                amount = Decimal(price["amount"])
+                current = existing.get(key)
+                if current is None:
+                    prices.append(Price(product_id=product_id, price_list=self.price_list, currency=price["currency"], amount=amount, created_at=now, updated_at=now))
+                    stats.add("prices", "created")
+                elif current.amount != amount:
+                    current.amount, current.updated_at = amount, now
+                    updated.append(current)
+                    stats.add("prices", "updated")
+                else:
+                    stats.add("prices", "unchanged")
+        stale = [price.pk for key, price in existing.items() if key not in keep]
+
+        Price.objects.bulk_create(prices, batch_size=INSERT_BATCH)
+        Price.objects.bulk_update(updated, ["amount", "updated_at"], batch_size=INSERT_BATCH)
+        if stale:
+            Price.objects.filter(pk__in=stale).delete()
+
+    def save_bindings(self, records, ids, bindings, fingerprints, now):
+        created, updated = [], []
+        for record in records:
+            binding = bindings.get(record.key)
+            if binding is None:
+                created.append(Binding(
+                    connection=self.importer.connection, content_type=self.content_type, object_id=str(ids[record.key]),
+                    external_id=record.key, pulled_fingerprint=fingerprints[record.key], pulled_at=now,
+                ))
+            else:
+                binding.object_id = str(ids[record.key])
+                binding.pulled_fingerprint = fingerprints[record.key]
+                binding.pulled_at = now
+                updated.append(binding)
+        Binding.objects.bulk_create(created, batch_size=INSERT_BATCH)
+        Binding.objects.bulk_update(updated, ["object_id", "pulled_fingerprint", "pulled_at"], batch_size=INSERT_BATCH)
