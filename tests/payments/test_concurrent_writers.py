@@ -1,0 +1,81 @@
+"""Two writers of the same change at the same moment: one change, one history row, one message."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+
+from integrations.models import OutboundMessage
+from orders.models import OrderStatus, OrderStatusChange, Payment, PaymentState, PaymentStatus
+from orders.payments import OrderReference, PaymentReport
+from orders.services import transition_order
+from orders.services_payments import apply_payment_report
+from tests.payments.support import make_erp, make_order
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(*calls):
+    """Run the calls in threads released by one barrier; return their results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 (the test asserts on it)
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def succeeded_report():
+    return PaymentReport(
+        provider="stripe",
+        external_id="pi_race",
+        currency="EUR",
+        amount=Decimal("20.00"),
+        status=PaymentStatus.CAPTURED,
+        captured_amount=Decimal("20.00"),
+        order=OrderReference(order_number="1001"),
+    )
+
+
+def test_return_page_and_webhook_pay_once(queued):
+    order = make_order("1001")
+    make_erp()
+
+    results = run_together(
+        lambda: apply_payment_report(succeeded_report(), actor="shop return page"),
+        lambda: apply_payment_report(succeeded_report(), actor="stripe webhook"),
+    )
+
+    assert sorted(results) == ["created", "skipped"]
+    assert Payment.objects.count() == 1
+    assert OutboundMessage.objects.filter(entity="payments").count() == 1
+    order.refresh_from_db()
+    assert order.payment_state == PaymentState.PAID
+
+
+def test_same_transition_twice_one_history_row(queued):
+    order = make_order("1002")
+    transition_order(order.pk, OrderStatus.CONFIRMED, actor="erp")
+
+    results = run_together(
+        lambda: transition_order(order.pk, OrderStatus.SHIPPED, actor="dhl tracking"),
+        lambda: transition_order(order.pk, OrderStatus.SHIPPED, actor="sendcloud webhook"),
+    )
+
+    assert sum(result is None for result in results) == 1
+    assert OrderStatusChange.objects.filter(order=order, to_status=OrderStatus.SHIPPED).count() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
