@@ -56,8 +56,10 @@ INSTALLED_APPS = [
 CONNECTOR_APPS = [
     "integrations.akeneo",
     "integrations.stripe",
+    "integrations.shopware",
 ]
-INSTALLED_APPS += CONNECTOR_APPS
+# The simulated external systems; their URLs are mounted only when SANDBOX_ENABLED.
+INSTALLED_APPS += CONNECTOR_APPS + ["integrations.sandbox"]
 
 MIDDLEWARE = [
     "core.logging.RequestIdMiddleware",

@@ -10,6 +10,10 @@ urlpatterns = [
     path("hooks/", include("integrations.urls")),
 ]
 
+if settings.SANDBOX_ENABLED:
+    # Simulated external systems (Shopware, Odoo ...) for the demo, tests and benchmarks.
+    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -1,0 +1,1 @@
+"""Stateful simulation of the Shopware 6 Admin API and its app webhooks, under /sandbox/shopware/."""

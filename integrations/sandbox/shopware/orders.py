@@ -1,0 +1,279 @@
+"""Orders of the simulated shop: placing one, reading it with associations, state transitions.
+
+An order is stored as four kinds of records, like Shopware's tables: order, order_line_item,
+order_delivery and order_transaction (the child records keep the order id as natural key).
+Reading assembles the associations that the criteria request. Amounts are JSON numbers, as
+the Admin API sends them, computed here from Decimals and rounded per line (itemRounding).
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from integrations.sandbox import store
+from integrations.sandbox.shopware import events
+from integrations.sandbox.shopware.state import (
+    DEFAULT_CURRENCY,
+    DEFAULT_LANGUAGE_ID,
+    SYSTEM,
+    country,
+    currency_id,
+    ensure_seeded,
+    new_id,
+    now_iso,
+    sales_channel_id,
+    seed_id,
+)
+from integrations.sandbox.shopware.writes import write_error
+
+CENT = Decimal("0.01")
+TAX_RATE = Decimal(19)
+SHIPPING_GROSS = Decimal("4.90")
+
+# State machines: {machine: {from state: {transition: to state}}}, as in a standard installation.
+STATE_MACHINES = {
+    "order.state": {
+        "open": {"process": "in_progress", "cancel": "cancelled", "complete": "completed"},
+        "in_progress": {"complete": "completed", "cancel": "cancelled"},
+        "completed": {"reopen": "open"},
+        "cancelled": {"reopen": "open"},
+    },
+    "order_delivery.state": {
+        "open": {"ship": "shipped", "ship_partially": "shipped_partially", "cancel": "cancelled"},
+        "shipped_partially": {"ship": "shipped", "retour_partially": "returned_partially", "cancel": "cancelled"},
+        "shipped": {"retour": "returned", "retour_partially": "returned_partially", "cancel": "cancelled"},
+        "returned_partially": {"retour": "returned", "cancel": "cancelled"},
+        "returned": {"reopen": "open"},
+        "cancelled": {"reopen": "open"},
+    },
+    "order_transaction.state": {
+        "open": {"paid": "paid", "paid_partially": "paid_partially", "authorize": "authorized", "cancel": "cancelled", "fail": "failed", "remind": "reminded", "process": "in_progress"},
+        "in_progress": {"paid": "paid", "fail": "failed", "cancel": "cancelled", "authorize": "authorized"},
+        "authorized": {"paid": "paid", "paid_partially": "paid_partially", "cancel": "cancelled"},
+        "reminded": {"paid": "paid", "paid_partially": "paid_partially", "cancel": "cancelled"},
+        "paid_partially": {"paid": "paid", "refund_partially": "refunded_partially", "refund": "refunded"},
+        "paid": {"refund": "refunded", "refund_partially": "refunded_partially", "cancel": "cancelled"},
+        "refunded_partially": {"refund": "refunded"},
+        "failed": {"reopen": "open", "paid": "paid"},
+        "cancelled": {"reopen": "open"},
+    },
+}
+MACHINE_OF = {"order": "order.state", "order_delivery": "order_delivery.state", "order_transaction": "order_transaction.state"}
+ORDER_ASSOCIATIONS = {"lineItems": "order_line_item", "deliveries": "order_delivery", "transactions": "order_transaction"}
+
+
+def state(machine, technical_name):
+    return {"id": seed_id("state", machine, technical_name), "technicalName": technical_name, "name": technical_name.replace("_", " ").title(), "apiAlias": "state_machine_state"}
+
+
+def _money(value):
+    return float(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _calculated_price(unit_gross, quantity):
+    total = (unit_gross * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    net = (total * 100 / (100 + TAX_RATE)).quantize(CENT, rounding=ROUND_HALF_UP)
+    tax = total - net
+    return total, net, tax, {
+        "unitPrice": _money(unit_gross),
+        "quantity": quantity,
+        "totalPrice": _money(total),
+        "calculatedTaxes": [{"tax": _money(tax), "taxRate": float(TAX_RATE), "price": _money(total), "apiAlias": "cart_tax_calculated"}],
+        "taxRules": [{"taxRate": float(TAX_RATE), "percentage": 100.0, "apiAlias": "cart_tax_rule"}],
+        "referencePrice": None,
+        "listPrice": None,
+        "apiAlias": "calculated_price",
+    }
+
+
+@dataclass
+class PlacedLine:
+    product: dict  # the shop's product record
+    quantity: int
+    unit_gross: Decimal
+
+
+def _address(order_id, customer_number, first_name, country_iso, kind):
+    place = country(country_iso)
+    return {
+        "id": seed_id("address", order_id, kind),
+        "firstName": first_name,
+        "lastName": f"Customer {customer_number}",
+        "street": f"{customer_number} Market Street",
+        "zipcode": "10115",
+        "city": "Sandbox City",
+        "countryId": place["id"],
+        "country": {"id": place["id"], "iso": place["iso"], "name": place["name"], "apiAlias": "country"},
+        "phoneNumber": None,
+        "company": None,
+        "apiAlias": "order_address",
+    }
+
+
+@transaction.atomic
+def place_order(lines, *, customer_number, country_iso, placed_at, order_number=None):
+    """Store a new order with its lines, delivery and transaction and decrement stock.
+
+    Returns the assembled order. Sends checkout.order.placed to subscribed app webhooks after
+    the transaction commits.
+    """
+    ensure_seeded()
+    order_id = new_id()
+    order_number = order_number or str(store.next_number(SYSTEM, "order_number"))
+    now = now_iso()
+    placed = placed_at.isoformat(timespec="milliseconds")
+
+    positions_gross = positions_net = positions_tax = Decimal(0)
+    for position, line in enumerate(lines, start=1):
+        total, net, tax, price = _calculated_price(line.unit_gross, line.quantity)
+        positions_gross, positions_net, positions_tax = positions_gross + total, positions_net + net, positions_tax + tax
+        line_id = new_id()
+        store.put(SYSTEM, "order_line_item", line_id, {
+            "id": line_id, "orderId": order_id, "identifier": line.product["id"], "referencedId": line.product["id"],
+            "productId": line.product["id"], "type": "product", "label": line.product.get("name") or line.product["productNumber"],
+            "quantity": line.quantity, "unitPrice": _money(line.unit_gross), "totalPrice": _money(total),
+            "price": price, "payload": {"productNumber": line.product["productNumber"]}, "position": position,
+            "good": True, "removable": True, "stackable": True, "apiAlias": "order_line_item", "createdAt": now, "updatedAt": None,
+        }, natural_key=order_id)
+        _decrement_stock(line.product["id"], line.quantity)
+
+    shipping_total, shipping_net, shipping_tax, shipping_price = _calculated_price(SHIPPING_GROSS, 1)
+    total = positions_gross + shipping_total
+    address = _address(order_id, customer_number, "Sandbox", country_iso, "billing")
+    delivery_id, transaction_id = new_id(), new_id()
+    store.put(SYSTEM, "order_delivery", delivery_id, {
+        "id": delivery_id, "orderId": order_id, "trackingCodes": [], "shippingCosts": shipping_price,
+        "shippingOrderAddress": _address(order_id, customer_number, "Sandbox", country_iso, "shipping"),
+        "stateId": state("order_delivery.state", "open")["id"], "stateMachineState": state("order_delivery.state", "open"),
+        "shippingDateEarliest": placed, "shippingDateLatest": placed, "apiAlias": "order_delivery", "createdAt": now, "updatedAt": None,
+    }, natural_key=order_id)
+    store.put(SYSTEM, "order_transaction", transaction_id, {
+        "id": transaction_id, "orderId": order_id, "amount": {**shipping_price, "unitPrice": _money(total), "quantity": 1, "totalPrice": _money(total)},
+        "paymentMethodId": seed_id("payment_method", "invoice"),
+        "paymentMethod": {"id": seed_id("payment_method", "invoice"), "name": "Invoice", "technicalName": "payment_invoice", "apiAlias": "payment_method"},
+        "stateId": state("order_transaction.state", "open")["id"], "stateMachineState": state("order_transaction.state", "open"),
+        "apiAlias": "order_transaction", "createdAt": now, "updatedAt": None,
+    }, natural_key=order_id)
+
+    rounding = {"decimals": 2, "interval": 0.01, "roundForNet": True, "apiAlias": "shopware_core_framework_data_abstraction_layer_pricing_cash_rounding_config"}
+    order = {
+        "id": order_id, "orderNumber": order_number, "orderDateTime": placed, "orderDate": placed[:10],
+        "currencyId": currency_id(DEFAULT_CURRENCY), "currencyFactor": 1.0,
+        "currency": {"id": currency_id(DEFAULT_CURRENCY), "isoCode": DEFAULT_CURRENCY, "apiAlias": "currency"},
+        "salesChannelId": sales_channel_id(), "languageId": DEFAULT_LANGUAGE_ID,
+        "billingAddressId": address["id"], "billingAddress": address,
+        "price": {
+            "netPrice": _money(positions_net + shipping_net), "totalPrice": _money(total), "positionPrice": _money(positions_gross),
+            "rawTotal": _money(total), "taxStatus": "gross",
+            "calculatedTaxes": [{"tax": _money(positions_tax + shipping_tax), "taxRate": float(TAX_RATE), "price": _money(total), "apiAlias": "cart_tax_calculated"}],
+            "taxRules": [{"taxRate": float(TAX_RATE), "percentage": 100.0, "apiAlias": "cart_tax_rule"}],
+            "apiAlias": "cart_price",
+        },
+        "amountTotal": _money(total), "amountNet": _money(positions_net + shipping_net), "positionPrice": _money(positions_gross),
+        "taxStatus": "gross", "shippingTotal": _money(shipping_total), "shippingCosts": shipping_price,
+        "itemRounding": rounding, "totalRounding": rounding,
+        "orderCustomer": {
+            "id": seed_id("order_customer", order_id), "email": f"customer-{customer_number}@example.com",
+            "firstName": "Sandbox", "lastName": f"Customer {customer_number}", "customerNumber": str(customer_number),
+            "customerId": seed_id("customer", str(customer_number)), "apiAlias": "order_customer",
+        },
+        "stateId": state("order.state", "open")["id"], "stateMachineState": state("order.state", "open"),
+        "customerComment": None, "customFields": None, "apiAlias": "order", "createdAt": now, "updatedAt": None,
+    }
+    store.put(SYSTEM, "order", order_id, order, natural_key=order_number)
+
+    assembled = assemble([order], {name: {} for name in ORDER_ASSOCIATIONS})[0]
+    transaction.on_commit(lambda: events.emit("checkout.order.placed", {"order": assembled}))
+    transaction.on_commit(lambda: events.emit("order.written", events.written_payload("order", order_id, "insert", sorted(order))))
+    return assembled
+
+
+def _restock(order_id):
+    """Give a cancelled order's quantities back to stock, as Shopware's stock handling does."""
+    for row in store.rows(SYSTEM, "order_line_item").filter(natural_key=order_id):
+        if row.data.get("productId"):
+            _decrement_stock(row.data["productId"], -int(row.data["quantity"]))
+
+
+def _decrement_stock(product_id, quantity):
+    row = store.get_row(SYSTEM, "product", product_id, lock=True)
+    if row is None:
+        return
+    data = dict(row.data)
+    data["stock"] = int(data.get("stock") or 0) - quantity
+    data["availableStock"] = data["stock"]
+    data["sales"] = int(data.get("sales") or 0) + quantity
+    # A sale changes stock but not the product's updatedAt in Shopware's stock handling.
+    row.data = data
+    row.save(update_fields=["data"])
+
+
+def assemble(orders, associations):
+    """Return orders with the requested to-many associations (lineItems, deliveries, transactions)."""
+    wanted = {name: entity for name, entity in ORDER_ASSOCIATIONS.items() if name in (associations or {})}
+    if not wanted or not orders:
+        return [dict(order) for order in orders]
+    order_ids = [order["id"] for order in orders]
+    children = {}
+    for name, entity in wanted.items():
+        grouped = {}
+        for row in store.rows(SYSTEM, entity).filter(natural_key__in=order_ids).order_by("created_at", "record_id"):
+            grouped.setdefault(row.natural_key, []).append(row.data)
+        children[name] = grouped
+    result = []
+    for order in orders:
+        assembled = dict(order)
+        for name in wanted:
+            items = children[name].get(order["id"], [])
+            if name == "lineItems":
+                items = sorted(items, key=lambda item: item.get("position", 0))
+            assembled[name] = items
+        result.append(assembled)
+    return result
+
+
+class TransitionError(Exception):
+    def __init__(self, status, error):
+        super().__init__(error["detail"])
+        self.status = status
+        self.error = error
+
+
+@transaction.atomic
+def apply_transition(entity, record_id, transition):
+    """Move an order, delivery or transaction along its state machine; return the new state.
+
+    Raises TransitionError (404 unknown record, 400 transition not allowed from the current state).
+    """
+    machine = MACHINE_OF[entity]
+    row = store.get_row(SYSTEM, entity, record_id, lock=True)
+    if row is None:
+        raise TransitionError(404, write_error("FRAMEWORK__ENTITY_NOT_FOUND", f"{entity} with id {record_id} not found.", ""))
+    current = row.data["stateMachineState"]["technicalName"]
+    target = STATE_MACHINES[machine].get(current, {}).get(transition)
+    if target is None:
+        allowed = sorted(STATE_MACHINES[machine].get(current, {}))
+        raise TransitionError(400, write_error(
+            "SYSTEM__ILLEGAL_STATE_TRANSITION",
+            f'Illegal transition "{transition}" from state "{current}". Possible transitions are: {", ".join(allowed)}',
+            "",
+        ))
+
+    new_state = state(machine, target)
+    data = dict(row.data)
+    data.update({"stateId": new_state["id"], "stateMachineState": new_state, "updatedAt": now_iso()})
+    store.put(SYSTEM, entity, record_id, data, natural_key=row.natural_key)
+
+    order_id = record_id if entity == "order" else data["orderId"]
+    if entity == "order" and target == "cancelled":
+        _restock(order_id)
+    payload_order = _order_with_associations(order_id)
+    transaction.on_commit(lambda: events.emit(f"state_enter.{machine}.{target}", {"order": payload_order}))
+    transaction.on_commit(lambda: events.emit(f"{entity}.written", events.written_payload(entity, record_id, "update", ["stateId"])))
+    return new_state
+
+
+def _order_with_associations(order_id):
+    order = store.get(SYSTEM, "order", order_id)
+    return assemble([order], {name: {} for name in ORDER_ASSOCIATIONS})[0]

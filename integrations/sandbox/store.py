@@ -1,0 +1,91 @@
+"""The record store every simulated system keeps its state in.
+
+Records are JSON documents keyed by (system, collection, record id). Writes lock the row, so
+two requests writing the same id at once leave one record with the later write applied.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.sandbox.models import SandboxRecord
+
+
+def get(system, collection, record_id):
+    """Return the data of one record, or None."""
+    record = SandboxRecord.objects.filter(system=system, collection=collection, record_id=record_id).first()
+    return None if record is None else record.data
+
+
+def get_row(system, collection, record_id, *, lock=False):
+    rows = SandboxRecord.objects.filter(system=system, collection=collection, record_id=record_id)
+    if lock:
+        rows = rows.select_for_update()
+    return rows.first()
+
+
+def find_by_natural_key(system, collection, natural_key):
+    """Return the row whose natural key is `natural_key`, or None."""
+    return SandboxRecord.objects.filter(system=system, collection=collection, natural_key=natural_key).first()
+
+
+def rows(system, collection):
+    return SandboxRecord.objects.filter(system=system, collection=collection)
+
+
+def put(system, collection, record_id, data, *, natural_key="", now=None):
+    """Create or replace a record; return (row, created).
+
+    A new record gets created_at and no updated_at; a replaced one gets updated_at, so delta
+    filters see both kinds of change. Runs in a transaction with the row locked.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = get_row(system, collection, record_id, lock=True)
+        if row is None:
+            try:
+                with transaction.atomic():
+                    row = SandboxRecord.objects.create(
+                        system=system,
+                        collection=collection,
+                        record_id=record_id,
+                        natural_key=natural_key or "",
+                        data=data,
+                        created_at=now,
+                        changed_at=now,
+                    )
+                return row, True
+            except IntegrityError:
+                # Another request created the same id a moment ago; update that row instead.
+                row = get_row(system, collection, record_id, lock=True)
+
+        row.data = data
+        row.natural_key = natural_key or ""
+        row.updated_at = now
+        row.changed_at = now
+        row.save(update_fields=["data", "natural_key", "updated_at", "changed_at"])
+    return row, False
+
+
+def delete(system, collection, record_id):
+    """Delete one record; return True if it existed."""
+    deleted, _ = SandboxRecord.objects.filter(system=system, collection=collection, record_id=record_id).delete()
+    return bool(deleted)
+
+
+def next_number(system, name, start=10000):
+    """Return the next value of a named counter (order numbers), safe across processes."""
+    with transaction.atomic():
+        row = get_row(system, "_counter", name, lock=True)
+        if row is None:
+            row, _created = put(system, "_counter", name, {"value": start})
+            row = get_row(system, "_counter", name, lock=True)
+        value = int(row.data["value"]) + 1
+        row.data = {"value": value}
+        row.save(update_fields=["data"])
+    return value
+
+
+def reset(system):
+    """Delete every record of a system (fault settings and deliveries stay)."""
+    deleted, _ = SandboxRecord.objects.filter(system=system).delete()
+    return deleted

@@ -1,0 +1,113 @@
+"""The sandbox's webhook sender: posts signed events to Kontor's hook URL, with webhook faults.
+
+A simulated system builds the body and its signature headers (each system signs its own way)
+and calls `send_webhook`. This module applies the system's webhook faults and stores every
+delivery as a SandboxWebhookDelivery row:
+
+- lost: the delivery is stored as dropped and never sent, as when a provider gives up;
+- sent twice: the same body and headers are posted a second time;
+- out of order: a delivery is held back and sent right after the next one, so each pair arrives
+  swapped. `flush_held` sends what is still held, for the end of a stream or a test.
+"""
+
+import logging
+import time
+
+import requests
+from django.utils import timezone
+
+from integrations.sandbox.faults import chance, settings_for
+from integrations.sandbox.models import DeliveryState, SandboxWebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+# (connect, read) seconds; Kontor's hook view answers at once, so a slow answer is a failure.
+TIMEOUT = (3.05, 10)
+
+# Quick retries of a failed post (connection error or 5xx), as providers retry a few times.
+RETRY_DELAYS = (0.2, 1.0)
+
+
+def send_webhook(system, event, url, body, headers):
+    """Send (or hold, or drop) one webhook and return the deliveries made, the held one included.
+
+    `body` is the exact bytes that the headers sign.
+    """
+    faults = settings_for(system)
+    delivery = SandboxWebhookDelivery(
+        system=system, event=event, url=url, body=body.decode(), headers=dict(headers), state=DeliveryState.HELD
+    )
+
+    if chance(faults.drop_webhooks_percent):
+        delivery.state = DeliveryState.DROPPED
+        delivery.save()
+        logger.info("sandbox webhook dropped", extra={"system": system, "event": event, "delivery_id": delivery.pk})
+        return [delivery]
+
+    held = list(SandboxWebhookDelivery.objects.filter(system=system, state=DeliveryState.HELD).order_by("id"))
+    if faults.reorder_webhooks and not held:
+        delivery.save()
+        logger.info("sandbox webhook held back", extra={"system": system, "event": event, "delivery_id": delivery.pk})
+        return [delivery]
+
+    delivery.save()
+    _post(delivery)
+    if chance(faults.duplicate_webhooks_percent):
+        duplicate = SandboxWebhookDelivery.objects.create(
+            system=system, event=event, url=url, body=delivery.body, headers=delivery.headers, state=DeliveryState.SENT
+        )
+        _post(duplicate)
+        held_and_duplicates = [delivery, duplicate]
+    else:
+        held_and_duplicates = [delivery]
+
+    # Sent after the newer one, so the receiver sees them out of order.
+    for older in held:
+        _post(older)
+    return held_and_duplicates + held
+
+
+def flush_held(system):
+    """Send every held-back delivery of a system in the order it was made; return the count."""
+    held = list(SandboxWebhookDelivery.objects.filter(system=system, state=DeliveryState.HELD).order_by("id"))
+    for delivery in held:
+        _post(delivery)
+    return len(held)
+
+
+def resend(delivery):
+    """Post a stored delivery again, such as one that failed or was dropped."""
+    _post(delivery)
+    return delivery
+
+
+def _post(delivery):
+    body = delivery.body.encode()
+    error = ""
+    status = None
+    for attempt, delay in enumerate((0, *RETRY_DELAYS), start=1):
+        if delay:
+            time.sleep(delay)
+        delivery.attempts += 1
+        try:
+            response = requests.post(delivery.url, data=body, headers=delivery.headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            status, error = None, type(exc).__name__
+        else:
+            status, error = response.status_code, ""
+            if status < 500:
+                break
+        logger.warning(
+            "sandbox webhook post failed",
+            extra={"delivery_id": delivery.pk, "attempt": attempt, "status": status, "error": error},
+        )
+
+    delivery.status_code = status
+    delivery.error = error
+    delivery.state = DeliveryState.SENT if status is not None and 200 <= status < 300 else DeliveryState.FAILED
+    delivery.sent_at = timezone.now()
+    delivery.save(update_fields=["attempts", "status_code", "error", "state", "sent_at"])
+    logger.info(
+        "sandbox webhook sent",
+        extra={"delivery_id": delivery.pk, "system": delivery.system, "event": delivery.event, "status": status},
+    )
