@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 CONNECTOR_APPS = [
     "integrations.akeneo",
     "integrations.stripe",
+    "integrations.mollie",
     "integrations.shopware",
 ]
 # The simulated external systems; their URLs are mounted only when SANDBOX_ENABLED.
