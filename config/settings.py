@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "customers",
     "integrations",
     "monitoring",
+    "drf_spectacular",
+    # Swagger UI and Redoc files served from our static files, so the API docs need no CDN.
+    "drf_spectacular_sidecar",
+    "apiclients",
 ]
 
 # One Django app per external system. A connector registers itself in its AppConfig.ready().
@@ -200,6 +204,33 @@ Q_CLUSTER = dict(LANES["master"], ALT_CLUSTERS={"hot": LANES["hot"]})
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# The shop front-end API (/api/v1/). Its views set their own auth, throttling and errors
+# (apiclients.views.ApiViewMixin), so these settings touch no other DRF view.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kontor API",
+    "DESCRIPTION": "Catalog, availability, prices, orders and customers for shop front ends. "
+    "Every error has the shape {code, message, field, value, errors}.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Locale fallbacks for attribute values and names: after the requested locale, these in order,
+# then the channel's own locales.
+API_LOCALE_FALLBACKS = env.json(
+    "API_LOCALE_FALLBACKS",
+    default={"de_AT": ["de_DE"], "de_CH": ["de_DE"], "en_GB": ["en_US"], "en_US": ["en_GB"], "fr_BE": ["fr_FR"]},
+)
+API_DEFAULT_LOCALE = env.str("API_DEFAULT_LOCALE", default="en_US")
+API_DEFAULT_CURRENCY = env.str("API_DEFAULT_CURRENCY", default="EUR")
+API_DEFAULT_PRICE_LIST = env.str("API_DEFAULT_PRICE_LIST", default="retail")
+# Requests per period for a client without its own rate, such as 600/min or 20/s.
+API_DEFAULT_THROTTLE_RATE = env.str("API_DEFAULT_THROTTLE_RATE", default="600/min")
 
 # Email: console in the embedded default, SMTP from EMAIL_URL otherwise.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

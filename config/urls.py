@@ -6,6 +6,8 @@ urlpatterns = [
     # set_language backs the language switch in the admin header.
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # REST API for shop front ends, with its OpenAPI schema and docs.
+    path("api/v1/", include("config.api_urls")),
     # Webhooks from external systems: /hooks/<connection slug>/[<entity>/].
     path("hooks/", include("integrations.urls")),
 ]

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiClientsConfig(AppConfig):
+    name = "apiclients"
+    verbose_name = _("API clients")
+
+    def ready(self):
+        # Registers the bearer token scheme with drf-spectacular.
+        from apiclients import schema  # noqa: F401

@@ -1,0 +1,131 @@
+"""What a catalog request is about: the client's channel, the locale chain, currency and price list.
+
+The locale comes from ?locale= (a wrong one is an error) or else Accept-Language (a
+preference: an unknown language falls back silently), then falls back along
+settings.API_LOCALE_FALLBACKS and finally the channel's own locales in their order.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from apiclients.errors import InvalidParameter
+from catalog.models import PriceList
+from core.money import is_known_currency
+
+LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+
+
+@dataclass(frozen=True)
+class CatalogContext:
+    channel: object
+    locale: str
+    locale_chain: tuple
+    currency: str
+    price_list_id: int | None
+    price_list_code: str | None
+
+
+def known_locales(channel):
+    fallbacks = settings.API_LOCALE_FALLBACKS
+    known = list(channel.locales or [])
+    for locale, chain in fallbacks.items():
+        known.extend([locale, *chain])
+    return list(dict.fromkeys(known))
+
+
+def _from_accept_language(header, known):
+    by_lower = {locale.lower(): locale for locale in known}
+    for language, _quality in parse_accept_lang_header(header or ""):
+        wanted = language.replace("-", "_").lower()
+        if wanted in by_lower:
+            return by_lower[wanted]
+        prefix = wanted.split("_")[0] + "_"
+        match = next((locale for locale in known if locale.lower().startswith(prefix) or locale.lower() == wanted), None)
+        if match:
+            return match
+    return None
+
+
+def resolve_locale(request, channel):
+    known = known_locales(channel)
+    explicit = request.query_params.get("locale")
+    if explicit is not None:
+        if not LOCALE_PATTERN.match(explicit) or (known and explicit not in known):
+            raise InvalidParameter(
+                _("Unknown locale %(value)s. Use one of: %(known)s.") % {"value": explicit, "known": ", ".join(known) or "de_DE"},
+                code="unknown_locale",
+                field="locale",
+                value=explicit,
+            )
+        locale = explicit
+    else:
+        default = (channel.locales or [settings.API_DEFAULT_LOCALE])[0]
+        locale = _from_accept_language(request.headers.get("Accept-Language"), known) or default
+
+    chain = [locale, *settings.API_LOCALE_FALLBACKS.get(locale, []), *(channel.locales or [])]
+    return locale, tuple(dict.fromkeys(chain))
+
+
+def resolve_currency(request, channel):
+    currency = request.query_params.get("currency")
+    if currency is None:
+        return (channel.currencies or [settings.API_DEFAULT_CURRENCY])[0]
+    if not is_known_currency(currency):
+        raise InvalidParameter(
+            _("Unknown currency %(value)s. Use an ISO 4217 code such as EUR.") % {"value": currency},
+            code="unknown_currency",
+            field="currency",
+            value=currency,
+        )
+    if not channel.sells_in(currency):
+        raise InvalidParameter(
+            _("Channel %(channel)s does not sell in %(value)s. Use one of: %(known)s.")
+            % {"channel": channel.code, "value": currency, "known": ", ".join(channel.currencies)},
+            code="currency_not_sold",
+            field="currency",
+            value=currency,
+        )
+    return currency
+
+
+def resolve_price_list(request, client):
+    """Return (id, code) of the price list to show; the id is None when only the code is known."""
+    code = request.query_params.get("price_list")
+    if code is None:
+        if client.price_list_id:
+            return client.price_list_id, client.price_list.code
+        return None, settings.API_DEFAULT_PRICE_LIST
+    price_list_id = PriceList.objects.filter(code=code).values_list("pk", flat=True).first() if len(code) <= 100 else None
+    if price_list_id is None:
+        raise InvalidParameter(
+            _("Unknown price list %(value)s. Use the code of a price list in the catalog.") % {"value": code},
+            code="unknown_price_list",
+            field="price_list",
+            value=code,
+        )
+    return price_list_id, code
+
+
+def catalog_context(request):
+    client = request.auth
+    channel = client.channel
+    locale, chain = resolve_locale(request, channel)
+    currency = resolve_currency(request, channel)
+    price_list_id, price_list_code = resolve_price_list(request, client)
+    return CatalogContext(channel, locale, chain, currency, price_list_id, price_list_code)
+
+
+def reject_unknown_params(request, allowed):
+    """Raise for the first query parameter the endpoint does not know, so typos are not ignored."""
+    for name in request.query_params:
+        if name not in allowed:
+            raise InvalidParameter(
+                _("Unknown query parameter %(name)s. Allowed: %(allowed)s.") % {"name": name, "allowed": ", ".join(sorted(allowed)) or "none"},
+                code="unknown_parameter",
+                field=name,
+                value=request.query_params.get(name),
+            )

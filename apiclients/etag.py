@@ -1,0 +1,36 @@
+"""Strong ETags computed from the response data, and 304 answers to a matching If-None-Match.
+
+The tag is a hash of the serialized body, so it changes whenever any part of the answer
+changes, including prices and stock that do not touch the product's updated_at. The server
+still builds the answer; the client saves the transfer and its own parsing.
+"""
+
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework import status
+from rest_framework.response import Response
+
+
+def compute_etag(data, *parts):
+    payload = json.dumps([data, *parts], cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    return '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+
+
+def _matches(header, etag):
+    if not header:
+        return False
+    candidates = [tag.strip() for tag in header.split(",")]
+    # Weak comparison, as RFC 9110 prescribes for If-None-Match.
+    bare = etag.removeprefix("W/")
+    return "*" in candidates or any(tag.removeprefix("W/") == bare for tag in candidates)
+
+
+def conditional_response(request, data, *parts):
+    """Return a 200 with an ETag, or an empty 304 when the client's If-None-Match matches."""
+    etag = compute_etag(data, *parts)
+    headers = {"ETag": etag, "Vary": "Accept-Language, Authorization"}
+    if _matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(data, headers=headers)

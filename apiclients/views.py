@@ -1,0 +1,36 @@
+"""The base every API view builds on: token auth, scopes, throttling, JSON only, one error shape."""
+
+from rest_framework.renderers import JSONRenderer
+
+from apiclients.authentication import TokenAuthentication
+from apiclients.context import reject_unknown_params
+from apiclients.errors import api_exception_handler
+from apiclients.pagination import StrictCursorPagination
+from apiclients.permissions import HasScope
+from apiclients.throttling import ClientRateThrottle
+
+
+class ApiViewMixin:
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [HasScope]
+    throttle_classes = [ClientRateThrottle]
+    renderer_classes = [JSONRenderer]
+    pagination_class = StrictCursorPagination
+    # Query parameters every endpoint of this view accepts besides its filters.
+    extra_query_params = frozenset()
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def allowed_query_params(self):
+        allowed = set(self.extra_query_params)
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None and getattr(self, "action", None) == "list":
+            allowed |= set(filterset_class.base_filters)
+        if getattr(self, "action", None) == "list" and self.pagination_class is not None:
+            allowed |= {"cursor", "page_size"}
+        return allowed
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        reject_unknown_params(request, self.allowed_query_params())

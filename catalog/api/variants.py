@@ -1,0 +1,56 @@
+"""The variants of a product's model, with the axis values a front end needs for its picker."""
+
+from collections import defaultdict
+
+from django.db.models import Q
+
+from catalog.api.attributes import pick_values, render_value
+from catalog.api.queries import product_queryset
+from catalog.api.representations import decimal_text, model_chain
+from catalog.models import AttributeValue, VariantAxis
+
+# A model with more variants than this is cut off; front ends page through ?model= instead.
+MAX_VARIANTS = 200
+
+
+def variants_of(product, context, page):
+    """Return the sellable siblings of `product` (itself included) under its root model."""
+    models = model_chain(product)
+    if not models:
+        return []
+    root = models[-1]
+
+    siblings = list(
+        product_queryset(context).filter(Q(parent=root) | Q(parent__parent=root)).order_by("sku")[:MAX_VARIANTS]
+    )
+    axes = list(VariantAxis.objects.filter(scheme_id=root.variant_scheme_id).select_related("attribute")) if root.variant_scheme_id else []
+    axis_ids = [axis.attribute_id for axis in axes]
+
+    values = defaultdict(list)
+    if axis_ids:
+        ids = [sibling.pk for sibling in siblings]
+        sub_model_ids = {sibling.parent_id for sibling in siblings if sibling.parent_id != root.pk}
+        rows = AttributeValue.objects.filter(
+            Q(product_id__in=ids) | Q(product_model_id__in=sub_model_ids),
+            attribute_id__in=axis_ids,
+            locale__in=[*context.locale_chain, ""],
+            channel__in=[context.channel.code, ""],
+        ).select_related("attribute", "option")
+        for value in rows:
+            key = ("p", value.product_id) if value.product_id else ("m", value.product_model_id)
+            values[key].append(value)
+
+    result = []
+    for sibling in siblings:
+        owners = [("p", sibling.pk)] + ([("m", sibling.parent_id)] if sibling.parent_id != root.pk else [])
+        picked = pick_values([values[key] for key in owners], context.locale_chain, context.channel.code)
+        result.append(
+            {
+                "id": sibling.pk,
+                "sku": sibling.sku,
+                "axes": {code: render_value(value, context.locale_chain, {}, page.media_url) for code, value in sorted(picked.items())},
+                "price": page.price(sibling),
+                "available": decimal_text(sibling.available),
+            }
+        )
+    return result

@@ -1,0 +1,217 @@
+"""Placing an order from a front end: idempotency, channel checks, then orders.services.create_order.
+
+The order, its stock reservations and the idempotency record are written in one transaction,
+so a rejected order leaves nothing behind and a retried request finds either everything or
+nothing.
+"""
+
+import hashlib
+import json
+import logging
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apiclients.errors import ApiError, Conflict, InvalidParameter, Unprocessable, error_body
+from apiclients.models import IdempotencyRecord
+from catalog.models import Price
+from catalog.services.stock import available_for_channel
+from customers.models import Customer, normalize_email
+from orders.services import AddressInput, LineInput, OrderInput, create_order, validate_order_input
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 255
+_FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class OrderRejected(ApiError):
+    """An order that failed the order service's checks; carries every problem found."""
+
+    default_code = "invalid_order"
+
+    def __init__(self, items, status_code=400):
+        super().__init__(items[0]["message"], code=items[0]["code"], field=items[0]["field"], value=items[0]["value"], status_code=status_code)
+        self.items = items
+
+
+def check_idempotency_key(key):
+    if key is None:
+        raise InvalidParameter(_("Send an Idempotency-Key header, unique per order attempt."), code="missing_idempotency_key", field="Idempotency-Key")
+    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise InvalidParameter(
+            _("The Idempotency-Key must have 1 to %(max)s characters.") % {"max": MAX_KEY_LENGTH},
+            code="invalid_idempotency_key",
+            field="Idempotency-Key",
+            value=key,
+        )
+
+
+def request_fingerprint(payload):
+    text = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def value_at(payload, field):
+    """Return the value at a dotted field path such as lines[0].sku, or None."""
+    current = payload
+    for name, index in _FIELD_PART.findall(field or ""):
+        try:
+            current = current[int(index)] if index else current[name]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return current if isinstance(current, str | int | float | bool) or current is None else str(current)
+
+
+def _replay(record, fingerprint, key):
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            _("Idempotency-Key %(key)s was used for a different request. Use a new key for a new order.") % {"key": key},
+            code="idempotency_key_reused",
+            field="Idempotency-Key",
+            value=key,
+        )
+    return record.order, record.status_code, True
+
+
+def place_order(client, key, payload, raw_payload):
+    """Create the order described by the validated `payload`; return (order, status code, replayed)."""
+    check_idempotency_key(key)
+    fingerprint = request_fingerprint(raw_payload)
+
+    record = IdempotencyRecord.objects.filter(client=client, key=key).select_related("order").first()
+    if record is not None:
+        return _replay(record, fingerprint, key)
+
+    data = _order_input(client, payload)
+    products = _validate(data, payload)
+    _check_sold(data, products, payload)
+    _check_available(data, products, payload)
+
+    try:
+        with transaction.atomic():
+            result = create_order(data, actor=f"api-client:{client.pk}")
+            if not result.created:
+                raise Conflict(
+                    _("Order %(number)s already exists on channel %(channel)s. Read it with GET /api/v1/orders/?number=%(number)s.")
+                    % {"number": data.external_number, "channel": client.channel.code},
+                    code="order_exists",
+                    field="number",
+                    value=data.external_number,
+                )
+            if result.shortages:
+                # Someone took the stock between the check and the reservation: roll everything back.
+                sku, needed, available = result.shortages[0]
+                raise Conflict(
+                    _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available.") % {"sku": sku, "needed": needed, "available": available},
+                    code="insufficient_stock",
+                    field="lines",
+                    value=sku,
+                )
+            IdempotencyRecord.objects.create(client=client, key=key, request_hash=fingerprint, order=result.order, status_code=201)
+    except IntegrityError:
+        # A concurrent request with the same key won the race, so treat this request as its retry.
+        record = IdempotencyRecord.objects.filter(client=client, key=key).select_related("order").first()
+        if record is None:
+            raise
+        return _replay(record, fingerprint, key)
+
+    logger.info("Order placed through the API", extra={"order_id": result.order.pk, "api_client_id": client.pk})
+    return result.order, 201, False
+
+
+def _order_input(client, payload):
+    customer = None
+    email = payload.get("email", "")
+    if client.customer_email:
+        email = client.customer_email
+        customer = Customer.objects.filter(email=normalize_email(email), is_guest=False).first()
+    addresses = {kind: AddressInput(**payload[kind]) if payload.get(kind) else None for kind in ("billing_address", "shipping_address")}
+    return OrderInput(
+        channel=client.channel,
+        external_number=payload["number"],
+        currency=payload["currency"],
+        placed_at=payload.get("placed_at") or timezone.now(),
+        lines=[LineInput(**line) for line in payload["lines"]],
+        total_net=payload["total_net"],
+        total_tax=payload["total_tax"],
+        total_gross=payload["total_gross"],
+        shipping_net=payload["shipping_net"],
+        shipping_tax=payload["shipping_tax"],
+        shipping_gross=payload["shipping_gross"],
+        prices_include_tax=payload["prices_include_tax"],
+        email=email,
+        customer=customer,
+        billing_address=addresses["billing_address"],
+        shipping_address=addresses["shipping_address"],
+        customer_note=payload["customer_note"],
+    )
+
+
+def _validate(data, payload):
+    try:
+        return validate_order_input(data)
+    except ValidationError as error:
+        items = [
+            error_body("invalid_order", message, field, value_at(payload, field))
+            for field, messages in error.message_dict.items()
+            for message in messages
+        ]
+        raise OrderRejected(items) from error
+
+
+def _check_sold(data, products, payload):
+    """Reject lines whose product has no current price on the channel in the order's currency."""
+    now = timezone.now()
+    priced = set(
+        Price.objects.filter(
+            Q(channel=data.channel) | Q(channel__isnull=True),
+            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+            product__in=products.values(),
+            currency=data.currency,
+        ).values_list("product_id", flat=True)
+    )
+    items = [
+        error_body(
+            "not_sold",
+            _("SKU %(sku)s is not sold on channel %(channel)s in %(currency)s.") % {"sku": line.sku, "channel": data.channel.code, "currency": data.currency},
+            f"lines[{index}].sku",
+            line.sku,
+        )
+        for index, line in enumerate(data.lines)
+        if products[line.sku].pk not in priced
+    ]
+    if items:
+        raise OrderRejected(items)
+
+
+def _check_available(data, products, payload):
+    demand = defaultdict(Decimal)
+    first_index = {}
+    for index, line in enumerate(data.lines):
+        demand[line.sku] += Decimal(line.quantity)
+        first_index.setdefault(line.sku, index)
+
+    items = []
+    for sku, needed in demand.items():
+        available = available_for_channel(products[sku], data.channel)
+        if needed > available:
+            items.append(
+                error_body(
+                    "insufficient_stock",
+                    _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available on this channel.")
+                    % {"sku": sku, "needed": needed.normalize(), "available": available.normalize()},
+                    f"lines[{first_index[sku]}].quantity",
+                    value_at(payload, f"lines[{first_index[sku]}].quantity"),
+                )
+            )
+    if items:
+        raise OrderRejected(items, status_code=409)

@@ -1,0 +1,97 @@
+"""Order payloads of the API: what a front end sends to place an order and what it reads back."""
+
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from orders.models import Order, OrderAddress, OrderLine, Payment, Shipment
+
+MONEY = {"max_digits": 19, "decimal_places": 4, "min_value": 0}
+QUANTITY = {"max_digits": 14, "decimal_places": 3}
+MAX_LINES = 500
+
+
+class AddressInputSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    street = serializers.CharField(max_length=255)
+    street2 = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    country = CountryField(help_text="ISO 3166-1 alpha-2 code, such as DE.")
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    quantity = serializers.DecimalField(min_value=0, **QUANTITY)
+    unit_price = serializers.DecimalField(**MONEY)
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100, default=0)
+    total_net = serializers.DecimalField(**MONEY)
+    total_tax = serializers.DecimalField(**MONEY)
+    total_gross = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(default=0, **MONEY)
+
+
+class OrderInputSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=100, help_text="The front end's order number, unique per channel.")
+    currency = serializers.CharField(max_length=3, min_length=3)
+    email = serializers.EmailField(required=False, allow_blank=True, default="", help_text="Ignored for a client bound to a customer.")
+    placed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    prices_include_tax = serializers.BooleanField(default=True)
+    lines = LineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    shipping_net = serializers.DecimalField(default=0, **MONEY)
+    shipping_tax = serializers.DecimalField(default=0, **MONEY)
+    shipping_gross = serializers.DecimalField(default=0, **MONEY)
+    total_net = serializers.DecimalField(**MONEY)
+    total_tax = serializers.DecimalField(**MONEY)
+    total_gross = serializers.DecimalField(**MONEY)
+    billing_address = AddressInputSerializer(required=False)
+    shipping_address = AddressInputSerializer(required=False)
+    customer_note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ["position", "sku", "name", "quantity", "unit_price", "tax_rate", "total_net", "total_tax", "total_gross", "discount"]
+
+
+class OrderAddressSerializer(serializers.ModelSerializer):
+    country = CountryField()
+
+    class Meta:
+        model = OrderAddress
+        fields = ["kind", "first_name", "last_name", "company", "street", "street2", "postal_code", "city", "region", "country", "phone"]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["provider", "method", "status", "currency", "amount", "captured_amount", "refunded_amount", "status_changed_at"]
+
+
+class ShipmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Shipment
+        fields = ["carrier", "service", "tracking_number", "tracking_url", "status", "shipped_at", "delivered_at"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="external_number")
+    channel = serializers.CharField(source="channel.code")
+    lines = OrderLineSerializer(many=True)
+    addresses = OrderAddressSerializer(many=True)
+    payments = PaymentSerializer(many=True)
+    shipments = ShipmentSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "number", "channel", "email", "currency", "status", "payment_state", "placed_at",
+            "prices_include_tax", "shipping_net", "shipping_tax", "shipping_gross",
+            "total_net", "total_tax", "total_gross", "customer_note",
+            "lines", "addresses", "payments", "shipments", "updated_at",
+        ]

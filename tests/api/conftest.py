@@ -1,0 +1,46 @@
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apiclients.models import Scope
+from apiclients.services import create_client
+from tests.factories import ChannelFactory, PriceListFactory
+
+ALL_SCOPES = [scope.value for scope in Scope]
+
+
+@pytest.fixture(autouse=True)
+def _clear_throttle_counters():
+    # Throttle counters live in the cache (Redis db of this suite), which outlives test transactions.
+    cache.clear()
+
+
+@pytest.fixture
+def channel(db):
+    return ChannelFactory(code="web-de", name="Web DE", locales=["de_DE", "en_GB"], currencies=["EUR", "CHF"])
+
+
+@pytest.fixture
+def price_list(db):
+    return PriceListFactory(code="retail", name="Retail")
+
+
+def make_client(channel, scopes=ALL_SCOPES, **fields):
+    fields.setdefault("throttle_rate", "100000/min")
+    client, token = create_client(name="Storefront", channel=channel, scopes=scopes, actor="test", **fields)
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client, http
+
+
+@pytest.fixture
+def api(channel, price_list):
+    """An HTTP client authenticated as a front end with every scope, bound to `channel`."""
+    _client, http = make_client(channel, price_list=price_list)
+    return http
+
+
+def money(text):
+    return Decimal(text)

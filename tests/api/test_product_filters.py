@@ -1,0 +1,101 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Product
+from tests.api.catalog_data import build_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(channel, price_list):
+    return build_catalog(channel, price_list)
+
+
+def skus(api, query):
+    response = api.get(f"/api/v1/products/?{query}")
+    assert response.status_code == 200, response.json()
+    return [item["sku"] for item in response.json()["results"]]
+
+
+def test_category_includes_subcategories_and_models(api, catalog):
+    assert skus(api, "category=cameras") == ["CAM-BLUE", "CAM-RED"]
+    assert skus(api, "category=compact") == ["CAM-BLUE", "CAM-RED"]
+    assert skus(api, "category=accessories") == ["TRIPOD"]
+
+
+def test_attribute_filter_by_option_and_text(api, catalog):
+    assert skus(api, "attribute=color:red") == ["CAM-RED"]
+    assert skus(api, "attribute=brand:Optika") == ["CAM-RED"]
+    assert skus(api, "attribute=brand:Optika%20Pro,color:blue") == ["CAM-BLUE"]
+
+
+def test_price_range_uses_effective_price(api, catalog):
+    # CAM-BLUE costs 209.00 in general but 189.00 on this channel.
+    assert skus(api, "price_min=150&price_max=195") == ["CAM-BLUE"]
+    assert skus(api, "price_min=190&price_max=210") == ["CAM-RED"]
+    assert skus(api, "price_min=200") == []
+    assert skus(api, "price_max=30") == ["TRIPOD"]
+
+
+def test_in_stock_filter(api, catalog):
+    assert skus(api, "in_stock=true") == ["CAM-RED", "TRIPOD"]
+    assert skus(api, "in_stock=false") == ["CAM-BLUE"]
+
+
+def test_updated_since_filter(api, catalog):
+    cutoff = timezone.now() + timedelta(minutes=1)
+    Product.objects.filter(pk=catalog.tripod.pk).update(updated_at=cutoff + timedelta(seconds=5))
+
+    assert skus(api, "updated_since=" + cutoff.strftime("%Y-%m-%dT%H:%M:%SZ")) == ["TRIPOD"]
+
+
+def test_search_on_name_and_sku(api, catalog):
+    assert skus(api, "q=stativ") == ["TRIPOD"]
+    assert skus(api, "q=cam-r") == ["CAM-RED"]
+    assert skus(api, "q=kamera") == ["CAM-BLUE", "CAM-RED"]
+
+
+def test_sku_and_model_filters(api, catalog):
+    assert skus(api, "sku=TRIPOD,CAM-RED") == ["CAM-RED", "TRIPOD"]
+    assert skus(api, "model=CAM") == ["CAM-BLUE", "CAM-RED"]
+
+
+def test_ordering_by_sku_descending(api, catalog):
+    assert skus(api, "ordering=-sku") == ["TRIPOD", "CAM-RED", "CAM-BLUE"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "field", "value"),
+    [
+        ("category=nope", "unknown_category", "category", "nope"),
+        ("attribute=size:m", "unknown_attribute", "attribute", "size"),
+        ("attribute=color", "invalid_filter", "attribute", "color"),
+        ("price_min=-1", "invalid_filter", "price_min", "-1"),
+        ("price_max=abc", "invalid_filter", "price_max", "abc"),
+        ("in_stock=maybe", "invalid_filter", "in_stock", "maybe"),
+        ("updated_since=yesterday", "invalid_filter", "updated_since", "yesterday"),
+        ("ordering=price", "unknown_ordering", "ordering", "price"),
+        ("colour=red", "unknown_parameter", "colour", "red"),
+        ("page_size=0", "invalid_page_size", "page_size", "0"),
+        ("page_size=101", "invalid_page_size", "page_size", "101"),
+        ("page_size=-5", "invalid_page_size", "page_size", "-5"),
+        ("page_size=99999999999999999999", "invalid_page_size", "page_size", "99999999999999999999"),
+        ("cursor=zzz", "invalid_cursor", "cursor", "zzz"),
+        ("locale=xx_XX", "unknown_locale", "locale", "xx_XX"),
+        ("currency=EURO", "unknown_currency", "currency", "EURO"),
+        ("currency=USD", "currency_not_sold", "currency", "USD"),
+        ("price_list=b2b", "unknown_price_list", "price_list", "b2b"),
+    ],
+)
+def test_bad_query_is_400_naming_parameter(api, catalog, query, code, field, value):
+    response = api.get(f"/api/v1/products/?{query}")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert body["field"] == field
+    assert body["value"] == value
+    assert value in body["message"] or field in body["message"]
