@@ -77,6 +77,22 @@ class ConnectionAdmin(admin.ModelAdmin):
     inlines = [ConnectionEntityInline]
     actions = ["test_connection"]
 
+    def get_form(self, request, obj=None, **kwargs):
+        # Credential inputs are added per connector in ConnectionForm.__init__, not model fields.
+        kwargs["fields"] = ConnectionForm.Meta.fields
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": ConnectionForm.Meta.fields})]
+        try:
+            credential_fields = get_connector(obj.kind).credential_fields if obj else ()
+        except UnknownConnector:
+            credential_fields = ()
+        if credential_fields:
+            names = [f"credential_{spec.name}" for spec in credential_fields]
+            fieldsets.append((_("Credentials"), {"fields": names}))
+        return fieldsets
+
     @admin.display(description=_("credentials"))
     def credentials_status(self, connection):
         # Only whether credentials are stored; their values never reach the admin.

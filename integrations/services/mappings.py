@@ -141,6 +141,6 @@ def import_mappings_csv(connection, kind, text):
 
     logger.info(
         "mappings imported",
-        extra={"connection_id": connection.pk, "kind": kind, "created": result.created, "updated": result.updated},
+        extra={"connection_id": connection.pk, "kind": kind, "created_count": result.created, "updated_count": result.updated},
     )
     return result
