@@ -61,6 +61,7 @@ CONNECTOR_APPS = [
     "integrations.akeneo",
     "integrations.stripe",
     "integrations.mollie",
+    "integrations.paypal",
     "integrations.shopware",
 ]
 # The simulated external systems; their URLs are mounted only when SANDBOX_ENABLED.

@@ -71,13 +71,16 @@ class PaymentReport:
 
     def validate(self):
         """Raise InvalidPaymentReport naming the first value that is not a valid amount."""
-        try:
-            validate_currency(self.currency)
-        except ValidationError:
-            raise InvalidPaymentReport(self, _("currency %(value)s is not an ISO 4217 code") % {"value": self.currency}) from None
-
         amounts = [("amount", self.amount), ("captured", self.captured_amount), ("refunded", self.refunded_amount)]
         amounts += [(f"refund {refund.external_id}", refund.amount) for refund in self.refunds]
+        carries_money = any(value is not None for _name, value in amounts)
+        # A dispute report may name no currency; it then changes no amount either.
+        if carries_money or self.currency:
+            try:
+                validate_currency(self.currency)
+            except ValidationError:
+                raise InvalidPaymentReport(self, _("currency %(value)s is not an ISO 4217 code") % {"value": self.currency}) from None
+
         for name, value in amounts:
             if value is None:
                 continue

@@ -61,7 +61,7 @@ def apply_payment_report(report, *, connection=None, actor):
             payment.order = order
             payment.save(update_fields=["order", "updated_at"])
 
-        if payment.currency != report.currency:
+        if report.currency and payment.currency != report.currency:
             raise UnmatchedPaymentEvent(
                 report,
                 _("the event is in %(event)s but the payment is in %(payment)s") % {"event": report.currency, "payment": payment.currency},

@@ -1,6 +1,7 @@
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 from integrations import registry
 from tests.payments.support import PaymentErpConnector
@@ -15,7 +16,8 @@ def payment_erp_connector():
 
 @pytest.fixture(autouse=True)
 def clean_shared_limits():
-    """Forget rate-limit buckets and circuit states: connection ids repeat across test runs."""
+    """Forget rate-limit buckets, circuit states and cached tokens: connection ids repeat across test runs."""
+    cache.clear()
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
         for pattern in ("kontor:circuit:*", "kontor:ratelimit:connection:*"):
