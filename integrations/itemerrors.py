@@ -26,16 +26,16 @@ class ItemError(Exception):
 class MappingMissing(ItemError):
     code = "mapping_missing"
     message_template = _(
-        "No %(kind)s mapping for the value \"%(value)s\" in %(connection)s. Add it under "
-        "Integrations > %(kind)s mappings (or import a CSV), then retry."
+        "No %(kind)s for the value \"%(value)s\" in %(connection)s. Add it under "
+        "Integrations > %(kinds)s (or import a CSV), then retry."
     )
 
 
 class MappingAmbiguous(ItemError):
     code = "mapping_ambiguous"
     message_template = _(
-        "The external %(kind)s \"%(value)s\" of %(connection)s maps to several Kontor codes "
-        "(%(codes)s). Keep one mapping for it, then retry."
+        "The external code \"%(value)s\" of %(connection)s has several %(kinds)s "
+        "(Kontor codes %(codes)s). Keep one of them, then retry."
     )
 
 

@@ -20,8 +20,9 @@ MAPPING_MODELS = {
 }
 
 
-def _kind_label(kind):
-    return str(MAPPING_MODELS[kind]._meta.verbose_name)
+def _labels(kind):
+    meta = MAPPING_MODELS[kind]._meta
+    return {"kind": str(meta.verbose_name), "kinds": str(meta.verbose_name_plural)}
 
 
 def _outbound(kind, connection, canonical_code, **scope):
@@ -31,7 +32,7 @@ def _outbound(kind, connection, canonical_code, **scope):
         .first()
     )
     if external is None:
-        raise MappingMissing(kind=_kind_label(kind), value=canonical_code, connection=connection.name)
+        raise MappingMissing(**_labels(kind), value=canonical_code, connection=connection.name)
     return external
 
 
@@ -41,11 +42,9 @@ def _inbound(kind, connection, external_code, **scope):
         .values_list("canonical_code", flat=True)[:5]
     )
     if not codes:
-        raise MappingMissing(kind=_kind_label(kind), value=external_code, connection=connection.name)
+        raise MappingMissing(**_labels(kind), value=external_code, connection=connection.name)
     if len(codes) > 1:
-        raise MappingAmbiguous(
-            kind=_kind_label(kind), value=external_code, connection=connection.name, codes=", ".join(codes)
-        )
+        raise MappingAmbiguous(**_labels(kind), value=external_code, connection=connection.name, codes=", ".join(codes))
     return codes[0]
 
 

@@ -56,3 +56,13 @@ def test_csv_import_names_missing_column(shop):
     assert result.errors == [
         "The CSV file has no column attribute. The first row must name the columns attribute, canonical_code, external_code."
     ]
+
+
+def test_missing_mapping_message_reads_whole(shop):
+    with pytest.raises(MappingMissing) as raised:
+        map_value(shop, "color", "teal")
+
+    assert raised.value.support_message == (
+        'No value mapping for the value "teal" in Shop. Add it under Integrations > value mappings '
+        "(or import a CSV), then retry."
+    )
