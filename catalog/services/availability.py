@@ -1,0 +1,88 @@
+"""Available quantities sent to every sales channel after each stock change.
+
+Called in the transaction of every reservation, release and on-hand change, so the outbox
+messages commit with the ledger change and every subscribed shop connection is sent the new,
+lower figure before the ERP has confirmed the order. Stock is a coalesced domain: a newer
+message for the same product replaces a pending older one, so a busy product sends its latest
+figure only.
+
+Payload of a stock message, all quantities as decimal text:
+    {"sku": "CAM-1", "on_hand": "5", "reserved": "2", "available": "3",
+     "channels": {"shop-de": "2"}}
+"available" is on-hand minus open reservations; "channels" gives each channel's figure with its
+buffer held back. A connection whose sales channel is bound in Kontor (a Binding of the channel
+to the connection) reads its own entry; any other reads "available".
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import Sum
+
+from catalog.models import Channel, Product, StockLevel
+from catalog.services.stock import ZERO, channel_buffer
+from integrations.domains import Domain
+from integrations.models import Binding
+from integrations.services.outbox import enqueue_outbound, subscribed_entities
+
+
+def channels_of(connections):
+    """Return {connection id: Channel} for connections whose sales channel is bound."""
+    content_type = ContentType.objects.get_for_model(Channel)
+    rows = Binding.objects.filter(connection__in=connections, content_type=content_type).values_list("connection_id", "object_id")
+    channel_ids = {int(object_id) for _connection_id, object_id in rows}
+    channels = Channel.objects.in_bulk(channel_ids)
+    return {connection_id: channels[int(object_id)] for connection_id, object_id in rows if int(object_id) in channels}
+
+
+def quantity_text(value):
+    """Return a quantity as plain decimal text without trailing zeros: 5, 2.5, 10."""
+    return f"{value.normalize():f}"
+
+
+def availability_payload(product, channels):
+    """Return the stock message payload of one product for the given channels."""
+    totals = StockLevel.objects.filter(product=product, warehouse__is_active=True).aggregate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    on_hand = totals["on_hand"] or ZERO
+    reserved = totals["reserved"] or ZERO
+    free = max(on_hand - reserved, ZERO)
+    return {
+        "sku": product.sku,
+        "on_hand": quantity_text(on_hand),
+        "reserved": quantity_text(reserved),
+        "available": quantity_text(free),
+        "channels": {
+            channel.code: quantity_text(max(free - channel_buffer(channel, product), ZERO))
+            for channel in sorted(channels, key=lambda channel: channel.code)
+        },
+    }
+
+
+def publish_availability(product_ids, *, origin=None):
+    """Queue a stock message with the new availability of each product to every subscribed channel.
+
+    Runs in the caller's transaction (it opens one when there is none). `origin` is the
+    connection the change came from, which gets no echo. Returns the outbound messages.
+    """
+    product_ids = sorted(set(product_ids))
+    if not product_ids:
+        return []
+    subscriptions = subscribed_entities(Domain.STOCK, origin)
+    if not subscriptions:
+        return []
+    channels = sorted(set(channels_of([subscription.connection for subscription in subscriptions]).values()), key=lambda channel: channel.pk)
+
+    messages = []
+    with transaction.atomic():
+        for product in Product.objects.filter(pk__in=product_ids).order_by("pk"):
+            messages.extend(enqueue_outbound(product, Domain.STOCK, availability_payload(product, channels), origin=origin))
+    return messages
+
+
+def publish_order_availability(order, *, origin=None):
+    """Queue the new availability of every product on an order, after it reserved or released stock.
+
+    Call it in the transaction that created the order. Leave `origin` empty there: the shop
+    that took the order needs Kontor's figure too, because its own count ignores other channels.
+    """
+    product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
+    return publish_availability(product_ids, origin=origin)

@@ -1,0 +1,59 @@
+"""The Odoo connector: orders and customers to Odoo; stock, order states and documents back.
+
+Odoo sends no signed webhooks, so Kontor polls it (integrations.odoo.tasks). The protocol
+follows the connection's Odoo version: JSON-2 from 19.0 on, JSON-RPC execute_kw before.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from integrations.domains import Domain
+from integrations.odoo import inbound, push
+from integrations.odoo.client import OdooClient, OdooSettings
+from integrations.odoo.pulls import pull_orders, pull_stock
+from integrations.registry import Connector, CredentialField, Mode
+
+
+class OdooConnector(Connector):
+    kind = "odoo"
+    display_name = "Odoo"
+    reads = frozenset({Domain.STOCK, Domain.ORDERS})
+    writes = frozenset({Domain.ORDERS, Domain.CUSTOMERS})
+    mode = Mode.PULL
+    credential_fields = (
+        CredentialField("database", _("database name"), secret=False),
+        CredentialField("login", _("login of the integration user"), secret=False),
+        CredentialField("api_key", _("API key")),
+        CredentialField("version", _("Odoo version, such as 17.0 or 19.0"), secret=False),
+        CredentialField("confirm_orders", _("confirm sale orders (true or false)"), secret=False, required=False),
+    )
+
+    def health_check(self, connection):
+        client = OdooClient(connection)
+        version = client.server_version()
+        settings = OdooSettings.from_connection(connection)
+        return f"Odoo {version}, database {settings.database or '-'}, protocol {client.protocol}"
+
+    def pull(self, connection, entity, cursor):
+        client = OdooClient(connection)
+        if entity == Domain.STOCK:
+            return pull_stock(client, connection, cursor)
+        if entity == Domain.ORDERS:
+            return pull_orders(client, connection, cursor)
+        return super().pull(connection, entity, cursor)
+
+    def process_inbound(self, event):
+        connection = event.connection
+        if event.entity == Domain.STOCK:
+            return inbound.process_stock(connection, event)
+        if event.event_type == "sale.order":
+            return inbound.process_sale_order(connection, event)
+        if event.event_type in ("account.move", "stock.picking"):
+            return inbound.process_document(connection, event)
+        return "ignored"
+
+    def deliver(self, message):
+        if message.entity == Domain.ORDERS:
+            return push.deliver_order(message.connection, int(message.object_id))
+        if message.entity == Domain.CUSTOMERS:
+            return push.deliver_customer(message.connection, int(message.object_id))
+        return super().deliver(message)

@@ -1,0 +1,234 @@
+"""Stored Odoo events applied to Kontor: stock to the ledger, order states, documents.
+
+Each function runs inside the inbox's transaction for the event, so the canonical change, its
+outbox messages and the event's new state commit together. Only what Odoo leads is applied;
+other changes become conflicts through the framework's leading-system rules.
+"""
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils.text import slugify
+from django.utils.translation import gettext
+
+from catalog.models import Product, StockLevel, Warehouse
+from catalog.services import availability, stock
+from integrations.domains import Domain, FieldGroup
+from integrations.models import Binding
+from integrations.odoo import issues
+from integrations.odoo.client import OdooClient
+from integrations.odoo.mappers import (
+    MOVE_KINDS,
+    canonical_status,
+    document_from_move,
+    document_from_picking,
+    free_quantity,
+    report_path,
+)
+from integrations.odoo.pulls import read_stock_totals
+from integrations.services.bindings import bind, find_record
+from integrations.services.leading import apply_inbound_changes, leading_connection_id
+from orders.models import Document, Order, OrderStatus
+from orders.models.status import RANK
+from orders.services import InvalidTransition, transition_order
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "odoo connector"
+
+# Statuses at which Odoo has reserved or shipped the order's stock, so Kontor's own
+# reservation for it would subtract the same units a second time.
+ERP_HOLDS_STOCK = {
+    OrderStatus.CONFIRMED,
+    OrderStatus.IN_FULFILMENT,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.COMPLETED,
+}
+
+
+# Stock
+
+
+def warehouse_for(connection, warehouse_id, code="", name=""):
+    """Return the canonical warehouse bound to an Odoo warehouse, creating and binding it once."""
+    warehouse = find_record(connection, Warehouse, warehouse_id)
+    if warehouse is not None:
+        return warehouse
+    slug = slugify(f"{connection.slug}-{code or warehouse_id}")[:100]
+    warehouse, _created = Warehouse.objects.get_or_create(code=slug, defaults={"name": name or code or slug})
+    bind(connection, warehouse, warehouse_id)
+    return warehouse
+
+
+def _apply_on_hand(connection, product, warehouse, quantity, reserved, *, event=None, reference=""):
+    """Record Odoo's free quantity as on-hand if Odoo leads stock; return whether it changed."""
+    on_hand = free_quantity(quantity, reserved)
+    level = StockLevel.objects.filter(product=product, warehouse=warehouse).first() or StockLevel(product=product, warehouse=warehouse, on_hand=0)
+    allowed = apply_inbound_changes(
+        connection, Domain.STOCK, product, {"": {"on_hand": str(on_hand)}},
+        event=event, current={"on_hand": str(level.on_hand)},
+    )
+    if not allowed:
+        return False
+    return stock.record_on_hand(product, warehouse, on_hand, connection=connection, reference=reference) is not None
+
+
+def process_stock(connection, event):
+    """Apply one pulled (product, warehouse) quantity unless a newer read was applied already."""
+    payload = event.payload
+    product = Product.objects.filter(sku=payload.get("sku") or "").first()
+    if product is None:
+        logger.info("odoo stock for unknown sku skipped", extra={"connection_id": connection.pk, "odoo_product_id": payload.get("product_id")})
+        return "skipped"
+    warehouse = warehouse_for(connection, payload["warehouse_id"], payload.get("warehouse_code", ""), payload.get("warehouse_name", ""))
+
+    # Lock the level, so two events for it apply one after the other and the newer read wins.
+    level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
+    read_at = datetime.fromisoformat(payload["read_at"])
+    binding = Binding.objects.filter(
+        connection=connection, content_type__app_label="catalog", content_type__model="stocklevel", object_id=str(level.pk)
+    ).first()
+    if binding is not None and binding.pulled_at is not None and binding.pulled_at >= read_at:
+        return "stale"
+
+    changed = _apply_on_hand(
+        connection, product, warehouse, Decimal(payload["quantity"]), Decimal(payload["reserved_quantity"]),
+        event=event, reference=f"odoo {connection.slug}",
+    )
+    binding = bind(connection, level, event.external_id)
+    binding.pulled_at = read_at
+    binding.save(update_fields=["pulled_at"])
+    if changed:
+        availability.publish_availability([product.pk], origin=connection)
+        return "updated"
+    return "skipped"
+
+
+def refresh_stock(connection, client, product_ids, *, reference):
+    """Read the current Odoo stock of products and record it; return the product ids changed."""
+    bindings = dict(
+        Binding.objects.filter(
+            connection=connection, content_type__app_label="catalog", content_type__model="product",
+            object_id__in=[str(pk) for pk in product_ids],
+        ).values_list("external_id", "object_id")
+    )
+    if not bindings:
+        return []
+    totals = read_stock_totals(client, [int(external_id) for external_id in bindings])
+    products = Product.objects.in_bulk([int(pk) for pk in bindings.values()])
+    changed = set()
+    for (odoo_product_id, odoo_warehouse_id), (quantity, reserved) in sorted(totals.items()):
+        product = products.get(int(bindings[str(odoo_product_id)]))
+        warehouse = find_record(connection, Warehouse, odoo_warehouse_id)
+        if product is None or warehouse is None:
+            continue
+        StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
+        if _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
+            changed.add(product.pk)
+    return sorted(changed)
+
+
+# Orders
+
+
+def _order_for(connection, sale_order_id, client_order_ref=""):
+    order = find_record(connection, Order, sale_order_id) if sale_order_id else None
+    if order is None and client_order_ref:
+        # The pull can see a sale order before the delivery that created it stored its binding.
+        matches = list(Order.objects.filter(external_number=client_order_ref)[:2])
+        if len(matches) == 1:
+            order = matches[0]
+            if sale_order_id:
+                bind(connection, order, sale_order_id)
+    return order
+
+
+def process_sale_order(connection, event):
+    """Move the canonical order to the status of the Odoo sale order; release its reservation."""
+    payload = event.payload
+    order = _order_for(connection, payload["id"], payload.get("client_order_ref") or "")
+    if order is None:
+        return "ignored"
+    target = canonical_status(payload)
+    if target is None:
+        return "skipped"
+
+    allowed = apply_inbound_changes(
+        connection, Domain.ORDERS, order, {FieldGroup.STATUS: {"status": target.value}}, event=event
+    )
+    if not allowed:
+        return "skipped"
+
+    note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": payload.get("name", ""), "state": payload.get("state", "")}
+    try:
+        # A report of a step the order has passed is recorded as not applied by the service.
+        transition_order(order.pk, target, actor=ACTOR, connection=connection, note=note)
+    except InvalidTransition as error:
+        raise issues.StatusRejected(
+            connection=connection.name, order=str(order), status=target.label, current=OrderStatus(order.status).label
+        ) from error
+
+    if target in ERP_HOLDS_STOCK and RANK.get(target, 0) >= RANK[OrderStatus.CONFIRMED]:
+        _hand_stock_to_erp(connection, order)
+    return "updated"
+
+
+def _hand_stock_to_erp(connection, order):
+    """Release Kontor's reservation once Odoo holds the order's stock, in one step with Odoo's figure.
+
+    The current Odoo stock of the order's products is read and recorded first, in this same
+    transaction, so no channel ever sees the reservation gone before Odoo's lower free
+    quantity is in the ledger.
+    """
+    product_ids = sorted({pk for pk in order.lines.values_list("product_id", flat=True) if pk})
+    if not order.lines.filter(reservations__state="open").exists():
+        return
+    if leading_connection_id(Domain.STOCK) == connection.pk:
+        refresh_stock(connection, OdooClient(connection), product_ids, reference=f"odoo {connection.slug}: {order}")
+    stock.release_order(order, reason=gettext("Odoo holds the stock of the confirmed order"))
+    availability.publish_availability(product_ids, origin=connection)
+
+
+# Documents
+
+
+def process_document(connection, event):
+    """Store a posted invoice or credit note, or a done delivery, as the order's document with its PDF."""
+    payload = event.payload
+    order = _order_for(connection, payload.get("sale_order_id"), payload.get("ref") or "")
+    if order is None:
+        # A document of a sale order that Kontor did not send, such as a point-of-sale order.
+        logger.info("odoo document of unknown order ignored", extra={"connection_id": connection.pk, "external_id": event.external_id})
+        return "ignored"
+
+    if event.event_type == "account.move":
+        if payload.get("move_type") not in MOVE_KINDS:
+            return "ignored"
+        values = document_from_move(payload)
+    else:
+        values = document_from_picking(payload)
+
+    allowed = apply_inbound_changes(
+        connection, Domain.ORDERS, order, {FieldGroup.DOCUMENTS: {"documents": values["number"]}}, event=event, current={"documents": None}
+    )
+    if not allowed:
+        return "skipped"
+
+    document = Document.objects.filter(kind=values["kind"], number=values["number"]).first()
+    created = document is None
+    if created:
+        document = Document(order=order, connection=connection, **values)
+    else:
+        for name, value in values.items():
+            setattr(document, name, value)
+    if not document.file:
+        record_id = int(values["external_id"].split(":")[1])
+        pdf = OdooClient(connection).download(report_path(values["kind"], record_id))
+        document.file.save(f"{values['kind']}-{slugify(values['number'])}.pdf", ContentFile(pdf), save=False)
+    document.save()
+    logger.info("odoo document stored", extra={"order_id": order.pk, "document_id": document.pk, "kind": values["kind"]})
+    return "created" if created else "updated"

@@ -1,0 +1,359 @@
+"""Orders and customers from Kontor to Odoo, created exactly once.
+
+Odoo has no idempotency key, so the shop's order number is the key: it is the sale order's
+client_order_ref, and every attempt searches for it before it creates anything.
+
+How a second sale order is prevented:
+
+1. A create whose answer was lost (a timeout after Odoo committed) is found by the next
+   attempt's search, which then only binds and confirms it.
+2. Two attempts for the same order do not run at once: the outbox leases a message to one
+   worker for longer than the lane's task timeout, and a newer message for the same order waits
+   until the older one is finished.
+3. Search and create are still two Odoo transactions, so two attempts that overlapped anyway
+   (a lease taken over from a worker that was only slow) could both create. Every attempt
+   therefore searches again right after its create: the sale order with the lowest id is kept,
+   and a later duplicate, still a draft because only the kept one is confirmed, is deleted by
+   the attempt that created it.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils.translation import gettext
+
+from catalog.models import Product
+from core.money import quantize
+from integrations.errors import ValidationFailed
+from integrations.models import Binding
+from integrations.odoo import issues
+from integrations.odoo.client import OdooClient
+from integrations.odoo.mappers import (
+    SHIPPING_PRODUCT_CODE,
+    odoo_lines,
+    partner_values,
+    sale_order_values,
+    to_amount,
+)
+from integrations.services.bindings import bind, binding_for
+from orders.models import AddressKind, Order
+
+logger = logging.getLogger(__name__)
+
+# Lookups that rarely change in Odoo (taxes, pricelists, countries), kept per process and
+# per connection version, so an order costs no extra calls for them.
+_lookups = {}
+
+# Sale order states in which the order still waits for confirmation.
+QUOTATION_STATES = ("draft", "sent")
+
+
+def _cached(connection, kind, key, load):
+    cache_key = (connection.pk, connection.updated_at, kind, key)
+    if cache_key not in _lookups:
+        value = load()
+        if value is None:
+            return None
+        _lookups[cache_key] = value
+    return _lookups[cache_key]
+
+
+def confirms_orders(connection):
+    """Return whether Kontor confirms the sale orders it creates (the connection's setting)."""
+    return str(connection.credentials.get("confirm_orders", "true")).lower() not in ("false", "0", "no")
+
+
+def deliver_order(connection, order_id):
+    """Create the order in Odoo unless it is there already; return the sale order id."""
+    order = (
+        Order.objects.select_related("channel", "customer")
+        .prefetch_related("lines", "addresses")
+        .get(pk=order_id)
+    )
+    client = OdooClient(connection)
+    reference = order.external_number
+
+    existing = _sale_orders_for(client, reference)
+    if existing:
+        sale_order = existing[0]
+        logger.info(
+            "odoo sale order found, not created again",
+            extra={"order_id": order.pk, "sale_order_id": sale_order["id"], "connection_id": connection.pk},
+        )
+    else:
+        sale_order = _create_sale_order(client, connection, order)
+
+    if confirms_orders(connection) and sale_order["state"] in QUOTATION_STATES:
+        _confirm(client, sale_order["id"])
+
+    with transaction.atomic():
+        bind(connection, order, sale_order["id"])
+        _check_totals(connection, order, sale_order)
+    return str(sale_order["id"])
+
+
+def _sale_orders_for(client, reference):
+    """Return the sale orders with this client reference that are not cancelled, oldest first."""
+    return client.search_read(
+        "sale.order",
+        [["client_order_ref", "=", reference], ["state", "!=", "cancel"]],
+        ["id", "name", "state", "amount_total", "amount_untaxed", "amount_tax"],
+        order="id asc",
+    )
+
+
+def _create_sale_order(client, connection, order):
+    lines = odoo_lines(order, list(order.lines.all()))
+    addresses = {address.kind: address for address in order.addresses.all()}
+    partner_id = ensure_partner(client, connection, order, addresses.get(AddressKind.BILLING))
+    shipping_partner_id = _shipping_partner(client, connection, order, partner_id, addresses)
+
+    values = sale_order_values(
+        order,
+        lines,
+        partner_id=partner_id,
+        shipping_partner_id=shipping_partner_id,
+        pricelist_id=_pricelist_id(client, connection, order),
+        product_ids=_product_ids(client, connection, order, {line.sku for line in lines}),
+        tax_ids=_tax_ids(client, connection, order, {line.tax_rate for line in lines}),
+    )
+    created_id = client.create("sale.order", values)
+
+    # Step 3 of the module docstring: keep the oldest if an overlapping attempt also created one.
+    found = _sale_orders_for(client, order.external_number)
+    kept = found[0] if found else {"id": created_id, "state": "draft", "amount_total": None}
+    if kept["id"] != created_id:
+        client.call("sale.order", "unlink", ids=[created_id])
+        logger.warning(
+            "odoo duplicate sale order deleted",
+            extra={"order_id": order.pk, "kept_id": kept["id"], "deleted_id": created_id},
+        )
+    else:
+        logger.info("odoo sale order created", extra={"order_id": order.pk, "sale_order_id": created_id})
+    return kept
+
+
+def _confirm(client, sale_order_id):
+    try:
+        client.call("sale.order", "action_confirm", ids=[sale_order_id])
+    except ValidationFailed:
+        # An overlapping attempt may have confirmed it a moment ago; that is the outcome we want.
+        state = client.read("sale.order", [sale_order_id], ["state"])
+        if not state or state[0]["state"] in QUOTATION_STATES:
+            raise
+
+
+def _check_totals(connection, order, sale_order):
+    """Flag the order when Odoo's total differs from the shop's; Kontor keeps the shop's total."""
+    if sale_order.get("amount_total") in (None, False):
+        return
+    odoo_total = to_amount(sale_order["amount_total"], order.currency)
+    if odoo_total == order.total_gross:
+        return
+    note = gettext(
+        "%(connection)s computed a total of %(odoo)s %(currency)s for sale order %(name)s, "
+        "but the shop's total is %(shop)s %(currency)s. Kontor keeps the shop's total; correct "
+        "the sale order in Odoo before invoicing."
+    ) % {
+        "connection": connection.name,
+        "odoo": odoo_total,
+        "shop": quantize(order.total_gross, order.currency),
+        "currency": order.currency,
+        "name": sale_order.get("name") or sale_order["id"],
+    }
+    Order.objects.filter(pk=order.pk).update(
+        needs_attention=True,
+        attention_note=(order.attention_note + "\n" + note).strip(),
+    )
+    logger.warning(
+        "odoo order total differs from shop total",
+        extra={"order_id": order.pk, "sale_order_id": sale_order["id"], "difference": str(odoo_total - order.total_gross)},
+    )
+
+
+# Partners
+
+
+def ensure_partner(client, connection, order, billing):
+    """Return the res.partner id of the order's buyer, creating the partner when missing.
+
+    A registered customer is bound to its partner; a guest is found by email.
+    """
+    customer = order.customer
+    if customer is not None:
+        binding = binding_for(connection, customer)
+        if binding is not None:
+            return int(binding.external_id)
+
+    email = (order.email or (customer.email if customer else "")).strip().lower()
+    found = client.search_read(
+        "res.partner", [["email", "=ilike", email], ["parent_id", "=", False]], ["id"], limit=1, order="id asc"
+    ) if email else []
+    if found:
+        partner_id = found[0]["id"]
+    else:
+        ref = f"KONTOR-C{customer.pk}" if customer is not None and not customer.is_guest else ""
+        values = partner_values(email, billing, _country_id(client, connection, order, billing), ref=ref)
+        partner_id = client.create("res.partner", values)
+
+    if customer is not None and not customer.is_guest:
+        bind(connection, customer, partner_id)
+    return partner_id
+
+
+def _same_place(first, second):
+    fields = ("street", "street2", "postal_code", "city", "country", "last_name", "company")
+    return all(str(getattr(first, name)) == str(getattr(second, name)) for name in fields)
+
+
+def _shipping_partner(client, connection, order, partner_id, addresses):
+    """Return the delivery partner: the buyer, or a delivery contact under it for another address."""
+    shipping = addresses.get(AddressKind.SHIPPING)
+    billing = addresses.get(AddressKind.BILLING)
+    if shipping is None or billing is None or _same_place(shipping, billing):
+        return partner_id
+    found = client.search_read(
+        "res.partner",
+        [
+            ["parent_id", "=", partner_id],
+            ["type", "=", "delivery"],
+            ["street", "=", shipping.street],
+            ["zip", "=", shipping.postal_code or False],
+            ["city", "=", shipping.city],
+        ],
+        ["id"],
+        limit=1,
+    )
+    if found:
+        return found[0]["id"]
+    values = partner_values(
+        order.email, shipping, _country_id(client, connection, order, shipping), parent_id=partner_id, kind="delivery"
+    )
+    return client.create("res.partner", values)
+
+
+def _country_id(client, connection, order, address):
+    if address is None or not address.country:
+        return None
+    code = str(address.country)
+
+    def load():
+        found = client.search_read("res.country", [["code", "=", code]], ["id"], limit=1)
+        return found[0]["id"] if found else None
+
+    country_id = _cached(connection, "country", code, load)
+    if country_id is None:
+        raise issues.CountryMissing(connection=connection.name, country=code, order=order.external_number)
+    return country_id
+
+
+# Products, taxes and pricelists
+
+
+def _product_ids(client, connection, order, skus):
+    """Return {SKU: product.product id}, from bindings first and from Odoo for the rest."""
+    products = {product.sku: product for product in Product.objects.filter(sku__in=skus)}
+    bound = {
+        row.object_id: int(row.external_id)
+        for row in Binding.objects.filter(
+            connection=connection,
+            content_type__app_label="catalog",
+            content_type__model="product",
+            object_id__in=[str(product.pk) for product in products.values()],
+        )
+    }
+    ids = {sku: bound[str(product.pk)] for sku, product in products.items() if str(product.pk) in bound}
+
+    missing = sorted(set(skus) - set(ids))
+    if missing:
+        rows = client.search_read("product.product", [["default_code", "in", missing]], ["id", "default_code"])
+        for row in rows:
+            ids[row["default_code"]] = row["id"]
+            if row["default_code"] in products:
+                bind(connection, products[row["default_code"]], row["id"])
+
+    if SHIPPING_PRODUCT_CODE in skus and SHIPPING_PRODUCT_CODE not in ids:
+        ids[SHIPPING_PRODUCT_CODE] = client.create(
+            "product.product",
+            {"name": "Shipping", "default_code": SHIPPING_PRODUCT_CODE, "type": "service", "sale_ok": True},
+        )
+
+    still_missing = sorted(set(skus) - set(ids))
+    if still_missing:
+        raise issues.ProductMissing(connection=connection.name, skus=", ".join(still_missing), order=order.external_number)
+    return ids
+
+
+def _tax_ids(client, connection, order, rates):
+    """Return {(rate, price included): account.tax id}; a zero rate without a tax gives False."""
+    included = order.prices_include_tax
+    ids = {}
+    for rate in rates:
+        def load(rate=rate):
+            found = client.search_read(
+                "account.tax",
+                [
+                    ["type_tax_use", "=", "sale"],
+                    ["amount_type", "=", "percent"],
+                    ["amount", "=", float(rate)],
+                    ["price_include", "=", included],
+                ],
+                ["id"],
+                limit=1,
+                order="id asc",
+            )
+            return found[0]["id"] if found else None
+
+        tax_id = _cached(connection, "tax", (str(rate), included), load)
+        if tax_id is None:
+            if rate == 0:
+                tax_id = False
+            else:
+                basis = gettext("price includes tax") if included else gettext("price excludes tax")
+                raise issues.TaxMissing(connection=connection.name, rate=rate, basis=basis, order=order.external_number)
+        ids[(rate, included)] = tax_id
+    return ids
+
+
+def _pricelist_id(client, connection, order):
+    def load():
+        found = client.search_read(
+            "product.pricelist", [["currency_id.name", "=", order.currency]], ["id"], limit=1, order="id asc"
+        )
+        return found[0]["id"] if found else None
+
+    pricelist_id = _cached(connection, "pricelist", order.currency, load)
+    if pricelist_id is None:
+        raise issues.PricelistMissing(connection=connection.name, currency=order.currency, order=order.external_number)
+    return pricelist_id
+
+
+# Customers
+
+
+def deliver_customer(connection, customer_id):
+    """Create or update the customer's partner in Odoo; return the partner id."""
+    from customers.models import Customer
+
+    customer = Customer.objects.get(pk=customer_id)
+    client = OdooClient(connection)
+    address = customer.addresses.filter(kind="billing", is_default=True).first()
+    country_id = None
+    if address is not None:
+        country_id = _cached(
+            connection, "country", str(address.country),
+            lambda: next(iter(client.search_read("res.country", [["code", "=", str(address.country)]], ["id"], limit=1)), {}).get("id"),
+        )
+    values = partner_values(customer.email, address, country_id, ref=f"KONTOR-C{customer.pk}")
+
+    binding = binding_for(connection, customer)
+    partner_id = int(binding.external_id) if binding else None
+    if partner_id is None:
+        found = client.search_read("res.partner", [["ref", "=", f"KONTOR-C{customer.pk}"]], ["id"], limit=1, order="id asc")
+        partner_id = found[0]["id"] if found else None
+    if partner_id is None:
+        partner_id = client.create("res.partner", values)
+    else:
+        client.write("res.partner", [partner_id], values)
+    bind(connection, customer, partner_id)
+    return str(partner_id)
