@@ -7,7 +7,7 @@ half-open: after the timeout one worker may send a probe; its success closes the
     its failure opens it again. The probe slot expires after `reset_timeout`, so a probe whose
     worker died does not keep the circuit half-open for ever.
 
-Only failures that say the remote system is unhealthy (5xx, timeouts, connection errors)
+Only failures that show the remote system is unhealthy (5xx, timeouts, connection errors)
 should be recorded as failures; a 4xx is an answer from a healthy system.
 """
 

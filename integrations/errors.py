@@ -2,7 +2,7 @@
 
 Every error carries a stable `code` for filters and metrics, whether the retry policy may
 retry it, the remote HTTP status if there was one, and a `support_message` that a support
-person can act on. The technical text (`str(error)`) is English, for logs, and holds no
+person can act on. The technical text (`str(error)`) is English, for logs, and contains no
 payload, secret or personal data.
 """
 

@@ -43,7 +43,7 @@ IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 # Errors raised before the request was sent, so even a POST may be repeated.
 NOT_SENT_ERRORS = (CircuitOpen, RateLimited)
 
-# Failures that say the remote system is unhealthy; they count towards opening the circuit.
+# Failures that show the remote system is unhealthy. They count towards opening the circuit.
 UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
 
 
@@ -155,8 +155,8 @@ class ConnectorHttpClient:
             "HTTP request failed",
             extra={**log_context, "status": status, "duration_ms": duration_ms, "error_code": error.code},
         )
-        # `from None`: the requests exception text contains the full URL with its query string,
-        # which may hold an API key; the error's own message names the cause instead.
+        # `from None` drops the requests exception, because its text contains the full URL with
+        # the query string, which may contain an API key. The error's own message names the cause.
         raise error from None
 
     def request_json(self, method, path, **kwargs):

@@ -10,11 +10,13 @@ MIN_LENGTH_TO_SHOW_TAIL = 12
 
 # Key fragments, compared after lowercasing and removing "-" and "_". A key that contains one
 # of them is masked: "X-Api-Key", "client_secret", "billing_email", "shipping_street" ...
-SENSITIVE_KEY_FRAGMENTS = (
-    # Secrets
+SECRET_KEY_FRAGMENTS = (
     "authorization", "token", "password", "passwd", "secret", "apikey", "accesskey",
     "signature", "cookie", "session", "credential", "privatekey",
-    # Personal data
+)
+# Personal data is hidden completely, because unlike a key its tail does not help to tell
+# values apart and may itself identify a person.
+PERSONAL_KEY_FRAGMENTS = (
     "email", "phone", "mobile", "fax", "firstname", "lastname", "fullname", "givenname",
     "familyname", "surname", "customername", "street", "address", "zipcode", "postcode",
     "postalcode", "birth", "iban", "bic", "card", "cvc", "cvv", "taxid", "vatid",
@@ -40,27 +42,46 @@ def mask(value):
 
 
 def is_sensitive_key(key, extra_fields=()):
-    """Return whether a field or header named `key` holds a secret or personal data."""
-    normalized = str(key).lower().replace("-", "").replace("_", "")
-    fragments = SENSITIVE_KEY_FRAGMENTS + tuple(
-        f.lower().replace("-", "").replace("_", "") for f in extra_fields
-    )
-    return any(fragment in normalized for fragment in fragments)
+    """Return whether a field or header named `key` contains a secret or personal data."""
+    return _is_secret_key(key, extra_fields) or _contains_fragment(key, PERSONAL_KEY_FRAGMENTS)
 
 
 def mask_mapping(data, extra_fields=()):
-    """Return a copy of a dict, list or header mapping with sensitive values masked, recursively."""
-    if isinstance(data, dict) or hasattr(data, "items"):
-        return {
-            key: mask(value) if is_sensitive_key(key, extra_fields) and not isinstance(value, (dict, list))
-            else mask_mapping(value, extra_fields)
-            for key, value in data.items()
-        }
+    """Return a copy of a dict, list or header mapping with sensitive values masked, recursively.
+
+    Secrets keep their last four characters; personal data and `extra_fields` (treated as
+    secrets) are replaced. Strings under other keys still pass through `mask_text`.
+    """
+    if hasattr(data, "items"):
+        masked = {}
+        for key, value in data.items():
+            if isinstance(value, (dict, list, tuple)) or hasattr(value, "items"):
+                masked[key] = mask_mapping(value, extra_fields)
+            elif _is_secret_key(key, extra_fields):
+                masked[key] = mask(value)
+            elif _contains_fragment(key, PERSONAL_KEY_FRAGMENTS):
+                masked[key] = MASK if value not in (None, "") else value
+            else:
+                masked[key] = mask_mapping(value, extra_fields)
+        return masked
     if isinstance(data, (list, tuple)):
         return [mask_mapping(item, extra_fields) for item in data]
     if isinstance(data, str):
         return mask_text(data)
     return data
+
+
+def _is_secret_key(key, extra_fields):
+    return _contains_fragment(key, SECRET_KEY_FRAGMENTS + tuple(extra_fields))
+
+
+def _contains_fragment(key, fragments):
+    normalized = _normalize(key)
+    return any(_normalize(fragment) in normalized for fragment in fragments)
+
+
+def _normalize(key):
+    return str(key).lower().replace("-", "").replace("_", "")
 
 
 def mask_text(text):

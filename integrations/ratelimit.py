@@ -2,7 +2,7 @@
 
 With REDIS_URL set, the limit is a token bucket in Redis, updated by one Lua script so that
 reading, refilling and taking a token are atomic across processes and machines. The bucket
-holds at most `burst` tokens and refills at `rate_per_second`, so over any N seconds at most
+contains at most `burst` tokens and refills at `rate_per_second`, so over any N seconds at most
 rate_per_second * N + burst calls pass.
 
 Without Redis (the embedded SQLite default) the limit falls back to Django's cache with fixed
@@ -26,15 +26,17 @@ KEY_PREFIX = "kontor:ratelimit:"
 
 # KEYS[1] bucket; ARGV rate per second, burst. Returns {1 if taken else 0, seconds to wait}.
 # The script reads the Redis server clock, so workers on machines with skewed clocks agree.
+# Times are whole microseconds and numbers are stored with 17 digits: with Lua's default
+# 14 digits the rounding, clamped at 0 for calls close together, let the bucket refill faster.
 _TOKEN_BUCKET_SCRIPT = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated')
 local tokens = tonumber(state[1]) or burst
 local updated = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - updated) * rate)
+tokens = math.min(burst, tokens + math.max(0, now - updated) / 1000000 * rate)
 local taken = 0
 local wait = 0
 if tokens >= 1 then
@@ -43,9 +45,9 @@ if tokens >= 1 then
 else
   wait = (1 - tokens) / rate
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now))
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'updated', string.format('%.0f', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return {taken, tostring(wait)}
+return {taken, string.format('%.17g', wait)}
 """
 
 

@@ -39,8 +39,7 @@ class RetryPolicy:
     def next_delay(self, attempt, retry_after=None):
         """Return the wait before the attempt after `attempt` (1 = the first attempt failed).
 
-        The value is never less than `retry_after`, even if that is above the cap, because the
-        remote system said when it accepts requests again.
+        The value is never less than `retry_after`, even if that is above the cap, because the remote system stated when it accepts requests again.
         """
         if attempt < 1:
             raise ValueError(f"attempt must be 1 or more, got {attempt}")
@@ -72,10 +71,10 @@ class RetryPolicy:
         return now + timedelta(seconds=self.next_delay(attempt, error.retry_after))
 
 
-# Outbox deliveries and queued pushes. 12 attempts over at most about 47 minutes of waiting
-# (2 s doubling to the 15-minute cap: 1022 s + 2 * 900 s in the worst case, about 24 minutes
-# on average) ride out a deploy or a short outage. A longer outage trips the circuit breaker
-# and ends as sync errors with a retry button.
+# Outbox deliveries and queued pushes. 12 attempts ride out a deploy or a short outage: the
+# waits double from 2 s to the 15-minute cap, at most 1022 s + 2 * 900 s (about 47 minutes)
+# and about 24 minutes on average. A longer outage trips the circuit breaker and ends as sync
+# errors with a retry button.
 DELIVERY_POLICY = RetryPolicy(base=2.0, cap=900.0, max_attempts=12, total_window=3600.0)
 
 # Calls that someone or something waits for: admin "Test connection", pulling one page of a

@@ -18,7 +18,7 @@ UNCHANGED = "unchanged"
 
 @dataclass
 class SubscriptionResult:
-    """What `ensure_subscription` did: its action, the subscription kept and those deleted."""
+    """Outcome of `ensure_subscription`: its action, the subscription kept and those deleted."""
 
     action: str
     subscription: dict
@@ -31,9 +31,10 @@ def ensure_subscription(list_existing, create, update, desired, match_key, *, de
     list_existing() returns the remote's subscriptions as dicts. create(desired) and
     update(existing, desired) return the subscription as stored; delete(existing) removes one.
     match_key is a callable on a subscription dict, or a tuple of field names such as
-    ("url", "event"). compare_fields names the fields that must equal `desired`; by default
-    every field of `desired` that the remote also returns, because write-only fields such as a
-    signing secret are never listed and would otherwise force an update on every run.
+    ("url", "event"). compare_fields names the fields that must equal `desired`.
+    The default is every field of `desired` that the remote also returns. Write-only fields
+    such as a signing secret are never listed, so comparing them would force an update on
+    every run.
     """
     key_of = match_key if callable(match_key) else _fields_getter(match_key)
     wanted_key = key_of(desired)

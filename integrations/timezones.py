@@ -70,7 +70,7 @@ def from_utc(value, tz_name):
 
 def _parse_iso(text):
     cleaned = text.strip()
-    # Python 3.11 reads "Z" and most ISO 8601 forms; a trailing " UTC" is common in exports.
+    # Python 3.11 reads "Z" and most ISO 8601 forms, but not a trailing " UTC".
     if cleaned.endswith(" UTC"):
         cleaned = cleaned[:-4] + "+00:00"
     try:
