@@ -62,6 +62,8 @@ CONNECTOR_APPS = [
     "integrations.stripe",
     "integrations.mollie",
     "integrations.paypal",
+    "integrations.sendcloud",
+    "integrations.dhl",
     "integrations.shopware",
 ]
 # The simulated external systems; their URLs are mounted only when SANDBOX_ENABLED.

@@ -1,0 +1,31 @@
+"""The DHL Parcel DE connector: labels through the Shipping API v2, tracking pulled on the hot lane."""
+
+from integrations.dhl import mappers
+from integrations.dhl.client import DhlClient
+from integrations.registry import Connector, CredentialField, Mode
+from orders.services_shipments import apply_shipment_report
+
+
+class DhlConnector(Connector):
+    kind = "dhl"
+    display_name = "DHL Parcel DE"
+    reads = frozenset({"shipments"})
+    mode = Mode.PULL
+    credential_fields = (
+        CredentialField("api_key", "API key (dhl-api-key)"),
+        CredentialField("username", "Business customer portal user", secret=False),
+        CredentialField("password", "Business customer portal password"),
+        CredentialField("billing_number", "Billing number (14 digits: EKP, procedure, participation)", secret=False),
+        CredentialField("product", "Product, such as V01PAK", secret=False, required=False),
+        CredentialField("shipper_ref", "Shipper reference from the business customer portal", secret=False, required=False),
+    )
+
+    def health_check(self, connection):
+        DhlClient(connection).http.request("GET", "/parcel/de/shipping/v2/")
+        return "ok"
+
+    def process_inbound(self, event):
+        report = mappers.report_from_event(event.payload["event"], event.payload["tracking_number"], event.connection.time_zone)
+        if report is None:
+            return "ignored"
+        return apply_shipment_report(report, connection=event.connection, actor=f"dhl:{event.connection.slug}")
