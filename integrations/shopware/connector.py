@@ -1,8 +1,160 @@
-"""The Shopware 6 connector (being built)."""
+"""The Shopware 6 connector: catalog, prices and stock out; orders in; order status back out.
 
-from integrations.registry import Connector
+Orders come in by app webhook (checkout.order.placed and state events, signed with the shop
+secret) and by a delta pull on updatedAt/createdAt as the safety net for a lost webhook.
+Products and variants go out in Sync API batches (integrations.shopware.push); single
+products, stock, prices, order status and tracking numbers go out through the outbox.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Product
+from integrations.domains import Domain
+from integrations.registry import Connector, CredentialField, Mode, Page
+from integrations.shopware import inbound, mappers, push, status, webhooks
+from integrations.shopware.client import ShopwareClient
+from integrations.shopware.inbound import ORDER_ASSOCIATIONS, channel_for
+from orders.models import Order, Shipment
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+
+def shop_context(client, connection):
+    """Read the shop's currencies and tax id once per call site; see mappers.ShopContext."""
+    credentials = connection.credentials
+    tax_rate = Decimal(str(credentials.get("tax_rate") or mappers.DEFAULT_TAX_RATE))
+    currencies = client.search("currency", {"includes": {"currency": ["id", "isoCode", "isSystemDefault"]}})["data"]
+    taxes = client.search("tax", {"filter": [{"type": "equals", "field": "taxRate", "value": float(tax_rate)}], "limit": 1})["data"]
+    default = next((c["isoCode"] for c in currencies if c.get("isSystemDefault")), "EUR")
+    return mappers.ShopContext(
+        currency_ids={c["isoCode"]: c["id"] for c in currencies},
+        default_currency=default,
+        tax_id=taxes[0]["id"] if taxes else "",
+        tax_rate=tax_rate,
+        locale=credentials.get("locale") or mappers.DEFAULT_LOCALE,
+        channel=channel_for(connection),
+        price_list=credentials.get("price_list") or "",
+    )
 
 
 class ShopwareConnector(Connector):
     kind = "shopware"
     display_name = "Shopware 6"
+    reads = frozenset({Domain.ORDERS})
+    writes = frozenset({Domain.PRODUCTS, Domain.PRICES, Domain.STOCK, Domain.ORDERS, Domain.SHIPMENTS})
+    mode = Mode.BOTH
+    stored_headers = ("sw-version", "sw-context-language")
+    credential_fields = (
+        CredentialField("access_key_id", _("access key ID"), secret=False),
+        CredentialField("secret_access_key", _("secret access key")),
+        CredentialField("shop_secret", _("app shop secret (checks webhook signatures)")),
+        CredentialField("previous_shop_secret", _("previous shop secret, while rotating"), required=False),
+        CredentialField("channel", _("sales channel code in Kontor (default: the connection slug)"), secret=False, required=False),
+        CredentialField("tax_rate", _("tax rate of pushed products in % (default 19)"), secret=False, required=False),
+        CredentialField("locale", _("locale of product names (default de_DE)"), secret=False, required=False),
+        CredentialField("price_list", _("price list code to push"), secret=False, required=False),
+    )
+
+    def client(self, connection, **options):
+        return ShopwareClient(connection, **options)
+
+    def health_check(self, connection):
+        client = self.client(connection)
+        body = client.search("currency", {"filter": [{"type": "equals", "field": "isSystemDefault", "value": True}], "limit": 1})
+        currency = (body.get("data") or [{}])[0].get("isoCode", "?")
+        return f"Connected to Shopware; default currency {currency}"
+
+    # Inbound
+
+    def verify_webhook(self, connection, body, headers):
+        credentials = connection.credentials
+        webhooks.verify(body, headers, [credentials.get("shop_secret"), credentials.get("previous_shop_secret")])
+
+    def parse_webhook(self, connection, body, headers, entity=None):
+        return webhooks.parse(body)
+
+    def process_inbound(self, event):
+        if event.entity != Domain.ORDERS:
+            return "ignored"
+        connection = event.connection
+        return inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id))
+
+    def fetch_order(self, connection, order_id):
+        body = self.client(connection).search("order", {"ids": [order_id], "associations": ORDER_ASSOCIATIONS})
+        return (body.get("data") or [None])[0]
+
+    def pull(self, connection, entity, cursor):
+        """Read one page of orders changed since the cursor: updatedAt OR createdAt, stable order.
+
+        Shopware leaves updatedAt empty until an order is first changed, so both fields are
+        filtered. The cursor carries the page number, and a page shorter than PAGE_SIZE ends the run.
+        """
+        if entity != Domain.ORDERS:
+            raise NotImplementedError(f"shopware does not pull {entity}")
+        cursor = cursor or {}
+        criteria = {
+            "page": int(cursor.get("page", 1)),
+            "limit": PAGE_SIZE,
+            "sort": [{"field": "updatedAt", "order": "ASC"}, {"field": "createdAt", "order": "ASC"}, {"field": "id", "order": "ASC"}],
+            "associations": ORDER_ASSOCIATIONS,
+            "total-count-mode": 0,
+        }
+        since = cursor.get("updated_since")
+        if since is not None:
+            since_text = since.isoformat() if hasattr(since, "isoformat") else str(since)
+            criteria["filter"] = [{"type": "multi", "operator": "OR", "queries": [
+                {"type": "range", "field": "updatedAt", "parameters": {"gte": since_text}},
+                {"type": "range", "field": "createdAt", "parameters": {"gte": since_text}},
+            ]}]
+        orders = self.client(connection).search("order", criteria).get("data") or []
+        items = [webhooks.order_item(order, "pull") for order in orders]
+        following = {**cursor, "page": criteria["page"] + 1} if len(orders) == PAGE_SIZE else None
+        return Page(items=items, cursor=following)
+
+    # Outbound
+
+    def deliver(self, message):
+        connection = message.connection
+        client = self.client(connection)
+        record = message.record
+        if record is None:
+            logger.info("Shopware delivery skipped, record deleted", extra={"outbound_message_id": message.pk})
+            return None
+
+        if message.entity == Domain.PRODUCTS:
+            return self._deliver_product(client, connection, record)
+        if message.entity in (Domain.STOCK, Domain.PRICES):
+            return self._deliver_hot(client, connection, record, message.entity)
+        if message.entity in (Domain.ORDERS, Domain.SHIPMENTS):
+            order = record.order if isinstance(record, Shipment) else record
+            if not isinstance(order, Order):
+                raise TypeError(f"cannot push {type(record).__name__} as {message.entity} to Shopware")
+            status.push_order(client, connection, order)
+            return None
+        raise NotImplementedError(f"shopware does not push {message.entity}")
+
+    def _deliver_product(self, client, connection, product):
+        result = push.send_batch(client, connection, shop_context(client, connection), [product])
+        if product.pk in result.failed:
+            raise push.ItemRejected.from_item_error(result.failed[product.pk], connection.name)
+        return mappers.product_id(product.sku)
+
+    def _deliver_hot(self, client, connection, product, entity):
+        if not isinstance(product, Product):
+            raise TypeError(f"cannot push {type(product).__name__} as {entity} to Shopware")
+        shop_id = push.shop_id_of(connection, product)
+        context = shop_context(client, connection) if entity == Domain.PRICES else None
+        if entity == Domain.STOCK:
+            data = {"stock": mappers.stock_of(product, channel_for(connection))}
+        else:
+            entries = mappers.price_entries(product, context)
+            if not mappers.has_default_price(entries, context) and product.parent_id is None:
+                raise push.ItemRejected.from_item_error(mappers.MissingPrice(sku=product.sku, currency=context.default_currency), connection.name)
+            data = {"price": entries}
+        client.call("PATCH", f"/api/product/{shop_id}", json=data)
+        return shop_id

@@ -1,0 +1,171 @@
+"""Shopware 6 order (JSON, with lineItems, deliveries and currency) to canonical OrderInput.
+
+The order is read through `ShopwareOrder`, which checks every field it uses and names the
+missing or invalid one, so a malformed order fails as one clear error instead of deep in the
+code. Amounts arrive as JSON numbers and are converted to Decimal through their text form,
+so 11.9 becomes Decimal("11.9") exactly, then rounded to the currency.
+
+Rounding: Shopware computes the tax of each line item and rounds it per item (itemRounding),
+then adds the rounded items up. Kontor keeps the shop's own totals and checks them with the
+per-line rule (orders.models.RoundingRule.PER_LINE).
+"""
+
+from datetime import UTC
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from integrations.itemerrors import ItemError
+from orders.models import RoundingRule
+from orders.services import AddressInput, LineInput, OrderInput, TaxLineInput
+
+
+class OrderRejected(ItemError):
+    code = "order_invalid"
+    message_template = _(
+        "Shopware order %(number)s was not imported: %(problems)s. Nothing of it was saved. "
+        "Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
+    )
+
+
+def _problems_text(error):
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
+    return "; ".join(error.messages)
+
+
+def reject(order_number, error):
+    """Return the OrderRejected error for a ValidationError or a plain message."""
+    problems = _problems_text(error) if isinstance(error, ValidationError) else str(error)
+    return OrderRejected(number=order_number or "?", problems=problems)
+
+
+def _decimal(value, field):
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{field} is missing or not a number")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{field} is not a number: {value!r}") from None
+
+
+def _tax_of(price, field):
+    taxes = price.get("calculatedTaxes") if isinstance(price, dict) else None
+    if not isinstance(taxes, list):
+        raise ValueError(f"{field}.calculatedTaxes is missing")
+    return taxes
+
+
+def _address(data):
+    if not isinstance(data, dict):
+        return None
+    country = (data.get("country") or {}).get("iso")
+    if not data.get("street") or not data.get("city") or not country:
+        return None
+    return AddressInput(
+        street=data["street"],
+        city=data["city"],
+        country=country,
+        postal_code=data.get("zipcode") or "",
+        first_name=data.get("firstName") or "",
+        last_name=data.get("lastName") or "",
+        company=data.get("company") or "",
+        street2=data.get("additionalAddressLine1") or "",
+        phone=data.get("phoneNumber") or "",
+    )
+
+
+def order_number_of(order):
+    return str(order.get("orderNumber") or order.get("id") or "?") if isinstance(order, dict) else "?"
+
+
+def order_input(order, *, channel, connection):
+    """Return the OrderInput of a Shopware order; raise OrderRejected naming what is wrong."""
+    number = order_number_of(order)
+    try:
+        return _order_input(order, channel=channel, connection=connection)
+    except ValueError as error:
+        raise reject(number, error) from None
+
+
+def _order_input(order, *, channel, connection):
+    if not isinstance(order, dict) or not order.get("orderNumber"):
+        raise ValueError("orderNumber is missing")
+    currency = (order.get("currency") or {}).get("isoCode")
+    if not currency:
+        raise ValueError("currency.isoCode is missing; request the currency association")
+    placed_at = parse_datetime(str(order.get("orderDateTime") or ""))
+    if placed_at is None:
+        raise ValueError(f"orderDateTime is not a date and time: {order.get('orderDateTime')!r}")
+    if placed_at.tzinfo is None:
+        placed_at = placed_at.replace(tzinfo=UTC)
+    gross_prices = order.get("taxStatus", "gross") == "gross"
+
+    line_items = order.get("lineItems")
+    if not isinstance(line_items, list):
+        raise ValueError("lineItems is missing; request the lineItems association")
+    lines = []
+    for index, item in enumerate(sorted(line_items, key=lambda item: item.get("position") or 0)):
+        field = f"lineItems[{index}]"
+        if item.get("type") != "product":
+            raise ValueError(f"{field} has type {item.get('type')!r}; Kontor imports product lines only")
+        sku = (item.get("payload") or {}).get("productNumber")
+        if not sku:
+            raise ValueError(f"{field}.payload.productNumber is missing")
+        total = _decimal(item.get("totalPrice"), f"{field}.totalPrice")
+        taxes = _tax_of(item.get("price"), f"{field}.price")
+        tax = sum((_decimal(entry.get("tax"), f"{field}.tax") for entry in taxes), Decimal(0))
+        net, gross = (total - tax, total) if gross_prices else (total, total + tax)
+        lines.append(LineInput(
+            sku=sku,
+            quantity=_decimal(item.get("quantity"), f"{field}.quantity"),
+            unit_price=_decimal(item.get("unitPrice"), f"{field}.unitPrice"),
+            total_net=net,
+            total_tax=tax,
+            total_gross=gross,
+            tax_rate=_decimal(taxes[0].get("taxRate"), f"{field}.taxRate") if taxes else Decimal(0),
+            name=str(item.get("label") or "")[:500],
+            external_id=str(item.get("id") or ""),
+        ))
+
+    shipping = order.get("shippingCosts") or {}
+    shipping_total = _decimal(shipping.get("totalPrice", 0), "shippingCosts.totalPrice")
+    shipping_tax = sum((_decimal(entry.get("tax"), "shippingCosts.tax") for entry in shipping.get("calculatedTaxes") or []), Decimal(0))
+    shipping_net, shipping_gross = (shipping_total - shipping_tax, shipping_total) if gross_prices else (shipping_total, shipping_total + shipping_tax)
+
+    total_gross = _decimal(order.get("amountTotal"), "amountTotal")
+    total_net = _decimal(order.get("amountNet"), "amountNet")
+    tax_lines = [
+        TaxLineInput(
+            rate=_decimal(entry.get("taxRate"), "price.calculatedTaxes.taxRate"),
+            net=_decimal(entry.get("price"), "price.calculatedTaxes.price") - (_decimal(entry.get("tax"), "price.calculatedTaxes.tax") if gross_prices else 0),
+            tax=_decimal(entry.get("tax"), "price.calculatedTaxes.tax"),
+        )
+        for entry in (order.get("price") or {}).get("calculatedTaxes") or []
+    ]
+
+    deliveries = order.get("deliveries") or []
+    customer = order.get("orderCustomer") or {}
+    return OrderInput(
+        channel=channel,
+        external_number=str(order["orderNumber"]),
+        currency=currency,
+        placed_at=placed_at.astimezone(UTC),
+        lines=lines,
+        total_net=total_net,
+        total_tax=total_gross - total_net,
+        total_gross=total_gross,
+        shipping_net=shipping_net,
+        shipping_tax=shipping_tax,
+        shipping_gross=shipping_gross,
+        prices_include_tax=gross_prices,
+        rounding_rule=RoundingRule.PER_LINE,
+        email=customer.get("email") or "",
+        connection=connection,
+        billing_address=_address(order.get("billingAddress")),
+        shipping_address=_address(deliveries[0].get("shippingOrderAddress")) if deliveries else None,
+        tax_lines=tax_lines,
+        customer_note=str(order.get("customerComment") or ""),
+    )

@@ -1,0 +1,67 @@
+"""Lane tasks of the Shopware connector. Each takes ids, reloads its rows and is safe to run twice."""
+
+import logging
+
+from catalog.models import Product
+from integrations.models import Connection
+from integrations.services import cursors
+from integrations.shopware import mappers, push
+from integrations.shopware.connector import shop_context
+from integrations.shopware.inbound import channel_for
+
+logger = logging.getLogger(__name__)
+
+STOCK_BATCH_SIZE = 500
+
+
+def _connection(connection_id):
+    return Connection.objects.filter(pk=connection_id, kind="shopware", enabled=True).first()
+
+
+def push_catalog(connection_id, product_ids=None, progress=None):
+    """Push all products (or `product_ids`) with the Sync API in batches; return the run state."""
+    connection = _connection(connection_id)
+    if connection is None:
+        return None
+    products = Product.objects.filter(is_deleted=False).select_related("parent__parent__variant_scheme").order_by("pk")
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
+    client = connection.connector.client(connection)
+    run = push.push_products(client, connection, shop_context(client, connection), list(products), progress=progress)
+    return run.state
+
+
+def push_stock(connection_id, product_ids=None):
+    """Push the available stock of many products in Sync API batches; return how many were written.
+
+    Used after a catalog push and by reconciliation; single changes go through the outbox.
+    Products the shop does not have are reported by the shop and left out.
+    """
+    connection = _connection(connection_id)
+    if connection is None:
+        return 0
+    channel = channel_for(connection)
+    client = connection.connector.client(connection)
+    products = Product.objects.filter(is_deleted=False).order_by("pk")
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
+    products = list(products)
+
+    written = 0
+    for start in range(0, len(products), STOCK_BATCH_SIZE):
+        batch = products[start:start + STOCK_BATCH_SIZE]
+        payload = [{"id": push.shop_id_of(connection, product), "stock": mappers.stock_of(product, channel)} for product in batch]
+        status, body = client.sync({"kontor-stock": {"entity": "product", "action": "upsert", "payload": payload}})
+        results = ((body.get("data") or {}).get("kontor-stock") or {}).get("result") or []
+        written += sum(1 for result in results if result.get("entities"))
+        if status != 200 or body.get("success") is False:
+            logger.warning("Shopware stock batch partly rejected", extra={"connection_id": connection.pk, "batch_size": len(batch)})
+    return written
+
+
+def pull_orders(connection_id):
+    """Run the delta pull of orders: the safety net that catches orders whose webhook was lost."""
+    connection = _connection(connection_id)
+    if connection is None:
+        return None
+    return cursors.run_delta_pull(connection, "orders").state
