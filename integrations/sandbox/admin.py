@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWebhookDelivery
+
+
+@admin.register(SandboxFaults)
+class SandboxFaultsAdmin(admin.ModelAdmin):
+    """Fault settings per simulated system; a change applies from the next request."""
+
+    list_display = [
+        "system", "latency_ms", "rate_limit_percent", "server_error_percent", "timeout_percent",
+        "fail_next_requests", "duplicate_webhooks_percent", "reorder_webhooks", "drop_webhooks_percent",
+    ]
+    list_editable = [
+        "latency_ms", "rate_limit_percent", "server_error_percent", "timeout_percent",
+        "fail_next_requests", "duplicate_webhooks_percent", "reorder_webhooks", "drop_webhooks_percent",
+    ]
+
+
+@admin.register(SandboxWebhookDelivery)
+class SandboxWebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "system", "event", "state", "status_code", "attempts"]
+    list_filter = ["system", "state", "event"]
+    readonly_fields = ["system", "event", "url", "body", "headers", "state", "attempts", "status_code", "error", "created_at", "sent_at"]
+
+
+@admin.register(SandboxRecord)
+class SandboxRecordAdmin(admin.ModelAdmin):
+    list_display = ["system", "collection", "record_id", "natural_key", "changed_at"]
+    list_filter = ["system", "collection"]
+    search_fields = ["record_id", "natural_key"]
