@@ -4,7 +4,12 @@ from integrations.models import InboundEvent, InboundState, SyncError
 from orders.models import Payment, PaymentState, Shipment
 from tests.payments.stripe_support import make_stripe, post_event, stripe_event
 from tests.payments.support import make_order, process_pending
-from tests.shipping.support import make_order_with_address, make_sendcloud, parcel_event, post_parcel_event
+from tests.shipping.support import (
+    make_order_with_address,
+    make_sendcloud,
+    parcel_event,
+    post_parcel_event,
+)
 
 pytestmark = pytest.mark.django_db
 
