@@ -10,8 +10,9 @@ Payload of a stock message, all quantities as decimal text:
     {"sku": "CAM-1", "on_hand": "5", "reserved": "2", "available": "3",
      "channels": {"shop-de": "2"}}
 "available" is on-hand minus open reservations; "channels" gives each channel's figure with its
-buffer held back. A connection whose sales channel is bound in Kontor (a Binding of the channel
-to the connection) reads its own entry; any other reads "available".
+buffer held back. A connection whose sales channel is known (see channels_of) reads its own
+entry; any other reads "available". A connector may also read the ledger again when it sends,
+which gives the same or a newer figure.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -26,12 +27,22 @@ from integrations.services.outbox import enqueue_outbound, subscribed_entities
 
 
 def channels_of(connections):
-    """Return {connection id: Channel} for connections whose sales channel is bound."""
+    """Return {connection id: Channel} of shop connections.
+
+    A connection's channel is the Channel bound to it, else the one whose code is its
+    "channel" credential setting or its slug (the Shopware connector's rule), if that exists.
+    """
     content_type = ContentType.objects.get_for_model(Channel)
-    rows = Binding.objects.filter(connection__in=connections, content_type=content_type).values_list("connection_id", "object_id")
-    channel_ids = {int(object_id) for _connection_id, object_id in rows}
-    channels = Channel.objects.in_bulk(channel_ids)
-    return {connection_id: channels[int(object_id)] for connection_id, object_id in rows if int(object_id) in channels}
+    bound = dict(Binding.objects.filter(connection__in=connections, content_type=content_type).values_list("connection_id", "object_id"))
+    codes = {}
+    for connection in connections:
+        if connection.pk not in bound:
+            codes[connection.pk] = connection.credentials.get("channel") or connection.slug
+    by_pk = Channel.objects.in_bulk([int(pk) for pk in bound.values()])
+    by_code = Channel.objects.in_bulk(list(codes.values()), field_name="code")
+    channels = {connection_id: by_pk.get(int(pk)) for connection_id, pk in bound.items()}
+    channels.update({connection_id: by_code.get(code) for connection_id, code in codes.items()})
+    return {connection_id: channel for connection_id, channel in channels.items() if channel is not None}
 
 
 def quantity_text(value):

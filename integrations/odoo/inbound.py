@@ -31,7 +31,6 @@ from integrations.odoo.pulls import read_stock_totals
 from integrations.services.bindings import bind, find_record
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
 from orders.models import Document, Order, OrderStatus
-from orders.models.status import RANK
 from orders.services import InvalidTransition, transition_order
 
 logger = logging.getLogger(__name__)
@@ -172,8 +171,11 @@ def process_sale_order(connection, event):
             connection=connection.name, order=str(order), status=target.label, current=OrderStatus(order.status).label
         ) from error
 
-    if target in ERP_HOLDS_STOCK and RANK.get(target, 0) >= RANK[OrderStatus.CONFIRMED]:
+    if target in ERP_HOLDS_STOCK:
         _hand_stock_to_erp(connection, order)
+    elif target == OrderStatus.CANCELLED:
+        # transition_order released the reservation; the channels get the freed units.
+        availability.publish_order_availability(order, origin=connection)
     return "updated"
 
 

@@ -23,6 +23,7 @@ from django_q.tasks import async_task
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
 from integrations.models import Connection, InboundSource
+from integrations.odoo.forward import forward_new_orders
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
 
@@ -63,11 +64,13 @@ def poll_entity(connection, entity, *, overlap=POLL_OVERLAP):
 
 
 def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
-    """Poll the given entities of one connection once; return {entity: new events}."""
+    """Hand new shop orders to Odoo, then poll the given entities once; return the counts."""
     connection = Connection.objects.filter(pk=connection_id, enabled=True, kind="odoo").first()
     if connection is None:
         return {}
-    return {entity: poll_entity(connection, entity) for entity in entities}
+    counts = {"forwarded": forward_new_orders(connection)}
+    counts.update({entity: poll_entity(connection, entity) for entity in entities})
+    return counts
 
 
 def poll_loop(connection_id, seconds=None):
