@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from django.core.files.base import ContentFile
 
 from catalog.models import MediaAsset
+from integrations.errors import ConnectorError
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,13 @@ class MediaStore:
                 self.stats.add("media", "unchanged")
                 return asset.pk, asset.checksum
 
-        content = self.read(path)
+        try:
+            content = self.read(path)
+        except ConnectorError as error:
+            # One failed download must not stop the catalog import; the run counts it as failed.
+            self.stats.add("media", "failed")
+            logger.warning("media download failed", extra={"error_code": error.code, "status": error.status})
+            return None
         if content is None:
             self.stats.missing_media += 1
             self.stats.missing_media_example = self.stats.missing_media_example or path

@@ -58,6 +58,11 @@ class ReferenceWriter:
         }
 
     def write(self, records):
+        # One transaction per entity: these are few rows, and a commit per row costs more than the row.
+        with transaction.atomic():
+            self.write_records(records)
+
+    def write_records(self, records):
         stats = self.importer.stats
         for record, location in records:
             try:
@@ -73,17 +78,16 @@ class ReferenceWriter:
                 stats.add(self.entity, "unchanged")
                 continue
 
-            with transaction.atomic():
-                instance = self.model.objects.filter(**lookup).first()
-                outcome = "updated" if instance else "created"
-                if instance is None:
-                    instance = self.model(**lookup)
-                for name, value in defaults.items():
-                    setattr(instance, name, value)
-                instance.save()
-                if after_save:
-                    after_save[0](instance)
-                self.remember(key, instance, fingerprint)
+            instance = self.model.objects.filter(**lookup).first()
+            outcome = "updated" if instance else "created"
+            if instance is None:
+                instance = self.model(**lookup)
+            for name, value in defaults.items():
+                setattr(instance, name, value)
+            instance.save()
+            if after_save:
+                after_save[0](instance)
+            self.remember(key, instance, fingerprint)
             stats.add(self.entity, outcome)
 
     def remember(self, key, instance, fingerprint):

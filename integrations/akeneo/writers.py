@@ -23,12 +23,19 @@ from catalog.models import (
     ProductModel,
     ProductTranslation,
 )
+from integrations.akeneo.copy import insert_rows
 from integrations.akeneo.issues import ERROR, ImportIssue
 from integrations.models import Binding
 from integrations.services.bindings import fingerprint_of
 
 PRICE_LIST_CODE = "pim"
 INSERT_BATCH = 2000
+# Django's bulk_update builds one CASE expression per field, which grows slow with the batch.
+UPDATE_BATCH = 250
+PRICE_COLUMNS = ("product_id", "price_list_id", "channel_id", "currency", "amount", "is_gross", "valid_from", "valid_until", "created_at", "updated_at")
+BINDING_COLUMNS = ("connection_id", "content_type_id", "object_id", "external_id", "pulled_fingerprint", "pulled_at", "pushed_fingerprint", "pushed_at", "created_at")
+VALUE_COLUMNS = ("text_value", "number_value", "boolean_value", "date_value", "option_id", "json_value", "unit", "media_id")
+EMPTY_VALUE = {"text_value": "", "number_value": None, "boolean_value": None, "date_value": None, "option_id": None, "json_value": None, "unit": "", "media_id": None}
 
 
 class RecordWriter:
@@ -85,7 +92,7 @@ class RecordWriter:
             created = self.model.objects.bulk_create([self.instance(record, None, now) for record in new], batch_size=INSERT_BATCH)
             ids = {record.key: instance.pk for record, instance in zip(new, created, strict=True)}
             changed_ids = [existing[record.key] for record in changed]
-            self.model.objects.bulk_update([self.instance(record, existing[record.key], now) for record in changed], self.update_fields, batch_size=INSERT_BATCH)
+            self.model.objects.bulk_update([self.instance(record, existing[record.key], now) for record in changed], self.update_fields, batch_size=UPDATE_BATCH)
             ids.update({record.key: existing[record.key] for record in changed})
             if self.entity == "product_models":
                 for record in new:
@@ -154,49 +161,51 @@ class RecordWriter:
         return "product_id" if self.entity == "products" else "productmodel_id"
 
     def insert_children(self, records, ids, media):
+        owner_column = f"{self.owner}_id"
         values, links, translations, usages = [], [], [], []
         for record in records:
             owner_id = ids[record.key]
             for code, locale, channel, columns in record.values:
                 values.append(self.attribute_value(owner_id, code, locale, channel, columns, media))
             for code in record.categories:
-                links.append(self.category_link(**{self.owner_field(): owner_id, "category_id": self.index.categories[code]}))
+                links.append((owner_id, self.index.categories[code]))
             for locale, texts in record.translations.items():
-                translations.append(ProductTranslation(product_id=owner_id, locale=locale, name=texts["name"], description=texts["description"]))
+                translations.append((owner_id, locale, texts["name"], texts["description"]))
             for position, (code, path, role) in enumerate(record.media):
                 if media.get(path):
-                    usages.append(ProductMedia(**{f"{self.owner}_id": owner_id}, asset_id=media[path][0], role=role, attribute_code=code, position=position))
+                    usages.append((owner_id, media[path][0], role, code, position))
 
-        AttributeValue.objects.bulk_create(values, batch_size=INSERT_BATCH)
-        self.category_link.objects.bulk_create(links, batch_size=INSERT_BATCH)
-        ProductTranslation.objects.bulk_create(translations, batch_size=INSERT_BATCH)
-        ProductMedia.objects.bulk_create(usages, batch_size=INSERT_BATCH)
+        insert_rows(AttributeValue, (owner_column, "attribute_id", "locale", "channel", *VALUE_COLUMNS), values)
+        insert_rows(self.category_link, (self.owner_field(), "category_id"), links)
+        insert_rows(ProductTranslation, ("product_id", "locale", "name", "description"), translations)
+        insert_rows(ProductMedia, (owner_column, "asset_id", "role", "attribute_code", "position"), usages)
 
     def attribute_value(self, owner_id, code, locale, channel, columns, media):
+        """Return one AttributeValue row as a tuple: owner, attribute, locale, channel, VALUE_COLUMNS."""
         attribute = self.index.attributes[code]
-        value = AttributeValue(**{f"{self.owner}_id": owner_id}, attribute_id=attribute.id, locale=locale, channel=channel)
+        typed = dict(EMPTY_VALUE)
         for name, data in columns.items():
             if name == "number_value":
-                value.number_value = Decimal(data)
+                typed["number_value"] = Decimal(data)
             elif name == "date_value":
-                value.date_value = date.fromisoformat(data)
+                typed["date_value"] = date.fromisoformat(data)
             elif name == "option":
-                value.option_id = self.index.option_ids[(attribute.id, data)]
+                typed["option_id"] = self.index.option_ids[(attribute.id, data)]
             elif name == "media":
                 # The Akeneo file path stays in text_value, so a file missing from the export
                 # keeps its reference and can be attached later.
-                value.text_value = data
-                value.media_id = media[data][0] if media.get(data) else None
+                typed["text_value"] = data
+                typed["media_id"] = media[data][0] if media.get(data) else None
             else:
-                setattr(value, name, data)
-        return value
+                typed[name] = data
+        return (owner_id, attribute.id, locale, channel, *(typed[name] for name in VALUE_COLUMNS))
 
     def write_prices(self, new, changed, ids, now):
         stats = self.importer.stats
         prices = []
         for record in new:
             for price in record.prices:
-                prices.append(Price(product_id=ids[record.key], price_list=self.price_list, currency=price["currency"], amount=Decimal(price["amount"]), created_at=now, updated_at=now))
+                prices.append((ids[record.key], self.price_list.pk, None, price["currency"], Decimal(price["amount"]), True, None, None, now, now))
         stats.add("prices", "created", len(prices))
 
         existing = {}
@@ -213,7 +222,7 @@ class RecordWriter:
                 amount = Decimal(price["amount"])
                 current = existing.get(key)
                 if current is None:
-                    prices.append(Price(product_id=product_id, price_list=self.price_list, currency=price["currency"], amount=amount, created_at=now, updated_at=now))
+                    prices.append((product_id, self.price_list.pk, None, price["currency"], amount, True, None, None, now, now))
                     stats.add("prices", "created")
                 elif current.amount != amount:
                     current.amount, current.updated_at = amount, now
@@ -223,8 +232,8 @@ class RecordWriter:
                     stats.add("prices", "unchanged")
         stale = [price.pk for key, price in existing.items() if key not in keep]
 
-        Price.objects.bulk_create(prices, batch_size=INSERT_BATCH)
-        Price.objects.bulk_update(updated, ["amount", "updated_at"], batch_size=INSERT_BATCH)
+        insert_rows(Price, PRICE_COLUMNS, prices)
+        Price.objects.bulk_update(updated, ["amount", "updated_at"], batch_size=UPDATE_BATCH)
         if stale:
             Price.objects.filter(pk__in=stale).delete()
 
@@ -233,14 +242,11 @@ class RecordWriter:
         for record in records:
             binding = bindings.get(record.key)
             if binding is None:
-                created.append(Binding(
-                    connection=self.importer.connection, content_type=self.content_type, object_id=str(ids[record.key]),
-                    external_id=record.key, pulled_fingerprint=fingerprints[record.key], pulled_at=now,
-                ))
+                created.append((self.importer.connection.pk, self.content_type.pk, str(ids[record.key]), record.key, fingerprints[record.key], now, "", None, now))
             else:
                 binding.object_id = str(ids[record.key])
                 binding.pulled_fingerprint = fingerprints[record.key]
                 binding.pulled_at = now
                 updated.append(binding)
-        Binding.objects.bulk_create(created, batch_size=INSERT_BATCH)
-        Binding.objects.bulk_update(updated, ["object_id", "pulled_fingerprint", "pulled_at"], batch_size=INSERT_BATCH)
+        insert_rows(Binding, BINDING_COLUMNS, created)
+        Binding.objects.bulk_update(updated, ["object_id", "pulled_fingerprint", "pulled_at"], batch_size=UPDATE_BATCH)
