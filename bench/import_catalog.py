@@ -1,7 +1,7 @@
 """Benchmark: import the Akeneo demo catalog scaled to N products into PostgreSQL.
 
 Generates exports of each size in a temporary folder (never in the repository) by repeating
-the demo's products with new SKUs, then imports each into an emptied catalog in a fresh
+the demo's products with new SKUs. Each is imported into an emptied catalog in a fresh
 process, so the peak resident memory (ru_maxrss) belongs to that import alone. Reports
 products per second for the first import and for a second, unchanged import, and the CPU
 time of the importing process (PostgreSQL's own work is not in it).
@@ -105,7 +105,8 @@ def main():
             empty_catalog()
             first = run_child(folder)
             again = run_child(folder)
-            assert first["failed"] == 0 and first["products"]["created"] == size, first
+            assert first["failed"] == 0, first
+            assert first["products"]["created"] == size, first
             assert again["products"]["unchanged"] == size, again
             print(
                 f"{size:>9} {first['seconds']:>8.1f} {size / first['seconds']:>8.0f} {first['cpu_seconds']:>6.1f} {again['seconds']:>8.1f} "

@@ -18,7 +18,7 @@ from integrations.timezones import from_utc, to_utc
 
 SELECT_TYPES = ("pim_catalog_simpleselect", "pim_catalog_multiselect")
 # Re-read this much before the cursor, because items written while a page was read may carry
-# an earlier `updated` time; fingerprints make the re-read items no-ops.
+# an earlier `updated` time. Fingerprints make the re-read items no-ops.
 OVERLAP = timedelta(minutes=5)
 ENDPOINTS = {
     "channels": "/channels",

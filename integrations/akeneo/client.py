@@ -2,7 +2,7 @@
 
 Authentication is the OAuth2 password grant of an Akeneo "connection": POST /api/oauth/v1/token
 with HTTP Basic client_id:secret and a JSON body with the API user's name and password. The
-access token lives 3,600 s; it is refreshed with the refresh token shortly before it expires,
+access token lives 3,600 s. It is refreshed with the refresh token shortly before it expires,
 and again after a 401, with a new password grant when the refresh token is rejected too.
 """
 

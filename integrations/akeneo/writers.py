@@ -2,7 +2,7 @@
 
 Each batch costs a fixed number of queries whatever its size: one lookup of the bindings
 (with the fingerprint of the last import) and of the existing rows, then bulk inserts and
-updates. A record whose fingerprint is unchanged is skipped without a write; a changed one
+updates. A record whose fingerprint is unchanged is skipped without a write. A changed one
 has its values, translations, categories and media replaced, and its prices updated in place.
 """
 
@@ -126,7 +126,7 @@ class RecordWriter:
         candidates = [record for record in new + changed if record.fields["gtin"]]
         if not candidates:
             return new, changed
-        taken = dict(
+        gtin_owners = dict(
             Product.objects.filter(gtin__in=[record.fields["gtin"] for record in candidates])
             .exclude(sku__in=[record.key for record in candidates])
             .values_list("gtin", "sku")
@@ -134,17 +134,17 @@ class RecordWriter:
         rejected = set()
         for record in candidates:
             gtin = record.fields["gtin"]
-            if gtin in taken:
+            if gtin in gtin_owners:
                 location = record.location
                 self.importer.report([ImportIssue(
                     "products", "duplicate_gtin",
-                    _("GTIN %(value)s already belongs to product %(other)s. Each product needs its own GTIN; correct one of them.") % {"value": gtin, "other": taken[gtin]},
+                    _("GTIN %(value)s already belongs to product %(other)s. Each product needs its own GTIN; correct one of them.") % {"value": gtin, "other": gtin_owners[gtin]},
                     location.source, location.line, location.column_of(self.index.gtin_attribute), gtin, record.key, ERROR,
                 )])
                 rejected.add(record.key)
                 self.importer.stats.add("products", "failed")
             else:
-                taken[gtin] = record.key
+                gtin_owners[gtin] = record.key
         return [r for r in new if r.key not in rejected], [r for r in changed if r.key not in rejected]
 
     def delete_children(self, ids):
