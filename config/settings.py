@@ -235,6 +235,10 @@ API_DEFAULT_PRICE_LIST = env.str("API_DEFAULT_PRICE_LIST", default="retail")
 # Requests per period for a client without its own rate, such as 600/min or 20/s.
 API_DEFAULT_THROTTLE_RATE = env.str("API_DEFAULT_THROTTLE_RATE", default="600/min")
 
+# Bearer token for /metrics and the readiness details; staff logged into the admin need none.
+# Empty: only staff sessions may read them.
+MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")
+
 # Email: console in the embedded default, SMTP from EMAIL_URL otherwise.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

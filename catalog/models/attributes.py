@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 from core.money import validate_amount_precision, validate_currency
@@ -14,7 +15,7 @@ class AttributeType(models.TextChoices):
     IDENTIFIER = "identifier", _("identifier")
     TEXT = "text", _("text")
     RICH_TEXT = "rich_text", _("rich text")
-    NUMBER = "number", _("number")
+    NUMBER = "number", pgettext_lazy("attribute type", "number")
     BOOLEAN = "boolean", _("yes/no")
     DATE = "date", _("date")
     SINGLE_SELECT = "single_select", _("single select")

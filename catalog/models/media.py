@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import TimeStampedModel
 
@@ -9,7 +10,7 @@ class MediaRole(models.TextChoices):
     MAIN = "main", _("main image")
     GALLERY = "gallery", _("gallery image")
     THUMBNAIL = "thumbnail", _("thumbnail")
-    DOCUMENT = "document", _("document")
+    DOCUMENT = "document", pgettext_lazy("media role", "document")
 
 
 class MediaAsset(TimeStampedModel):

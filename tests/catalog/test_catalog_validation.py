@@ -11,6 +11,7 @@ from catalog.models import (
     AttributeType,
     AttributeValue,
     Category,
+    ChannelStockBuffer,
     Price,
     Product,
     ProductMedia,
@@ -296,7 +297,18 @@ def test_price_window_must_end_after_start():
     assert_integrity_error(price.save)
 
 
-def test_price_unique_per_window_start_even_without_channel():
+def test_price_duplicate_without_channel_rejected_by_clean():
+    price = PriceFactory()
+    duplicate = Price(product=price.product, price_list=price.price_list, currency="EUR", amount=Decimal("1.00"))
+
+    errors = errors_of(duplicate)
+
+    assert errors["__all__"] == ["Price with this Product, Price list, Channel, Currency and Valid from already exists."]
+
+
+@pytest.mark.postgres
+def test_price_duplicate_without_channel_rejected_by_database():
+    # NULLS NOT DISTINCT needs PostgreSQL 15; SQLite treats each NULL channel as distinct.
     price = PriceFactory()
 
     assert_integrity_error(lambda: Price.objects.create(product=price.product, price_list=price.price_list, currency="EUR", amount=Decimal("1.00")))
@@ -375,7 +387,18 @@ def test_channel_buffer_negative_rejected():
     assert_integrity_error(buffer.save)
 
 
-def test_channel_buffer_unique_default_row_per_channel():
+def test_channel_buffer_second_default_row_rejected_by_clean():
+    channel = ChannelFactory()
+    ChannelStockBufferFactory(channel=channel, product=None)
+
+    errors = errors_of(ChannelStockBuffer(channel=channel, product=None, quantity=Decimal(1)))
+
+    assert errors["__all__"] == ["Channel stock buffer with this Channel and Product already exists."]
+
+
+@pytest.mark.postgres
+def test_channel_buffer_second_default_row_rejected_by_database():
+    # NULLS NOT DISTINCT needs PostgreSQL 15; SQLite treats each NULL product as distinct.
     channel = ChannelFactory()
     ChannelStockBufferFactory(channel=channel, product=None)
 

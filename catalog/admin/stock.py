@@ -1,0 +1,79 @@
+"""Stock changes only through the ledger (catalog services), so levels, movements and
+reservations are read-only here; warehouses and channel buffers are edited."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import (
+    ChannelStockBuffer,
+    StockLevel,
+    StockMovement,
+    StockReservation,
+    Warehouse,
+)
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["product", "warehouse", "on_hand", "reserved", "available", "updated_at"]
+    list_select_related = ["product", "warehouse"]
+    list_filter = ["warehouse"]
+    search_fields = ["=product__sku", "=product__gtin"]
+    show_full_result_count = False
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "reference", "connection"]
+    list_select_related = ["product", "warehouse", "connection"]
+    list_filter = ["reason", "warehouse"]
+    search_fields = ["=product__sku", "reference"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(StockReservation)
+class StockReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "order", "product", "warehouse", "quantity", "state", "released_at", "release_reason"]
+    list_select_related = ["order_line__order__channel", "product", "warehouse"]
+    list_filter = ["state", "warehouse"]
+    search_fields = ["=product__sku", "order_line__order__external_number"]
+    show_full_result_count = False
+
+    @admin.display(description=_("order"), ordering="order_line__order")
+    def order(self, obj):
+        return obj.order_line.order
+
+
+@admin.register(ChannelStockBuffer)
+class ChannelStockBufferAdmin(admin.ModelAdmin):
+    list_display = ["channel", "product", "quantity"]
+    list_select_related = ["channel", "product"]
+    list_filter = ["channel"]
+    search_fields = ["=product__sku", "channel__code"]
+    autocomplete_fields = ["channel", "product"]
+
+
+class StockLevelInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = StockLevel
+    fields = ["warehouse", "on_hand", "reserved", "available", "updated_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("warehouse")
+
+    @admin.display(description=_("available"))
+    def available(self, obj):
+        return obj.available

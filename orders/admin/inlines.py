@@ -1,0 +1,115 @@
+"""Read-only inlines of the order page. The order's channel leads lines, amounts and addresses."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyInlineMixin, money_column
+from orders.models import (
+    Document,
+    OrderAddress,
+    OrderLine,
+    OrderStatusChange,
+    Payment,
+    Return,
+    Shipment,
+    TaxLine,
+)
+
+
+def change_link(obj, text=None):
+    """Link to the admin change page of `obj`."""
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
+
+
+class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = OrderLine
+    fields = ["position", "sku", "name", "product", "quantity", "unit_price_display", "tax_rate", "discount_display", "total_net_display", "total_tax_display", "total_gross_display"]
+    readonly_fields = fields
+
+    unit_price_display = money_column("unit_price", _("unit price"), "order.currency")
+    discount_display = money_column("discount", _("discount"), "order.currency")
+    total_net_display = money_column("total_net", _("total net"), "order.currency")
+    total_tax_display = money_column("total_tax", _("total tax"), "order.currency")
+    total_gross_display = money_column("total_gross", _("total gross"), "order.currency")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "product")
+
+
+class TaxLineInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = TaxLine
+    fields = ["rate", "label", "net_display", "tax_display"]
+    readonly_fields = fields
+
+    net_display = money_column("net", _("net"), "order.currency")
+    tax_display = money_column("tax", _("tax"), "order.currency")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
+
+
+class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
+    model = OrderAddress
+    fields = ["kind", ("first_name", "last_name"), "company", "street", "street2", ("postal_code", "city"), "region", "country", "phone"]
+    readonly_fields = ["kind", "first_name", "last_name", "company", "street", "street2", "postal_code", "city", "region", "country", "phone"]
+
+
+class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = OrderStatusChange
+    fields = ["created_at", "from_status", "to_status", "applied", "actor", "user", "connection", "note"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "connection")
+
+
+class PaymentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Payment
+    fields = ["payment_link", "provider", "method", "status", "amount_display", "captured_display", "refunded_display", "status_changed_at"]
+    readonly_fields = fields
+
+    amount_display = money_column("amount", _("amount"))
+    captured_display = money_column("captured_amount", _("captured"))
+    refunded_display = money_column("refunded_amount", _("refunded"))
+
+    @admin.display(description=_("provider payment id"))
+    def payment_link(self, obj):
+        return change_link(obj, obj.external_id)
+
+
+class ShipmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Shipment
+    fields = ["shipment_link", "carrier", "service", "tracking_number", "status", "shipped_at", "delivered_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("shipment"))
+    def shipment_link(self, obj):
+        return change_link(obj, obj.tracking_number or obj.pk)
+
+
+class DocumentInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Document
+    fields = ["document_link", "kind", "issued_at", "net_display", "tax_display", "gross_display", "file"]
+    readonly_fields = fields
+
+    net_display = money_column("amount_net", _("net"))
+    tax_display = money_column("amount_tax", _("tax"))
+    gross_display = money_column("amount_gross", _("gross"))
+
+    @admin.display(description=_("number"))
+    def document_link(self, obj):
+        return change_link(obj, obj.number)
+
+
+class ReturnInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = Return
+    fields = ["return_link", "status", "reason", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("return"))
+    def return_link(self, obj):
+        return change_link(obj, obj.external_id or obj.pk)
