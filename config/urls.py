@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     # Webhooks from external systems: /hooks/<connection slug>/[<entity>/].
     path("hooks/", include("integrations.urls")),
+    # /health/live, /health/ready and /metrics; the monitoring dashboard is in the admin.
+    path("", include("monitoring.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,0 +1,119 @@
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations.domains import DataClass
+from integrations.models import Connection
+from monitoring.charts import dashboard_charts
+from monitoring.models import (
+    AlertRule,
+    Dashboard,
+    Incident,
+    LagTarget,
+    LaneHeartbeat,
+    Notification,
+    NotificationChannel,
+)
+from monitoring.services.health import connection_tiles
+from monitoring.services.lag import default_target
+from monitoring.services.readiness import lane_overview
+from monitoring.services.series import DEFAULT_RANGE, RANGES, chart_series
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that monitoring services write; people only read them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    """The monitoring dashboard at /admin/monitoring/dashboard/, for every active staff user."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        now = timezone.now()
+        range_key = request.GET.get("range", DEFAULT_RANGE)
+        if range_key not in RANGES:
+            range_key = DEFAULT_RANGE
+        connection = Connection.objects.filter(slug=request.GET.get("connection", "")).first()
+
+        series = chart_series(range_key, now, connection_id=connection.pk if connection else None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Monitoring dashboard"),
+            "opts": self.model._meta,
+            "now": now,
+            "tiles": connection_tiles(now),
+            "charts": dashboard_charts(series, default_target(DataClass.HOT), default_target(DataClass.MASTER)),
+            "range_key": range_key,
+            "ranges": [("24h", _("last 24 hours")), ("14d", _("last 14 days"))],
+            "chart_connection": connection,
+            "lanes": lane_overview(now),
+            "incidents": Incident.objects.filter(resolved_at__isnull=True).select_related("rule", "connection")[:50],
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "monitoring/dashboard.html", context)
+
+
+@admin.register(LagTarget)
+class LagTargetAdmin(admin.ModelAdmin):
+    list_display = ["connection", "data_class", "target_seconds"]
+    list_filter = ["data_class", "connection"]
+    list_select_related = ["connection"]
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "enabled", "daily_summary"]
+    list_filter = ["kind", "enabled", "daily_summary"]
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "connection", "threshold", "window_minutes", "reminder_minutes", "enabled"]
+    list_filter = ["kind", "enabled", "connection"]
+    list_select_related = ["connection"]
+    filter_horizontal = ["channels"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "connection", "enabled", "channels", "reminder_minutes"]}),
+        (_("Condition"), {"fields": ["threshold", "minimum_count", "window_minutes"]}),
+        (_("No traffic: when traffic is expected"), {"fields": ["entity", "weekdays", "opens_at", "closes_at"]}),
+    ]
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["opened_at", "rule", "connection", "message", "last_notified_at", "resolved_at"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "rule", "connection"]
+    list_select_related = ["rule", "connection"]
+    date_hierarchy = "opened_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["sent_at", "kind", "channel", "incident", "succeeded", "error"]
+    list_filter = ["kind", "succeeded", "channel"]
+    list_select_related = ["channel", "incident__rule", "incident__connection"]
+    date_hierarchy = "sent_at"
+
+
+@admin.register(LaneHeartbeat)
+class LaneHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["lane", "last_seen_at", "queue_delay_seconds"]

@@ -1,0 +1,124 @@
+"""What each alert rule kind measures for one connection at one moment.
+
+Every function returns a Measurement: whether the rule's condition holds (firing), the measured
+value and a message for support staff in the active language.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext
+
+from integrations.circuit import CLOSED
+from integrations.models import (
+    InboundEvent,
+    InboundState,
+    OutboundMessage,
+    SyncError,
+)
+from integrations.services.clients import circuit_breaker_for
+from monitoring.models import RuleKind
+from monitoring.services.health import CIRCUIT_LABELS
+from monitoring.services.lag import WAITING_OUTBOUND_STATES, current_lags, format_seconds
+
+
+@dataclass(frozen=True)
+class Measurement:
+    firing: bool
+    value: float
+    message: str
+
+
+def measure_error_rate(rule, connection, now):
+    """Failed items against all items received or queued for sending in the rule's window."""
+    since = now - timedelta(minutes=rule.window_minutes)
+    errors = SyncError.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now).count()
+    items = (
+        InboundEvent.objects.filter(connection=connection, received_at__gt=since, received_at__lte=now).count()
+        + OutboundMessage.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now).count()
+    )
+    # A failed pull page has no inbox item, so errors may outnumber the items.
+    rate = 100.0 * errors / max(items, errors, 1)
+    firing = errors >= max(rule.minimum_count, 1) and rate >= rule.threshold
+    message = gettext(
+        "%(errors)d of %(items)d items failed in the last %(minutes)d minutes (%(rate)d%%, threshold %(threshold)d%%)."
+    ) % {"errors": errors, "items": max(items, errors), "minutes": rule.window_minutes, "rate": round(rate), "threshold": rule.threshold}
+    return Measurement(firing, rate, message)
+
+
+def measure_lag(rule, connection, now):
+    """The data class furthest over its target; fires when any data class is over its target."""
+    lags = current_lags([connection.pk], now)[connection.pk]
+    worst = max(lags, key=lambda lag: lag.seconds / lag.target_seconds)
+    message = gettext("%(data_class)s data is %(lag)s behind, target %(target)s.") % {
+        "data_class": worst.label,
+        "lag": format_seconds(worst.seconds),
+        "target": format_seconds(worst.target_seconds),
+    }
+    return Measurement(worst.over_target, worst.seconds, message[:1].upper() + message[1:])
+
+
+def measure_circuit(rule, connection, now):
+    """The connection's circuit breaker; fires while it is open or half-open."""
+    state = circuit_breaker_for(connection).state
+    message = gettext(
+        "The circuit breaker is %(state)s: after repeated server errors or timeouts Kontor stopped "
+        "calling %(connection)s and waits in the outbox until a test call succeeds."
+    ) % {"state": CIRCUIT_LABELS.get(state, state), "connection": connection.name}
+    return Measurement(state != CLOSED, 0.0 if state == CLOSED else 1.0, message)
+
+
+def measure_queue_depth(rule, connection, now):
+    """Items waiting in the connection's inbox and outbox; fires above the threshold."""
+    inbound = InboundEvent.objects.filter(connection=connection, state=InboundState.PENDING).count()
+    outbound = OutboundMessage.objects.filter(connection=connection, state__in=WAITING_OUTBOUND_STATES).count()
+    depth = inbound + outbound
+    message = gettext(
+        "%(depth)d items are waiting: %(inbound)d in the inbox and %(outbound)d in the outbox (threshold %(threshold)d)."
+    ) % {"depth": depth, "inbound": inbound, "outbound": outbound, "threshold": rule.threshold}
+    return Measurement(depth > rule.threshold, float(depth), message)
+
+
+def is_open(rule, moment, time_zone):
+    """Return whether `moment` falls in the rule's opening days and hours in `time_zone`."""
+    local = moment.astimezone(ZoneInfo(time_zone))
+    if str(local.isoweekday()) not in rule.weekdays:
+        return False
+    if rule.opens_at is None:
+        return True
+    return rule.opens_at <= local.time().replace(tzinfo=None) < rule.closes_at
+
+
+def measure_no_traffic(rule, connection, now):
+    """Inbound events in the window; fires on none while the shop was open for the whole window.
+
+    Opening hours are read in the connection's time zone. The window must start and end inside
+    them, so a shop that opened 10 minutes ago is not reported for the hour before it opened.
+    """
+    since = now - timedelta(minutes=rule.window_minutes)
+    events = InboundEvent.objects.filter(connection=connection, received_at__gt=since, received_at__lte=now)
+    if rule.entity:
+        events = events.filter(entity=rule.entity)
+    count = events.count()
+    expected = is_open(rule, since, connection.time_zone) and is_open(rule, now, connection.time_zone)
+    what = rule.get_entity_display() if rule.entity else gettext("events")
+    message = gettext("No %(what)s received from %(connection)s in the last %(minutes)d minutes of opening hours.") % {
+        "what": what,
+        "connection": connection.name,
+        "minutes": rule.window_minutes,
+    }
+    return Measurement(expected and count == 0, float(count), message)
+
+
+MEASURES = {
+    RuleKind.ERROR_RATE: measure_error_rate,
+    RuleKind.LAG: measure_lag,
+    RuleKind.CIRCUIT_OPEN: measure_circuit,
+    RuleKind.QUEUE_DEPTH: measure_queue_depth,
+    RuleKind.NO_TRAFFIC: measure_no_traffic,
+}
+
+
+def measure(rule, connection, now):
+    return MEASURES[RuleKind(rule.kind)](rule, connection, now)

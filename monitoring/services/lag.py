@@ -1,0 +1,120 @@
+"""Lag per connection and data class: the age of the oldest change that is still waiting.
+
+A change waits while its inbound event is pending (received, not yet processed) or its
+outbound message is pending or in flight (not yet delivered, retries with backoff included).
+Failed items are not lag: they wait for a person and count as open sync errors instead.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from integrations.domains import DATA_CLASS, DataClass
+from integrations.models import InboundEvent, InboundState, OutboundMessage, OutboundState
+from monitoring.models import LagTarget
+
+# Targets without a LagTarget row: hot data (stock, prices, order status) within seconds,
+# master data (catalog, customers) within minutes.
+DEFAULT_TARGET_SECONDS = {DataClass.HOT: 60, DataClass.MASTER: 15 * 60}
+
+WAITING_OUTBOUND_STATES = [OutboundState.PENDING, OutboundState.IN_FLIGHT]
+
+
+@dataclass(frozen=True)
+class Lag:
+    data_class: str
+    seconds: float
+    target_seconds: int
+
+    @property
+    def over_target(self):
+        return self.seconds > self.target_seconds
+
+    @property
+    def label(self):
+        return DataClass(self.data_class).label
+
+    @property
+    def seconds_display(self):
+        return format_seconds(self.seconds)
+
+    @property
+    def target_display(self):
+        return format_seconds(self.target_seconds)
+
+
+def format_seconds(seconds):
+    """Return a duration as a short text such as 45 s, 2 min 1 s or 3 h 5 min."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return gettext("%(seconds)d s") % {"seconds": seconds}
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        if rest:
+            return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": rest}
+        return gettext("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(seconds // 60, 60)
+    return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+
+
+def entities_of(data_class):
+    """Return the domains whose changes belong to a data class."""
+    return sorted(domain.value for domain, klass in DATA_CLASS.items() if klass == data_class)
+
+
+def lag_targets(connection_ids):
+    """Return {(connection id, data class): target seconds}: own row, else default row, else built-in."""
+    rows = LagTarget.objects.filter(connection_id__in=list(connection_ids)) | LagTarget.objects.filter(connection__isnull=True)
+    own = {}
+    defaults = dict(DEFAULT_TARGET_SECONDS)
+    for row in rows:
+        if row.connection_id is None:
+            defaults[DataClass(row.data_class)] = row.target_seconds
+        else:
+            own[(row.connection_id, row.data_class)] = row.target_seconds
+
+    targets = {}
+    for connection_id in connection_ids:
+        for data_class in DataClass:
+            targets[(connection_id, data_class.value)] = own.get((connection_id, data_class.value), defaults[data_class])
+    return targets
+
+
+def default_target(data_class):
+    """Return the target of connections without their own: the default row, else the built-in value."""
+    row = LagTarget.objects.filter(connection__isnull=True, data_class=data_class).first()
+    return row.target_seconds if row else DEFAULT_TARGET_SECONDS[DataClass(data_class)]
+
+
+def current_lags(connection_ids, now=None):
+    """Return {connection id: [Lag for hot, Lag for master]} at `now`; 0 seconds when nothing waits."""
+    now = now or timezone.now()
+    connection_ids = list(connection_ids)
+    oldest = {}
+
+    inbound = (
+        InboundEvent.objects.filter(connection_id__in=connection_ids, state=InboundState.PENDING)
+        .values("connection_id", "entity")
+        .annotate(oldest=Min("received_at"))
+    )
+    outbound = (
+        OutboundMessage.objects.filter(connection_id__in=connection_ids, state__in=WAITING_OUTBOUND_STATES)
+        .values("connection_id", "entity")
+        .annotate(oldest=Min("created_at"))
+    )
+    for row in [*inbound, *outbound]:
+        key = (row["connection_id"], DATA_CLASS[row["entity"]].value)
+        if key not in oldest or row["oldest"] < oldest[key]:
+            oldest[key] = row["oldest"]
+
+    targets = lag_targets(connection_ids)
+    lags = {}
+    for connection_id in connection_ids:
+        lags[connection_id] = []
+        for data_class in DataClass:
+            key = (connection_id, data_class.value)
+            seconds = max(0.0, (now - oldest[key]).total_seconds()) if key in oldest else 0.0
+            lags[connection_id].append(Lag(data_class.value, seconds, targets[key]))
+    return lags

@@ -1,0 +1,145 @@
+"""Liveness and readiness of this Kontor installation.
+
+Ready means: the database answers, each lane's broker answers, and each lane's workers took a
+task recently. A worker proves the last point by running the heartbeat task, which the
+monitoring schedule queues on every lane once a minute. A lane whose workers stopped
+consuming leaves its heartbeat to age.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from monitoring.models import LaneHeartbeat
+
+logger = logging.getLogger(__name__)
+
+# The schedule queues a heartbeat every minute and django-q2's scheduler checks schedules about
+# every 30 s, so a healthy lane's heartbeat is at most about 90 s old. Three minutes tolerates one
+# late beat before the lane counts as stopped.
+HEARTBEAT_MAX_AGE = timedelta(minutes=3)
+
+# Readiness probes run often and must not hang on an unreachable broker.
+BROKER_TIMEOUT_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def record_heartbeat(lane, scheduled_for=None, now=None):
+    """Store that a worker of `lane` runs tasks, and how long the task waited in the queue."""
+    now = now or timezone.now()
+    delay = None
+    if scheduled_for:
+        scheduled = parse_datetime(scheduled_for) if isinstance(scheduled_for, str) else scheduled_for
+        if scheduled is not None:
+            delay = max(0.0, (now - scheduled).total_seconds())
+    LaneHeartbeat.objects.update_or_create(lane=lane, defaults={"last_seen_at": now, "queue_delay_seconds": delay})
+    return delay
+
+
+def check_database(database=None):
+    """Run SELECT 1 on `database` (a connection wrapper; the default database if None)."""
+    database = database or connections["default"]
+    try:
+        database.ensure_connection()
+        with database.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("readiness database check failed", extra={"error": type(error).__name__})
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        return Check("database", False, f"{type(error).__name__}: {first_line}")
+    return Check("database", True)
+
+
+def check_broker(lane):
+    """Ping the Redis broker of `lane`; a lane on the ORM broker shares the database check."""
+    lane_settings = settings.LANES[lane]
+    url = lane_settings.get("redis")
+    if not url:
+        return Check(f"broker:{lane}", True, "ORM broker (the database)")
+    client = redis.Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT_SECONDS, socket_timeout=BROKER_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        logger.warning("readiness broker check failed", extra={"lane": lane, "error": type(error).__name__})
+        return Check(f"broker:{lane}", False, f"{type(error).__name__}: {error}")
+    finally:
+        client.close()
+    return Check(f"broker:{lane}", True)
+
+
+def check_lane(lane, now=None, heartbeats=None):
+    """Check that a worker of `lane` ran the heartbeat task within HEARTBEAT_MAX_AGE."""
+    now = now or timezone.now()
+    if heartbeats is None:
+        heartbeats = {beat.lane: beat.last_seen_at for beat in LaneHeartbeat.objects.all()}
+    last_seen: datetime | None = heartbeats.get(lane)
+    name = f"lane:{lane}"
+    if last_seen is None:
+        return Check(name, False, "no heartbeat yet: is the lane's cluster running and the monitoring schedule installed?")
+    age = (now - last_seen).total_seconds()
+    if age > HEARTBEAT_MAX_AGE.total_seconds():
+        return Check(name, False, f"last heartbeat {int(age)} s ago, limit {int(HEARTBEAT_MAX_AGE.total_seconds())} s")
+    return Check(name, True, f"last heartbeat {int(age)} s ago")
+
+
+def readiness(now=None, database=None):
+    """Return (ready, checks). Lanes are checked only when the database answers, which stores
+    their heartbeats."""
+    checks = [check_database(database)]
+    checks += [check_broker(lane) for lane in settings.LANES]
+    if checks[0].ok:
+        try:
+            heartbeats = {beat.lane: beat.last_seen_at for beat in LaneHeartbeat.objects.all()}
+        except DatabaseError:
+            heartbeats = {}
+        checks += [check_lane(lane, now, heartbeats) for lane in settings.LANES]
+    else:
+        checks += [Check(f"lane:{lane}", False, "not checked: database unreachable") for lane in settings.LANES]
+    return all(check.ok for check in checks), checks
+
+
+@dataclass(frozen=True)
+class LaneStatus:
+    lane: str
+    last_seen_at: datetime | None
+    queue_delay_seconds: float | None
+    queue_depth: int | None
+    consuming: bool
+
+
+def lane_overview(now=None):
+    """Return a LaneStatus per lane for the dashboard: heartbeat, queue delay and broker queue depth."""
+    from django_q.brokers import get_broker
+
+    now = now or timezone.now()
+    beats = {beat.lane: beat for beat in LaneHeartbeat.objects.all()}
+    statuses = []
+    for lane in settings.LANES:
+        beat = beats.get(lane)
+        try:
+            depth = get_broker(lane).queue_size()
+        except (redis.RedisError, DatabaseError):
+            depth = None
+        last_seen = beat.last_seen_at if beat else None
+        statuses.append(
+            LaneStatus(
+                lane=lane,
+                last_seen_at=last_seen,
+                queue_delay_seconds=beat.queue_delay_seconds if beat else None,
+                queue_depth=depth,
+                consuming=check_lane(lane, now, {lane: last_seen} if last_seen else {}).ok,
+            )
+        )
+    return statuses
