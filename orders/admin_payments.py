@@ -44,6 +44,10 @@ class UnmatchedProviderEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_rematch_permission(self, request):
+        # The events themselves stay read-only; the actions need the proxy's change permission.
+        return request.user.has_perm("stripe.change_unmatchedproviderevent")
+
     @admin.display(description=_("reason"))
     def reason(self, event):
         return event.sync_error.message
@@ -52,12 +56,12 @@ class UnmatchedProviderEventAdmin(admin.ModelAdmin):
     def payload_masked(self, event):
         return format_html("<pre>{}</pre>", json.dumps(mask_mapping(event.payload), indent=2, sort_keys=True))
 
-    @admin.action(description=_("Reprocess selected events"), permissions=["view"])
+    @admin.action(description=_("Reprocess selected events"), permissions=["rematch"])
     def reprocess_selected(self, request, queryset):
         queued = reprocess(queryset)
         self.message_user(request, ngettext("%(count)d event queued again.", "%(count)d events queued again.", queued) % {"count": queued})
 
-    @admin.action(description=_("Link to an order and reprocess"), permissions=["view"])
+    @admin.action(description=_("Link to an order and reprocess"), permissions=["rematch"])
     def rematch_selected(self, request, queryset):
         events = list(queryset)
         keys = {(event.connection_id, event.entity, event.external_id) for event in events}

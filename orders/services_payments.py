@@ -194,7 +194,7 @@ def _merge_refunds(payment, report):
 def derive_payment_status(payment, reported_status, dispute):
     """Return the payment's status from its facts: disputes first, then money, then the pre-capture state.
 
-    A dispute that is open or lost marks the payment disputed until a report says it was won.
+    A dispute that is open or lost marks the payment disputed until a report shows it was won.
     """
     if dispute in (Dispute.OPEN, Dispute.LOST):
         return PaymentStatus.DISPUTED

@@ -158,7 +158,7 @@ def target_order_status(shipments):
         return OrderStatus.SHIPPED
     if any(rank >= SHIPPED_RANK for rank in ranks):
         # NOTE: shipments are compared with each other, not with the order lines, so an order
-        # whose only shipment holds part of the lines counts as shipped.
+        # whose only shipment contains part of the lines counts as shipped.
         return OrderStatus.PARTIALLY_SHIPPED
     return None
 
@@ -183,7 +183,7 @@ def _update_order_status(order_id, *, connection, actor):
 
 
 def shipping_confirmation(shipment):
-    """Return the message that tells a shop or marketplace the carrier and tracking number."""
+    """Return the shipping confirmation for a shop or marketplace: carrier, tracking number and lines."""
     order = shipment.order
     return {
         "order_id": order.pk,

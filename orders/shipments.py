@@ -14,7 +14,7 @@ from orders.models import ShipmentStatus
 from orders.payments import OrderReference
 
 # How far along its way a parcel is. A report of a lower rank than the shipment's current
-# status is recorded but not applied; within one rank the later report wins, because a parcel
+# status is recorded but not applied. Within one rank the later report wins, because a parcel
 # can go from a failed delivery attempt back out for delivery, or from an exception back in transit.
 STATUS_RANK = {
     ShipmentStatus.PENDING: 0,

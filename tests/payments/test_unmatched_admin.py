@@ -92,3 +92,19 @@ def test_rematch_parcel_creates_shipment(admin_client, client, queued):
     assert shipment.order == order
     assert shipment.status == "in_transit"
     assert shipment.tracking_number == "JVGL0612345678901234"
+
+
+def test_view_only_staff_cannot_rematch(client, queued, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    order = make_order("1001")
+    event = unmatched_stripe_payment(client)
+    viewer = django_user_model.objects.create_user("viewer", password="pw-0123456789", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_unmatchedproviderevent"))
+    client.force_login(viewer)
+
+    listing = client.get(URL)
+    client.post(URL, {"action": "rematch_selected", "_selected_action": [event.pk], "order": order.pk})
+
+    assert listing.status_code == 200
+    assert Payment.objects.count() == 0
