@@ -27,3 +27,20 @@ def create_label(shipment_id, connection_id):
     if connection is None:
         return None
     return labels.create_label(shipment_id, connection).external_id
+
+
+def install_schedule(minutes=5):
+    """Store the schedule that queues tracking pulls every `minutes`; safe to run on every deploy."""
+    from django_q.models import Schedule
+
+    schedule, _ = Schedule.objects.update_or_create(
+        name="dhl tracking pulls",
+        defaults={
+            "func": "integrations.dhl.tasks.queue_tracking_pulls",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+            "cluster": "hot",
+        },
+    )
+    return schedule

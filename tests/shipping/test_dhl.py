@@ -157,3 +157,16 @@ def test_pulls_queued_once_per_interval(queued, django_capture_on_commit_callbac
 
     assert (first, second) == (1, 0)
     assert queued == [("integrations.dhl.tasks.pull_tracking", (open_shipment.pk, dhl.pk), "hot")]
+
+
+def test_schedule_installed_once():
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    call_command("dhl_schedule", minutes=5)
+    call_command("dhl_schedule", minutes=10)
+
+    schedule = Schedule.objects.get(name="dhl tracking pulls")
+    assert schedule.func == "integrations.dhl.tasks.queue_tracking_pulls"
+    assert schedule.minutes == 10
+    assert schedule.cluster == "hot"

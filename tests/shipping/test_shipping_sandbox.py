@@ -98,3 +98,16 @@ def test_sendcloud_label_not_created_twice(sandbox, queued):
     listing = sandbox.get("/sandbox/shipping/sendcloud/api/v2/parcels", headers={"Authorization": "Basic eDp5"}).json()
     assert first == second
     assert len(listing["parcels"]) == 1
+
+
+def test_label_shown_on_shipment_admin_page(sandbox, queued, admin_client):
+    order = make_order_with_address()
+    sendcloud = make_connection("sendcloud", "sendcloud", {"public_key": "pub", "secret_key": "s"}, base_url=f"{HOST}/sandbox/shipping/sendcloud")
+    shipment = Shipment.objects.create(order=order, carrier="dhl")
+    sendcloud_labels.create_label(shipment.pk, sendcloud)
+    shipment.refresh_from_db()
+
+    page = admin_client.get(f"/admin/orders/shipment/{shipment.pk}/change/")
+
+    assert page.status_code == 200
+    assert shipment.label.url in page.content.decode()
