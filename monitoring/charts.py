@@ -9,7 +9,10 @@ from monitoring.services.lag import format_seconds
 WIDTH = 560
 HEIGHT = 200
 # Room for the y-axis labels on the left and the x-axis labels below.
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 72, 16, 12, 28
+
+# Scale tops for durations in seconds, so the axis reads 1 min or 15 min instead of 1 min 40 s.
+DURATION_STEPS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 6 * 3600, 12 * 3600, 24 * 3600)
 
 
 def nice_maximum(value):
@@ -27,15 +30,28 @@ def nice_maximum(value):
     return 10 * magnitude
 
 
-def line_chart(title, labels, series, *, format_value=str, reference=None):
+def nice_duration_maximum(seconds):
+    """Return the smallest of DURATION_STEPS that is at least `seconds`, or whole days beyond them."""
+    for step in DURATION_STEPS:
+        if step >= seconds:
+            return step
+    return 24 * 3600 * -(-seconds // (24 * 3600))
+
+
+def format_number(value):
+    return f"{value:g}"
+
+
+def line_chart(title, labels, series, *, format_value=format_number, scale=nice_maximum, reference=None):
     """Return an SVG chart with one line per (name, values, css class) in `series`.
 
-    `reference` is an optional (name, value) drawn as a dashed horizontal line, such as a target.
+    `scale` turns the largest value into the top of the y axis. `reference` is an optional
+    (name, value) drawn as a dashed horizontal line, such as a target.
     """
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     peak = max([max(values, default=0) for _, values, _ in series] + [reference[1] if reference else 0])
-    top_value = nice_maximum(peak)
+    top_value = scale(peak)
     steps = max(len(labels) - 1, 1)
 
     def x(index):
@@ -56,8 +72,12 @@ def line_chart(title, labels, series, *, format_value=str, reference=None):
         )
     label_every = max(1, len(labels) // 8)
     for index, label in enumerate(labels):
-        if index % label_every == 0 or index == len(labels) - 1:
-            parts.append(f'<text class="axis" x="{x(index):.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(label)}</text>')
+        is_last = index == len(labels) - 1
+        # A grid label close to the last one would overlap it.
+        crowded = not is_last and len(labels) - 1 - index < label_every / 2 + 1
+        if (index % label_every == 0 and not crowded) or is_last:
+            anchor = "end" if is_last else "middle"
+            parts.append(f'<text class="axis" x="{x(index):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">{escape(label)}</text>')
     if reference:
         parts.append(
             f'<line class="reference" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(reference[1]):.1f}" y2="{y(reference[1]):.1f}">'
@@ -72,37 +92,30 @@ def line_chart(title, labels, series, *, format_value=str, reference=None):
 
 
 def dashboard_charts(series, hot_target, master_target):
-    """Return [(title, svg)] for the dashboard from chart_series() output and the default lag targets."""
+    """Return [(title, svg, legend)] for the dashboard; legend is [(name, css class)].
+
+    `series` is chart_series() output; the targets are the default lag targets in seconds.
+    """
     labels = series["labels"]
     target = gettext("target for connections without their own")
-    return [
-        (
-            gettext("Events in and out"),
-            line_chart(
-                gettext("Events in and out"),
-                labels,
-                [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")],
-            ),
-        ),
-        (gettext("Sync errors"), line_chart(gettext("Sync errors"), labels, [(gettext("sync errors"), series["errors"], "errors")])),
+    definitions = [
+        (gettext("Events in and out"), [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")], {}),
+        (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], {}),
         (
             gettext("Lag of hot data (stock, prices, orders)"),
-            line_chart(
-                gettext("Lag of hot data (stock, prices, orders)"),
-                labels,
-                [(gettext("longest wait"), series["lag_hot"], "lag-hot")],
-                format_value=format_seconds,
-                reference=(target, hot_target),
-            ),
+            [(gettext("longest wait"), series["lag_hot"], "lag-hot")],
+            {"format_value": format_seconds, "scale": nice_duration_maximum, "reference": (target, hot_target)},
         ),
         (
             gettext("Lag of master data (catalog, customers)"),
-            line_chart(
-                gettext("Lag of master data (catalog, customers)"),
-                labels,
-                [(gettext("longest wait"), series["lag_master"], "lag-master")],
-                format_value=format_seconds,
-                reference=(target, master_target),
-            ),
+            [(gettext("longest wait"), series["lag_master"], "lag-master")],
+            {"format_value": format_seconds, "scale": nice_duration_maximum, "reference": (target, master_target)},
         ),
     ]
+    charts = []
+    for title, lines, options in definitions:
+        legend = [(name, css_class) for name, _, css_class in lines]
+        if "reference" in options:
+            legend.append((target, "reference"))
+        charts.append((title, line_chart(title, labels, lines, **options), legend))
+    return charts

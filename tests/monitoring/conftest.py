@@ -80,17 +80,9 @@ def outbound_message(connection, *, entity="stock", created_at=NOW, state=Outbou
     return message
 
 
-def sync_error(connection, *, created_at=NOW, code="validation_failed", message="Price is missing.", resolved=False, **fields):
-    error = SyncError.objects.create(
-        connection=connection,
-        direction=SyncDirection.OUTBOUND,
-        entity="products",
-        external_id="SKU-1",
-        code=code,
-        message=message,
-        resolved=resolved,
-        **fields,
-    )
+def sync_error(connection, *, created_at=NOW, code="validation_failed", message="Price is missing.", **fields):
+    values = {"direction": SyncDirection.OUTBOUND, "entity": "products", "external_id": "SKU-1", **fields}
+    error = SyncError.objects.create(connection=connection, code=code, message=message, **values)
     SyncError.objects.filter(pk=error.pk).update(created_at=created_at)
     error.refresh_from_db()
     return error

@@ -8,9 +8,24 @@ import responses
 from django.core import mail
 
 from integrations.models import InboundState, OutboundState
-from monitoring.models import AlertRule, ChannelKind, Incident, LagTarget, Notification, NotificationChannel, RuleKind
+from monitoring.models import (
+    AlertRule,
+    ChannelKind,
+    Incident,
+    LagTarget,
+    Notification,
+    NotificationChannel,
+    RuleKind,
+)
 from monitoring.services.alerts import evaluate_rules
-from tests.monitoring.conftest import NOW, inbound_event, make_connection, open_circuit, outbound_message, sync_error
+from tests.monitoring.conftest import (
+    NOW,
+    inbound_event,
+    make_connection,
+    open_circuit,
+    outbound_message,
+    sync_error,
+)
 
 pytestmark = pytest.mark.django_db
 
