@@ -27,9 +27,9 @@ class PaypalConnector(Connector):
         return "ok"
 
     def verify_webhook(self, connection, body, headers):
-        """Ask PayPal whether the delivery is genuine; raise WebhookRejected unless it says SUCCESS.
+        """Ask PayPal whether the delivery is genuine; raise WebhookRejected unless the status is SUCCESS.
 
-        A failing postback (timeout, 5xx) raises its ConnectorError, so the view answers 500 and
+        A failing postback (timeout, 5xx) raises its ConnectorError, so the view returns 500 and
         PayPal delivers the event again later.
         """
         request = webhooks.verification_request(connection, body, headers)

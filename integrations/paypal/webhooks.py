@@ -2,7 +2,7 @@
 
 PayPal signs each delivery with its RSA key; the documented check is the postback
 `POST /v1/notifications/verify-webhook-signature` with the transmission headers, the webhook id
-and the parsed event, answered with `verification_status` SUCCESS or FAILURE
+and the parsed event, which returns `verification_status` SUCCESS or FAILURE
 (`openapi/notifications_webhooks_v1.json` in paypal/paypal-rest-api-specifications). The check
 runs before the event is stored, so an unverified body can never take a real event's dedup key.
 """

@@ -31,7 +31,7 @@ INTENT_STATUS = {
     "succeeded": PaymentStatus.CAPTURED,
 }
 
-# Events whose type, not the object's status, says what happened.
+# Events whose type, not the object's status, determines the payment status.
 EVENT_STATUS = {
     "payment_intent.payment_failed": PaymentStatus.FAILED,
     "payment_intent.canceled": PaymentStatus.CANCELED,

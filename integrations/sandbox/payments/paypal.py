@@ -1,9 +1,9 @@
 """Simulated PayPal: OAuth2 token, webhook events with transmission headers, and the
 verify-webhook-signature postback.
 
-PayPal signs with its RSA key. The sandbox stands in for that key with an HMAC over
+PayPal signs with its RSA key. The sandbox replaces that key with an HMAC over
 "{transmission id}|{transmission time}|{webhook id}|{CRC32 of the body}" (the string PayPal
-signs) and remembers each transmission, so the postback answers SUCCESS only for a delivery it
+signs) and remembers each transmission, so the postback returns SUCCESS only for a delivery it
 sent, with the same webhook id and the same event.
 
 Control: POST /sandbox/payments/paypal/_events with {"url", "webhook_id", "type"

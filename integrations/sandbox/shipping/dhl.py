@@ -29,7 +29,12 @@ def create_orders(request):
 
     items = [_create_item(shipment) for shipment in shipments]
     failed = sum(1 for item in items if item["sstatus"]["statusCode"] != 200)
-    status = 200 if not failed else (400 if failed == len(items) else 207)
+    if not failed:
+        status = 200
+    elif failed == len(items):
+        status = 400
+    else:
+        status = 207
     return JsonResponse({"status": {"title": "ok" if status == 200 else "Multi-Status", "statusCode": status}, "items": items}, status=status)
 
 
