@@ -4,6 +4,7 @@ from django.conf import settings
 
 from integrations import registry
 from integrations.models import Connection, ConnectionEntity, Direction, LeadingSystemRule
+from integrations.services.lanes import clear_lane_cache
 from tests.integrations.framework.testshop import TestShopConnector
 
 BASE_URL = "http://testshop.invalid/api"
@@ -14,6 +15,12 @@ def testshop_connector():
     registry.register(TestShopConnector)
     yield
     registry.unregister("testshop")
+
+
+@pytest.fixture(autouse=True)
+def fresh_lane_cache():
+    # Connection ids repeat across tests, and each test sets its own lanes.
+    clear_lane_cache()
 
 
 @pytest.fixture(autouse=True)
