@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
@@ -76,6 +77,19 @@ def _apply_on_hand(connection, product, warehouse, quantity, reserved, *, event=
     return stock.record_on_hand(product, warehouse, on_hand, connection=connection, reference=reference) is not None
 
 
+def _stock_binding(connection, level):
+    return Binding.objects.filter(
+        connection=connection, content_type__app_label="catalog", content_type__model="stocklevel", object_id=str(level.pk)
+    ).first()
+
+
+def _stamp_read(connection, level, external_id, read_at):
+    """Store when Odoo's figure for this level was read, so an older read is never applied after it."""
+    binding = bind(connection, level, external_id)
+    binding.pulled_at = read_at
+    binding.save(update_fields=["pulled_at"])
+
+
 def process_stock(connection, event):
     """Apply one pulled (product, warehouse) quantity unless a newer read was applied already."""
     payload = event.payload
@@ -88,9 +102,7 @@ def process_stock(connection, event):
     # Lock the level, so two events for it apply one after the other and the newer read wins.
     level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
     read_at = datetime.fromisoformat(payload["read_at"])
-    binding = Binding.objects.filter(
-        connection=connection, content_type__app_label="catalog", content_type__model="stocklevel", object_id=str(level.pk)
-    ).first()
+    binding = _stock_binding(connection, level)
     if binding is not None and binding.pulled_at is not None and binding.pulled_at >= read_at:
         return "stale"
 
@@ -98,9 +110,7 @@ def process_stock(connection, event):
         connection, product, warehouse, Decimal(payload["quantity"]), Decimal(payload["reserved_quantity"]),
         event=event, reference=f"odoo {connection.slug}",
     )
-    binding = bind(connection, level, event.external_id)
-    binding.pulled_at = read_at
-    binding.save(update_fields=["pulled_at"])
+    _stamp_read(connection, level, event.external_id, read_at)
     if changed:
         availability.publish_availability([product.pk], origin=connection)
         return "updated"
@@ -108,7 +118,11 @@ def process_stock(connection, event):
 
 
 def refresh_stock(connection, client, product_ids, *, reference):
-    """Read the current Odoo stock of products and record it; return the product ids changed."""
+    """Read the current Odoo stock of products and record it; return the product ids changed.
+
+    Each level is stamped with the read time, so a pulled event read before this moment (and
+    so before the order it is called for was confirmed) is dropped as stale.
+    """
     bindings = dict(
         Binding.objects.filter(
             connection=connection, content_type__app_label="catalog", content_type__model="product",
@@ -117,6 +131,7 @@ def refresh_stock(connection, client, product_ids, *, reference):
     )
     if not bindings:
         return []
+    read_at = timezone.now()
     totals = read_stock_totals(client, [int(external_id) for external_id in bindings])
     products = Product.objects.in_bulk([int(pk) for pk in bindings.values()])
     changed = set()
@@ -125,9 +140,10 @@ def refresh_stock(connection, client, product_ids, *, reference):
         warehouse = find_record(connection, Warehouse, odoo_warehouse_id)
         if product is None or warehouse is None:
             continue
-        StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
+        level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
         if _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
             changed.add(product.pk)
+        _stamp_read(connection, level, f"{odoo_product_id}@{odoo_warehouse_id}", read_at)
     return sorted(changed)
 
 

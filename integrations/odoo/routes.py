@@ -31,7 +31,8 @@ def _lead(domain, field_group, connection):
 @transaction.atomic
 def set_up_shop_and_erp(shop, erp, *, erp_pull_minutes=ERP_PULL_MINUTES):
     """Create the connection entities and leading-system rules of a shop + ERP pair; safe to repeat."""
-    _entity(shop, Domain.ORDERS, Direction.IN)
+    # Both: orders come in from the shop, their status and tracking go back to it.
+    _entity(shop, Domain.ORDERS, Direction.BOTH)
     _entity(shop, Domain.STOCK, Direction.OUT)
     _entity(shop, Domain.PRICES, Direction.OUT)
     _entity(shop, Domain.PRODUCTS, Direction.OUT)
