@@ -1,4 +1,4 @@
-"""Who may read monitoring data: active staff users, or a caller with the monitoring token."""
+"""Access rule for monitoring data: active staff users, or a caller with the monitoring token."""
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,7 @@ class LagTargetAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "enabled", "daily_summary"]
     list_filter = ["kind", "enabled", "daily_summary"]
 

@@ -97,7 +97,7 @@ def dashboard_charts(series, hot_target, master_target):
     `series` is chart_series() output; the targets are the default lag targets in seconds.
     """
     labels = series["labels"]
-    target = gettext("target for connections without their own")
+    target = gettext("default target")
     definitions = [
         (gettext("Events in and out"), [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")], {}),
         (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], {}),

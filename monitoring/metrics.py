@@ -3,7 +3,7 @@
 Nothing is counted in process memory, so every gunicorn worker returns the same numbers and a
 restart loses nothing. Counters are row counts of append-only facts (events received, messages
 created, deliveries, sync errors recorded, finished sync runs). They stay monotonic as long as
-no rows are deleted; a retention job that deletes rows makes them drop, which Prometheus reads
+no rows are deleted. A retention job that deletes rows makes them drop, which Prometheus reads
 as a counter reset.
 """
 

@@ -63,7 +63,7 @@ class ChannelKind(models.TextChoices):
 
 
 class NotificationChannel(models.Model):
-    """Where alerts go: a list of email addresses or a webhook URL such as a Slack or Teams hook."""
+    """Destination of alerts: a list of email addresses, or a webhook URL such as a Slack or Teams hook."""
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=ChannelKind.choices)

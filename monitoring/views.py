@@ -1,6 +1,6 @@
 """Health endpoints and the Prometheus metrics endpoint.
 
-/health/live answers 200 while the process serves requests. /health/ready answers 200 when the
+/health/live returns 200 while the process serves requests. /health/ready returns 200 when the
 database, the brokers and every lane's workers work, else 503; both are public so that load
 balancers and orchestrators can call them, and only staff or the token see the details.
 /metrics needs a staff session or the token.

@@ -1,6 +1,6 @@
 """What each alert rule kind measures for one connection at one moment.
 
-Every function returns a Measurement: whether the rule's condition holds (firing), the measured
+Every function returns a Measurement: whether the rule's condition is met (firing), the measured
 value and a message for support staff in the active language.
 """
 
@@ -31,7 +31,7 @@ class Measurement:
 
 
 def measure_error_rate(rule, connection, now):
-    """Failed items against all items received or queued for sending in the rule's window."""
+    """Measure failed items against all items received or queued for sending in the rule's window."""
     since = now - timedelta(minutes=rule.window_minutes)
     errors = SyncError.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now).count()
     items = (
@@ -48,7 +48,7 @@ def measure_error_rate(rule, connection, now):
 
 
 def measure_lag(rule, connection, now):
-    """The data class furthest over its target; fires when any data class is over its target."""
+    """Measure the data class furthest over its target; fire when any data class is over its target."""
     lags = current_lags([connection.pk], now)[connection.pk]
     worst = max(lags, key=lambda lag: lag.seconds / lag.target_seconds)
     message = gettext("%(data_class)s data is %(lag)s behind, target %(target)s.") % {
@@ -60,7 +60,7 @@ def measure_lag(rule, connection, now):
 
 
 def measure_circuit(rule, connection, now):
-    """The connection's circuit breaker; fires while it is open or half-open."""
+    """Read the connection's circuit breaker; fire while it is open or half-open."""
     state = circuit_breaker_for(connection).state
     message = gettext(
         "The circuit breaker is %(state)s: after repeated server errors or timeouts Kontor stopped "
@@ -70,7 +70,7 @@ def measure_circuit(rule, connection, now):
 
 
 def measure_queue_depth(rule, connection, now):
-    """Items waiting in the connection's inbox and outbox; fires above the threshold."""
+    """Count items waiting in the connection's inbox and outbox; fire above the threshold."""
     inbound = InboundEvent.objects.filter(connection=connection, state=InboundState.PENDING).count()
     outbound = OutboundMessage.objects.filter(connection=connection, state__in=WAITING_OUTBOUND_STATES).count()
     depth = inbound + outbound
@@ -91,7 +91,7 @@ def is_open(rule, moment, time_zone):
 
 
 def measure_no_traffic(rule, connection, now):
-    """Inbound events in the window; fires on none while the shop was open for the whole window.
+    """Count inbound events in the window; fire on none while the shop was open for the whole window.
 
     Opening hours are read in the connection's time zone. The window must start and end inside
     them, so a shop that opened 10 minutes ago is not reported for the hour before it opened.
@@ -102,9 +102,9 @@ def measure_no_traffic(rule, connection, now):
         events = events.filter(entity=rule.entity)
     count = events.count()
     expected = is_open(rule, since, connection.time_zone) and is_open(rule, now, connection.time_zone)
-    what = rule.get_entity_display() if rule.entity else gettext("events")
+    subject = rule.get_entity_display() if rule.entity else gettext("events")
     message = gettext("No %(what)s received from %(connection)s in the last %(minutes)d minutes of opening hours.") % {
-        "what": what,
+        "what": subject,
         "connection": connection.name,
         "minutes": rule.window_minutes,
     }

@@ -1,6 +1,6 @@
 """Liveness and readiness of this Kontor installation.
 
-Ready means: the database answers, each lane's broker answers, and each lane's workers took a
+Ready means: the database responds, each lane's broker responds, and each lane's workers took a
 task recently. A worker proves the last point by running the heartbeat task, which the
 monitoring schedule queues on every lane once a minute. A lane whose workers stopped
 consuming leaves its heartbeat to age.
@@ -20,9 +20,9 @@ from monitoring.models import LaneHeartbeat
 
 logger = logging.getLogger(__name__)
 
-# The schedule queues a heartbeat every minute and django-q2's scheduler checks schedules about
-# every 30 s, so a healthy lane's heartbeat is at most about 90 s old. Three minutes tolerates one
-# late beat before the lane counts as stopped.
+# The schedule queues a heartbeat every minute, and django-q2's scheduler checks schedules about
+# every 30 s (django-q2 1.11, Sentinel.guard in cluster.py). So a healthy lane's heartbeat is at
+# most about 90 s old, and three minutes tolerates one late beat before the lane counts as stopped.
 HEARTBEAT_MAX_AGE = timedelta(minutes=3)
 
 # Readiness probes run often and must not hang on an unreachable broker.
@@ -95,7 +95,7 @@ def check_lane(lane, now=None, heartbeats=None):
 
 
 def readiness(now=None, database=None):
-    """Return (ready, checks). Lanes are checked only when the database answers, which stores
+    """Return (ready, checks). Lanes are checked only when the database responds, because it stores
     their heartbeats."""
     checks = [check_database(database)]
     checks += [check_broker(lane) for lane in settings.LANES]
