@@ -14,6 +14,15 @@ def import_akeneo_demo_catalog(stdout):
 DEMO_STEPS.append(import_akeneo_demo_catalog)
 
 
+def prepare_shop_and_erp_demo(stdout):
+    from integrations.odoo.demo import prepare_odoo_demo
+
+    prepare_odoo_demo(stdout)
+
+
+DEMO_STEPS.append(prepare_shop_and_erp_demo)
+
+
 def prepare_demo(stdout):
     for step in DEMO_STEPS:
         step(stdout=stdout)

@@ -1,0 +1,133 @@
+"""The shop + ERP part of `make run`: sandbox Shopware and Odoo connections, wired and running.
+
+Creates the connections to Kontor's own /sandbox/shopware/ and /sandbox/odoo/ (a Shopware
+connection that exists already is used), gives every catalog product a stock quantity in the
+sandbox Odoo, sets the routes and leading systems of the pair, queues the catalog push to the
+shop and schedules the Odoo poll loop and the shop's order stream. Orders then flow to Odoo and
+stock flows back, visible under Integrations in the admin. Steps whose data exists are skipped.
+"""
+
+import hashlib
+import os
+
+from django.conf import settings
+
+from integrations.models import Connection
+
+SLUG = "odoo-sandbox"
+
+# Stock a product gets in the sandbox Odoo: 20 to 119 units, the same for a SKU on every run.
+MIN_STOCK = 20
+STOCK_SPREAD = 100
+
+
+def demo_quantity(sku):
+    return MIN_STOCK + int(hashlib.sha256(sku.encode()).hexdigest(), 16) % STOCK_SPREAD
+
+
+def sandbox_base_url():
+    address = os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
+    return f"http://{address}/sandbox/odoo"
+
+
+def ensure_odoo_connection():
+    from integrations.sandbox.odoo import seed
+
+    connection = Connection.objects.filter(slug=SLUG).first()
+    if connection is not None:
+        return connection, False
+    connection = Connection(kind="odoo", name="Odoo (sandbox)", slug=SLUG, base_url=sandbox_base_url(), rate_limit_per_second=200, rate_limit_burst=200)
+    connection.set_credentials({
+        "database": seed.DEFAULT_DATABASE,
+        "login": seed.DEFAULT_LOGIN,
+        "api_key": seed.DEFAULT_API_KEY,
+        "version": seed.DEFAULT_VERSION,
+    })
+    connection.save()
+    return connection, True
+
+
+def stock_sandbox_odoo(stdout):
+    """Give every catalog product a quantity in the sandbox Odoo; return how many were added."""
+    from catalog.models import Product
+    from integrations.sandbox.odoo import seed
+
+    added = 0
+    for product in Product.objects.filter(is_deleted=False).prefetch_related("translations").order_by("sku"):
+        if seed.product_by_sku(product.sku) is None:
+            seed.add_product(product.sku, product.name() or product.sku, quantity=demo_quantity(product.sku))
+            added += 1
+    return added
+
+
+SHOP_SLUG = "shopware-sandbox"
+SHOP_EVENTS = ("checkout.order.placed", "state_enter.order.state.cancelled")
+
+# The demo order stream: invoices replayed per second, and how many one stream task places
+# before the next scheduled one takes over (below the master lane's task timeout).
+STREAM_RATE = 1.0
+STREAM_COUNT = 1200
+
+
+def ensure_shop_connection():
+    """Create the sandbox Shopware connection and register Kontor's webhook URL in the sandbox shop."""
+    from integrations.sandbox.shopware import state
+
+    connection = Connection.objects.filter(kind="shopware").order_by("pk").first()
+    if connection is not None:
+        return connection, False
+    address = os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
+    connection = Connection(kind="shopware", name="Shopware (sandbox)", slug=SHOP_SLUG, base_url=f"http://{address}/sandbox/shopware", rate_limit_per_second=200, rate_limit_burst=200)
+    connection.set_credentials({
+        "access_key_id": state.DEFAULT_ACCESS_KEY,
+        "secret_access_key": state.DEFAULT_SECRET_ACCESS_KEY,
+        "shop_secret": state.DEFAULT_SHOP_SECRET,
+    })
+    connection.save()
+    hook = f"http://{address}/hooks/{SHOP_SLUG}/"
+    state.update_settings({"webhooks": [{"name": event, "eventName": event, "url": hook} for event in SHOP_EVENTS]})
+    return connection, True
+
+
+def run_order_stream(rate=STREAM_RATE, count=STREAM_COUNT):
+    """Master-lane task: replay invoices in the sandbox shop; the schedule starts the next run."""
+    from integrations.sandbox.shopware import stream
+
+    return stream.run(rate, count=count)
+
+
+def schedule_demo_tasks(shop):
+    from django_q.models import Schedule
+    from django_q.tasks import async_task
+
+    async_task("integrations.shopware.tasks.push_catalog", shop.pk, cluster="master")
+    Schedule.objects.update_or_create(
+        name="sandbox order stream",
+        defaults={
+            "func": "integrations.odoo.demo.run_order_stream",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": int(STREAM_COUNT / STREAM_RATE / 60) + 1,
+            "repeats": -1,
+            "cluster": "master",
+        },
+    )
+
+
+def prepare_odoo_demo(stdout):
+    if not settings.SANDBOX_ENABLED:
+        stdout.write("Sandbox is off: the Odoo demo connection is not created.\n")
+        return
+    from integrations.odoo.routes import set_up_shop_and_erp
+    from integrations.odoo.tasks import schedule_pollers
+
+    erp, created = ensure_odoo_connection()
+    added = stock_sandbox_odoo(stdout)
+    shop, _shop_created = ensure_shop_connection()
+    set_up_shop_and_erp(shop, erp)
+    schedule_pollers()
+    schedule_demo_tasks(shop)
+    stdout.write(
+        f"Shop and ERP sandbox: Odoo connection {'created' if created else 'present'}, {added} products "
+        f"stocked in Odoo, routed with {shop.name}; the catalog push and the order stream "
+        f"({STREAM_RATE:g} invoice/s) start with the lanes.\n"
+    )

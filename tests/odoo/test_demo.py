@@ -1,0 +1,29 @@
+import io
+
+import pytest
+from django_q.models import Schedule
+
+from catalog.models import Product
+from integrations.models import Connection, LeadingSystemRule
+from integrations.odoo.demo import demo_quantity, prepare_odoo_demo
+from integrations.sandbox.odoo import records, seed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_wires_shop_and_odoo_once(settings):
+    settings.SANDBOX_ENABLED = True
+    Product.objects.create(sku="DEMO-1")
+
+    prepare_odoo_demo(io.StringIO())
+    prepare_odoo_demo(io.StringIO())
+
+    assert sorted(Connection.objects.values_list("kind", flat=True)) == ["odoo", "shopware"]
+    erp = Connection.objects.get(kind="odoo")
+    assert erp.base_url == "http://127.0.0.1:8000/sandbox/odoo"
+    assert LeadingSystemRule.objects.get(domain="stock", field_group="").connection == erp
+    assert LeadingSystemRule.objects.get(domain="orders", field_group="lines").connection.kind == "shopware"
+    product = seed.product_by_sku("DEMO-1")
+    [quant] = records.search("stock.quant", [["product_id", "=", product["id"]]])
+    assert quant["quantity"] == demo_quantity("DEMO-1")
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == ["odoo pollers", "sandbox order stream"]
