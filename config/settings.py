@@ -65,6 +65,7 @@ CONNECTOR_APPS = [
     "integrations.sendcloud",
     "integrations.dhl",
     "integrations.shopware",
+    "integrations.odoo",
 ]
 # The simulated external systems; their URLs are mounted only when SANDBOX_ENABLED.
 INSTALLED_APPS += CONNECTOR_APPS + ["integrations.sandbox"]
