@@ -2,8 +2,10 @@
 
 integrations/http.py logs every call it makes with the connection, status and duration in the
 record's `extra` ("HTTP request finished" and "HTTP request failed"). HttpCallRecorder is a
-logging handler that MonitoringConfig.ready() attaches to that logger. It adds each call to
-counters in Django's cache (Redis in production), so all web and worker processes add up.
+logging handler that MonitoringConfig.ready() attaches to that logger when REDIS_URL is set. It
+adds each call to counters in Django's cache, which is then Redis, so all web and worker
+processes add up. The embedded default (database cache) counts nothing, because a cache write
+per HTTP call would compete with the sync work for SQLite's single write lock.
 
 NOTE: a call is counted only when the record is created, which needs INFO enabled on the
 "integrations.http" logger (the default LOG_LEVEL=INFO). Calls made outside that client, such as
@@ -12,6 +14,7 @@ alert webhooks, are not counted.
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 
 LOGGER_NAME = "integrations.http"
@@ -82,7 +85,9 @@ class HttpCallRecorder(logging.Handler):
 
 
 def install():
-    """Attach the recorder to the HTTP client's logger once per process."""
+    """Attach the recorder to the HTTP client's logger once per process, when Redis is configured."""
+    if not settings.REDIS_URL:
+        return
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(handler, HttpCallRecorder) for handler in logger.handlers):
         logger.addHandler(HttpCallRecorder())
