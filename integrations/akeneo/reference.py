@@ -1,6 +1,7 @@
 """Writers for Akeneo's reference data: channels, categories, attributes, options, families
-and family variants. These are small (hundreds of rows), so each record is saved on its own,
-and a fingerprint in the record's Binding lets an unchanged record be skipped.
+and family variants. These are small (hundreds of rows), so each writer loads the entity's
+stored rows and bindings into memory, saves each changed record on its own and writes the
+bindings in bulk. A fingerprint in the record's Binding lets an unchanged record be skipped.
 """
 
 import logging
@@ -34,6 +35,8 @@ MODELS = {
     "product_types": ProductType,
     "variant_schemes": VariantScheme,
 }
+# Fields that identify a stored record of the entity, in the order of its lookup key.
+LOOKUP_FIELDS = {"options": ("attribute_id", "code")}
 
 
 def reject(entity, location, key, code, message, column="", value=""):
@@ -51,16 +54,25 @@ class ReferenceWriter:
         self.importer = importer
         self.entity = entity
         self.model = MODELS[entity]
+        self.lookup_fields = LOOKUP_FIELDS.get(entity, ("code",))
         self.content_type = ContentType.objects.get_for_model(self.model)
         self.bindings = {
             binding.external_id: binding
             for binding in Binding.objects.filter(connection=importer.connection, content_type=self.content_type)
         }
+        self.instances = {self.key_of(instance): instance for instance in self.model.objects.all()}
+        self.instances_by_pk = {instance.pk: instance for instance in self.instances.values()}
+        self.stored_ids = {str(pk) for pk in self.instances_by_pk}
+        self.changed_bindings = {}
+
+    def key_of(self, instance):
+        return tuple(getattr(instance, name) for name in self.lookup_fields)
 
     def write(self, records):
         # One transaction per entity: these are few rows, and a commit per row costs more than the row.
         with transaction.atomic():
             self.write_records(records)
+            self.save_bindings()
 
     def write_records(self, records):
         stats = self.importer.stats
@@ -74,17 +86,23 @@ class ReferenceWriter:
 
             fingerprint = fingerprint_of([defaults, after_save[1] if after_save else None])
             binding = self.bindings.get(key)
-            if binding is not None and binding.pulled_fingerprint == fingerprint and self.model.objects.filter(pk=binding.object_id).exists():
+            if binding is not None and binding.pulled_fingerprint == fingerprint and binding.object_id in self.stored_ids:
                 stats.add(self.entity, "unchanged")
                 continue
 
-            instance = self.model.objects.filter(**lookup).first()
+            instance = self.instances.get(tuple(lookup[name] for name in self.lookup_fields))
             outcome = "updated" if instance else "created"
             if instance is None:
                 instance = self.model(**lookup)
             for name, value in defaults.items():
                 setattr(instance, name, value)
+            if self.entity == "categories" and instance.parent_id:
+                # The parent is stored already (tree order), so save() computes the path without a query.
+                instance.parent = self.instances_by_pk[instance.parent_id]
             instance.save()
+            self.instances[self.key_of(instance)] = instance
+            self.instances_by_pk[instance.pk] = instance
+            self.stored_ids.add(str(instance.pk))
             if after_save:
                 after_save[0](instance)
             self.remember(key, instance, fingerprint)
@@ -98,7 +116,14 @@ class ReferenceWriter:
         binding.object_id = str(instance.pk)
         binding.pulled_fingerprint = fingerprint
         binding.pulled_at = timezone.now()
-        binding.save()
+        self.changed_bindings[key] = binding
+
+    def save_bindings(self):
+        new = [binding for binding in self.changed_bindings.values() if binding.pk is None]
+        stored = [binding for binding in self.changed_bindings.values() if binding.pk is not None]
+        Binding.objects.bulk_create(new, batch_size=1000)
+        Binding.objects.bulk_update(stored, ["object_id", "pulled_fingerprint", "pulled_at"], batch_size=500)
+        self.changed_bindings = {}
 
     def build_channels(self, record, location):
         code = record["code"]
@@ -115,7 +140,7 @@ class ReferenceWriter:
         parent_code = record.get("parent")
         parent = None
         if parent_code:
-            parent = Category.objects.filter(code=parent_code).first()
+            parent = self.instances.get((parent_code,))
             if parent is None:
                 reject("categories", location, code, "unknown_parent", _("Parent category %(value)s does not exist. Add it to categories.csv.") % {"value": parent_code}, "parent", parent_code)
         defaults = {"parent_id": parent.pk if parent else None, "labels": record.get("labels") or {}, "position": record.get("position", 0)}

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
+from django.test import override_settings
 
 from integrations.akeneo.services import import_csv_export
 
@@ -57,6 +59,36 @@ def product_line(sku, **cells):
     return ";".join([sku, *(values.get(column.replace("-", "_"), values.get(column, "")) for column in columns)])
 
 
+@pytest.fixture(scope="module")
+def demo_catalog(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Import the demo export once per test module, inside a transaction rolled back at the end.
+
+    Each test that uses it runs in its own savepoint within that transaction (pytest-django's
+    `db`), so a test that changes the catalog sees its changes rolled back like any other test,
+    and the next test sees the demo catalog as imported. Tests in other modules never see it.
+    """
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media"))
+    media.enable()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            stats = import_csv_export(DEMO_EXPORT)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            media.disable()
+            raise
+
+    yield stats
+
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+    media.disable()
+
+
 @pytest.fixture
-def demo_import(db, media_root):
-    return import_csv_export(DEMO_EXPORT)
+def demo_import(demo_catalog, db):
+    """The stats of the demo import shared by the module; the catalog is in the test database."""
+    return demo_catalog

@@ -16,14 +16,9 @@ from django.conf import settings
 
 from catalog.models import AttributeValue, MediaAsset, Product, ProductMedia, ProductModel
 from integrations.akeneo.client import AkeneoClient
-from integrations.akeneo.services import (
-    create_akeneo_connection,
-    import_csv_export,
-    import_from_api,
-)
+from integrations.akeneo.services import create_akeneo_connection, import_from_api
 from integrations.models import DeltaCursor, LeadingSystemRule, SyncError
 from integrations.registry import get_connector
-from tests.akeneo.conftest import DEMO_EXPORT
 
 FIXTURES = Path(settings.BASE_DIR) / "integrations" / "akeneo" / "tests" / "fixtures"
 BASE = "http://akeneo.example.com"
@@ -150,10 +145,10 @@ def test_pagination_follows_next_link():
 
 
 @responses.activate
-def test_api_import_through_the_same_mapper(connection, media_root):
+def test_api_import_through_the_same_mapper(demo_import, connection, media_root):
     # The API fixtures list only the first 100 categories and one family, so the merchant's
-    # file drop of the same catalog provides the rest, as it would before connecting the API.
-    import_csv_export(DEMO_EXPORT)
+    # file drop of the same catalog (demo_import) provides the rest, as it would before
+    # connecting the API.
     mock_catalog(responses)
 
     stats = import_from_api(connection)
@@ -185,8 +180,7 @@ def test_api_import_through_the_same_mapper(connection, media_root):
 
 
 @responses.activate
-def test_delta_pull_filters_by_updated_and_skips_unchanged(connection, media_root):
-    import_csv_export(DEMO_EXPORT)
+def test_delta_pull_filters_by_updated_and_skips_unchanged(demo_import, connection, media_root):
     mock_catalog(responses)
     import_from_api(connection)
     downloads = len([call for call in responses.calls if call.request.url.endswith("/download")])
