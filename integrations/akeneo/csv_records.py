@@ -8,7 +8,7 @@ from the attribute being localizable, scopable, a price or a metric.
 
 from django.utils.translation import gettext as _
 
-from integrations.akeneo.issues import WARNING, ImportIssue, Location
+from integrations.akeneo.issues import WARNING, ImportIssue, Location, yes_no
 
 PRICE = "pim_catalog_price_collection"
 METRIC = "pim_catalog_metric"
@@ -159,7 +159,7 @@ class ValueColumns:
                     entity="",
                     code="unknown_column",
                     message=_("Column %(column)s does not fit attribute %(attribute)s (localizable: %(localizable)s, scopable: %(scopable)s), so its values were not imported.")
-                    % {"column": column, "attribute": parts[0], "localizable": attribute["localizable"], "scopable": attribute["scopable"]},
+                    % {"column": column, "attribute": parts[0], "localizable": yes_no(attribute["localizable"]), "scopable": yes_no(attribute["scopable"])},
                     source=self.file_name,
                     line=1,
                     column=column,

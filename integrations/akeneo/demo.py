@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from integrations.akeneo.services import import_csv_export
@@ -13,12 +14,13 @@ DEMO_EXPORT = Path(settings.BASE_DIR) / "demo" / "akeneo" / "icecat_demo_dev"
 def import_demo_catalog(stdout):
     """Import the demo catalog into an empty catalog; skip when products exist already."""
     if Product.objects.exists():
-        stdout.write("Demo catalog: products exist already, import skipped\n")
+        stdout.write(_("Demo catalog: products exist already, import skipped") + "\n")
         return
-    stdout.write(f"Demo catalog: importing the Akeneo demo export from {DEMO_EXPORT}\n")
+    stdout.write(_("Demo catalog: importing the Akeneo demo export from %(path)s") % {"path": DEMO_EXPORT} + "\n")
     stats = import_csv_export(DEMO_EXPORT)
-    stdout.write(
-        f"Demo catalog: {stats.counts['products']['created']} products, "
-        f"{stats.counts['product_models']['created']} product models, "
-        f"{stats.counts['categories']['created']} categories imported\n"
-    )
+    counts = {
+        "products": stats.counts["products"]["created"],
+        "models": stats.counts["product_models"]["created"],
+        "categories": stats.counts["categories"]["created"],
+    }
+    stdout.write(_("Demo catalog: %(products)s products, %(models)s product models, %(categories)s categories imported") % counts + "\n")

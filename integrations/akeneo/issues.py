@@ -7,6 +7,9 @@ rejects its record; a warning drops one value and keeps the rest of the record.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -43,12 +46,20 @@ class ImportIssue:
     severity: str = ERROR
 
     def __str__(self):
-        place = self.source
+        """Return the message with its place, such as "products.csv, line 3, column ean: ..."."""
+        values = {"source": self.source, "line": self.line, "column": self.column, "message": self.message}
+        if self.line and self.column:
+            return _("%(source)s, line %(line)s, column %(column)s: %(message)s") % values
         if self.line:
-            place += f", line {self.line}"
+            return _("%(source)s, line %(line)s: %(message)s") % values
         if self.column:
-            place += f", column {self.column}"
-        return f"{place}: {self.message}"
+            return _("%(source)s, column %(column)s: %(message)s") % values
+        return _("%(source)s: %(message)s") % values
+
+
+def yes_no(flag):
+    """Return "yes" or "no" in the active language, for attribute flags in messages."""
+    return pgettext("attribute flag", "yes") if flag else pgettext("attribute flag", "no")
 
 
 class RecordRejected(Exception):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from catalog.models import AttributeType
 from core.validators import validate_gtin
 from integrations.akeneo.index import PREFERRED_CHANNELS
-from integrations.akeneo.issues import ERROR, WARNING, ImportIssue, RecordRejected
+from integrations.akeneo.issues import ERROR, WARNING, ImportIssue, RecordRejected, yes_no
 from integrations.akeneo.values import ValueInvalid, clean_text, typed_columns
 
 NAME_MAX_LENGTH = 500
@@ -86,8 +86,11 @@ class RecordMapper:
                 if bool(locale) != attribute.localizable or bool(scope) != attribute.scopable:
                     issues.append(self.issue(
                         entity, location, record_key, "wrong_scope",
-                        _("Attribute %(code)s is %(localizable)slocalizable and %(scopable)sscopable, so a value for locale '%(locale)s' and channel '%(scope)s' does not fit. It was not imported.")
-                        % {"code": code, "localizable": "" if attribute.localizable else _("not "), "scopable": "" if attribute.scopable else _("not "), "locale": locale, "scope": scope},
+                        _(
+                            "Attribute %(code)s (localizable: %(localizable)s, scopable: %(scopable)s) takes no value for "
+                            "locale '%(locale)s' and channel '%(scope)s', so the value was not imported."
+                        )
+                        % {"code": code, "localizable": yes_no(attribute.localizable), "scopable": yes_no(attribute.scopable), "locale": locale, "scope": scope},
                         column=column, value=data, severity=WARNING,
                     ))
                     continue

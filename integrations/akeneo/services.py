@@ -1,6 +1,7 @@
 """Entry points of the Akeneo catalog import, for the command, the demo and tasks."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from integrations.akeneo.importer import CatalogImport, NoProgress
 from integrations.akeneo.leading import claim_default_leading_rules
@@ -27,7 +28,7 @@ def csv_import_connection():
     """Return the connection that records CSV imports, creating it on first use."""
     connection = Connection.objects.filter(slug=CSV_CONNECTION_SLUG).first()
     if connection is None:
-        connection = create_akeneo_connection(name="Akeneo CSV import", slug=CSV_CONNECTION_SLUG)
+        connection = create_akeneo_connection(name=_("Akeneo CSV import"), slug=CSV_CONNECTION_SLUG)
     return connection
 
 

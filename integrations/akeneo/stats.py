@@ -2,6 +2,8 @@
 
 from collections import Counter, defaultdict
 
+from django.utils.translation import pgettext_lazy
+
 ENTITIES = (
     "channels",
     "categories",
@@ -14,6 +16,20 @@ ENTITIES = (
     "prices",
     "media",
 )
+# Entity names in the summary that the import command prints. The context keeps other
+# catalogues' translations of the same words (such as "products") out of the summary.
+ENTITY_LABELS = {
+    "channels": pgettext_lazy("import summary entity", "channels"),
+    "categories": pgettext_lazy("import summary entity", "categories"),
+    "attributes": pgettext_lazy("import summary entity", "attributes"),
+    "options": pgettext_lazy("import summary entity", "options"),
+    "product_types": pgettext_lazy("import summary entity", "families"),
+    "variant_schemes": pgettext_lazy("import summary entity", "family variants"),
+    "product_models": pgettext_lazy("import summary entity", "product models"),
+    "products": pgettext_lazy("import summary entity", "products"),
+    "prices": pgettext_lazy("import summary entity", "prices"),
+    "media": pgettext_lazy("import summary entity", "media files"),
+}
 OUTCOMES = ("created", "updated", "unchanged", "failed")
 # Issues kept in memory per (severity, code) for the summary; all are stored as SyncErrors.
 EXAMPLES_PER_CODE = 3

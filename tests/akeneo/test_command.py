@@ -35,7 +35,7 @@ def test_command_fails_when_a_record_failed(db, small_export):
         run_command(str(small_export))
 
     assert raised.value.returncode == 1
-    assert str(raised.value) == "1 records failed; see the messages above or the sync errors in the admin."
+    assert str(raised.value) == "1 record failed; see the messages above or the sync errors in the admin."
 
 
 def test_command_rejects_unknown_source(db):

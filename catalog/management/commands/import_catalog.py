@@ -11,6 +11,12 @@ from tqdm import tqdm
 
 from integrations.akeneo.issues import NotAnAkeneoExport
 from integrations.akeneo.services import KIND, import_csv_export, import_from_api
+from integrations.akeneo.summary import (
+    failed_records_message,
+    summary_lines,
+    unknown_source_message,
+    wrong_kind_message,
+)
 from integrations.errors import ConnectorError
 from integrations.models import Connection
 
@@ -41,14 +47,14 @@ class Command(BaseCommand):
 
         self.print_summary(stats)
         if stats.failed:
-            raise CommandError(f"{stats.failed} records failed; see the messages above or the sync errors in the admin.", returncode=1)
+            raise CommandError(failed_records_message(stats.failed), returncode=1)
 
     def connection(self, slug):
         connection = Connection.objects.filter(slug=slug).first()
         if connection is None:
-            raise CommandError(f"{slug} is neither a folder nor the slug of a connection. Give the folder of an Akeneo CSV export or a connection slug.")
+            raise CommandError(unknown_source_message(slug))
         if connection.kind != KIND:
-            raise CommandError(f"Connection {slug} is of kind {connection.kind}, not {KIND}.")
+            raise CommandError(wrong_kind_message(slug, connection.kind, KIND))
         return connection
 
     def progress_factory(self, hidden):
@@ -58,21 +64,5 @@ class Command(BaseCommand):
         return progress
 
     def print_summary(self, stats):
-        write = self.stdout.write
-        write(f"{'entity':<16}{'created':>9}{'updated':>9}{'unchanged':>11}{'failed':>8}")
-        for entity, created, updated, unchanged, failed in stats.rows():
-            write(f"{entity:<16}{created:>9}{updated:>9}{unchanged:>11}{failed:>8}")
-        if stats.missing_media:
-            write(f"{stats.missing_media} media files are referenced but not in the export, such as {stats.missing_media_example}; their paths are kept on the attribute values.")
-
-        for (severity, code), count in sorted(stats.issue_counts.items()):
-            write(f"{severity} {code}: {count} records, such as:")
-            for issue in stats.issue_examples[(severity, code)]:
-                write(f"    {issue}")
-        if stats.issue_counts:
-            write("Every message is listed under Integrations > Sync errors in the admin.")
-
-        if stats.changed == 0 and stats.failed == 0:
-            write(self.style.SUCCESS("Nothing changed: the catalog already matches the source."))
-        elif stats.failed == 0:
-            write(self.style.SUCCESS(f"Imported: {stats.total('created')} created, {stats.total('updated')} updated."))
+        for text, outcome in summary_lines(stats):
+            self.stdout.write(self.style.SUCCESS(text) if outcome == "success" else text)
