@@ -5,10 +5,14 @@ Shops put the order into the payment intent's metadata when they create it: `kon
 optionally with `channel` (the channel code) when several channels share order numbers.
 """
 
+import logging
+
 from integrations.registry import Connector, CredentialField, Mode
 from integrations.stripe import mappers, webhooks
 from integrations.stripe.client import StripeClient
 from orders.services_payments import apply_payment_report
+
+logger = logging.getLogger(__name__)
 
 
 class StripeConnector(Connector):
@@ -29,7 +33,16 @@ class StripeConnector(Connector):
         webhooks.verify_signature(body, headers.get(webhooks.SIGNATURE_HEADER, ""), webhooks.secrets_of(connection))
 
     def parse_webhook(self, connection, body, headers, entity=None):
-        return webhooks.inbound_items(webhooks.parse_event(body))
+        event = webhooks.parse_event(body)
+        expected = webhooks.livemode_of(connection)
+        if expected is not None and event.get("livemode") is not expected:
+            # Test and live mode are separate at Stripe; a test event must not pay a live order.
+            logger.warning(
+                "stripe event of the other mode dropped",
+                extra={"connection_id": connection.pk, "event_id": event["id"], "livemode": event.get("livemode")},
+            )
+            return []
+        return webhooks.inbound_items(event)
 
     def process_inbound(self, event):
         connection = event.connection

@@ -97,6 +97,16 @@ def secrets_of(connection):
     return [secret.strip() for secret in raw.replace(",", "\n").splitlines() if secret.strip()]
 
 
+def livemode_of(connection):
+    """Return True for a live key, False for a test key, None when the key shows no mode."""
+    key = connection.credentials.get("api_key", "")
+    if key.startswith(("sk_live_", "rk_live_")):
+        return True
+    if key.startswith(("sk_test_", "rk_test_")):
+        return False
+    return None
+
+
 def parse_event(body):
     """Parse a verified body into a Stripe event dict; raise WebhookMalformed when it is not one."""
     try:

@@ -79,3 +79,32 @@ def test_same_transition_twice_one_history_row(queued):
     assert OrderStatusChange.objects.filter(order=order, to_status=OrderStatus.SHIPPED).count() == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
+
+
+def test_two_carrier_reports_confirm_shipping_once(queued):
+    from datetime import UTC, datetime
+
+    from integrations.models import Direction
+    from orders.models import Shipment, ShipmentStatus
+    from orders.services_shipments import apply_shipment_report
+    from orders.shipments import ShipmentReport
+    from tests.payments.support import make_connection
+
+    order = make_order("1003")
+    make_connection("payment-erp", "shop", {}, entities=("shipments",), direction=Direction.OUT)
+    Shipment.objects.create(order=order, carrier="dhl", tracking_number="JJD0001")
+
+    def report(status, hour):
+        return ShipmentReport(carrier="dhl", tracking_number="JJD0001", status=status, occurred_at=datetime(2026, 1, 2, hour, tzinfo=UTC))
+
+    results = run_together(
+        lambda: apply_shipment_report(report(ShipmentStatus.IN_TRANSIT, 8), actor="dhl tracking"),
+        lambda: apply_shipment_report(report(ShipmentStatus.DELIVERED, 12), actor="dhl tracking"),
+    )
+
+    assert sorted(results) == ["updated", "updated"]
+    assert OutboundMessage.objects.filter(entity="shipments").count() == 1
+    assert Shipment.objects.get().status == ShipmentStatus.DELIVERED
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    assert OrderStatusChange.objects.filter(order=order, to_status=OrderStatus.DELIVERED).count() == 1

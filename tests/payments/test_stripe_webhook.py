@@ -263,3 +263,16 @@ def test_partial_refund_event_creates_refund_row(client, queued):
     assert Payment.objects.get().status == PaymentStatus.PARTIALLY_REFUNDED
     order.refresh_from_db()
     assert order.payment_state == PaymentState.PARTIALLY_REFUNDED
+
+
+def test_live_event_to_test_connection_dropped(client, queued):
+    make_order()
+    stripe = make_stripe()
+    event = stripe_event("payment_intent.succeeded")
+    event["livemode"] = True
+
+    response = post_event(client, stripe, event)
+
+    assert response.status_code == 200
+    assert response.json() == {"received": 0, "stored": 0}
+    assert InboundEvent.objects.count() == 0
