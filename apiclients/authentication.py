@@ -1,10 +1,15 @@
 """Bearer token authentication for API clients: `Authorization: Bearer kt_…`."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from apiclients.models import ApiClient
 from apiclients.tokens import TOKEN_PREFIX, hash_token
+
+LAST_USED_RESOLUTION = timedelta(hours=1)
 
 
 class ApiClientUser:
@@ -45,7 +50,16 @@ class TokenAuthentication(authentication.BaseAuthentication):
         )
         if client is None:
             raise exceptions.AuthenticationFailed(_("The token is invalid or its client was deactivated. Ask the merchant for a new one."))
+        self._touch(client)
         return ApiClientUser(client), client
+
+    @staticmethod
+    def _touch(client):
+        # Writing the time on every request would cost a row update each; hourly is enough for support.
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
 
     def authenticate_header(self, request):
         return self.keyword

@@ -70,6 +70,10 @@ def _flatten_validation(detail, request_data, prefix=""):
     items = []
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):
+                # DRF reports the items of a list by their index.
+                items.extend(_flatten_validation(value, _lookup(request_data, key), f"{prefix}[{key}]"))
+                continue
             field = key if key != "non_field_errors" else None
             name = f"{prefix}.{field}" if prefix and field else (field or prefix or None)
             items.extend(_flatten_validation(value, _lookup(request_data, key), name or ""))

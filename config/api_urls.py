@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from apiclients.errors import not_found_view
-from catalog.api.views import CategoryViewSet, ProductViewSet
+from catalog.api.views import CategoryTreeView, CategoryViewSet, ProductViewSet
 from customers.api.views import AddressListView, ConsentListView, ProfileView
 from orders.api.views import OrderViewSet
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("categories/", CategoryTreeView.as_view(), name="api-category-tree"),
     path("customers/me/", ProfileView.as_view(), name="api-customer-profile"),
     path("customers/me/addresses/", AddressListView.as_view(), name="api-customer-addresses"),
     path("customers/me/consents/", ConsentListView.as_view(), name="api-customer-consents"),

@@ -7,7 +7,7 @@ from django.db.models import Q
 from catalog.api.attributes import pick_values, render_value
 from catalog.api.queries import product_queryset
 from catalog.api.representations import decimal_text, model_chain
-from catalog.models import AttributeValue, VariantAxis
+from catalog.models import AttributeValue, ProductModel, VariantAxis
 
 # A model with more variants than this is cut off; front ends page through ?model= instead.
 MAX_VARIANTS = 200
@@ -20,9 +20,10 @@ def variants_of(product, context, page):
         return []
     root = models[-1]
 
-    siblings = list(
-        product_queryset(context).filter(Q(parent=root) | Q(parent__parent=root)).order_by("sku")[:MAX_VARIANTS]
-    )
+    # Listing the model ids first lets PostgreSQL use the parent_id index; an OR across the
+    # parent's parent join made it scan every product.
+    model_ids = [root.pk, *ProductModel.objects.filter(parent_id=root.pk).values_list("pk", flat=True)]
+    siblings = list(product_queryset(context).filter(parent_id__in=model_ids).order_by("sku")[:MAX_VARIANTS])
     axes = list(VariantAxis.objects.filter(scheme_id=root.variant_scheme_id).select_related("attribute")) if root.variant_scheme_id else []
     axis_ids = [axis.attribute_id for axis in axes]
 

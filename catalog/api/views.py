@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.views import APIView
 
 from apiclients.context import catalog_context, resolve_locale
 from apiclients.errors import InvalidParameter
@@ -125,26 +126,30 @@ def build_tree(categories, chain):
 
 
 @extend_schema(tags=["catalog"])
+class CategoryTreeView(ApiViewMixin, APIView):
+    required_scopes = {"*": Scope.CATALOG_READ}
+    extra_query_params = frozenset({"locale"})
+
+    @extend_schema(
+        parameters=[LOCALE, ACCEPT_LANGUAGE, IF_NONE_MATCH],
+        responses={200: CategoryTreeSerializer, **not_modified(), **error_responses()},
+        operation_id="categories_tree",
+        summary="The category trees",
+        description="Every category tree, nested, with labels in the requested locale. Small enough to send whole.",
+    )
+    def get(self, request):
+        chain = resolve_locale(request, request.auth.channel)[1]
+        categories = Category.objects.only("id", "code", "labels", "path", "depth", "position", "parent_id").order_by("depth", "path")
+        return conditional_response(request, {"results": build_tree(categories, chain)})
+
+
+@extend_schema(tags=["catalog"])
 class CategoryViewSet(ApiViewMixin, viewsets.GenericViewSet):
     required_scopes = {"*": Scope.CATALOG_READ}
     pagination_class = None
     extra_query_params = frozenset({"locale"})
     lookup_value_regex = "[^/]+"
     queryset = Category.objects.none()
-
-    def _chain(self):
-        return resolve_locale(self.request, self.request.auth.channel)[1]
-
-    @extend_schema(
-        parameters=[LOCALE, ACCEPT_LANGUAGE, IF_NONE_MATCH],
-        responses={200: CategoryTreeSerializer, **not_modified(), **error_responses()},
-        summary="The category trees",
-        description="Every category tree, nested, with labels in the requested locale. Small enough to send whole.",
-    )
-    def list(self, request):
-        chain = self._chain()
-        categories = Category.objects.only("id", "code", "labels", "path", "depth", "position", "parent_id").order_by("depth", "path")
-        return conditional_response(request, {"results": build_tree(categories, chain)})
 
     @extend_schema(
         parameters=[LOCALE, ACCEPT_LANGUAGE, IF_NONE_MATCH, OpenApiParameter("id", int, OpenApiParameter.PATH)],
@@ -153,7 +158,7 @@ class CategoryViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         category_id = parse_id(pk)
-        chain = self._chain()
+        chain = resolve_locale(request, request.auth.channel)[1]
         category = Category.objects.filter(pk=category_id).first()
         if category is None:
             raise NotFound(_("Category %(id)s does not exist.") % {"id": category_id})

@@ -1,6 +1,6 @@
-from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
+from apiclients.fields import CountryCodeField as CountryField
 from customers.models import Address, Consent, ConsentPurpose, Customer
 
 

@@ -1,8 +1,9 @@
 """Order payloads of the API: what a front end sends to place an order and what it reads back."""
 
-from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
+from apiclients.fields import CountryCodeField as CountryField
+from apiclients.fields import UtcDateTimeField
 from orders.models import Order, OrderAddress, OrderLine, Payment, Shipment
 
 MONEY = {"max_digits": 19, "decimal_places": 4, "min_value": 0}
@@ -39,7 +40,7 @@ class OrderInputSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=100, help_text="The front end's order number, unique per channel.")
     currency = serializers.CharField(max_length=3, min_length=3)
     email = serializers.EmailField(required=False, allow_blank=True, default="", help_text="Ignored for a client bound to a customer.")
-    placed_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    placed_at = UtcDateTimeField(required=False, help_text="Defaults to now.")
     prices_include_tax = serializers.BooleanField(default=True)
     lines = LineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     shipping_net = serializers.DecimalField(default=0, **MONEY)

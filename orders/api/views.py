@@ -8,6 +8,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from apiclients.fields import UtcIsoDateTimeFilter
 from apiclients.filtering import StrictFilterBackend, parse_id
 from apiclients.models import Scope
 from apiclients.schema import IDEMPOTENCY_KEY, error_responses
@@ -21,7 +22,7 @@ class OrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
     payment_state = django_filters.ChoiceFilter(choices=PaymentState.choices)
     number = django_filters.CharFilter(field_name="external_number", max_length=100, help_text="The order number the front end gave.")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text="Only orders changed at or after this ISO 8601 time.")
+    updated_since = UtcIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte", help_text="Only orders changed at or after this ISO 8601 time.")
 
     class Meta:
         model = Order

@@ -1,0 +1,59 @@
+from datetime import UTC
+
+from django import forms
+from django.utils.translation import gettext as _
+from django_countries.serializer_fields import CountryField
+from django_filters.fields import IsoDateTimeField
+from django_filters.filters import IsoDateTimeFilter
+from rest_framework import serializers
+
+
+class CountryCodeField(CountryField):
+    """An ISO 3166-1 alpha-2 code as a plain string.
+
+    django-countries also accepts {"code": ...} and lets {"code": ""} through as an empty
+    country; the API takes only strings, so an address never gets saved without a country.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+def to_utc(value):
+    """Return an aware datetime in UTC; None when the offset moves it out of the datetime range.
+
+    PostgreSQL accepts offsets up to 15:59 only, while ISO 8601 and Python allow up to 23:59,
+    so a value is stored and compared in UTC.
+    """
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        converted = to_utc(parsed)
+        if converted is None:
+            self.fail("invalid", format="ISO 8601")
+        return converted
+
+
+class UtcIsoDateTimeFormField(IsoDateTimeField):
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        converted = to_utc(parsed)
+        if converted is None:
+            raise forms.ValidationError(_("Enter a valid date/time."), code="invalid")
+        return converted
+
+
+class UtcIsoDateTimeFilter(IsoDateTimeFilter):
+    """An ISO 8601 date-time filter that compares in UTC; see to_utc."""
+
+    field_class = UtcIsoDateTimeFormField
