@@ -12,6 +12,7 @@ table of requests per second and p50/p99 latency.
 import argparse
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,15 @@ end
 """
 
 
+def ensure_port_free(port):
+    """Exit when another server listens on the port, so the run never measures someone else's server."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"Port {port} is in use by another server; pass a free one with --port.")
+
+
 def start_server(port, workers):
+    ensure_port_free(port)
     env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
     command = [
         str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "config.wsgi:application",
@@ -85,7 +94,7 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 5, 10, 25, 50])
     args = parser.parse_args()
