@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from integrations.errors import AuthError, InvalidResponse, NotFound
 from integrations.http import ConnectorHttpClient
+from integrations.services.clients import http_client_for
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +23,22 @@ API_PREFIX = "/api/rest/v1"
 PAGE_LIMIT = 100
 # Refresh this many seconds before the token expires, so a long page read does not hit the end.
 EXPIRY_MARGIN = 60
+MASK_FIELDS = ("access_token", "refresh_token", "password", "Authorization")
+# An import waits this long for a token of the connection's rate limit before a request fails
+# with RateLimited. A delivery waits less because the outbox retries it later, but a request
+# that fails here fails the whole import run.
+IMPORT_RATE_LIMIT_WAIT_SECONDS = 30.0
 
 
 class AkeneoClient:
-    def __init__(self, name, base_url, client_id, secret, username, password, clock=time.monotonic):
-        self.http = ConnectorHttpClient(name, base_url, mask_fields=("access_token", "refresh_token", "password", "Authorization"))
+    """Akeneo REST API client on `http`, the connection's shared client from for_connection().
+
+    Without `http` it builds its own client, which has no rate limit or circuit breaker.
+    """
+
+    def __init__(self, name, base_url, client_id, secret, username, password, clock=time.monotonic, http=None):
+        self.owns_http = http is None
+        self.http = http or ConnectorHttpClient(name, base_url, mask_fields=MASK_FIELDS)
         self.client_id = client_id
         self.secret = secret
         self.username = username
@@ -38,7 +50,9 @@ class AkeneoClient:
 
     @classmethod
     def for_connection(cls, connection):
+        """Return a client on the connection's shared HTTP client, rate limit and circuit breaker."""
         credentials = connection.credentials
+        http = http_client_for(connection, mask_fields=MASK_FIELDS, rate_limit_wait=IMPORT_RATE_LIMIT_WAIT_SECONDS)
         return cls(
             connection.slug,
             connection.base_url,
@@ -46,10 +60,13 @@ class AkeneoClient:
             credentials.get("secret", ""),
             credentials.get("username", ""),
             credentials.get("password", ""),
+            http=http,
         )
 
     def close(self):
-        self.http.close()
+        # A shared client stays open for the next caller in this process.
+        if self.owns_http:
+            self.http.close()
 
     def authenticate(self):
         """Get a new access token with the password grant."""

@@ -22,6 +22,8 @@ DEFAULT_LEADS = (
 
 def claim_default_leading_rules(connection):
     """Make `connection` the leading system where no rule exists yet; return the rules created."""
+    # NOTE: only create_akeneo_connection calls this. A connection added in the admin gets no
+    # rules, because the framework calls no connector hook when a connection is created.
     created = []
     for domain, field_group in DEFAULT_LEADS:
         rule, was_created = LeadingSystemRule.objects.get_or_create(

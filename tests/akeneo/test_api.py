@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,8 +18,10 @@ from django.conf import settings
 from catalog.models import AttributeValue, MediaAsset, Product, ProductMedia, ProductModel
 from integrations.akeneo.client import AkeneoClient
 from integrations.akeneo.services import create_akeneo_connection, import_from_api
-from integrations.models import DeltaCursor, LeadingSystemRule, SyncError
+from integrations.errors import CircuitOpen
+from integrations.models import DeltaCursor, LeadingSystemRule, SyncError, SyncRun, SyncRunState
 from integrations.registry import get_connector
+from integrations.services.clients import circuit_breaker_for
 
 FIXTURES = Path(settings.BASE_DIR) / "integrations" / "akeneo" / "tests" / "fixtures"
 BASE = "http://akeneo.example.com"
@@ -41,12 +44,25 @@ def token_body(access, refresh):
 
 @pytest.fixture
 def connection(db):
-    return create_akeneo_connection(
+    connection = create_akeneo_connection(
         name="Akeneo PIM",
         slug="akeneo-pim",
         base_url=BASE,
         credentials={"client_id": "client", "secret": "s3cret", "username": "kontor", "password": "pw"},
     )
+    # An import makes about 60 requests; at the default 5 per second the tests would wait for the limiter.
+    connection.rate_limit_per_second = Decimal("1000")
+    connection.rate_limit_burst = 1000
+    connection.save(update_fields=["rate_limit_per_second", "rate_limit_burst", "updated_at"])
+    return connection
+
+
+@pytest.fixture
+def circuit(connection):
+    breaker = circuit_breaker_for(connection)
+    yield breaker
+    # The breaker's state lives in Redis, which outlives the test database.
+    breaker.reset()
 
 
 def mock_catalog(api):
@@ -81,6 +97,31 @@ def test_connector_is_registered():
 def test_new_connection_leads_product_master_data(connection):
     rules = sorted((rule.domain, rule.field_group) for rule in LeadingSystemRule.objects.filter(connection=connection))
     assert rules == [("categories", ""), ("products", "attributes"), ("products", "categories"), ("products", "media"), ("products", "texts")]
+
+
+def test_connection_client_shares_rate_limit_and_circuit(connection):
+    client = AkeneoClient.for_connection(connection)
+
+    assert client.http.rate_limiter.key == f"connection:{connection.pk}"
+    assert client.http.rate_limiter.rate_per_second == 1000.0
+    assert client.http.rate_limiter.burst == 1000
+    assert client.http.circuit_breaker.key == f"connection:{connection.pk}"
+    assert client.http.rate_limit_wait == 30.0
+    assert AkeneoClient.for_connection(connection).http is client.http
+
+
+@responses.activate
+def test_open_circuit_stops_api_import(connection, circuit):
+    for _attempt in range(circuit.failure_threshold):
+        circuit.record_failure()
+
+    with pytest.raises(CircuitOpen):
+        import_from_api(connection)
+
+    assert len(responses.calls) == 0
+    run = SyncRun.objects.get(connection=connection)
+    assert run.state == SyncRunState.FAILED
+    assert not Product.objects.exists()
 
 
 @responses.activate
