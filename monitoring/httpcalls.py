@@ -13,6 +13,7 @@ alert webhooks, are not counted.
 """
 
 import logging
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,7 +34,8 @@ def status_class(status):
 
 
 def _key(connection, name):
-    return f"{KEY_PREFIX}{connection}:{name}"
+    # Client names outside connections (tests, ad-hoc clients) may contain spaces.
+    return f"{KEY_PREFIX}{quote(str(connection), safe='')}:{name}"
 
 
 def _increment(key, amount=1):
