@@ -5,6 +5,7 @@ import json
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError
 from django.utils import timezone
 
 from integrations.models import Binding
@@ -61,23 +62,28 @@ def record_pulled(connection, record, external_id, fingerprint):
 
 
 def record_pushed(connection, content_type, object_id, fingerprint, external_id=""):
-    """Store that a record was pushed with this fingerprint; create the binding when new."""
-    binding = Binding.objects.filter(
-        connection=connection, content_type=content_type, object_id=str(object_id)
-    ).first()
+    """Store that a record was pushed with this fingerprint; create the binding when new.
+
+    Two workers may push the same new record at once. The binding is created with
+    get_or_create, which falls back to reading the other worker's row when the unique
+    constraint rejects the second insert, so both end with the same binding.
+    """
+    lookup = {"connection": connection, "content_type": content_type, "object_id": str(object_id)}
+    binding = Binding.objects.filter(**lookup).first()
     if binding is None:
         if not external_id:
             # Without a remote id there is nothing to bind yet; the next pull binds it.
             return None
-        binding = Binding(
-            connection=connection,
-            content_type=content_type,
-            object_id=str(object_id),
-            external_id=str(external_id),
-        )
+        try:
+            binding, _created = Binding.objects.get_or_create(**lookup, defaults={"external_id": str(external_id)})
+        except IntegrityError:
+            # The other worker bound the same external id first, under this record's key.
+            binding = Binding.objects.get(
+                connection=connection, content_type=content_type, external_id=str(external_id)
+            )
     binding.pushed_fingerprint = fingerprint
     binding.pushed_at = timezone.now()
-    binding.save()
+    binding.save(update_fields=["pushed_fingerprint", "pushed_at"])
     return binding
 
 
