@@ -81,6 +81,9 @@ class Connector:
     credential_fields: tuple[CredentialField, ...] = ()
     # Mapper objects by entity, for code that wants to reach them through the registry.
     mappers: dict[str, Any] = {}
+    # (domain, field group) pairs this kind of system usually leads, such as product texts for
+    # a PIM. A new connection claims each pair that no other connection leads yet.
+    default_leads: tuple[tuple[str, str], ...] = ()
 
     def health_check(self, connection):
         """Call a cheap authenticated endpoint; return a short text for the admin or raise."""

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.crypto import CredentialsUnreadable
 from integrations.models import Binding, Connection, ConnectionEntity
 from integrations.registry import UnknownConnector, connector_choices, get_connector
-from integrations.services.connections import check_connection
+from integrations.services.connections import check_connection, connection_created
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,11 @@ class ConnectionAdmin(admin.ModelAdmin):
             names = [f"credential_{spec.name}" for spec in credential_fields]
             fieldsets.append((_("Credentials"), {"fields": names}))
         return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            connection_created(obj)
 
     @admin.display(description=_("credentials"))
     def credentials_status(self, connection):

@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from integrations.akeneo.leading import DEFAULT_LEADS
 from integrations.domains import Domain
 from integrations.registry import Connector, CredentialField, Mode
 
@@ -12,6 +13,7 @@ class AkeneoConnector(Connector):
     reads = frozenset({Domain.PRODUCTS, Domain.CATEGORIES})
     writes = frozenset()
     mode = Mode.PULL
+    default_leads = DEFAULT_LEADS
     credential_fields = (
         CredentialField("client_id", _("client ID"), secret=False),
         CredentialField("secret", _("secret")),

@@ -1,12 +1,14 @@
-"""Connection checks for support staff."""
+"""Connection set-up and checks for support staff."""
 
 import logging
 
+from django.db import transaction
 from django.utils.translation import gettext
 
 from integrations.crypto import CredentialsUnreadable
 from integrations.errors import ConnectorError
 from integrations.registry import UnknownConnector
+from integrations.services.leading import claim_default_leads
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +29,15 @@ def check_connection(connection):
 
     logger.info("connection test succeeded", extra={"connection_id": connection.pk})
     return True, str(result or gettext("The connection works."))
+
+
+@transaction.atomic
+def connection_created(connection):
+    """Run the set-up a new connection needs: its connector's default leading-system rules."""
+    try:
+        rules = claim_default_leads(connection)
+    except UnknownConnector:
+        logger.warning("connection of unknown kind created", extra={"connection_id": connection.pk, "kind": connection.kind})
+        return []
+    logger.info("connection created", extra={"connection_id": connection.pk, "kind": connection.kind, "rules": len(rules)})
+    return rules

@@ -26,6 +26,26 @@ def leading_connection_id(domain, field_group="", rules=None):
     return rules.get(field_group or "", rules.get(""))
 
 
+def claim_default_leads(connection):
+    """Make `connection` lead its connector's default domains where no rule exists yet.
+
+    An operator's existing rule is never replaced. Returns the rules created.
+    """
+    created = []
+    for domain, field_group in connection.connector.default_leads:
+        rule, was_created = LeadingSystemRule.objects.get_or_create(
+            domain=domain, field_group=field_group, defaults={"connection": connection}
+        )
+        if was_created:
+            created.append(rule)
+    if created:
+        logger.info(
+            "leading system rules created",
+            extra={"connection_id": connection.pk, "rules": [f"{rule.domain}.{rule.field_group}" for rule in created]},
+        )
+    return created
+
+
 def _as_json(value):
     """Return a value as it is stored in a JSONField (Decimal and dates as text)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
