@@ -6,7 +6,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from integrations.models import Connection, ConnectionEntity, SyncRun, SyncRunKind
-from integrations.services import cursors, delivery, inbox
+from integrations.services import batches, cursors, delivery, inbox
 from integrations.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,11 @@ def process_inbound_event(event_id):
 
 def deliver_outbound_message(message_id):
     return delivery.deliver_message(message_id)
+
+
+def deliver_due_messages(lane):
+    """Deliver the lane's due outbound messages in batches; the lane name is the only argument."""
+    return batches.deliver_due_messages(lane)
 
 
 def run_pull(connection_id, entity):

@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -78,6 +77,7 @@ def receive_webhook(request, slug, entity=None):
         return _error(400, "malformed_body", str(error))
 
     headers = {name: request.headers[name] for name in connector.stored_headers if name in request.headers}
-    with transaction.atomic():
-        new_ids = store_inbound_items(connection, items, source=InboundSource.WEBHOOK, headers=headers)
+    # No transaction.atomic here, because the items go in as one INSERT statement, which is atomic
+    # on its own. The request then costs one commit and no BEGIN and COMMIT round trips.
+    new_ids = store_inbound_items(connection, items, source=InboundSource.WEBHOOK, headers=headers)
     return JsonResponse({"received": len(items), "stored": len(new_ids)})

@@ -1,7 +1,7 @@
 """Start Kontor on the embedded default: migrate, make an admin login, then serve.
 
-Starts the web server and one django-q2 cluster per lane (hot and master) and stops all
-of them together on Ctrl-C. The admin password is printed once, when the login is created.
+Starts the web server, one django-q2 cluster per lane (hot and master) and the dispatcher,
+and stops all of them together on Ctrl-C. The admin password is printed once, when the login is created.
 """
 
 import os
@@ -66,8 +66,10 @@ def serve():
     for lane in ("hot", "master"):
         env = dict(os.environ, Q_CLUSTER_NAME=lane)
         processes.append(subprocess.Popen([python, "manage.py", "qcluster"], cwd=BASE_DIR, env=env))
+    # Queues due retries every second, so a retry goes out when it is due, not at the next sweep.
+    processes.append(subprocess.Popen([python, "manage.py", "dispatch"], cwd=BASE_DIR))
 
-    print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes. Stop with Ctrl-C.")
+    print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes and the dispatcher. Stop with Ctrl-C.")
 
     def stop(*_):
         for process in processes:

@@ -1,6 +1,7 @@
 """The inbox: every webhook and pulled item is stored raw, deduplicated, then processed once."""
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import connection as db_connection
@@ -26,51 +27,68 @@ _COLUMNS = (
     "payload", "headers", "occurred_at", "received_at", "state", "attempts", "outcome", "error",
 )
 
+# Rows per INSERT statement: 60 rows of 15 values stay below SQLite's older limit of 999
+# parameters, and a webhook or pull page rarely has more.
+_ROWS_PER_INSERT = 60
+
 
 def store_inbound_items(connection, items, *, source, headers=None):
-    """Store inbound items; return the ids of the new events, duplicates left out.
+    """Store inbound items; return the ids of the new events in item order, duplicates left out.
 
     A duplicate dedup key is dropped in the database (INSERT ... ON CONFLICT DO NOTHING), so two
-    processes receiving the same event at once store it once. Each new event is queued for
-    processing on its lane after the surrounding transaction commits.
+    processes receiving the same event at once store it once. All items go into one multi-row
+    statement, which is atomic on its own: outside a transaction (the webhook view) it costs one
+    round trip and one commit. Each new event is queued for processing on its lane after the
+    surrounding transaction commits, or at once in autocommit.
     """
     if source not in InboundSource.values:
         raise ValueError(f"unknown inbound source {source!r}")
+    if not items:
+        return []
     now = timezone.now()
     payload_field = InboundEvent._meta.get_field("payload")
     headers_value = payload_field.get_db_prep_save(dict(headers or {}), db_connection)
+    rows = [
+        [
+            connection.pk, item.entity, str(item.external_id), item.dedup_key,
+            item.event_type, str(item.version or ""), source,
+            payload_field.get_db_prep_save(item.payload, db_connection), headers_value,
+            item.occurred_at, now, InboundState.PENDING, 0, "", "",
+        ]
+        for item in items
+    ]
 
-    table = db_connection.ops.quote_name(InboundEvent._meta.db_table)
-    columns = ", ".join(db_connection.ops.quote_name(column) for column in _COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
-        "ON CONFLICT (connection_id, dedup_key) DO NOTHING RETURNING id"
-    )
+    chunks = [rows[start:start + _ROWS_PER_INSERT] for start in range(0, len(rows), _ROWS_PER_INSERT)]
+    stored = {}
+    # Several statements must commit together, or a crash between them would store a part.
+    with transaction.atomic() if len(chunks) > 1 else nullcontext():
+        with db_connection.cursor() as cursor:
+            for chunk in chunks:
+                cursor.execute(_insert_sql(len(chunk)), [value for row in chunk for value in row])
+                stored.update((dedup_key, pk) for pk, dedup_key in cursor.fetchall())
 
     new_ids = []
-    lanes = {}
-    with db_connection.cursor() as cursor:
-        for item in items:
-            cursor.execute(sql, [
-                connection.pk, item.entity, str(item.external_id), item.dedup_key,
-                item.event_type, str(item.version or ""), source,
-                payload_field.get_db_prep_save(item.payload, db_connection), headers_value,
-                item.occurred_at, now, InboundState.PENDING, 0, "", "",
-            ])
-            row = cursor.fetchone()
-            if row is None:
-                logger.info(
-                    "inbound duplicate dropped",
-                    extra={"connection_id": connection.pk, "dedup_key": item.dedup_key},
-                )
-                continue
-
-            new_ids.append(row[0])
-            if item.entity not in lanes:
-                lanes[item.entity] = lane_for(connection, item.entity)
-            enqueue_on_commit(PROCESS_TASK, row[0], lane=lanes[item.entity])
+    for item in items:
+        pk = stored.pop(item.dedup_key, None)
+        if pk is None:
+            logger.info(
+                "inbound duplicate dropped",
+                extra={"connection_id": connection.pk, "dedup_key": item.dedup_key},
+            )
+            continue
+        new_ids.append(pk)
+        enqueue_on_commit(PROCESS_TASK, pk, lane=lane_for(connection, item.entity))
     return new_ids
+
+
+def _insert_sql(row_count):
+    table = db_connection.ops.quote_name(InboundEvent._meta.db_table)
+    columns = ", ".join(db_connection.ops.quote_name(column) for column in _COLUMNS)
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * row_count)} "
+        "ON CONFLICT (connection_id, dedup_key) DO NOTHING RETURNING id, dedup_key"
+    )
 
 
 def process_inbound_event(event_id):

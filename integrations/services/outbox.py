@@ -17,11 +17,11 @@ from integrations.models import (
 )
 from integrations.registry import UnknownConnector
 from integrations.services.bindings import fingerprint_of
-from integrations.services.queue import enqueue_on_commit
+from integrations.services.queue import enqueue_once_on_commit
 
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "integrations.tasks.deliver_outbound_message"
+BATCH_TASK = "integrations.tasks.deliver_due_messages"
 
 
 class OutsideTransaction(RuntimeError):
@@ -63,8 +63,8 @@ def enqueue_outbound(record, entity, payload, *, origin=None, action=OutboundAct
     Must run inside the transaction that writes the canonical change, so both commit or
     neither does. `origin` is the connection the change came from; it gets no echo. For
     coalesced domains (stock, prices) pending messages for the same record and connection
-    are marked superseded, so only the latest value is sent. Delivery tasks are queued after
-    commit on each connection entity's lane.
+    are marked superseded, so only the latest value is sent. A batch delivery task is queued
+    after commit on each connection entity's lane.
     """
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(
@@ -108,6 +108,7 @@ def enqueue_outbound(record, entity, payload, *, origin=None, action=OutboundAct
         )
 
     OutboundMessage.objects.bulk_create(messages)
-    for message in messages:
-        enqueue_on_commit(DELIVER_TASK, message.pk, lane=message.lane)
+    # One batch task per lane and transaction delivers these and whatever else is due.
+    for lane in sorted({message.lane for message in messages}):
+        enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
     return messages

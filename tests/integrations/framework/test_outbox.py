@@ -33,7 +33,7 @@ def test_one_message_per_subscribed_connection(shop, erp, queued, django_capture
     assert message.payload == {"sku": "W1", "quantity": 5}
     assert message.state == OutboundState.PENDING
     assert len(message.idempotency_key) == 32
-    assert queued == [("integrations.tasks.deliver_outbound_message", (message.pk,), "hot")]
+    assert queued == [("integrations.tasks.deliver_due_messages", ("hot",), "hot")]
 
 
 def test_products_go_to_master_lane(shop):

@@ -9,7 +9,7 @@ from django_q.signing import SignedPackage
 from catalog.models import Warehouse
 from integrations.models import OutboundMessage, OutboundState
 from integrations.services.outbox import enqueue_outbound
-from integrations.tasks import deliver_outbound_message
+from integrations.tasks import deliver_due_messages
 from tests.integrations.framework.conftest import BASE_URL
 
 pytestmark = pytest.mark.django_db
@@ -34,12 +34,12 @@ def test_delivery_queued_on_hot_lane_broker_without_sync_mode(shop, django_captu
 
     assert broker.queue_size() == 1
     task = SignedPackage.loads(broker.dequeue()[0][1])
-    assert task["func"] == "integrations.tasks.deliver_outbound_message"
-    assert task["args"] == (message.pk,)
+    assert task["func"] == "integrations.tasks.deliver_due_messages"
+    assert task["args"] == ("hot",)
     assert task["cluster"] == "hot"
     assert master.queue_size() == 0
 
-    deliver_outbound_message(*task["args"])
+    deliver_due_messages(*task["args"])
 
     assert OutboundMessage.objects.get(pk=message.pk).state == OutboundState.DELIVERED
 
