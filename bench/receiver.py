@@ -1,7 +1,10 @@
 """A local HTTP receiver for the outbox benchmark: counts PUTs and distinct idempotency keys.
 
-Run: python bench/receiver.py PORT. GET /stats returns {"requests": n, "distinct_keys": m,
-"first": t0, "last": t1} with monotonic arrival times in seconds. Listens on 127.0.0.1 only.
+Run: python bench/receiver.py PORT [RETRY_AFTER]. GET /stats returns {"requests": n,
+"accepted": a, "distinct_keys": m, "first": t0, "last": t1, "retry_gaps": [...]} with
+monotonic arrival times in seconds. With RETRY_AFTER, the first PUT of each idempotency key is
+answered 429 with that Retry-After (seconds), and retry_gaps lists, per key, the seconds from
+that answer to the accepted retry. Listens on 127.0.0.1 only.
 """
 
 import json
@@ -11,8 +14,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-keys = set()
-stats = {"requests": 0, "first": None, "last": None}
+accepted_keys = set()
+refused_at = {}
+retry_gaps = []
+stats = {"requests": 0, "accepted": 0, "first": None, "last": None}
+retry_after = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -23,23 +29,36 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        key = self.headers.get("Idempotency-Key")
         now = time.monotonic()
         with lock:
             stats["requests"] += 1
-            keys.add(self.headers.get("Idempotency-Key"))
             stats["first"] = stats["first"] or now
             stats["last"] = now
-        self._send(200, b"{}")
+            refuse = retry_after and key not in refused_at
+            if refuse:
+                refused_at[key] = now
+            else:
+                stats["accepted"] += 1
+                accepted_keys.add(key)
+                if key in refused_at:
+                    retry_gaps.append(round(now - refused_at[key], 3))
+        if refuse:
+            self._send(429, b"{}", {"Retry-After": str(retry_after)})
+        else:
+            self._send(200, b"{}")
 
     def do_GET(self):
         with lock:
-            body = json.dumps({**stats, "distinct_keys": len(keys)}).encode()
+            body = json.dumps({**stats, "distinct_keys": len(accepted_keys), "retry_gaps": retry_gaps}).encode()
         self._send(200, body)
 
-    def _send(self, status, body):
+    def _send(self, status, body, headers=None):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

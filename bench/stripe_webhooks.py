@@ -11,7 +11,7 @@ the load must stay below five minutes.
 
 Run (PostgreSQL and Redis up, the database migrated):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kontor_pay REDIS_URL=redis://127.0.0.1:6379/9 \
-    SECRET_KEY=bench .venv/bin/python bench/stripe_webhooks.py --workers 4 --connections 32 --seconds 20
+    SECRET_KEY=bench .venv/bin/python bench/stripe_webhooks.py --workers 2 --threads 4 --connections 16 --seconds 20
 """
 
 import argparse
@@ -26,18 +26,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, free_port, setup_django, start, stop, wait_for_port  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    free_port,
+    process_tree_cpu_seconds,
+    setup_django,
+    start,
+    stop,
+    wait_for_port,
+    warm_up,
+)
 
 SLUG = "bench-stripe"
+WARM_UP_SLUG = "bench-stripe-warm-up"
 SECRET = "whsec_bench_0123456789abcdef"
 FIXTURE = ROOT / "integrations/stripe/tests/fixtures/payment_intent.succeeded.json"
 
 
-def reset_connection():
+def reset_connection(slug=SLUG):
     from integrations.models import Connection
 
-    Connection.objects.filter(slug=SLUG).delete()
-    connection = Connection(kind="stripe", name="Benchmark Stripe", slug=SLUG, base_url="http://127.0.0.1:1/")
+    Connection.objects.filter(slug=slug).delete()
+    connection = Connection(kind="stripe", name="Benchmark Stripe", slug=slug, base_url="http://127.0.0.1:1/")
     connection.set_credentials({"api_key": "sk_test_bench", "webhook_secrets": SECRET})
     connection.save()
     return connection
@@ -59,7 +69,8 @@ def write_requests(path, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--connections", type=int, default=32, help="open HTTP connections of wrk")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--seconds", type=int, default=20, help="duration of the load")
@@ -68,21 +79,29 @@ def main():
 
     setup_django()
     from integrations.models import InboundEvent
+    from integrations.stripe.webhooks import signature_header
 
     connection = reset_connection()
+    reset_connection(WARM_UP_SLUG)
     requests_file = Path(tempfile.mkdtemp()) / "stripe-events.tsv"
     write_requests(requests_file, args.events)
 
     port = free_port()
     gunicorn = [
-        str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning",
+        str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-c", str(ROOT / "bench/gunicorn_conf.py"),
+        "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--threads", str(args.threads),
     ]
     env = dict(os.environ, LOG_LEVEL="WARNING", DEBUG="false", SESSION_COOKIE_SECURE="false", CSRF_COOKIE_SECURE="false")
     server = start(gunicorn, env=env)
     try:
         wait_for_port(port)
+        warm_body = json.dumps({**json.loads(FIXTURE.read_text()), "id": "evt_bench_warm_up"}).encode()
+        warm_up(
+            port, f"/hooks/{WARM_UP_SLUG}/", warm_body,
+            {"Content-Type": "application/json", "Stripe-Signature": signature_header(SECRET, warm_body)}, args.connections,
+        )
         wrk_env = dict(os.environ, BENCH_THREADS=str(args.wrk_threads), BENCH_PATH=f"/hooks/{SLUG}/", BENCH_REQUESTS=str(requests_file))
+        cpu_before = process_tree_cpu_seconds(server.pid)
         result = subprocess.run(
             [
                 "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s",
@@ -90,6 +109,7 @@ def main():
             ],
             env=wrk_env, capture_output=True, text=True, check=True,
         )
+        server_cpu = process_tree_cpu_seconds(server.pid) - cpu_before
     finally:
         stop(server)
 
@@ -102,6 +122,8 @@ def main():
     answered_unique = figures["ok"] - figures["duplicates"]
     print(json.dumps({
         "gunicorn_workers": args.workers,
+        "gunicorn_threads": args.threads,
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "wrk_connections": args.connections,
         "seconds": figures["seconds"],
         "requests": int(figures["requests"]),
@@ -110,6 +132,8 @@ def main():
         "p90_ms": figures["p90_ms"],
         "p99_ms": figures["p99_ms"],
         "max_ms": figures["max_ms"],
+        # gunicorn's own CPU (master and workers), without PostgreSQL, Redis and wrk.
+        "server_cpu_ms_per_request": round(server_cpu / figures["requests"] * 1000, 2),
         "answered_200": int(figures["ok"]),
         "answered_other": int(figures["failed"]),
         "socket_errors": int(figures["socket_errors"]),
