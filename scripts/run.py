@@ -36,6 +36,13 @@ def setup():
     call_command("createcachetable", verbosity=0)
     create_admin()
 
+    # Periodic jobs of both lanes: the sweep that requeues lost work, lane heartbeats, alert
+    # evaluation and the daily summary, and DHL tracking pulls. Each command is idempotent.
+    print("Installing the periodic jobs")
+    call_command("sweep", install_schedule=True, verbosity=0)
+    call_command("monitoring", install_schedule=True, verbosity=0)
+    call_command("dhl_schedule", verbosity=0)
+
     from core.demo import prepare_demo
 
     prepare_demo(stdout=sys.stdout)
