@@ -7,23 +7,34 @@ from django.db.models import Q
 from catalog.api.attributes import pick_values, render_value
 from catalog.api.queries import product_queryset
 from catalog.api.representations import decimal_text, model_chain
-from catalog.models import AttributeValue, ProductModel, VariantAxis
+from catalog.models import AttributeValue, Product, ProductModel, VariantAxis
 
 # A model with more variants than this is cut off; front ends page through ?model= instead.
 MAX_VARIANTS = 200
 
 
-def variants_of(product, context, page):
-    """Return the sellable siblings of `product` (itself included) under its root model."""
+def variant_ids(product):
+    """Return the ids of the sellable variants under `product`'s root model, itself included, by SKU."""
     models = model_chain(product)
     if not models:
         return []
     root = models[-1]
 
-    # Listing the model ids first lets PostgreSQL use the parent_id index; an OR across the
+    # The models as a subquery let PostgreSQL use the parent_id index; an OR across the
     # parent's parent join made it scan every product.
-    model_ids = [root.pk, *ProductModel.objects.filter(parent_id=root.pk).values_list("pk", flat=True)]
-    siblings = list(product_queryset(context).filter(parent_id__in=model_ids).order_by("sku")[:MAX_VARIANTS])
+    model_ids = ProductModel.objects.filter(Q(pk=root.pk) | Q(parent_id=root.pk)).values("pk")
+    variants = Product.objects.filter(enabled=True, is_deleted=False, parent_id__in=model_ids)
+    return list(variants.order_by("sku").values_list("pk", flat=True)[:MAX_VARIANTS])
+
+
+def variants_of(product, context, page, ids):
+    """Return the variants `ids` (from variant_ids) with axis values, price and availability."""
+    models = model_chain(product)
+    if not models:
+        return []
+    root = models[-1]
+
+    siblings = list(product_queryset(context).filter(pk__in=ids).order_by("sku"))
     axes = list(VariantAxis.objects.filter(scheme_id=root.variant_scheme_id).select_related("attribute")) if root.variant_scheme_id else []
     axis_ids = [axis.attribute_id for axis in axes]
 

@@ -4,8 +4,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apiclients.cache import DetailStamp, ListStamp
 from apiclients.context import catalog_context, resolve_locale
 from apiclients.errors import InvalidParameter
 from apiclients.etag import conditional_response
@@ -30,7 +32,7 @@ from catalog.api.serializers import (
     ProductDetailSerializer,
     ProductSerializer,
 )
-from catalog.api.variants import variants_of
+from catalog.api.variants import variant_ids, variants_of
 from catalog.models import Category, Product
 
 ORDERINGS = {
@@ -76,11 +78,17 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
         "price and available quantity. Cursor-paginated, so items added while paging are neither skipped nor repeated.",
     )
     def list(self, request):
+        stamp = ListStamp(request)
+        if stamp.cached is not None:
+            return Response(stamp.cached)
+
         queryset = self.filter_queryset(self.get_queryset())
         # The paginator orders by self.cursor_ordering, which validates ?ordering=.
         products = self.paginate_queryset(queryset)
         data = ProductPage(products, self.context_data, request).render_all()
-        return self.get_paginated_response(data)
+        response = self.get_paginated_response(data)
+        stamp.store(response.data)
+        return response
 
     @extend_schema(
         parameters=[*CATALOG_PARAMETERS, IF_NONE_MATCH, OpenApiParameter("id", int, OpenApiParameter.PATH)],
@@ -89,12 +97,20 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         product_id = parse_id(pk)
-        product = self.get_queryset().filter(pk=product_id).first()
+        queryset = self.get_queryset()
+        stamp = DetailStamp(request, product_id)
+        if stamp.cached is not None:
+            return conditional_response(request, stamp.cached)
+
+        product = queryset.filter(pk=product_id).first()
         if product is None:
             raise NotFound(_("Product %(id)s does not exist or is not sold.") % {"id": product_id})
+        ids = variant_ids(product)
+        stamp.add_products(ids)
         page = ProductPage([product], self.context_data, request)
         data = page.render(product)
-        data["variants"] = variants_of(product, self.context_data, page)
+        data["variants"] = variants_of(product, self.context_data, page, ids)
+        stamp.store(data)
         return conditional_response(request, data)
 
 

@@ -15,6 +15,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apiclients.cache import bump_catalog
 from catalog.models import (
     ChannelStockBuffer,
     MovementReason,
@@ -67,6 +68,7 @@ def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""
     # Reservations may exceed a lowered on-hand; they are capped so the constraint holds, and
     # the capped part shows up as zero availability until the ERP confirms or the order is cancelled.
     StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, reserved=_min(F("reserved"), on_hand))
+    bump_catalog([product.pk])
     return StockMovement.objects.create(
         product=product,
         warehouse=warehouse,
@@ -113,6 +115,7 @@ def reserve_order(order):
     for level in levels:
         levels_by_product[level.product_id].append(level)
 
+    bump_catalog(demand)
     shortages = []
     lines_by_product = defaultdict(list)
     for line in lines:
@@ -162,6 +165,7 @@ def release_order(order, reason):
         .filter(order_line__order=order, state=ReservationState.OPEN)
         .order_by("id")
     )
+    bump_catalog(reservation.product_id for reservation in reservations)
     now = timezone.now()
     for reservation in reservations:
         StockLevel.objects.filter(product_id=reservation.product_id, warehouse_id=reservation.warehouse_id).update(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apiclients.cache import bump_catalog
 from catalog.models import (
     Attribute,
     AttributeOption,
@@ -71,6 +72,7 @@ class ReferenceWriter:
     def write(self, records):
         # One transaction per entity: these are few rows, and a commit per row costs more than the row.
         with transaction.atomic():
+            bump_catalog(content=True)
             self.write_records(records)
             self.save_bindings()
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apiclients.cache import bump_catalog
 from catalog.models import (
     AttributeValue,
     Price,
@@ -89,6 +90,7 @@ class RecordWriter:
 
         now = timezone.now()
         with transaction.atomic():
+            bump_catalog(content=True)
             created = self.model.objects.bulk_create([self.instance(record, None, now) for record in new], batch_size=INSERT_BATCH)
             ids = {record.key: instance.pk for record, instance in zip(new, created, strict=True)}
             changed_ids = [existing[record.key] for record in changed]
