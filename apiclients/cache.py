@@ -137,6 +137,7 @@ class DetailStamp:
         self.key = request_key(request, "product-detail")
         self.product_id = product_id
         self.cached = None
+        self.etag = None
         self.versions = None
         if _seconds() <= 0:
             return
@@ -148,6 +149,7 @@ class DetailStamp:
             current = _safe_get_many(others) if others else {}
             if all(entry["versions"][key] == current.get(key) for key in others):
                 self.cached = entry["data"]
+                self.etag = entry.get("etag")
                 return
         self.versions = _read_versions(own, found)
 
@@ -159,6 +161,6 @@ class DetailStamp:
         more = _read_versions(keys) if keys else {}
         self.versions = None if more is None else {**self.versions, **more}
 
-    def store(self, data):
+    def store(self, data, etag):
         if self.versions is not None:
-            _safe_set(self.key, {"versions": self.versions, "data": data})
+            _safe_set(self.key, {"versions": self.versions, "data": data, "etag": etag})

@@ -1,8 +1,9 @@
 """Strong ETags computed from the response data, and 304 answers to a matching If-None-Match.
 
 The tag is a hash of the serialized body, so it changes whenever any part of the answer
-changes, including prices and stock that do not touch the product's updated_at. The server
-still builds the answer; the client saves the transfer and its own parsing.
+changes, including prices and stock that do not touch the product's updated_at. A matching
+tag saves the client the transfer and its own parsing. The server still builds the response
+unless apiclients.cache has it stored.
 """
 
 import hashlib
@@ -27,9 +28,12 @@ def _matches(header, etag):
     return "*" in candidates or any(tag.removeprefix("W/") == bare for tag in candidates)
 
 
-def conditional_response(request, data, *parts):
-    """Return a 200 with an ETag, or an empty 304 when the client's If-None-Match matches."""
-    etag = compute_etag(data, *parts)
+def conditional_response(request, data, *parts, etag=None):
+    """Return a 200 with an ETag, or an empty 304 when the client's If-None-Match matches.
+
+    `etag` is one computed earlier by compute_etag for the same data and parts, such as a cached one.
+    """
+    etag = etag or compute_etag(data, *parts)
     headers = {"ETag": etag, "Vary": "Accept-Language, Authorization"}
     if _matches(request.headers.get("If-None-Match"), etag):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)

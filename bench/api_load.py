@@ -5,6 +5,10 @@ Starts gunicorn on 127.0.0.1 against a database seeded by bench/api_seed.py. The
 picks a random product id, or a random category and price range, per request. Prints a Markdown
 table of requests per second and p50/p99 latency.
 
+--hot N reads only N products and N list queries, each requested once before the run, to
+measure the response cache. --cache-seconds 0 turns that cache off. --app-dir serves another
+checkout (such as `git archive` of an older commit) for a before-and-after comparison.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kontor_api_bench SECRET_KEY=bench \
         .venv/bin/python bench/api_load.py --token "$(tail -1 /tmp/bench_token.txt)"
 """
@@ -22,21 +26,49 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# {products} ids in steps of {step}: the whole catalog by default, or a hot set spread over it.
 DETAIL_SCRIPT = """
 math.randomseed(os.time())
 request = function()
-  return wrk.format("GET", "/api/v1/products/" .. math.random(1, {products}) .. "/")
+  return wrk.format("GET", "/api/v1/products/" .. (1 + (math.random(1, {products}) - 1) * {step}) .. "/")
 end
 """
 
+# {lows} lower price bounds in steps of {low_step} from 5, times ten departments.
 LIST_SCRIPT = """
 math.randomseed(os.time())
 request = function()
   local department = math.random(0, 9)
-  local low = math.random(5, 400)
+  local low = 5 + (math.random(1, {lows}) - 1) * {low_step}
   return wrk.format("GET", "/api/v1/products/?category=dept-" .. department .. "&in_stock=true&price_min=" .. low .. "&price_max=" .. (low + 100) .. "&page_size=20")
 end
 """
+
+
+def detail_paths(products, step):
+    return [f"/api/v1/products/{1 + index * step}/" for index in range(products)]
+
+
+def list_paths(lows, low_step):
+    return [
+        f"/api/v1/products/?category=dept-{department}&in_stock=true&price_min={5 + index * low_step}&price_max={5 + index * low_step + 100}&page_size=20"
+        for department in range(10)
+        for index in range(lows)
+    ]
+
+
+def warm(port, token, paths):
+    """Request every path once, so a hot-set run measures the response cache, not its filling."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(path):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(get, paths))
+    return sum(1 for status in statuses if status != 200)
 
 
 def ensure_port_free(port):
@@ -46,16 +78,18 @@ def ensure_port_free(port):
             raise SystemExit(f"Port {port} is in use by another server; pass a free one with --port.")
 
 
-def start_server(port, workers):
+def start_server(port, workers, app_dir, cache_seconds):
     ensure_port_free(port)
-    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", API_RESPONSE_CACHE_SECONDS=str(cache_seconds))
     command = [
         str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
         "--access-logfile", "/dev/null", "--log-level", "warning",
     ]
-    server = subprocess.Popen(command, cwd=BASE_DIR, env=env)
+    server = subprocess.Popen(command, cwd=app_dir, env=env)
     for _attempt in range(100):
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; is port {port} taken?")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/schema/?format=json", timeout=2)
             return server
@@ -97,18 +131,35 @@ def main():
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 5, 10, 25, 50])
+    parser.add_argument("--hot", type=int, default=0, help="read only this many products and list queries, requested once before the run; 0: the whole catalog")
+    parser.add_argument("--cache-seconds", type=int, default=30, help="API_RESPONSE_CACHE_SECONDS of the server; 0 turns the response cache off")
+    parser.add_argument("--app-dir", default=str(BASE_DIR), help="checkout to serve, such as a git worktree of an older commit")
     args = parser.parse_args()
 
-    server = start_server(args.port, args.workers)
+    if args.hot:
+        products, step = args.hot, max(1, args.products // args.hot)
+        lows, low_step = max(1, args.hot // 10), max(1, 395 // max(1, args.hot // 10))
+    else:
+        products, step, lows, low_step = args.products, 1, 396, 1
+    scenarios = [
+        ("product detail", DETAIL_SCRIPT.format(products=products, step=step), detail_paths(products, step)),
+        ("filtered list", LIST_SCRIPT.format(lows=lows, low_step=low_step), list_paths(lows, low_step)),
+    ]
+
+    server = start_server(args.port, args.workers, args.app_dir, args.cache_seconds)
     try:
-        scenarios = [("product detail", DETAIL_SCRIPT.replace("{products}", str(args.products))), ("filtered list", LIST_SCRIPT)]
+        print(f"load average at start: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
         print("| endpoint | connections | requests/s | p50 ms | p99 ms | non-2xx |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for name, script in scenarios:
-            run_wrk(args.port, args.token, script, 2, 3)  # warm up connections and caches
+        for name, script, paths in scenarios:
+            if args.hot:
+                failed = warm(args.port, args.token, paths)
+                print(f"warmed {len(paths)} {name} paths, {failed} not 200", flush=True)
+            run_wrk(args.port, args.token, script, 2, 3)  # warm up connections
             for connections in args.concurrency:
                 rps, p50, p99, errors = run_wrk(args.port, args.token, script, connections, args.seconds)
                 print(f"| {name} | {connections} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {errors} |", flush=True)
+        print(f"load average at end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     finally:
         server.terminate()
         server.wait(timeout=30)

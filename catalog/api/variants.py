@@ -5,7 +5,6 @@ from collections import defaultdict
 from django.db.models import Q
 
 from catalog.api.attributes import pick_values, render_value
-from catalog.api.queries import product_queryset
 from catalog.api.representations import decimal_text, model_chain
 from catalog.models import AttributeValue, Product, ProductModel, VariantAxis
 
@@ -27,14 +26,18 @@ def variant_ids(product):
     return list(variants.order_by("sku").values_list("pk", flat=True)[:MAX_VARIANTS])
 
 
-def variants_of(product, context, page, ids):
-    """Return the variants `ids` (from variant_ids) with axis values, price and availability."""
+def variants_of(product, context, page, ids, queryset):
+    """Return the variants `ids` (from variant_ids) with axis values, price and availability.
+
+    `queryset` is the request's product_queryset, passed in because building its annotations
+    again costs more CPU than running the query.
+    """
     models = model_chain(product)
     if not models:
         return []
     root = models[-1]
 
-    siblings = list(product_queryset(context).filter(pk__in=ids).order_by("sku"))
+    siblings = list(queryset.filter(pk__in=ids).order_by("sku"))
     axes = list(VariantAxis.objects.filter(scheme_id=root.variant_scheme_id).select_related("attribute")) if root.variant_scheme_id else []
     axis_ids = [axis.attribute_id for axis in axes]
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apiclients.cache import DetailStamp, ListStamp
 from apiclients.context import catalog_context, resolve_locale
 from apiclients.errors import InvalidParameter
-from apiclients.etag import conditional_response
+from apiclients.etag import compute_etag, conditional_response
 from apiclients.filtering import StrictFilterBackend, parse_id
 from apiclients.models import Scope
 from apiclients.schema import (
@@ -97,10 +97,12 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         product_id = parse_id(pk)
-        queryset = self.get_queryset()
+        # Only valid requests are stored, so a cached response needs no second check of the parameters.
         stamp = DetailStamp(request, product_id)
         if stamp.cached is not None:
-            return conditional_response(request, stamp.cached)
+            return conditional_response(request, stamp.cached, etag=stamp.etag)
+
+        queryset = self.get_queryset()
 
         product = queryset.filter(pk=product_id).first()
         if product is None:
@@ -109,9 +111,10 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
         stamp.add_products(ids)
         page = ProductPage([product], self.context_data, request)
         data = page.render(product)
-        data["variants"] = variants_of(product, self.context_data, page, ids)
-        stamp.store(data)
-        return conditional_response(request, data)
+        data["variants"] = variants_of(product, self.context_data, page, ids, queryset)
+        etag = compute_etag(data)
+        stamp.store(data, etag)
+        return conditional_response(request, data, etag=etag)
 
 
 def _node(category, chain):
