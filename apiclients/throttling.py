@@ -8,6 +8,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
@@ -32,16 +33,29 @@ class ClientRateThrottle(BaseThrottle):
         window = int(now // period)
         key = f"api-throttle:{client.pk}:{period}:{window}"
 
-        # add() is a no-op when the key exists, so the first request of a window sets the expiry.
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            # The key expired between add() and incr(); this request opens the next window.
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+        count = _count(key, period + 1)
         self._wait = (window + 1) * period - now
         return count <= limit
 
     def wait(self):
         return getattr(self, "_wait", None)
+
+
+def _count(key, timeout):
+    """Add one to the counter at `key` and return the new value. The first request sets the expiry."""
+    if isinstance(cache, RedisCache):
+        # One round trip instead of three (Django's add, and incr with its existence check).
+        full_key = cache.make_and_validate_key(key)
+        pipeline = cache._cache.get_client(full_key, write=True).pipeline()
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, timeout, nx=True)
+        return pipeline.execute()[0]
+
+    # add() is a no-op when the key exists, so the first request of a window sets the expiry.
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The key expired between add() and incr(). This request opens the next window.
+        cache.add(key, 1, timeout=timeout)
+        return 1
