@@ -16,6 +16,7 @@ class SyncRunKind(models.TextChoices):
 class SyncRunState(models.TextChoices):
     RUNNING = "running", _("running")
     SUCCEEDED = "succeeded", _("succeeded")
+    PARTIAL = "partial", _("finished with errors")
     FAILED = "failed", _("failed")
 
 

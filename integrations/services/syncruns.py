@@ -52,7 +52,13 @@ def count_outcome(run, outcome, read=0):
 
 def finish_sync_run(run, *, failed_with=None):
     run.finished_at = timezone.now()
-    run.state = SyncRunState.FAILED if failed_with else SyncRunState.SUCCEEDED
+    if failed_with:
+        run.state = SyncRunState.FAILED
+    elif run.failed_count:
+        # The run went through, but some items failed; support must see that in the list.
+        run.state = SyncRunState.PARTIAL
+    else:
+        run.state = SyncRunState.SUCCEEDED
     if failed_with is not None:
         run.message = getattr(failed_with, "support_message", "") or gettext(
             "The run stopped with an unexpected error. The technical details are in the log."
@@ -125,7 +131,18 @@ def record_sync_error(
     elif outbound_message is not None:
         sync_error, _ = SyncError.objects.update_or_create(outbound_message=outbound_message, defaults=values)
     else:
-        sync_error = SyncError.objects.create(**values)
+        # One open error per item and cause: the same failure recorded again (a restart, a
+        # re-import) updates the row instead of adding a duplicate for support to wade through.
+        identity = {key: values[key] for key in ("connection", "direction", "entity", "content_type", "object_id", "external_id", "code")}
+        existing = SyncError.objects.filter(**identity, resolved=False).order_by("-id").first()
+        if existing is None:
+            sync_error = SyncError.objects.create(**values)
+        else:
+            for key, value in values.items():
+                setattr(existing, key, value)
+            existing.attempts = max(existing.attempts, attempts)
+            existing.save()
+            sync_error = existing
 
     logger.warning(
         "sync error recorded",
