@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.domains import Domain
 from integrations.models import Connection, InboundSource
+from integrations.models.inbox import InboundEvent
 from integrations.registry import UnknownConnector, WebhookMalformed, WebhookRejected
 from integrations.services.inbox import store_inbound_items
 
@@ -18,6 +19,33 @@ logger = logging.getLogger(__name__)
 # Webhook payloads are single events; 1 MiB is far above any documented provider event and
 # keeps a flood of large bodies from filling memory.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def _without_nul(value):
+    """Return `value` with NUL characters removed from every string in it.
+
+    PostgreSQL cannot store NUL in text or JSON; dropping it keeps the event instead of
+    failing the request, and no provider gives a NUL a meaning.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def _storable(item):
+    """Return the item ready for the inbox, or raise WebhookMalformed for ids the inbox cannot hold."""
+    for name in ("external_id", "dedup_key"):
+        limit = InboundEvent._meta.get_field(name).max_length
+        if len(str(getattr(item, name))) > limit:
+            raise WebhookMalformed(f"The {name.replace('_', ' ')} is longer than {limit} characters.")
+    item.external_id = _without_nul(str(item.external_id))
+    item.dedup_key = _without_nul(str(item.dedup_key))
+    item.payload = _without_nul(item.payload)
+    return item
 
 
 def _error(status, code, message):
@@ -69,12 +97,22 @@ def receive_webhook(request, slug, entity=None):
 
     try:
         items = connector.parse_webhook(connection, body, request.headers, entity=entity)
+        items = [_storable(item) for item in items]
     except WebhookMalformed as error:
         logger.warning(
             "webhook body malformed",
             extra={"connection_id": connection.pk, "reason": str(error), "bytes": len(body)},
         )
         return _error(400, "malformed_body", str(error))
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
+        # A signed body whose fields have the wrong type or shape (a string where an object
+        # belongs, a date of month 13, nesting deep enough to exhaust the parser): the sender
+        # sent it wrongly, so 400 tells it not to retry, and the log names the cause.
+        logger.warning(
+            "webhook body malformed",
+            extra={"connection_id": connection.pk, "reason": type(error).__name__, "bytes": len(body)},
+        )
+        return _error(400, "malformed_body", "The body does not have the shape this connector expects.")
 
     headers = {name: request.headers[name] for name in connector.stored_headers if name in request.headers}
     # No transaction.atomic here, because the items go in as one INSERT statement, which is atomic

@@ -145,3 +145,44 @@ def test_stale_event_stored_answered_200_and_ignored(client, shop, shop_leads_pr
     assert stale.state == InboundState.IGNORED
     assert stale.outcome == "stale"
     assert Warehouse.objects.get(code="W1").name == "New name"
+
+
+def test_nul_characters_dropped_and_event_kept(client, shop, queued):
+    body = json.dumps({"events": [{"type": "products.updated", "object": {"id": "W\u00001", "name": "a\u0000b", "updated_at": "2026-05-01T10:00:00"}}]}).encode()
+
+    response = post_webhook(client, shop, body)
+
+    assert response.status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.external_id == "W1"
+    assert event.payload["name"] == "ab"
+
+
+def test_overlong_external_id_rejected_as_malformed(client, shop, queued):
+    body = event_body({"id": "X" * 300, "name": "Main", "updated_at": "2026-05-01T10:00:00"})
+
+    response = post_webhook(client, shop, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_body"
+    assert "255" in response.json()["message"]
+    assert InboundEvent.objects.count() == 0
+
+
+def test_wrongly_typed_field_rejected_as_malformed(client, shop, queued):
+    body = json.dumps({"events": [{"type": 5, "object": {"id": "W1", "updated_at": "2026-05-01T10:00:00"}}]}).encode()
+
+    response = post_webhook(client, shop, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_body"
+    assert InboundEvent.objects.count() == 0
+
+
+def test_deeply_nested_body_rejected_as_malformed(client, shop, queued):
+    body = b"[" * 100_000 + b"]" * 100_000
+
+    response = post_webhook(client, shop, body)
+
+    assert response.status_code == 400
+    assert InboundEvent.objects.count() == 0
