@@ -6,7 +6,13 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from integrations.domains import Domain
-from integrations.models import Connection, OutboundMessage, OutboundState, SyncRunKind
+from integrations.models import (
+    Connection,
+    OutboundMessage,
+    OutboundState,
+    SyncRunKind,
+    SyncRunState,
+)
 from integrations.services.cursors import run_delta_pull
 from integrations.services.delivery import deliver_message
 from integrations.services.syncruns import count_outcome, finish_sync_run, start_sync_run
@@ -37,9 +43,17 @@ class Command(BaseCommand):
             raise CommandError(f"Connection {connection.slug!r} is disabled. Enable it in the admin first.")
 
         if direction == "pull":
-            self._pull(connection, entity)
+            runs = self._pull(connection, entity)
         else:
-            self._push(connection, entity)
+            runs = [self._push(connection, entity)]
+
+        # A non-zero exit lets batch jobs and cron notice a run that did not fully succeed.
+        unsuccessful = [run for run in runs if run.state != SyncRunState.SUCCEEDED]
+        if unsuccessful:
+            raise CommandError(
+                f"{len(unsuccessful)} of {len(runs)} runs did not succeed; see the sync errors of "
+                f"{connection.slug!r} in the admin."
+            )
 
     def _entities(self, connection, entity, pulls):
         if entity:
@@ -51,10 +65,20 @@ class Command(BaseCommand):
         entities = self._entities(connection, entity, pulls=True)
         if not entities:
             raise CommandError(f"Connection {connection.slug!r} pulls no entity. Pass --entity or set its entities in the admin.")
+        readable = set(connection.connector.reads)
+        unsupported = [name for name in entities if name not in readable]
+        if unsupported:
+            raise CommandError(
+                f"{connection.connector.display_name} cannot pull {', '.join(unsupported)}. "
+                f"It pulls: {', '.join(sorted(readable)) or 'nothing'}."
+            )
+        runs = []
         for name in entities:
             with tqdm(desc=f"{connection.slug} {name}", unit=" items", file=self.stderr._out) as bar:
                 run = run_delta_pull(connection, name, process_inline=True, progress=bar.update)
             self._report(run)
+            runs.append(run)
+        return runs
 
     def _push(self, connection, entity):
         due = OutboundMessage.objects.filter(connection=connection).filter(
@@ -70,7 +94,9 @@ class Command(BaseCommand):
             state = deliver_message(message_id)
             run.read_count += 1
             count_outcome(run, PUSH_OUTCOMES.get(state, "skipped"))
-        self._report(finish_sync_run(run))
+        run = finish_sync_run(run)
+        self._report(run)
+        return run
 
     def _report(self, run):
         self.stdout.write(

@@ -62,6 +62,26 @@ def test_sync_unknown_connection_lists_slugs(shop):
         call_command("sync", "nope")
 
 
+def test_sync_entity_connector_cannot_pull_named(shop):
+    with pytest.raises(CommandError, match="cannot pull customers. It pulls: products, stock."):
+        call_command("sync", "shop", "--entity", "customers", stdout=StringIO(), stderr=StringIO())
+
+    assert SyncRun.objects.count() == 0
+
+
+@responses.activate
+def test_sync_pull_with_failed_item_exits_non_zero(shop):
+    # No leading-system rule for products: the pulled item fails, so the run is not a success.
+    remote = FakeShopApi(BASE_URL, "products")
+    remote.put("A", datetime(2026, 5, 1, 10, 1, tzinfo=UTC), name="Store A")
+    remote.install()
+
+    with pytest.raises(CommandError, match="1 of 1 runs did not succeed"):
+        call_command("sync", "shop", "--entity", "products", stdout=StringIO(), stderr=StringIO())
+
+    assert SyncRun.objects.get().failed_count == 1
+
+
 def test_sweep_requeues_due_retry_and_expired_lease(shop, queued, django_capture_on_commit_callbacks):
     warehouse = Warehouse.objects.create(code="W1", name="Main")
     with transaction.atomic():
