@@ -18,7 +18,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # The embedded default is what `make run` gives a new user: no services needed.
 EMBEDDED = not env.str("DATABASE_URL", default="")
 
-DEBUG = env.bool("DEBUG", default=EMBEDDED)
+# Off unless asked for, even in the embedded default: the debug page shows code, paths and
+# settings to anyone who can reach the server.
+DEBUG = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "kontor-embedded-default-not-for-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG or EMBEDDED else "")
@@ -273,6 +275,8 @@ LOGGING = {
     },
 }
 
+# The embedded default serves plain HTTP on 127.0.0.1, where secure-only cookies would make
+# the admin login impossible; everywhere else cookies travel over HTTPS only.
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not EMBEDDED)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not EMBEDDED)

@@ -18,7 +18,9 @@ if settings.SANDBOX_ENABLED:
     # Simulated external systems (Shopware, Odoo ...) for the demo, tests and benchmarks.
     urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.DEBUG or settings.EMBEDDED:
+    # Product images and label PDFs; a production setup serves MEDIA_ROOT from its web server.
+    from django.urls import re_path
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))

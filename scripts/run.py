@@ -7,6 +7,7 @@ and stops all of them together on Ctrl-C. The admin password is printed once, wh
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,32 +66,58 @@ def create_admin():
     print(f"    password: {password}")
 
 
+def start(command, **kwargs):
+    # Each process leads its own process group, so stopping it also stops the workers that a
+    # django-q2 cluster forks, even when run.py itself gets the signal instead of a terminal.
+    return subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True, **kwargs)
+
+
+def stop_group(process, sig):
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def wait_until_listening(address, timeout=30):
+    host, port = address.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
 def serve():
     python = sys.executable
-    processes = [
-        subprocess.Popen([python, "manage.py", "runserver", ADDRESS, "--noreload"], cwd=BASE_DIR),
-    ]
+    # --insecure serves the admin's static files with DEBUG off, as is right for a local run.
+    processes = [start([python, "manage.py", "runserver", ADDRESS, "--noreload", "--insecure"])]
     for lane in ("hot", "master"):
-        env = dict(os.environ, Q_CLUSTER_NAME=lane)
-        processes.append(subprocess.Popen([python, "manage.py", "qcluster"], cwd=BASE_DIR, env=env))
+        processes.append(start([python, "manage.py", "qcluster"], env=dict(os.environ, Q_CLUSTER_NAME=lane)))
     # Queues due retries every second, so a retry goes out when it is due, not at the next sweep.
-    processes.append(subprocess.Popen([python, "manage.py", "dispatch"], cwd=BASE_DIR))
-
-    print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes and the dispatcher. Stop with Ctrl-C.")
+    processes.append(start([python, "manage.py", "dispatch"]))
 
     def stop(*_):
         for process in processes:
-            if process.poll() is None:
-                process.terminate()
+            stop_group(process, signal.SIGTERM)
         for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                stop_group(process, signal.SIGKILL)
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+
+    if wait_until_listening(ADDRESS):
+        print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes and the dispatcher. Stop with Ctrl-C.")
+    else:
+        print(f"The web server did not start listening on {ADDRESS} within 30 seconds; see the output above.")
+
     while True:
         for process in processes:
             if process.poll() is not None:
