@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint messages clean
+.PHONY: run test install lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-
-# Collect new translatable strings into locale/de and the apps' locale folders, then compile.
-messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l de --ignore='.venv/*' --ignore='var/*'
-	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf var/ .pytest_cache
