@@ -58,6 +58,7 @@ class ExportDirectory:
             )
         for entity in self.files:
             self.check_header(entity)
+            self.check_readable(entity)
 
     def check_header(self, entity):
         """Reject the whole export when a file's header is not the Akeneo one."""
@@ -73,6 +74,11 @@ class ExportDirectory:
                 % {"file": name, "columns": ", ".join(missing), "found": ", ".join(header[:8]) or "-"}
             )
 
+    def check_readable(self, entity):
+        """Reject the whole export when a file is not readable CSV, before anything is imported."""
+        for _record in self.read(entity):
+            pass
+
     def header(self, entity):
         for record in self.read(entity, header_only=True):
             return record
@@ -85,31 +91,49 @@ class ExportDirectory:
         return EXPORT_FILES[entity][0]
 
     def read(self, entity, header_only=False):
-        """Yield a CsvRecord per data row of one file; with header_only, yield the header list."""
-        path = self.files[entity]
-        name = path.name
-        with path.open("rb") as stream:
-            decoder = LineDecoder(stream, name)
-            reader = csv.reader(decoder, delimiter=DELIMITER, quotechar='"', strict=False)
-            try:
-                header = next(reader)
-            except StopIteration:
-                return
-            header = [column.strip() for column in header]
-            if header_only:
-                yield header
-                return
+        """Yield a CsvRecord per data row of one file; with header_only, yield the header list.
 
+        Raises NotAnAkeneoExport when the file is not readable CSV, such as a binary file.
+        """
+        path = self.files[entity]
+        with path.open("rb") as stream:
+            decoder = LineDecoder(stream, path.name)
+            try:
+                yield from self.parse(decoder, header_only)
+            except csv.Error as error:
+                raise NotAnAkeneoExport(unreadable_csv_message(path.name, decoder.line, error)) from None
+
+    def parse(self, decoder, header_only):
+        name = decoder.name
+        reader = csv.reader(decoder, delimiter=DELIMITER, quotechar='"', strict=False)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        header = [column.strip() for column in header]
+        if header_only:
+            yield header
+            return
+
+        previous_end = reader.line_num
+        for values in reader:
+            start = previous_end + 1
             previous_end = reader.line_num
-            for values in reader:
-                start = previous_end + 1
-                previous_end = reader.line_num
-                if not any(value.strip() for value in values):
-                    continue
-                issues = decoder.take_issues()
-                if len(values) != len(header):
-                    issues.append(column_count_issue(name, start, len(values), len(header)))
-                yield CsvRecord(line=start, row=dict(zip(header, values, strict=False)), issues=issues)
+            if not any(value.strip() for value in values):
+                continue
+            issues = decoder.take_issues()
+            if len(values) != len(header):
+                issues.append(column_count_issue(name, start, len(values), len(header)))
+            yield CsvRecord(line=start, row=dict(zip(header, values, strict=False)), issues=issues)
+
+
+def unreadable_csv_message(name, line, error):
+    # The csv module appends a hint about newline modes that does not apply to a file on disk.
+    detail = str(error).split(" - ")[0]
+    return _(
+        "%(file)s, line %(line)s: the file is not readable CSV (%(detail)s). Export it again from Akeneo "
+        "as CSV with ';' as separator, and check that it is the export and not another file."
+    ) % {"file": name, "line": line, "detail": detail}
 
 
 def column_count_issue(name, line, found, expected):

@@ -30,6 +30,22 @@ def flag(value):
     return value in ("1", "true", "True")
 
 
+def enabled_flag(value):
+    """Return True/False for 1/0/true/false, True for an empty cell, else the text unchanged.
+
+    The mapper rejects a product whose `enabled` is not a boolean, so a typo such as "maybe"
+    is reported instead of silently disabling the product.
+    """
+    text = (value or "").strip()
+    if text == "":
+        return True
+    if text.lower() in ("1", "true"):
+        return True
+    if text.lower() in ("0", "false"):
+        return False
+    return text
+
+
 def clean_text(value):
     return (value or "").replace("\r\n", "\n")
 
@@ -220,7 +236,7 @@ class ProductRows:
         location = Location(self.file_name, csv_record.line, locations)
         record = {
             "identifier": (row.get(self.identifier) or "").strip(),
-            "enabled": flag(row.get("enabled")) is not False,
+            "enabled": enabled_flag(row.get("enabled")),
             "family": (row.get("family") or "").strip() or None,
             "parent": (row.get("parent") or "").strip() or None,
             "categories": split_list(row.get("categories")),

@@ -200,6 +200,14 @@ class RecordMapper:
                         column="parent", value=parent, severity=WARNING,
                     ))
 
+        enabled = True if record.get("enabled") is None else record.get("enabled")
+        if not isinstance(enabled, bool):
+            issues.append(self.issue(
+                "products", location, key, "invalid_enabled",
+                _("%(value)s is not a valid enabled flag. Write 1 to enable the product or 0 to disable it.") % {"value": enabled},
+                column="enabled", value=enabled,
+            ))
+
         categories = self.resolve_categories("products", key, record.get("categories"), location, issues)
         values = self.map_values("products", key, record.get("values"), location, issues)
         gtin = self.gtin_of(values, location, key, issues)
@@ -216,7 +224,7 @@ class RecordMapper:
             key=sku,
             fields={
                 "gtin": gtin,
-                "enabled": record.get("enabled") is not False,
+                "enabled": enabled,
                 "product_type": family.code if family else None,
                 "parent": parent,
             },

@@ -1,5 +1,6 @@
 """Row-level errors of a CSV import: the bad row is reported, the other rows are imported."""
 
+import random
 from decimal import Decimal
 
 import pytest
@@ -209,3 +210,43 @@ def test_products_only_export_uses_stored_reference_data(db, small_export, tmp_p
     assert stats.counts["products"]["created"] == 1
     assert AttributeValue.objects.get(product__sku="CAM-9", attribute__code="sensor_type").option.code == "ccd"
     assert DEMO_EXPORT.is_dir()
+
+
+def test_invalid_enabled_value_rejects_the_row(db, small_export):
+    write_products(small_export, [product_line("CAM-1", enabled="maybe"), product_line("CAM-2", enabled="0"), product_line("CAM-3", enabled="true")])
+
+    stats = import_csv_export(small_export)
+
+    assert dict(Product.objects.values_list("sku", "enabled")) == {"CAM-2": False, "CAM-3": True}
+    assert stats.counts["products"]["failed"] == 1
+    assert messages("invalid_enabled") == [
+        "products.csv, line 2, column enabled: maybe is not a valid enabled flag. Write 1 to enable the product or 0 to disable it."
+    ]
+    error = SyncError.objects.get(code="akeneo_invalid_enabled")
+    assert (error.external_id, error.payload["value"], error.payload["line"]) == ("CAM-1", "maybe", 2)
+
+
+def test_unreadable_csv_is_rejected_whole(db, small_export):
+    write_products(small_export, [product_line("CAM-1")])
+    with (small_export / "products.csv").open("ab") as stream:
+        stream.write(b"CAM-2;cameras;1;camcorders\r;;\x00\xff\n")
+
+    with pytest.raises(NotAnAkeneoExport) as raised:
+        import_csv_export(small_export)
+
+    assert str(raised.value) == (
+        "products.csv, line 3: the file is not readable CSV (new-line character seen in unquoted field). "
+        "Export it again from Akeneo as CSV with ';' as separator, and check that it is the export and not another file."
+    )
+    assert not Product.objects.exists()
+    assert not SyncError.objects.exists()
+
+
+def test_random_bytes_file_is_rejected_whole(db, small_export):
+    (small_export / "products.csv").write_bytes(random.Random(7).randbytes(20000))
+
+    with pytest.raises(NotAnAkeneoExport) as raised:
+        import_csv_export(small_export)
+
+    assert str(raised.value).startswith("products.csv")
+    assert not Product.objects.exists()

@@ -46,3 +46,15 @@ def test_command_rejects_unknown_source(db):
         "no-such-folder-or-slug is neither a folder nor the slug of a connection. "
         "Give the folder of an Akeneo CSV export or a connection slug."
     )
+
+
+def test_command_rejects_unreadable_csv(db, small_export):
+    write_products(small_export, [product_line("CAM-1")])
+    with (small_export / "products.csv").open("ab") as stream:
+        stream.write(b"CAM-2;cameras\r;1\n")
+
+    with pytest.raises(CommandError) as raised:
+        run_command(str(small_export))
+
+    assert raised.value.returncode == 1
+    assert str(raised.value).startswith("products.csv, line 3: the file is not readable CSV")
