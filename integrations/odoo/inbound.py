@@ -199,7 +199,7 @@ def _hand_stock_to_erp(connection, order):
     """Release Kontor's reservation once Odoo holds the order's stock, in one step with Odoo's figure.
 
     The current Odoo stock of the order's products is read and recorded first, in this same
-    transaction, so no channel ever sees the reservation gone before Odoo's lower free
+    transaction, so no channel is sent a figure without the reservation before Odoo's lower free
     quantity is in the ledger.
     """
     product_ids = sorted({pk for pk in order.lines.values_list("product_id", flat=True) if pk})

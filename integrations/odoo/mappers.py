@@ -212,7 +212,7 @@ def canonical_status(sale_order):
     """Return the canonical status for a sale.order, or None while it is a quotation.
 
     draft and sent are quotations that Kontor already shows as new. sale is confirmed, and
-    shipped or partly shipped once Odoo's delivery status (Odoo 16 and later) says so. done is
+    shipped or partly shipped once Odoo's delivery status (Odoo 16 and later) reports it. done is
     the locked state of Odoo 16 and earlier, shown as completed. cancel is cancelled.
     """
     state = sale_order.get("state")
@@ -253,9 +253,9 @@ def quantities_by_warehouse(quants):
 def free_quantity(quantity, reserved):
     """Return the quantity Odoo has not promised to a confirmed order, never below zero.
 
-    Kontor's on-hand for a warehouse is this free quantity: Odoo reserves stock for an order
+    Kontor's on-hand for a warehouse is this free quantity. Odoo reserves stock for an order
     when it confirms it, and Kontor releases its own reservation for that order in the same
-    step, so an order is subtracted once, by whichever system holds it at the time.
+    step. So an order is subtracted once, by whichever system holds it at the time.
     """
     return max(Decimal(quantity) - Decimal(reserved), Decimal(0))
 

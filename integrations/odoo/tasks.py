@@ -6,8 +6,8 @@ until shortly before the lane's task timeout, then queues its successor. `ensure
 scheduled every minute, starts a loop whose worker died. The framework's scheduled delta pull
 (with its longer overlap) still runs as the safety net for anything a fast poll missed.
 
-Fast polls write no sync run per poll (that would be two rows a second); a failing poll is
-logged once when it starts failing and once when it recovers, and backs off meanwhile.
+Fast polls write no sync run, because that would be two rows a second. A failing poll is
+logged once when it starts failing and once when it recovers, and it backs off meanwhile.
 """
 
 import logging
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 POLL_TASK = "integrations.odoo.tasks.poll_loop"
 
 # Re-read window of a fast poll. Odoo's write_date has second resolution and is set before its
-# transaction commits; two seconds cover that for an Odoo answering within a second.
+# transaction commits; two seconds cover that for an Odoo that responds within a second.
 POLL_OVERLAP = timedelta(seconds=2)
 STOCK_INTERVAL_SECONDS = 0.5
 ORDERS_INTERVAL_SECONDS = 1.0

@@ -68,7 +68,7 @@ def test_retry_after_timeout_finds_existing_sale_order(sandbox, recording_shop):
     order = place_order(channel, shop, "10002", [line("CAM-1")])
     message = order_message(order, erp)
 
-    # Odoo commits the create, but its answer never arrives.
+    # Odoo commits the create, but its response never arrives.
     from django.test import Client
 
     django_client = Client()
@@ -92,7 +92,7 @@ def test_retry_after_timeout_finds_existing_sale_order(sandbox, recording_shop):
     assert sale_orders("10002")[0]["state"] == "sale"
 
 
-def test_erp_down_orders_queue_then_go_through_in_order(sandbox, recording_shop):
+def test_erp_outage_orders_delivered_in_order(sandbox, recording_shop):
     erp = make_odoo_connection()
     channel, shop = make_pair(erp)
     make_product("CAM-1", on_hand=50)

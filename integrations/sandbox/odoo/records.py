@@ -43,7 +43,7 @@ NATURAL_KEYS = {
     "res.currency": "name",
 }
 
-# Models that exist in the simulation; any other answers like an unknown model in Odoo.
+# Models that exist in the simulation. A call on any other model fails with NotFound, as in Odoo.
 MODELS = {
     "res.partner", "res.country", "res.currency", "res.company", "res.users",
     "product.product", "product.pricelist", "account.tax", "sale.order",
