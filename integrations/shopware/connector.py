@@ -147,14 +147,20 @@ class ShopwareConnector(Connector):
     def _deliver_hot(self, client, connection, product, entity):
         if not isinstance(product, Product):
             raise TypeError(f"cannot push {type(product).__name__} as {entity} to Shopware")
-        shop_id = push.shop_id_of(connection, product)
+        shop_id = push.bound_shop_id(connection, product)
+        if shop_id is None:
+            # The product never reached the shop, so there is nothing to update. Its stock and
+            # price are sent with the product when it is pushed.
+            logger.debug("Shopware push skipped, product not in shop", extra={"connection_id": connection.pk, "product_id": product.pk, "entity": entity})
+            return None
         context = shop_context(client, connection) if entity == Domain.PRICES else None
         if entity == Domain.STOCK:
             data = {"stock": mappers.stock_of(product, channel_for(connection))}
         else:
             entries = mappers.price_entries(product, context)
             if not mappers.has_default_price(entries, context) and product.parent_id is None:
-                raise push.ItemRejected.from_item_error(mappers.MissingPrice(sku=product.sku, currency=context.default_currency), connection.name)
+                missing = mappers.MissingPrice(sku=product.sku, currency=context.default_currency, price_list=context.price_list)
+                raise push.ItemRejected.from_item_error(missing, connection.name)
             data = {"price": entries}
         client.call("PATCH", f"/api/product/{shop_id}", json=data)
         return shop_id

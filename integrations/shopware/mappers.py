@@ -50,11 +50,28 @@ def option_id(attribute_code, option_code):
 
 
 class MissingPrice(ItemError):
+    """A product without a price in the shop's default currency, which Shopware requires.
+
+    Params: sku, currency, and price_list (the connection's price list code, "" when unset).
+    """
+
     code = "price_missing"
     message_template = _(
-        "%(sku)s has no %(currency)s price that is valid now, and Shopware needs a price in its "
-        "default currency. Add one in Kontor, then push the product again."
+        "SKU %(sku)s has no %(currency)s price that is valid now, and Shopware needs a price in its "
+        "default currency, so the product was not sent to the shop. Add a %(currency)s price for "
+        "SKU %(sku)s in price list %(price_list)s in the PIM (or in Kontor), then select this error "
+        "and use Retry."
     )
+    any_price_list_template = _(
+        "SKU %(sku)s has no %(currency)s price that is valid now, and Shopware needs a price in its "
+        "default currency, so the product was not sent to the shop. Add a %(currency)s price for "
+        "SKU %(sku)s in the PIM (or in Kontor), then select this error and use Retry."
+    )
+
+    @property
+    def support_message(self):
+        template = self.message_template if self.params.get("price_list") else self.any_price_list_template
+        return str(template) % self.params
 
 
 @dataclass
@@ -186,7 +203,7 @@ def product_payload(product, context, *, shop_id, parent_shop_id=None, options=(
         return payload
 
     if not has_default_price(entries, context):
-        raise MissingPrice(sku=product.sku, currency=context.default_currency)
+        raise MissingPrice(sku=product.sku, currency=context.default_currency, price_list=context.price_list)
     payload.update({"name": name or product.sku, "taxId": context.tax_id, "price": entries})
     return payload
 
@@ -203,7 +220,7 @@ def parent_payload(model, context, *, shop_id, variant_prices, option_ids):
         if default is not None and (lowest is None or default["gross"] < lowest[0]["gross"]):
             lowest = entries
     if lowest is None:
-        raise MissingPrice(sku=model.code, currency=context.default_currency)
+        raise MissingPrice(sku=model.code, currency=context.default_currency, price_list=context.price_list)
     name = ""
     for value in model.attribute_values.filter(attribute__code__in=("name", "title")).select_related("attribute"):
         if value.locale in ("", context.locale) and value.text_value:

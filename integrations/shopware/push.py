@@ -12,20 +12,25 @@ without the rejected records, once.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from integrations.domains import Domain
 from integrations.errors import ValidationFailed
 from integrations.itemerrors import ItemError
-from integrations.models import Binding, SyncDirection, SyncRunKind
+from integrations.models import Binding, OutboundMessage, OutboundState, SyncDirection, SyncRunKind
 from integrations.services.bindings import bind, fingerprint_of, record_pushed
+from integrations.services.lanes import lane_for
 from integrations.services.syncruns import (
     count_outcome,
     finish_sync_run,
     record_sync_error,
+    resolve_sync_error_of,
     start_sync_run,
 )
 from integrations.shopware import mappers
@@ -212,10 +217,11 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
             by_pk = {product.pk: product for product in batch}
             for _product in result.written:
                 count_outcome(run, "updated", read=1)
+            resolve_failed_pushes(connection, result.written)
             for pk, error in result.failed.items():
                 count_outcome(run, "failed", read=1)
                 record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", content_type=content_type, object_id=pk,
-                                  external_id=by_pk[pk].sku, sync_run=run)
+                                  external_id=by_pk[pk].sku, sync_run=run, outbound_message=failed_push_message(connection, by_pk[pk], error))
             if progress is not None:
                 progress(len(batch))
     except Exception as error:
@@ -224,6 +230,50 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
         record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", sync_run=run)
         return finish_sync_run(run, failed_with=error)
     return finish_sync_run(run)
+
+
+def failed_push_message(connection, product, error):
+    """Return a failed outbox message for a product the catalog push could not write.
+
+    The sync error points at it, so Retry in the admin puts it back in the outbox and the
+    product is pushed alone. A product that fails again reuses its failed message, so its
+    error is updated instead of added once per push.
+    """
+    content_type = ContentType.objects.get_for_model(Product)
+    lookup = {"connection": connection, "entity": Domain.PRODUCTS, "content_type": content_type, "object_id": str(product.pk)}
+    message = OutboundMessage.objects.filter(**lookup, state=OutboundState.FAILED).order_by("-pk").first()
+    if message is None:
+        payload = {"sku": product.sku}
+        message = OutboundMessage(
+            **lookup,
+            payload=payload,
+            fingerprint=fingerprint_of({"action": "upsert", "payload": payload}),
+            idempotency_key=uuid.uuid4().hex,
+            lane=lane_for(connection, Domain.PRODUCTS),
+            state=OutboundState.FAILED,
+            attempts=1,
+            next_attempt_at=timezone.now(),
+        )
+    message.error_code = getattr(error, "code", "item_error")[:50]
+    message.last_error = str(error)[:2000]
+    message.save()
+    return message
+
+
+def resolve_failed_pushes(connection, products):
+    """Resolve the open errors of products an earlier push could not write and this one did."""
+    if not products:
+        return
+    messages = OutboundMessage.objects.filter(
+        connection=connection,
+        entity=Domain.PRODUCTS,
+        content_type=ContentType.objects.get_for_model(Product),
+        object_id__in=[str(product.pk) for product in products],
+        state=OutboundState.FAILED,
+    )
+    for message in messages:
+        resolve_sync_error_of(outbound_message=message)
+    messages.update(state=OutboundState.SUPERSEDED)
 
 
 class ItemRejected(ValidationFailed):
@@ -244,7 +294,12 @@ class ItemRejected(ValidationFailed):
         return self.item_error.support_message if self.item_error is not None else super().support_message
 
 
-def shop_id_of(connection, product):
-    """Return the Shopware id of a product: its binding, else the id Kontor would create it with."""
+def bound_shop_id(connection, product):
+    """Return the Shopware id of a product pushed before, or None when it never reached the shop."""
     binding = _bound_ids(connection, Product, [product]).get(str(product.pk))
-    return binding.external_id if binding else mappers.product_id(product.sku)
+    return binding.external_id if binding else None
+
+
+def bound_shop_ids(connection, products):
+    """Return {product pk: Shopware id} for the products that reached the shop."""
+    return {int(object_id): binding.external_id for object_id, binding in _bound_ids(connection, Product, products).items()}

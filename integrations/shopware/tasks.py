@@ -35,7 +35,8 @@ def push_stock(connection_id, product_ids=None):
     """Push the available stock of many products in Sync API batches; return how many were written.
 
     Used after a catalog push and by reconciliation; single changes go through the outbox.
-    Products the shop does not have are reported by the shop and left out.
+    Products that never reached the shop are skipped, because their stock is sent with them
+    when they are pushed.
     """
     connection = _connection(connection_id)
     if connection is None:
@@ -47,10 +48,16 @@ def push_stock(connection_id, product_ids=None):
         products = products.filter(pk__in=product_ids)
     products = list(products)
 
+    shop_ids = push.bound_shop_ids(connection, products)
+    skipped = len(products) - len(shop_ids)
+    if skipped:
+        logger.debug("Shopware stock push skipped products not in shop", extra={"connection_id": connection.pk, "count": skipped})
+    products = [product for product in products if product.pk in shop_ids]
+
     written = 0
     for start in range(0, len(products), STOCK_BATCH_SIZE):
         batch = products[start:start + STOCK_BATCH_SIZE]
-        payload = [{"id": push.shop_id_of(connection, product), "stock": mappers.stock_of(product, channel)} for product in batch]
+        payload = [{"id": shop_ids[product.pk], "stock": mappers.stock_of(product, channel)} for product in batch]
         status, body = client.sync({"kontor-stock": {"entity": "product", "action": "upsert", "payload": payload}})
         results = ((body.get("data") or {}).get("kontor-stock") or {}).get("result") or []
         written += sum(1 for result in results if result.get("entities"))

@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -213,8 +214,9 @@ def test_stock_push_retries_after_server_error(sandbox, connection, make_product
     assert shop_product("STOCK-3")["stock"] == 4
 
 
-def test_product_without_shop_copy_fails_stock_push(sandbox, connection, make_product):
-    product = ProductFactory(sku="NOT-PUSHED")
+def test_product_deleted_in_shop_fails_stock_push(sandbox, connection, make_product):
+    product = ProductFactory(sku="DELETED-IN-SHOP")
+    Binding.objects.create(connection=connection, content_type=ContentType.objects.get_for_model(product), object_id=str(product.pk), external_id="d" * 32)
 
     message = _stock_message(product)
     result = deliver_message(message.pk)
