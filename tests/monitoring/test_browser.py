@@ -1,9 +1,12 @@
 """Browser test: a staff user opens the dashboard in headless Chromium and sees tiles and charts.
 
 Chromium comes from Debian's packages (.ci/run installs it); Playwright only drives it, so
-`playwright install` is never needed. The screenshot is written to docs/monitoring-dashboard.png.
+`playwright install` is never needed. The screenshot goes to the test's temporary folder, or
+to docs/monitoring-dashboard.png when UPDATE_DOCS_SCREENSHOT=1 is set, so a test run leaves
+the repository unchanged.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from tests.monitoring.conftest import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(settings.BASE_DIR) / "docs" / "monitoring-dashboard.png"
+DOCS_SCREENSHOT = Path(settings.BASE_DIR) / "docs" / "monitoring-dashboard.png"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -78,8 +81,9 @@ def realistic_installation():
     record_heartbeat("master", now - timedelta(seconds=50), now=now - timedelta(seconds=41))
 
 
-def test_dashboard_in_browser(live_server, django_user_model):
+def test_dashboard_in_browser(live_server, django_user_model, tmp_path):
     sync_playwright = require_browser()
+    screenshot = DOCS_SCREENSHOT if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" else tmp_path / "dashboard.png"
 
     # given an admin user and an installation with connections in every state
     django_user_model.objects.create_superuser("support", "support@example.com", "support-pw-123")
@@ -120,9 +124,8 @@ def test_dashboard_in_browser(live_server, django_user_model):
                 assert charts.nth(index).bounding_box()["height"] > 100
             assert page.locator(".kontor-tile.state-failing .kontor-badge").inner_text() == "failing"
 
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
 
-    assert SCREENSHOT.stat().st_size > 20_000
+    assert screenshot.stat().st_size > 20_000
