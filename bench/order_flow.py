@@ -1,0 +1,313 @@
+"""End-to-end order flow benchmark: sandbox Shopware shop -> Kontor -> sandbox Odoo, and stock back.
+
+Runs everything on loopback: gunicorn serves Kontor's webhooks and both sandbox systems, one
+django-q2 cluster per lane (hot, master) does the work, and this process places orders in the
+sandbox shop at rising rates (replaying the UCI invoices) from several threads. For each rate it
+reports the orders placed per second, the orders per second that reached Odoo as confirmed sale
+orders (from the first order placed to the last one confirmed) and whether any order was lost or
+duplicated. Then it changes Odoo stock and measures how long the sandbox shop takes to show it,
+idle and under order load (p50, p99).
+
+The database named in DATABASE_URL is dropped and created again, and the Redis db in REDIS_URL
+is flushed, so point both at a benchmark database:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kontor_erp_bench \\
+    REDIS_URL=redis://127.0.0.1:6379/8 SECRET_KEY=bench SANDBOX_ENABLED=true \\
+        .venv/bin/python bench/order_flow.py --rates 5,10,20,50 --seconds 20
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+SKU_COUNT = 60
+ODOO_STOCK = 1_000_000
+# Stock bands for the latency probes: a change is seen once the shop's figure is in the new band.
+PROBE_LEVELS = (500_000, 800_000)
+PROBE_BAND = 50_000
+
+
+def recreate_database(url):
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres", dbname="postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare(port):
+    """Migrate, build the catalog, the two connections and the sandbox systems; return them."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.conf import settings
+
+    from catalog.models import Channel, Price, PriceList, Product, ProductTranslation
+    from integrations.models import Connection
+    from integrations.odoo.routes import set_up_shop_and_erp
+    from integrations.ratelimit import redis_client
+    from integrations.sandbox.odoo import seed
+    from integrations.sandbox.shopware import state
+
+    redis_client(settings.REDIS_URL).flushdb()
+    price_list = PriceList.objects.create(code="retail", name="Retail")
+    for index in range(SKU_COUNT):
+        product = Product.objects.create(sku=f"BENCH-{index:03d}")
+        ProductTranslation.objects.create(product=product, locale="de_DE", name=f"Artikel {index}")
+        Price.objects.create(product=product, price_list=price_list, currency="EUR", amount=Decimal("11.90"))
+        seed.add_product(product.sku, f"Artikel {index}", quantity=ODOO_STOCK)
+
+    base = f"http://127.0.0.1:{port}"
+    Channel.objects.create(code="shopware-bench", name="Shopware bench", currencies=["EUR", "GBP", "USD"])
+    shop = Connection(kind="shopware", name="Shopware bench", slug="shopware-bench", base_url=f"{base}/sandbox/shopware", rate_limit_per_second=5000, rate_limit_burst=5000)
+    shop.set_credentials({"access_key_id": state.DEFAULT_ACCESS_KEY, "secret_access_key": state.DEFAULT_SECRET_ACCESS_KEY, "shop_secret": state.DEFAULT_SHOP_SECRET})
+    shop.save()
+    erp = Connection(kind="odoo", name="Odoo bench", slug="odoo-bench", base_url=f"{base}/sandbox/odoo", rate_limit_per_second=5000, rate_limit_burst=5000)
+    erp.set_credentials({"database": seed.DEFAULT_DATABASE, "login": seed.DEFAULT_LOGIN, "api_key": seed.DEFAULT_API_KEY, "version": "19.0"})
+    erp.save()
+    set_up_shop_and_erp(shop, erp)
+    events = ("checkout.order.placed", "state_enter.order.state.cancelled")
+    state.update_settings({"webhooks": [{"name": event, "eventName": event, "url": f"{base}/hooks/{shop.slug}/"} for event in events]})
+    return shop, erp
+
+
+def start_processes(port, workers):
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    clusters = [
+        subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=dict(env, Q_CLUSTER_NAME=lane), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for lane in ("hot", "master")
+    ]
+    for _attempt in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/odoo/_control", timeout=2)
+            return [gunicorn, *clusters]
+        except OSError:
+            time.sleep(0.2)
+    stop_processes([gunicorn, *clusters])
+    raise SystemExit("gunicorn did not start within 20 s")
+
+
+def stop_processes(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def shop_stock(sku):
+    from integrations.sandbox import store
+
+    row = store.find_by_natural_key("shopware", "product", sku)
+    return int(row.data.get("stock") or 0) if row else 0
+
+
+def wait_for(condition, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class Sweeper(threading.Thread):
+    """Run the framework's sweep every minute, as its django-q2 schedule does in production.
+
+    More often would queue every pending message again each time and flood the hot lane with
+    deliveries that find their message already claimed.
+    """
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.stopped = threading.Event()
+
+    def run(self):
+        from django.db import connection
+
+        from integrations.tasks import sweep
+
+        while not self.stopped.wait(60.0):
+            sweep()
+        connection.close()
+
+
+def place_orders(rate, seconds, threads=4):
+    """Place orders at `rate` per second for `seconds`; return (orders placed, elapsed seconds)."""
+    from django.db import connection
+
+    from integrations.sandbox.shopware import stream
+
+    started = time.monotonic()
+    total = rate * seconds
+    next_slot = [0]
+    lock = threading.Lock()
+    placed = [0]
+
+    def worker():
+        try:
+            while True:
+                with lock:
+                    slot = next_slot[0]
+                    next_slot[0] += 1
+                if slot >= total:
+                    return
+                delay = started + slot / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                outcomes = stream.place_orders(1)
+                with lock:
+                    placed[0] += outcomes["placed"]
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return placed[0], time.monotonic() - started
+
+
+def shop_order_numbers():
+    from integrations.sandbox import store
+
+    return {data["orderNumber"] for data in store.rows("shopware", "order").values_list("data", flat=True)}
+
+
+def erp_references():
+    """Return {client_order_ref: number of sale orders} in the sandbox Odoo."""
+    from collections import Counter
+
+    from integrations.sandbox import store
+
+    return Counter(store.rows("odoo", "sale.order").values_list("natural_key", flat=True))
+
+
+def confirmed_count():
+    from integrations.sandbox import store
+
+    return store.rows("odoo", "sale.order").filter(data__state="sale").count()
+
+
+def run_rate(rate, seconds, drain_timeout):
+    before = confirmed_count()
+    started = time.monotonic()
+    placed, placing_seconds = place_orders(rate, seconds)
+    target = before + placed
+    wait_for(lambda: confirmed_count() >= target, drain_timeout, interval=0.25)
+    done = confirmed_count() - before
+    elapsed = time.monotonic() - started
+    return {"rate": rate, "placed": placed, "placed_per_second": placed / placing_seconds, "confirmed": done, "end_to_end_per_second": done / elapsed, "seconds": elapsed}
+
+
+def probe_latency(probes, sku_pool):
+    """Change Odoo stock `probes` times and return the seconds until the shop showed each change."""
+    from integrations.sandbox.odoo import seed
+
+    latencies = []
+    for index in range(probes):
+        sku = random.choice(sku_pool)
+        level = PROBE_LEVELS[index % 2] if shop_stock(sku) > PROBE_LEVELS[0] + PROBE_BAND * 2 else PROBE_LEVELS[1]
+        changed_at = time.monotonic()
+        seed.set_stock(sku, level)
+        if wait_for(lambda sku=sku, level=level: abs(shop_stock(sku) - level) < PROBE_BAND, 30, interval=0.02):
+            latencies.append(time.monotonic() - changed_at)
+        time.sleep(0.2)
+    return latencies
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="5,10,20,50,100,200", help="Order rates to drive, in orders per second, comma-separated.")
+    parser.add_argument("--seconds", type=int, default=20, help="Seconds each rate is driven.")
+    parser.add_argument("--drain-timeout", type=int, default=120, help="Seconds to wait for the orders of a rate to reach Odoo.")
+    parser.add_argument("--probes", type=int, default=40, help="Stock changes per latency measurement.")
+    parser.add_argument("--load-rate", type=float, default=10, help="Order rate during the loaded latency measurement.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers.")
+    args = parser.parse_args()
+
+    recreate_database(os.environ["DATABASE_URL"])
+    setup_django()
+    shop, erp = prepare(args.port)
+    processes = start_processes(args.port, args.web_workers)
+    sweeper = Sweeper()
+    try:
+        from integrations.odoo.tasks import ensure_pollers
+        from integrations.shopware.tasks import push_catalog
+
+        print(f"catalog push: {push_catalog(shop.pk)}", flush=True)
+        ensure_pollers()
+        sweeper.start()
+        skus = [f"BENCH-{index:03d}" for index in range(SKU_COUNT)]
+        if not wait_for(lambda: all(shop_stock(sku) >= ODOO_STOCK - 1000 for sku in skus), 120, 0.5):
+            print("warning: not all initial stock reached the shop within 120 s", flush=True)
+
+        results = []
+        for rate in [float(value) for value in args.rates.split(",")]:
+            result = run_rate(rate, args.seconds, args.drain_timeout)
+            results.append(result)
+            print(result, flush=True)
+
+        idle = probe_latency(args.probes, skus)
+        loader = threading.Thread(target=place_orders, args=(args.load_rate, args.probes), daemon=True)
+        loader.start()
+        loaded = probe_latency(args.probes, skus)
+        loader.join()
+        wait_for(lambda: confirmed_count() >= len(shop_order_numbers()), args.drain_timeout, 0.5)
+
+        references = erp_references()
+        shop_numbers = shop_order_numbers()
+        missing = sorted(number for number in shop_numbers if references.get(number, 0) == 0)
+        duplicated = sorted(number for number, count in references.items() if count > 1)
+
+        print("\n| target orders/s | placed/s | reached Odoo (confirmed)/s end to end | placed | confirmed | seconds |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for result in results:
+            print(f"| {result['rate']:g} | {result['placed_per_second']:.1f} | {result['end_to_end_per_second']:.1f} | {result['placed']} | {result['confirmed']} | {result['seconds']:.1f} |")
+        print(f"\nshop orders {len(shop_numbers)}, missing in Odoo {len(missing)}, duplicated in Odoo {len(duplicated)}")
+        for label, latencies in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
+            print(f"stock change Odoo -> shop, {label}: n={len(latencies)}/{args.probes}, p50 {percentile(latencies, 0.5):.2f} s, p99 {percentile(latencies, 0.99):.2f} s, mean {statistics.mean(latencies) if latencies else float('nan'):.2f} s")
+    finally:
+        sweeper.stopped.set()
+        stop_processes(processes)
+
+
+if __name__ == "__main__":
+    main()
