@@ -2,9 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
 
-from core.models import TimeStampedModel
+from core.models import PostalAddress, TimeStampedModel
 from core.validators import validate_vat_number
 
 
@@ -64,20 +63,10 @@ class Customer(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
-class Address(TimeStampedModel):
+class Address(TimeStampedModel, PostalAddress):
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses")
     kind = models.CharField(_("kind"), max_length=10, choices=[("billing", _("billing")), ("shipping", _("shipping"))])
     is_default = models.BooleanField(_("default"), default=False)
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    company = models.CharField(_("company"), max_length=200, blank=True)
-    street = models.CharField(_("street"), max_length=255)
-    street2 = models.CharField(_("address line 2"), max_length=255, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=100)
-    region = models.CharField(_("region"), max_length=100, blank=True)
-    country = CountryField(_("country"))
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("address")

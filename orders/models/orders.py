@@ -3,10 +3,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
 
 from core.fields import CurrencyField, MoneyField, QuantityField
-from core.models import TimeStampedModel
+from core.models import PostalAddress, TimeStampedModel
 from orders.models.checks import (
     require_not_negative,
     require_positive,
@@ -176,21 +175,11 @@ class AddressKind(models.TextChoices):
     SHIPPING = "shipping", _("shipping")
 
 
-class OrderAddress(models.Model):
+class OrderAddress(PostalAddress):
     """A copy of the address as the order was placed; later edits of the customer do not change it."""
 
     order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="addresses")
     kind = models.CharField(_("kind"), max_length=10, choices=AddressKind.choices)
-    first_name = models.CharField(_("first name"), max_length=100, blank=True)
-    last_name = models.CharField(_("last name"), max_length=100, blank=True)
-    company = models.CharField(_("company"), max_length=200, blank=True)
-    street = models.CharField(_("street"), max_length=255)
-    street2 = models.CharField(_("address line 2"), max_length=255, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=100)
-    region = models.CharField(_("region"), max_length=100, blank=True)
-    country = CountryField(_("country"))
-    phone = models.CharField(_("phone"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("order address")
