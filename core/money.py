@@ -53,7 +53,7 @@ def to_decimal(value):
 
 
 def quantize(amount, currency, rounding=ROUND_HALF_UP):
-    """Round `amount` to the minor unit of `currency`, half up unless told otherwise."""
+    """Round `amount` to the minor unit of `currency`, half up unless `rounding` names another mode."""
     exponent = Decimal(1).scaleb(-minor_units(currency))
     return to_decimal(amount).quantize(exponent, rounding=rounding)
 

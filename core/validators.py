@@ -13,7 +13,7 @@ def validate_gtin(value):
     """Raise ValidationError unless `value` is a GTIN-8, -12, -13 or -14 with a valid check digit.
 
     A GTIN that a spreadsheet stored as a number loses its leading zeros, so the message
-    says so when the length is one that zero-padding would repair.
+    suggests the padded number when zero-padding would make the check digit valid.
     """
     digits = str(value).strip()
     if not digits.isdigit():

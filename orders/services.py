@@ -291,7 +291,8 @@ def _write_order(data, products, *, actor, user):
 
 def _flag_shortage(order, shortages):
     details = "; ".join(
-        _("%(sku)s: %(needed)s ordered, %(available)s available") % {"sku": sku, "needed": needed, "available": available}
+        _("%(sku)s: %(needed)s ordered, %(available)s available")
+        % {"sku": sku, "needed": stock.format_quantity(needed), "available": stock.format_quantity(available)}
         for sku, needed, available in shortages
     )
     order.needs_attention = True

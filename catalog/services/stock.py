@@ -31,12 +31,20 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 
 
+def format_quantity(value):
+    """Return a quantity as plain digits without trailing zeros: 3 rather than 3.000 or 1E+5."""
+    return format(Decimal(value).normalize(), "f")
+
+
 class InsufficientStock(Exception):
     """Raised when an order needs more of a product than is available; lists what is short."""
 
     def __init__(self, shortages):
         self.shortages = shortages  # [(sku, needed, available)]
-        details = ", ".join(f"{sku}: {needed} needed, {available} available" for sku, needed, available in shortages)
+        details = ", ".join(
+            f"{sku}: {format_quantity(needed)} needed, {format_quantity(available)} available"
+            for sku, needed, available in shortages
+        )
         super().__init__(_("Not enough stock for %(details)s.") % {"details": details})
 
 
@@ -53,7 +61,7 @@ def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""
     """
     on_hand = Decimal(on_hand)
     if on_hand < 0:
-        # An ERP may report negative stock after overselling; the ledger stores zero and says so.
+        # An ERP may report negative stock after overselling; the ledger stores zero and logs a warning.
         logger.warning(
             "Negative on-hand reported, stored as zero",
             extra={"product_id": product.pk, "warehouse": warehouse.code, "reported": str(on_hand)},
@@ -65,8 +73,8 @@ def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""
     if delta == 0:
         return None
 
-    # Reservations may exceed a lowered on-hand; they are capped so the constraint holds, and
-    # the capped part shows up as zero availability until the ERP confirms or the order is cancelled.
+    # Reservations may exceed a lowered on-hand. They are capped so the constraint holds, and the
+    # capped part shows as zero availability until the ERP confirms or the order is cancelled.
     StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, reserved=_min(F("reserved"), on_hand))
     bump_catalog([product.pk])
     return StockMovement.objects.create(
