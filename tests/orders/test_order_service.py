@@ -134,6 +134,7 @@ def test_two_lines_same_sku_checked_together():
 
     assert result.shortages == [("CAM-1", Decimal("4"), Decimal("3"))]
     assert result.order.needs_attention is True
+    assert "CAM-1: 4 ordered, 3 available" in result.order.attention_note
     assert StockLevel.objects.get(product=product).reserved == Decimal("0")
 
 
