@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
 accepted_keys = set()
-refused_at = {}
+rejected_at = {}
 retry_gaps = []
 stats = {"requests": 0, "accepted": 0, "first": None, "last": None}
 retry_after = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -35,15 +35,15 @@ class Handler(BaseHTTPRequestHandler):
             stats["requests"] += 1
             stats["first"] = stats["first"] or now
             stats["last"] = now
-            refuse = retry_after and key not in refused_at
-            if refuse:
-                refused_at[key] = now
+            reject = retry_after and key not in rejected_at
+            if reject:
+                rejected_at[key] = now
             else:
                 stats["accepted"] += 1
                 accepted_keys.add(key)
-                if key in refused_at:
-                    retry_gaps.append(round(now - refused_at[key], 3))
-        if refuse:
+                if key in rejected_at:
+                    retry_gaps.append(round(now - rejected_at[key], 3))
+        if reject:
             self._send(429, b"{}", {"Retry-After": str(retry_after)})
         else:
             self._send(200, b"{}")

@@ -53,7 +53,7 @@ def claim_in_thread(lane, limit):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_claimers_never_get_the_same_message(queued):
+def test_concurrent_claimers_get_distinct_messages(queued):
     make_connection("shop")
     messages = queue_products(warehouses(30))
 
@@ -73,7 +73,7 @@ def test_two_concurrent_claimers_never_get_the_same_message(queued):
 
 
 @pytest.mark.django_db
-def test_claim_takes_only_the_oldest_unfinished_message_of_a_record(shop):
+def test_claim_takes_oldest_message_per_record(shop):
     (warehouse,) = warehouses(1)
     older = queue_products([warehouse], "A")[0]
     newer = queue_products([warehouse], "B")[0]
@@ -88,7 +88,7 @@ def test_claim_takes_only_the_oldest_unfinished_message_of_a_record(shop):
 
 @pytest.mark.django_db
 @responses.activate
-def test_batch_delivers_in_record_order_with_keys_and_bindings(shop):
+def test_batch_delivers_in_record_order(shop):
     first_record, second_record = warehouses(2)
     Binding.objects.create(connection=shop, content_type_id=_content_type_id(), object_id=str(first_record.pk), external_id="SW-1")
     for record in (first_record, second_record):
@@ -117,7 +117,7 @@ def test_batch_delivers_in_record_order_with_keys_and_bindings(shop):
 
 @pytest.mark.django_db
 @responses.activate
-def test_batch_skips_content_the_remote_already_has(shop):
+def test_batch_skips_unchanged_content(shop):
     (record,) = warehouses(1)
     responses.put(f"{BASE_URL}/products/{record.pk}")
     message = queue_products([record])[0]
@@ -135,7 +135,7 @@ def test_batch_skips_content_the_remote_already_has(shop):
 
 @pytest.mark.django_db
 @responses.activate
-def test_batch_429_schedules_retry_after_and_5xx_retries(shop):
+def test_batch_429_and_5xx_retried(shop):
     limited, broken = warehouses(2)
     responses.put(f"{BASE_URL}/products/{limited.pk}", status=429, headers={"Retry-After": "2"})
     responses.put(f"{BASE_URL}/products/{broken.pk}", status=503)
@@ -154,7 +154,7 @@ def test_batch_429_schedules_retry_after_and_5xx_retries(shop):
 
 @pytest.mark.django_db
 @responses.activate
-def test_local_rate_limit_hands_back_the_connections_rest_unsent(shop, monkeypatch):
+def test_rate_limit_hands_back_rest_unsent(shop, monkeypatch):
     records = warehouses(3)
     for record in records:
         responses.put(f"{BASE_URL}/products/{record.pk}")
@@ -177,7 +177,7 @@ def test_local_rate_limit_hands_back_the_connections_rest_unsent(shop, monkeypat
 
 @pytest.mark.django_db
 @responses.activate
-def test_outcome_dropped_when_the_lease_was_taken_over(shop):
+def test_outcome_dropped_after_lease_lost(shop):
     (record,) = warehouses(1)
     responses.put(f"{BASE_URL}/products/{record.pk}")
     queue_products([record])
@@ -193,7 +193,7 @@ def test_outcome_dropped_when_the_lease_was_taken_over(shop):
 
 
 @pytest.mark.django_db
-def test_dispatcher_queues_a_batch_task_for_a_due_retry_only(shop, queued, monkeypatch):
+def test_dispatcher_queues_due_retry_only(shop, queued, monkeypatch):
     monkeypatch.setattr(queue, "queue_length", lambda lane: 0)
     due, later = queue_products(warehouses(2))
     now = timezone.now()
@@ -210,7 +210,7 @@ def test_dispatcher_queues_a_batch_task_for_a_due_retry_only(shop, queued, monke
 
 
 @pytest.mark.django_db
-def test_dispatcher_adds_no_tasks_while_enough_wait_in_the_queue(shop, queued, monkeypatch):
+def test_dispatcher_respects_waiting_tasks(shop, queued, monkeypatch):
     monkeypatch.setattr(queue, "queue_length", lambda lane: 2)
     queue_products(warehouses(3))
     queued.clear()
@@ -222,7 +222,7 @@ def test_dispatcher_adds_no_tasks_while_enough_wait_in_the_queue(shop, queued, m
 
 
 @pytest.mark.django_db
-def test_dispatcher_queues_a_due_inbound_retry_once(shop, queued, django_capture_on_commit_callbacks):
+def test_dispatcher_queues_inbound_retry_once(shop, queued, django_capture_on_commit_callbacks):
     item = InboundItem(entity="stock", external_id="W1", dedup_key="stock:W1:1", payload={"sku": "W1"})
     (event_id,) = store_inbound_items(shop, [item], source=InboundSource.WEBHOOK)
     now = timezone.now()
@@ -241,7 +241,7 @@ def test_dispatcher_queues_a_due_inbound_retry_once(shop, queued, django_capture
 
 
 @pytest.mark.django_db
-def test_one_batch_task_per_lane_and_transaction(shop, queued, django_capture_on_commit_callbacks):
+def test_one_batch_task_per_lane(shop, queued, django_capture_on_commit_callbacks):
     records = warehouses(3)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -257,7 +257,7 @@ def test_one_batch_task_per_lane_and_transaction(shop, queued, django_capture_on
 
 
 @pytest.mark.django_db
-def test_batch_task_queued_again_after_a_rolled_back_savepoint(shop, queued, django_capture_on_commit_callbacks):
+def test_batch_task_requeued_after_savepoint_rollback(shop, queued, django_capture_on_commit_callbacks):
     first, second = warehouses(2)
 
     with django_capture_on_commit_callbacks(execute=True):
