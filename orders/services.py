@@ -225,6 +225,7 @@ def create_order(data, *, actor, user=None, reserve=True):
             shortages = stock.reserve_order(order) if reserve else []
             if shortages:
                 _flag_shortage(order, shortages)
+            _publish_new_order(order, origin=data.connection)
     except IntegrityError:
         # Another worker created the same order between our check and insert.
         existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
@@ -289,6 +290,22 @@ def _write_order(data, products, *, actor, user):
     return order
 
 
+def _publish_new_order(order, *, origin):
+    """Queue the new order for the connections that receive orders, and every channel's new stock.
+
+    Runs in the transaction that creates the order, so the ERP message and the lower stock
+    figures commit with it. The channel that took the order is not sent the order back, but
+    does get the stock, because its own count ignores the other channels.
+    """
+    # Imported here: the framework's outbox imports the canonical apps' models.
+    from catalog.services.availability import publish_order_availability
+    from integrations.domains import Domain
+    from integrations.services.outbox import enqueue_outbound
+
+    publish_order_availability(order)
+    enqueue_outbound(order, Domain.ORDERS, {"order_id": order.pk, "number": order.external_number}, origin=origin)
+
+
 def _flag_shortage(order, shortages):
     details = "; ".join(
         _("%(sku)s: %(needed)s ordered, %(available)s available")
@@ -342,8 +359,10 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
         order=order, from_status=current, to_status=to_status, actor=actor, user=user, connection=connection, note=note
     )
 
-    if to_status == OrderStatus.CANCELLED:
-        stock.release_order(order, reason=_("order cancelled"))
+    if to_status == OrderStatus.CANCELLED and stock.release_order(order, reason=_("order cancelled")):
+        from catalog.services.availability import publish_order_availability
+
+        publish_order_availability(order)
 
     logger.info("Order status changed", extra={"order_id": order.pk, "from": current, "to": to_status, "actor": actor})
     return change

@@ -1,11 +1,11 @@
 """Shop orders handed to the ERP: one outbox message per order, plus the channels' new stock.
 
-NOTE: a thin adapter. The order flow wants the shop connector to queue the ERP message and the
-availability update in the transaction that creates the order. Until every shop connector does,
-the Odoo poll loop calls `forward_new_orders`, which finds orders that have no message for the
-ERP yet and queues both. An order queued by its shop connector already is left alone, so the
-two ways never send an order twice, and a repeated message would only find the existing sale
-order in Odoo.
+orders.services.create_order queues both in the transaction that creates an order. This module
+is the safety net for orders that got no ERP message then, for example because the ERP
+connection was added or enabled later: the Odoo poll loop calls `forward_new_orders`, which
+finds new orders without a message for the ERP and queues both. An order that has a message is
+left alone, so the two ways never send an order twice, and a repeated message would only find
+the existing sale order in Odoo.
 """
 
 import logging

@@ -3,18 +3,14 @@
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import transaction
-
 from catalog.models import Channel, Product, Warehouse
 from catalog.services import stock
-from catalog.services.availability import publish_order_availability
 from integrations.domains import Domain
 from integrations.models import Connection, OutboundMessage
 from integrations.odoo.routes import set_up_shop_and_erp
 from integrations.registry import Connector, register, unregister
 from integrations.sandbox.odoo import seed
 from integrations.services.bindings import bind
-from integrations.services.outbox import enqueue_outbound
 from orders.services import AddressInput, LineInput, OrderInput, create_order
 
 
@@ -64,7 +60,7 @@ def line(sku, quantity=1, gross="11.90", net="10.00", tax="1.90", rate="19"):
 
 
 def place_order(channel, shop, number, lines, *, shipping=("0", "0", "0"), email="buyer@example.com", shipping_address=None):
-    """Create a shop order as the shop connector does: order, reservation, availability, ERP message."""
+    """Create a shop order as the shop connector does; create_order also queues availability and the ERP message."""
     net, tax, gross = (Decimal(value) for value in shipping)
     billing = AddressInput(street="Hauptstr. 1", city="Berlin", country="DE", postal_code="10115", first_name="Ada", last_name="Buyer")
     data = OrderInput(
@@ -73,12 +69,7 @@ def place_order(channel, shop, number, lines, *, shipping=("0", "0", "0"), email
         total_net=sum((item.total_net for item in lines), net), total_tax=sum((item.total_tax for item in lines), tax),
         total_gross=sum((item.total_gross for item in lines), gross), shipping_net=net, shipping_tax=tax, shipping_gross=gross,
     )
-    with transaction.atomic():
-        result = create_order(data, actor="test shop")
-        if result.created:
-            publish_order_availability(result.order)
-            enqueue_outbound(result.order, Domain.ORDERS, {"order_id": result.order.pk}, origin=shop)
-    return result.order
+    return create_order(data, actor="test shop").order
 
 
 def order_message(order, erp):
