@@ -6,7 +6,7 @@ def pytest_collection_modifyitems(config, items):
     """Skip tests marked `postgres` when the suite runs on SQLite, and say why."""
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks, concurrent writers); the suite runs on SQLite")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks with SKIP LOCKED, concurrent writers, NULLS NOT DISTINCT); the suite runs on SQLite")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)

@@ -1,4 +1,4 @@
-"""Run the test suite on PostgreSQL and Redis when they are reachable, else on SQLite.
+"""Run the test suite on PostgreSQL and Redis when each is reachable, else on SQLite or without Redis.
 
 Prints one line saying which backend is used and why, then runs pytest with the extra
 arguments passed through, as in `make test ARGS="-k outbox"`.
@@ -49,15 +49,21 @@ def main():
     pg_ok, pg_reason = postgres_reachable(database_url)
     redis_ok, redis_reason = redis_reachable(redis_url)
 
-    if pg_ok and redis_ok:
+    if pg_ok:
         env["DATABASE_URL"] = database_url
-        env["REDIS_URL"] = redis_url
-        print(f"Testing on PostgreSQL ({urlparse(database_url).hostname}) and Redis: both reachable.")
+        backend = f"PostgreSQL ({urlparse(database_url).hostname})"
     else:
         env.pop("DATABASE_URL", None)
+        backend = f"SQLite, because PostgreSQL is not reachable ({pg_reason}); PostgreSQL-only tests are skipped"
+
+    if redis_ok:
+        env["REDIS_URL"] = redis_url
+        cache = "Redis"
+    else:
         env.pop("REDIS_URL", None)
-        reasons = [r for r in (pg_reason and f"PostgreSQL: {pg_reason}", redis_reason and f"Redis: {redis_reason}") if r]
-        print(f"Testing on SQLite, because {'; '.join(reasons)}. PostgreSQL-only tests are skipped.")
+        cache = f"the database as cache and broker, because Redis is not reachable ({redis_reason})"
+
+    print(f"Testing on {backend}, with {cache}.")
 
     env.setdefault("SANDBOX_ENABLED", "true")
     env.setdefault("DEBUG", "false")

@@ -6,6 +6,7 @@ memory. The documented shape is in catalog.api.serializers.
 """
 
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db.models import Q
 
@@ -32,8 +33,15 @@ def model_chain(product):
     return chain
 
 
+QUANTITY_PLACES = Decimal("0.001")
+
+
 def decimal_text(number):
-    return None if number is None else format(number, "f")
+    """Return a quantity with the three decimal places of QuantityField, whatever the database returned.
+
+    PostgreSQL returns an annotated quantity as 4.000 and SQLite as 4; clients see one form.
+    """
+    return None if number is None else format(Decimal(number).quantize(QUANTITY_PLACES), "f")
 
 
 def money_text(amount, currency):

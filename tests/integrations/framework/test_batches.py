@@ -52,6 +52,7 @@ def claim_in_thread(lane, limit):
     return result["ids"]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claimers_get_distinct_messages(queued):
     make_connection("shop")
