@@ -105,9 +105,9 @@ def receive_webhook(request, slug, entity=None):
         )
         return _error(400, "malformed_body", str(error))
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
-        # A signed body whose fields have the wrong type or shape (a string where an object
-        # belongs, a date of month 13, nesting deep enough to exhaust the parser): the sender
-        # sent it wrongly, so 400 tells it not to retry, and the log names the cause.
+        # A signed body with a field of the wrong type or shape, such as a string where an object
+        # belongs, a date in month 13 or nesting that exhausts the parser. The fault is the
+        # sender's, so a 400 response stops its retries, and the log names the exception.
         logger.warning(
             "webhook body malformed",
             extra={"connection_id": connection.pk, "reason": type(error).__name__, "bytes": len(body)},
