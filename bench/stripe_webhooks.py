@@ -100,12 +100,12 @@ def main():
             port, f"/hooks/{WARM_UP_SLUG}/", warm_body,
             {"Content-Type": "application/json", "Stripe-Signature": signature_header(SECRET, warm_body)}, args.connections,
         )
-        wrk_env = dict(os.environ, BENCH_THREADS=str(args.wrk_threads), BENCH_PATH=f"/hooks/{SLUG}/", BENCH_REQUESTS=str(requests_file))
+        wrk_env = dict(os.environ, BENCH_THREADS=str(args.wrk_threads), BENCH_PATH=f"/hooks/{SLUG}/", BENCH_REQUESTS=str(requests_file), BENCH_SIGNATURE_HEADER="Stripe-Signature")
         cpu_before = process_tree_cpu_seconds(server.pid)
         result = subprocess.run(
             [
                 "wrk", "-t", str(args.wrk_threads), "-c", str(args.connections), "-d", f"{args.seconds}s",
-                "--timeout", "5s", "-s", str(ROOT / "bench/stripe_webhooks.lua"), f"http://127.0.0.1:{port}/hooks/{SLUG}/",
+                "--timeout", "5s", "-s", str(ROOT / "bench/webhook.lua"), f"http://127.0.0.1:{port}/hooks/{SLUG}/",
             ],
             env=wrk_env, capture_output=True, text=True, check=True,
         )

@@ -1,12 +1,15 @@
--- wrk script for bench/webhook_ingest.py: sends pre-signed stock webhooks from a file, one
--- unique event per request, and every DUPLICATE_EVERY-th request repeats the thread's last
--- event. Counts sent events and response statuses per thread for the driver.
+-- wrk script for bench/webhook_ingest.py and bench/stripe_webhooks.py: sends pre-signed
+-- webhooks from a file, one unique event per request, and every DUPLICATE_EVERY-th request
+-- repeats the thread's last event, as a provider's redelivery does. Counts sent events and
+-- response statuses per thread for the driver. BENCH_SIGNATURE_HEADER names the header that
+-- carries each line's signature.
 
 local DUPLICATE_EVERY = 20
 local threads = {}
 local thread_count = tonumber(os.getenv("BENCH_THREADS"))
 local path = os.getenv("BENCH_PATH")
 local requests_file = os.getenv("BENCH_REQUESTS")
+local signature_header = os.getenv("BENCH_SIGNATURE_HEADER") or "X-Bench-Signature"
 
 function setup(thread)
   thread:set("id", #threads)
@@ -49,7 +52,7 @@ function request()
   local tab = string.find(line, "\t")
   local signature = string.sub(line, 1, tab - 1)
   local body = string.sub(line, tab + 1)
-  return wrk.format("POST", path, {["Content-Type"] = "application/json", ["X-Bench-Signature"] = signature}, body)
+  return wrk.format("POST", path, {["Content-Type"] = "application/json", [signature_header] = signature}, body)
 end
 
 function response(status, headers, body)
