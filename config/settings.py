@@ -237,7 +237,7 @@ API_DEFAULT_CURRENCY = env.str("API_DEFAULT_CURRENCY", default="EUR")
 API_DEFAULT_PRICE_LIST = env.str("API_DEFAULT_PRICE_LIST", default="retail")
 # Requests per period for a client without its own rate, such as 600/min or 20/s.
 API_DEFAULT_THROTTLE_RATE = env.str("API_DEFAULT_THROTTLE_RATE", default="600/min")
-# Longest time a cached product response may lag a write that bypasses the stock service and
+# Maximum time a cached product response may lag a write that bypasses the stock service and
 # the Akeneo import (an admin edit). 0 turns the response cache off.
 API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=30)
 

@@ -13,7 +13,7 @@ from integrations.domains import Domain
 
 
 class Mode:
-    """How a connector learns about remote changes."""
+    """The ways a connector learns about remote changes: pulling, webhooks or both."""
 
     PULL = "pull"
     WEBHOOK = "webhook"
@@ -54,11 +54,11 @@ class Page:
 
 
 class WebhookRejected(Exception):
-    """The webhook signature or timestamp is invalid; the view answers 401."""
+    """The webhook signature or timestamp is invalid; the view responds 401."""
 
 
 class WebhookMalformed(Exception):
-    """The webhook body cannot be parsed; the view answers 400."""
+    """The webhook body cannot be parsed; the view responds 400."""
 
 
 class Connector:
@@ -97,7 +97,7 @@ class Connector:
         """Turn a verified body into inbound items; raise WebhookMalformed on a bad body.
 
         `entity` is the entity named in the webhook URL (/hooks/<slug>/<entity>/), or None.
-        Return an empty list for an event type the connector ignores; it is answered 200.
+        Return an empty list for an event type the connector ignores; the view responds 200.
         """
         raise WebhookMalformed(f"{self.kind} does not accept webhooks")
 

@@ -1,4 +1,4 @@
-"""The generic webhook endpoint: verify, store, queue, answer; processing happens on a lane."""
+"""The generic webhook endpoint: verify, store, queue and respond. Processing happens on a lane."""
 
 import logging
 
@@ -55,7 +55,7 @@ def _error(status, code, message):
 @csrf_exempt
 @require_POST
 def receive_webhook(request, slug, entity=None):
-    """Verify a provider's webhook against the raw body, store its items and answer at once.
+    """Verify a provider's webhook against the raw body, store its items and respond at once.
 
     200 also for duplicates and for events that turn out stale later, because a sender
     retries anything else for days. 401 for an invalid signature, 400 for an unreadable body,

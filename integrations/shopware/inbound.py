@@ -59,7 +59,9 @@ def process_order(connection, order, fetch):
     state = (order.get("stateMachineState") or {}).get("technicalName")
     if state == "cancelled":
         cancelled = _apply_cancellation(connection, result.order)
-        return "created" if result.created else ("updated" if cancelled else "skipped")
+        if result.created:
+            return "created"
+        return "updated" if cancelled else "skipped"
     return "created" if result.created else "skipped"
 
 

@@ -257,7 +257,12 @@ def _update_delivery_status(order_id):
     order = records.get("sale.order", order_id, lock=True)
     states = [records.get("stock.picking", picking_id)["state"] for picking_id in order.get("picking_ids", [])]
     done = [state for state in states if state == "done"]
-    status = "full" if done and len(done) == len(states) else ("partial" if done else "pending")
+    if not done:
+        status = "pending"
+    elif len(done) == len(states):
+        status = "full"
+    else:
+        status = "partial"
     records.write("sale.order", order_id, {"delivery_status": status})
 
 
