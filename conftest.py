@@ -10,3 +10,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webhook_connection_cache():
+    """Start each test without connections cached by the webhook intake of an earlier test."""
+    from integrations.services.webhooks import forget_cached_connections
+
+    forget_cached_connections()
+    yield
+    forget_cached_connections()

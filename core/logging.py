@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 request_id_var = contextvars.ContextVar("request_id", default="-")
 
 # A caller may pass its own id so that a request can be followed across systems.
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # Attributes every LogRecord has; anything else on a record came in through `extra`.
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
@@ -24,7 +24,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         request.request_id = request_id
         try:

@@ -7,9 +7,16 @@ from catalog.models import Warehouse
 from integrations.models import InboundEvent, InboundState
 from integrations.services.inbox import process_inbound_event
 from tests.integrations.framework.conftest import make_connection
+from tests.integrations.framework.intake_client import IntakeClient
 from tests.integrations.framework.testshop import sign
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["django", "intake"])
+def client(request, client):
+    """Each test runs through Django's handler and through the WSGI intake that config.wsgi puts first."""
+    return client if request.param == "django" else IntakeClient()
 
 
 def event_body(*objects, event_type="products.updated"):
