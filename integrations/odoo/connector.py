@@ -53,7 +53,7 @@ class OdooConnector(Connector):
 
     def deliver(self, message):
         if message.entity == Domain.ORDERS:
-            return push.deliver_order(message.connection, int(message.object_id))
+            return push.deliver_order(message.connection, int(message.object_id), first_attempt=message.attempts <= 1)
         if message.entity == Domain.CUSTOMERS:
             return push.deliver_customer(message.connection, int(message.object_id))
         return super().deliver(message)

@@ -168,6 +168,15 @@ def process_sale_order(connection, event):
     order = _order_for(connection, payload["id"], payload.get("client_order_ref") or "")
     if order is None:
         return "ignored"
+    return apply_sale_order_state(connection, order, payload, event=event)
+
+
+def apply_sale_order_state(connection, order, payload, *, event=None):
+    """Apply a sale order's state (a pulled event's, or the one Kontor just confirmed) to the order.
+
+    Returns "updated", or "skipped" when the state is a quotation or Odoo does not lead the
+    order's status. Runs in the caller's transaction.
+    """
     target = canonical_status(payload)
     if target is None:
         return "skipped"

@@ -24,10 +24,12 @@ from django.utils.translation import gettext
 
 from catalog.models import Product
 from core.money import quantize
+from integrations.domains import Domain, FieldGroup
 from integrations.errors import ValidationFailed
 from integrations.models import Binding
 from integrations.odoo import issues
 from integrations.odoo.client import OdooClient
+from integrations.odoo.inbound import apply_sale_order_state
 from integrations.odoo.mappers import (
     SHIPPING_PRODUCT_CODE,
     odoo_lines,
@@ -36,6 +38,7 @@ from integrations.odoo.mappers import (
     to_amount,
 )
 from integrations.services.bindings import bind, binding_for
+from integrations.services.leading import leading_connection_id
 from orders.models import AddressKind, Order
 
 logger = logging.getLogger(__name__)
@@ -63,8 +66,17 @@ def confirms_orders(connection):
     return str(connection.credentials.get("confirm_orders", "true")).lower() not in ("false", "0", "no")
 
 
-def deliver_order(connection, order_id):
-    """Create the order in Odoo unless it is there already; return the sale order id."""
+def deliver_order(connection, order_id, *, first_attempt=False):
+    """Create the order in Odoo unless it is there already; return the sale order id.
+
+    On a message's first attempt the search before the create is left out: no earlier attempt
+    of it can have created the sale order, and an order sent by another message anyway is
+    caught by the search after the create (step 3 of the module docstring).
+
+    Once Kontor has confirmed the sale order, Odoo holds its stock, so the order is moved to
+    confirmed and its reservation handed to Odoo's figure at once, as the pulled state change
+    would do later; until then every channel would be sent the order's units subtracted twice.
+    """
     order = (
         Order.objects.select_related("channel", "customer")
         .prefetch_related("lines", "addresses")
@@ -73,7 +85,7 @@ def deliver_order(connection, order_id):
     client = OdooClient(connection)
     reference = order.external_number
 
-    existing = _sale_orders_for(client, reference)
+    existing = [] if first_attempt else _sale_orders_for(client, reference)
     if existing:
         sale_order = existing[0]
         logger.info(
@@ -83,13 +95,33 @@ def deliver_order(connection, order_id):
     else:
         sale_order = _create_sale_order(client, connection, order)
 
+    confirmed = False
     if confirms_orders(connection) and sale_order["state"] in QUOTATION_STATES:
         _confirm(client, sale_order["id"])
+        confirmed = True
 
     with transaction.atomic():
         bind(connection, order, sale_order["id"])
         _check_totals(connection, order, sale_order)
+        if confirmed:
+            _apply_confirmation(connection, order, sale_order)
     return str(sale_order["id"])
+
+
+def _apply_confirmation(connection, order, sale_order):
+    """Record the confirmation Kontor just made when Odoo leads the order status.
+
+    Anything else (another system leads the status, or the order moved on) is left to the pulled
+    state change, which records it as a conflict or a sync error once.
+    """
+    if leading_connection_id(Domain.ORDERS, FieldGroup.STATUS) != connection.pk:
+        return
+    payload = {**sale_order, "state": "sale", "client_order_ref": order.external_number}
+    try:
+        with transaction.atomic():
+            apply_sale_order_state(connection, order, payload)
+    except issues.StatusRejected:
+        logger.info("odoo confirmation left to the poll", extra={"order_id": order.pk, "status": order.status})
 
 
 def _sale_orders_for(client, reference):

@@ -1,10 +1,19 @@
 """Hot-lane polling of Odoo: stock every half second, orders and documents every second.
 
 Odoo has no signed push, and a stock change must reach the shops within about two seconds, so
-one poll loop per Odoo connection runs as a hot-lane task. It holds a lock in the cache, polls
-until shortly before the lane's task timeout, then queues its successor. `ensure_pollers`,
-scheduled every minute, starts a loop whose worker died. The framework's scheduled delta pull
-(with its longer overlap) still runs as the safety net for anything a fast poll missed.
+two poll loops per Odoo connection run as hot-lane tasks:
+
+- The stock loop reads changed quants, applies them to the ledger at once (not through the
+  lane's queue) and sends every due stock and price message to the channels, one batch per
+  connection, several times a second. Stock thus never waits behind orders in the queue or
+  in a batch: an order backlog delays a stock figure by one loop step at most.
+- The orders loop hands new shop orders to Odoo and reads sale orders and their documents.
+
+Each loop holds a lock in the cache, polls until shortly before the lane's task timeout, then
+queues its successor. `ensure_pollers`, scheduled every minute, starts a loop whose worker
+died. The framework's scheduled delta pull (with its longer overlap) still runs as the safety
+net for anything a fast poll missed, and the lane's batch tasks still deliver stock messages
+when no stock loop runs.
 
 Fast polls write no sync run, because that would be two rows a second. A failing poll is
 logged once when it starts failing and once when it recovers, and it backs off meanwhile.
@@ -22,8 +31,9 @@ from django_q.tasks import async_task
 
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
-from integrations.models import Connection, InboundSource
+from integrations.models import Connection, ConnectionEntity, Direction, InboundSource
 from integrations.odoo.forward import forward_new_orders
+from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
 
@@ -36,6 +46,11 @@ POLL_TASK = "integrations.odoo.tasks.poll_loop"
 POLL_OVERLAP = timedelta(seconds=2)
 STOCK_INTERVAL_SECONDS = 0.5
 ORDERS_INTERVAL_SECONDS = 1.0
+# How often the stock loop sends due stock and price messages: a reservation's new figure
+# waits at most this long before it goes to the shops.
+PUSH_INTERVAL_SECONDS = 0.1
+PUSHED_DOMAINS = (Domain.STOCK, Domain.PRICES)
+STOCK_LOOP, ORDERS_LOOP = "stock", "orders"
 # Wait between polls while Odoo fails, doubling up to this cap.
 MAX_BACKOFF_SECONDS = 30.0
 # A poll reads at most this many pages, so one loop iteration stays short under a backlog.
@@ -43,19 +58,19 @@ MAX_PAGES_PER_POLL = 20
 LOCK_SECONDS = 30
 
 
-def _lock_key(connection_id):
-    return f"kontor:odoo:poller:{connection_id}"
+def _lock_key(connection_id, kind):
+    return f"kontor:odoo:poller:{kind}:{connection_id}"
 
 
 def poll_entity(connection, entity, *, overlap=POLL_OVERLAP):
-    """Read the changes of one entity since its cursor into the inbox; return the new event count."""
+    """Read the changes of one entity since its cursor into the inbox; return the new event ids."""
     connector = connection.connector
     cursor = start_cursor(connection, entity, overlap)
-    stored = 0
+    stored = []
     for _page_number in range(MAX_PAGES_PER_POLL):
         page = connector.pull(connection, entity, cursor)
         with transaction.atomic():
-            stored += len(store_inbound_items(connection, page.items, source=InboundSource.PULL))
+            stored += store_inbound_items(connection, page.items, source=InboundSource.PULL)
             advance_cursor(connection, entity, page.items)
         if page.cursor is None or not page.items:
             break
@@ -63,45 +78,79 @@ def poll_entity(connection, entity, *, overlap=POLL_OVERLAP):
     return stored
 
 
-def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
-    """Hand new shop orders to Odoo, then poll the given entities once; return the counts."""
-    connection = Connection.objects.filter(pk=connection_id, enabled=True, kind="odoo").first()
-    if connection is None:
-        return {}
-    counts = {"forwarded": forward_new_orders(connection)}
-    counts.update({entity: poll_entity(connection, entity) for entity in entities})
+def poll_stock(connection):
+    """Read Odoo's changed stock and apply it now; return the number of new events.
+
+    The events are also queued on their lane by the inbox; the task that finds one applied
+    here already does nothing.
+    """
+    event_ids = poll_entity(connection, Domain.STOCK)
+    for event_id in event_ids:
+        inbox.process_inbound_event(event_id)
+    return len(event_ids)
+
+
+def push_stock_messages():
+    """Send every due stock and price message to the channels, batched per connection; return counts."""
+    lanes = {
+        entity.effective_lane
+        for entity in ConnectionEntity.objects.filter(
+            entity__in=PUSHED_DOMAINS, enabled=True, connection__enabled=True, direction__in=[Direction.OUT, Direction.BOTH]
+        )
+    }
+    counts = {}
+    for lane in sorted(lanes):
+        counts.update(batches.deliver_due_messages(lane, entities=PUSHED_DOMAINS, requeue=False))
     return counts
 
 
-def poll_loop(connection_id, seconds=None):
-    """Poll one connection until shortly before the hot lane's timeout, then queue the next loop.
+def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
+    """Hand new shop orders to Odoo, poll the given entities once and send due stock; return counts."""
+    connection = Connection.objects.filter(pk=connection_id, enabled=True, kind="odoo").first()
+    if connection is None:
+        return {}
+    counts = {}
+    if Domain.ORDERS in entities:
+        counts["forwarded"] = forward_new_orders(connection)
+        counts[Domain.ORDERS] = len(poll_entity(connection, Domain.ORDERS))
+    if Domain.STOCK in entities:
+        counts[Domain.STOCK] = poll_stock(connection)
+        counts["pushed"] = push_stock_messages()
+    return counts
 
-    Returns "busy" when another loop holds the connection's lock.
+
+def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
+    """Run one connection's stock or orders loop until shortly before the hot lane's timeout.
+
+    Then the loop queues its successor. Returns "busy" when another loop of the same kind holds
+    the connection's lock.
     """
     token = uuid.uuid4().hex
-    key = _lock_key(connection_id)
+    key = _lock_key(connection_id, kind)
     if not cache.add(key, token, timeout=LOCK_SECONDS):
         return "busy"
 
     if seconds is None:
         seconds = max(settings.LANES["hot"]["timeout"] - 15, 5)
     deadline = time.monotonic() + seconds
-    next_orders = 0.0
+    interval = STOCK_INTERVAL_SECONDS if kind == STOCK_LOOP else ORDERS_INTERVAL_SECONDS
+    next_poll = 0.0
     backoff = 0.0
     failing = False
-    logger.info("odoo poll loop started", extra={"connection_id": connection_id})
+    logger.info("odoo poll loop started", extra={"connection_id": connection_id, "kind": kind})
     try:
         while time.monotonic() < deadline:
             if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
                 return "disabled"
             cache.touch(key, LOCK_SECONDS)
 
-            entities = [Domain.STOCK]
-            if time.monotonic() >= next_orders:
-                entities.append(Domain.ORDERS)
-                next_orders = time.monotonic() + ORDERS_INTERVAL_SECONDS
             try:
-                poll_once(connection_id, entities)
+                if time.monotonic() >= next_poll:
+                    next_poll = time.monotonic() + interval
+                    poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS])
+                elif kind == STOCK_LOOP:
+                    # Between Odoo polls, send the figures that reservations changed meanwhile.
+                    push_stock_messages()
             except ConnectorError as error:
                 backoff = min(max(backoff * 2, 1.0), MAX_BACKOFF_SECONDS)
                 if not failing:
@@ -113,23 +162,25 @@ def poll_loop(connection_id, seconds=None):
                 logger.info("odoo poll recovered", extra={"connection_id": connection_id})
             failing = False
             backoff = 0.0
-            time.sleep(STOCK_INTERVAL_SECONDS)
+            step = PUSH_INTERVAL_SECONDS if kind == STOCK_LOOP else interval
+            time.sleep(max(min(step, next_poll - time.monotonic()), 0.01))
     finally:
         if cache.get(key) == token:
             cache.delete(key)
 
-    async_task(POLL_TASK, connection_id, cluster="hot")
-    logger.info("odoo poll loop handed over", extra={"connection_id": connection_id})
+    async_task(POLL_TASK, connection_id, None, kind, cluster="hot")
+    logger.info("odoo poll loop handed over", extra={"connection_id": connection_id, "kind": kind})
     return "continued"
 
 
 def ensure_pollers():
-    """Start a poll loop for each enabled Odoo connection that has none; return how many started."""
+    """Start the stock and orders loops of each enabled Odoo connection that lacks them; return how many started."""
     started = 0
     for connection_id in Connection.objects.filter(kind="odoo", enabled=True).values_list("pk", flat=True):
-        if cache.get(_lock_key(connection_id)) is None:
-            async_task(POLL_TASK, connection_id, cluster="hot")
-            started += 1
+        for kind in (STOCK_LOOP, ORDERS_LOOP):
+            if cache.get(_lock_key(connection_id, kind)) is None:
+                async_task(POLL_TASK, connection_id, None, kind, cluster="hot")
+                started += 1
     return started
 
 

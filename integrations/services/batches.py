@@ -42,12 +42,13 @@ BATCH_SIZE = 50
 UNFINISHED = (OutboundState.PENDING, OutboundState.IN_FLIGHT)
 
 
-def due_messages(lane, now):
+def due_messages(lane, now, entities=None):
     """Messages of `lane` that a worker may claim now, oldest due first.
 
     Due: pending and past next_attempt_at, or in flight with an expired lease. A message waits
     while an older message for the same record and connection is unfinished, so a record's
     changes arrive in order. At most one message per record is claimable at a time.
+    `entities` limits the messages to these domains (the stock loop claims stock and prices).
     """
     older_unfinished = OutboundMessage.objects.filter(
         connection_id=OuterRef("connection_id"),
@@ -56,9 +57,11 @@ def due_messages(lane, now):
         pk__lt=OuterRef("pk"),
         state__in=UNFINISHED,
     )
+    messages = OutboundMessage.objects.filter(lane=lane, connection__enabled=True)
+    if entities is not None:
+        messages = messages.filter(entity__in=list(entities))
     return (
-        OutboundMessage.objects.filter(lane=lane, connection__enabled=True)
-        .filter(_claimable(now))
+        messages.filter(_claimable(now))
         .filter(~Exists(older_unfinished))
         .order_by("next_attempt_at", "pk")
     )
@@ -70,7 +73,7 @@ def _claimable(now):
     )
 
 
-def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None):
+def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
     """Lease up to `limit` due messages of `lane` to this worker and count their attempt.
 
     Two workers claiming at once never get the same message: rows another claim has locked are
@@ -80,7 +83,7 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         messages = list(
-            due_messages(lane, now)
+            due_messages(lane, now, entities)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("connection")[:limit]
         )
@@ -127,6 +130,10 @@ def deliver_claimed(messages, *, send_window_seconds):
     before the lease expires; messages left over are handed back unsent. When the local rate
     limit or the open circuit of a connection stops one message before it is sent, the rest
     of that connection's messages are handed back too instead of each waiting in turn.
+
+    A connector that sends some domains many at a time (its `batch_entities`, such as stock in
+    one Shopware Sync API call) gets those messages first, per connection, through its
+    `deliver_batch`, so a stock figure in a batch never waits behind the orders in it.
     """
     if not messages:
         return {}
@@ -134,33 +141,82 @@ def deliver_claimed(messages, *, send_window_seconds):
     deadline = time.monotonic() + send_window_seconds
     held_back = {}
     outcomes = []
+    due = []
     for message in messages:
         binding = bindings.get(_record_key(message))
         if binding is not None and binding.pushed_fingerprint == message.fingerprint:
             outcomes.append((message, OutboundState.SKIPPED, ""))
-            continue
-        if message.connection_id in held_back:
-            outcomes.append((message, OutboundState.PENDING, held_back[message.connection_id]))
-            continue
-        if time.monotonic() > deadline:
-            outcomes.append((message, OutboundState.PENDING, None))
-            continue
-
-        try:
-            remote_id = message.connection.connector.deliver(message)
-        except (CircuitOpen, RateLimited) as error:
-            if error.status is None:
-                # Kontor's own breaker or limiter stopped the call before it was sent.
-                held_back[message.connection_id] = error
-                outcomes.append((message, OutboundState.PENDING, error))
-            else:
-                outcomes.append((message, OutboundState.FAILED, error))
-        except Exception as error:
-            # Any failure, a bug included, must end as a retry or a visible sync error.
-            outcomes.append((message, OutboundState.FAILED, error))
         else:
-            outcomes.append((message, OutboundState.DELIVERED, str(remote_id or "")[:255]))
+            due.append(message)
+
+    groups, singles = _batch_groups(due)
+    for group in groups:
+        outcomes.extend(_send_group(group, held_back, deadline))
+    for message in singles:
+        outcomes.append(_send_one(message, held_back, deadline))
     return _record_outcomes(outcomes, bindings)
+
+
+def _batch_groups(messages):
+    """Split messages into per-connection groups its connector sends at once, and the rest."""
+    groups, singles = {}, []
+    for message in messages:
+        connector = message.connection.connector
+        if message.entity in getattr(connector, "batch_entities", ()):
+            groups.setdefault(message.connection_id, []).append(message)
+        else:
+            singles.append(message)
+    return list(groups.values()), singles
+
+
+def _stopped_before_send(error):
+    """Whether Kontor's own breaker or limiter stopped the call before it was sent."""
+    return isinstance(error, (CircuitOpen, RateLimited)) and error.status is None
+
+
+def _send_one(message, held_back, deadline):
+    if message.connection_id in held_back:
+        return (message, OutboundState.PENDING, held_back[message.connection_id])
+    if time.monotonic() > deadline:
+        return (message, OutboundState.PENDING, None)
+    try:
+        remote_id = message.connection.connector.deliver(message)
+    except Exception as error:
+        # Any failure, a bug included, must end as a retry or a visible sync error.
+        if _stopped_before_send(error):
+            held_back[message.connection_id] = error
+            return (message, OutboundState.PENDING, error)
+        return (message, OutboundState.FAILED, error)
+    return (message, OutboundState.DELIVERED, str(remote_id or "")[:255])
+
+
+def _send_group(group, held_back, deadline):
+    """Send one connection's batchable messages with one deliver_batch call; return their outcomes.
+
+    deliver_batch returns {message pk: remote id or the exception of that item}. An exception
+    raised by the call itself is the outcome of every message in the group.
+    """
+    connection_id = group[0].connection_id
+    if connection_id in held_back:
+        return [(message, OutboundState.PENDING, held_back[connection_id]) for message in group]
+    if time.monotonic() > deadline:
+        return [(message, OutboundState.PENDING, None) for message in group]
+    try:
+        results = group[0].connection.connector.deliver_batch(group)
+    except Exception as error:
+        if _stopped_before_send(error):
+            held_back[connection_id] = error
+            return [(message, OutboundState.PENDING, error) for message in group]
+        return [(message, OutboundState.FAILED, error) for message in group]
+
+    outcomes = []
+    for message in group:
+        result = results.get(message.pk)
+        if isinstance(result, Exception):
+            outcomes.append((message, OutboundState.FAILED, result))
+        else:
+            outcomes.append((message, OutboundState.DELIVERED, str(result or "")[:255]))
+    return outcomes
 
 
 def _record_key(message):
@@ -316,24 +372,27 @@ def _fail_attempt(message, error, now):
     message.save(update_fields=["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"])
 
 
-def deliver_due_messages(lane, *, batch_size=BATCH_SIZE):
+def deliver_due_messages(lane, *, batch_size=BATCH_SIZE, entities=None, requeue=True):
     """Claim and deliver batches of `lane`'s due messages until none is left; return the counts.
 
     Safe to run twice and in several workers at once. A task claims no new batch after a quarter
     of the lane's task timeout and queues its successor instead, and no send starts later than
     half the timeout, so django-q2 kills a task only when a send hangs past its read timeout.
+    `entities` limits the claims to these domains; `requeue=False` stops at the budget without
+    queueing a successor, for a caller that runs again soon anyway (the stock loop).
     """
     budget = settings.LANES[lane]["timeout"] / 4
     started = time.monotonic()
     totals = Counter()
     while True:
-        messages = claim_due_messages(lane, limit=batch_size)
+        messages = claim_due_messages(lane, limit=batch_size, entities=entities)
         if not messages:
             break
         counts = deliver_claimed(messages, send_window_seconds=budget)
         totals.update(counts)
         logger.info("outbound batch finished", extra={"lane": lane, "claimed": len(messages), **counts})
         if time.monotonic() - started > budget:
-            enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
+            if requeue:
+                enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
             break
     return dict(totals)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
 from integrations.domains import Domain
+from integrations.errors import Conflict
 from integrations.registry import Connector, CredentialField, Mode, Page
 from integrations.shopware import inbound, mappers, push, status, webhooks
 from integrations.shopware.client import ShopwareClient
@@ -48,6 +49,8 @@ class ShopwareConnector(Connector):
     reads = frozenset({Domain.ORDERS})
     writes = frozenset({Domain.PRODUCTS, Domain.PRICES, Domain.STOCK, Domain.ORDERS, Domain.SHIPMENTS})
     mode = Mode.BOTH
+    # Stock and prices of many products go out in one Sync API request (deliver_batch).
+    batch_entities = frozenset({Domain.STOCK, Domain.PRICES})
     stored_headers = ("sw-version", "sw-context-language")
     credential_fields = (
         CredentialField("access_key_id", _("access key ID"), secret=False),
@@ -137,6 +140,61 @@ class ShopwareConnector(Connector):
             status.push_order(client, connection, order)
             return None
         raise NotImplementedError(f"shopware does not push {message.entity}")
+
+    def deliver_batch(self, messages):
+        """Send the stock and price messages of one connection in one Sync API request.
+
+        Returns {message pk: Shopware product id, None when there was nothing to update, or the
+        item's exception}. Each product's figure is read from the ledger now, as in deliver, so
+        the shop gets the same or a newer figure than the message's payload.
+        """
+        connection = messages[0].connection
+        client = self.client(connection)
+        products = Product.objects.in_bulk([int(message.object_id) for message in messages])
+        shop_ids = push.bound_shop_ids(connection, list(products.values()))
+        context = shop_context(client, connection) if any(m.entity == Domain.PRICES for m in messages) else None
+        channel = channel_for(connection)
+
+        results, operations, positions = {}, {}, {}
+        for message in messages:
+            product = products.get(int(message.object_id))
+            shop_id = shop_ids.get(product.pk) if product is not None else None
+            if shop_id is None:
+                # Deleted, or never reached the shop: its stock and price go out with the product.
+                results[message.pk] = None
+                continue
+            if message.entity == Domain.STOCK:
+                item = {"id": shop_id, "stock": mappers.stock_of(product, channel)}
+            else:
+                entries = mappers.price_entries(product, context)
+                if not mappers.has_default_price(entries, context) and product.parent_id is None:
+                    missing = mappers.MissingPrice(sku=product.sku, currency=context.default_currency, price_list=context.price_list)
+                    results[message.pk] = push.ItemRejected.from_item_error(missing, connection.name)
+                    continue
+                item = {"id": shop_id, "price": entries}
+            key = f"kontor-{message.entity}"
+            payload = operations.setdefault(key, {"entity": "product", "action": "upsert", "payload": []})["payload"]
+            positions[message.pk] = (key, len(payload))
+            payload.append(item)
+            results[message.pk] = shop_id
+
+        if not operations:
+            return results
+        # No retries inside the call: the outbox retries the messages by its own policy, and a
+        # waiting call would hold up every other stock figure behind it.
+        status, body = client.sync(operations, retries=False)
+        rejected = push.errors_by_record(body)
+        for message in messages:
+            position = positions.get(message.pk)
+            if position is None:
+                continue
+            if position in rejected:
+                error = push.rejection(products[int(message.object_id)].sku, rejected[position])
+                results[message.pk] = push.ItemRejected.from_item_error(error, connection.name)
+            elif status == 400:
+                # The shop rolled the whole request back for another item: send this one again.
+                results[message.pk] = Conflict("rolled back with a rejected item", connection=connection.name, status=status)
+        return results
 
     def _deliver_product(self, client, connection, product):
         result = push.send_batch(client, connection, shop_context(client, connection), [product])

@@ -137,7 +137,7 @@ def _as_body(operations):
     return {operation["key"]: {key: value for key, value in operation.items() if key != "key"} for operation in operations}
 
 
-def _errors_by_record(body):
+def errors_by_record(body):
     """Return {(operation key, index): first error} from a sync answer's errors or results."""
     found = {}
     for key, operation in (body.get("data") or {}).items():
@@ -151,7 +151,7 @@ def _errors_by_record(body):
     return found
 
 
-def _rejection(record, error):
+def rejection(record, error):
     pointer = str((error.get("source") or {}).get("pointer", ""))
     field_name = error.get("field") or "/".join(pointer.strip("/").split("/")[2:]) or "-"
     return RemoteRejected(record=record, detail=str(error.get("detail") or error.get("title") or error.get("code")), field=field_name)
@@ -175,21 +175,21 @@ def send_batch(client, connection, context, products):
         return result
 
     status, body = client.sync(_as_body(operations))
-    rejected = _errors_by_record(body)
+    rejected = errors_by_record(body)
     if status == 400:
         # The shop rolled everything back: drop the rejected records and send the rest once more.
         failed_positions = {index for (key, index) in rejected if key == PRODUCTS_KEY}
         retry_products = [p for p in pending if positions[p.pk] not in failed_positions]
         for product in pending:
             if positions[product.pk] in failed_positions:
-                result.failed[product.pk] = _rejection(product.sku, rejected[(PRODUCTS_KEY, positions[product.pk])])
+                result.failed[product.pk] = rejection(product.sku, rejected[(PRODUCTS_KEY, positions[product.pk])])
         if retry_products and len(retry_products) < len(pending):
             retry = send_batch(client, connection, context, retry_products)
             result.written += retry.written
             result.failed.update(retry.failed)
             return result
         for product in retry_products:
-            result.failed[product.pk] = _rejection(product.sku, next(iter(rejected.values()), {"detail": "rejected"}))
+            result.failed[product.pk] = rejection(product.sku, next(iter(rejected.values()), {"detail": "rejected"}))
         return result
 
     parent_errors = {index: error for (key, index), error in rejected.items() if key == PARENTS_KEY}
@@ -200,7 +200,7 @@ def send_batch(client, connection, context, products):
                           external_id=bindings[str(product.pk)].external_id if str(product.pk) in bindings else mappers.product_id(product.sku))
             result.written.append(product)
         else:
-            result.failed[product.pk] = _rejection(product.sku, error)
+            result.failed[product.pk] = rejection(product.sku, error)
     if parent_errors:
         logger.warning("Shopware rejected parent products", extra={"connection_id": connection.pk, "count": len(parent_errors)})
     return result

@@ -6,6 +6,7 @@ from django.db import connections
 
 from catalog.models import Product, StockLevel, StockReservation, Warehouse
 from catalog.services.availability import publish_availability
+from integrations.domains import Domain
 from integrations.models import InboundEvent, OutboundMessage, OutboundState
 from integrations.odoo.tasks import poll_once
 from integrations.sandbox.odoo import seed
@@ -214,3 +215,39 @@ def test_last_unit_on_two_channels_one_wins(sandbox, shop):
     messages = OutboundMessage.objects.filter(entity="stock").exclude(state=OutboundState.SUPERSEDED)
     assert {message.payload["available"] for message in messages} == {"0"}
     assert publish_availability([Product.objects.get(sku="LAST-1").pk])[0].payload["channels"] == {"shop-at": "0", "shop-de": "0"}
+
+
+def test_stock_loop_step_applies_and_pushes_without_the_queue(sandbox, shop):
+    erp = make_odoo_connection()
+    make_pair(erp)
+    make_product("CAM-1", on_hand=0, odoo_quantity=7)
+    settle(erp)
+
+    seed.set_stock("CAM-1", 2)
+    counts = poll_once(erp.pk, [Domain.STOCK])
+
+    # No task ran: the loop step itself applied the event and sent the figure.
+    assert counts[Domain.STOCK] == 1
+    assert counts["pushed"] == {"delivered": 1}
+    assert shop.shown["CAM-1"][-1] == Decimal("2")
+    assert not InboundEvent.objects.filter(state="pending").exists()
+    assert not OutboundMessage.objects.filter(entity="stock", state=OutboundState.PENDING).exists()
+
+
+def test_confirmation_hands_stock_to_odoo_when_delivered(sandbox, shop):
+    erp = make_odoo_connection()
+    channel, shop_connection = make_pair(erp)
+    make_product("CAM-1", on_hand=0, odoo_quantity=5)
+    settle(erp)
+    order = place_order(channel, shop_connection, "30003", [line("CAM-1", 2, gross="23.80", net="20.00", tax="3.80")])
+
+    deliver_message(order_message(order, erp).pk)
+
+    # Before any poll: Odoo's reserved units replace Kontor's reservation in the same step.
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    assert StockReservation.objects.get(order_line__order=order).state == "released"
+    level = StockLevel.objects.get(product__sku="CAM-1", warehouse=odoo_warehouse_of(erp))
+    assert (level.on_hand, level.reserved) == (Decimal("3"), Decimal("0"))
+    latest = OutboundMessage.objects.filter(entity="stock", state=OutboundState.PENDING).latest("pk")
+    assert latest.payload["channels"]["shop-de"] == "3"

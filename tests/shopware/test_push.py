@@ -223,3 +223,87 @@ def test_product_deleted_in_shop_fails_stock_push(sandbox, connection, make_prod
 
     assert result == OutboundState.FAILED
     assert SyncError.objects.get(outbound_message=message).code == "not_found"
+
+
+def _count_sync_calls(monkeypatch):
+    from integrations.shopware.client import ShopwareClient
+
+    calls = []
+    original = ShopwareClient.sync
+
+    def counting(self, operations, **kwargs):
+        calls.append(sorted(operations))
+        return original(self, operations, **kwargs)
+
+    monkeypatch.setattr(ShopwareClient, "sync", counting)
+    return calls
+
+
+def test_stock_and_prices_go_out_in_one_sync_call(sandbox, connection, make_product, monkeypatch):
+    from integrations.services.batches import deliver_due_messages
+
+    first, second = make_product("BATCH-1", on_hand=5), make_product("BATCH-2", on_hand=6)
+    priced = make_product("BATCH-3", gross="20.00")
+    push_catalog(connection.pk)
+    unpushed = make_product("BATCH-NEW", on_hand=9)
+    stock.record_on_hand(first, first.stock_levels.get().warehouse, 3)
+    PriceFactory(product=priced, price_list=priced.prices.first().price_list, currency="GBP", amount=Decimal("17.00"))
+    with transaction.atomic():
+        messages = [
+            enqueue_outbound(first, "stock", {"sku": first.sku})[0],
+            enqueue_outbound(second, "stock", {"sku": second.sku})[0],
+            enqueue_outbound(unpushed, "stock", {"sku": unpushed.sku})[0],
+            enqueue_outbound(priced, "prices", {"sku": priced.sku})[0],
+        ]
+    calls = _count_sync_calls(monkeypatch)
+
+    counts = deliver_due_messages("hot")
+
+    assert counts == {"delivered": 4}
+    assert calls == [["kontor-prices", "kontor-stock"]]
+    assert (shop_product("BATCH-1")["stock"], shop_product("BATCH-2")["stock"]) == (3, 6)
+    assert shop_product("BATCH-NEW") is None
+    assert len(shop_product("BATCH-3")["price"]) == 2
+    remote_ids = [message.remote_id for message in type(messages[0]).objects.filter(pk__in=[m.pk for m in messages]).order_by("pk")]
+    assert remote_ids == [mappers.product_id("BATCH-1"), mappers.product_id("BATCH-2"), "", mappers.product_id("BATCH-3")]
+
+
+def test_stock_batch_item_rejected_fails_only_that_message(sandbox, connection, make_product):
+    from integrations.services.batches import deliver_due_messages
+
+    kept = make_product("BATCH-OK", on_hand=4)
+    push_catalog(connection.pk)
+    gone = ProductFactory(sku="BATCH-GONE")
+    Binding.objects.create(connection=connection, content_type=ContentType.objects.get_for_model(gone), object_id=str(gone.pk), external_id="e" * 32)
+    stock.record_on_hand(kept, kept.stock_levels.get().warehouse, 2)
+    failed_message = _stock_message(gone)
+    _stock_message(kept)
+
+    counts = deliver_due_messages("hot")
+
+    assert counts == {"delivered": 1, "failed": 1}
+    assert shop_product("BATCH-OK")["stock"] == 2
+    failed_message.refresh_from_db()
+    assert failed_message.state == OutboundState.FAILED
+    error = SyncError.objects.get(outbound_message=failed_message)
+    assert (error.code, "BATCH-GONE" in error.message) == ("remote_rejected", True)
+
+
+def test_stock_batch_server_error_retries_every_message(sandbox, connection, make_product):
+    from integrations.services.batches import deliver_due_messages
+
+    products = [make_product(f"BATCH-5XX-{index}", on_hand=index + 1) for index in range(3)]
+    push_catalog(connection.pk)
+    connection.connector.client(connection).token()
+    for product in products:
+        _stock_message(product)
+    faults.update_faults("shopware", {"fail_next_requests": 1, "fail_next_status": 503})
+
+    counts = deliver_due_messages("hot")
+
+    assert counts == {"retry": 3}
+    from integrations.models import OutboundMessage
+
+    rows = OutboundMessage.objects.filter(entity="stock").values_list("state", "attempts", "error_code")
+    assert set(rows) == {(OutboundState.PENDING, 1, "server_error")}
+    assert [shop_product(product.sku)["stock"] for product in products] == [1, 2, 3]
