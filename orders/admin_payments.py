@@ -50,7 +50,7 @@ class UnmatchedProviderEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reason"))
     def reason(self, event):
-        return event.sync_error.message
+        return event.sync_error.localized_message()
 
     @admin.display(description=_("payload"))
     def payload_masked(self, event):

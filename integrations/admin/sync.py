@@ -27,13 +27,18 @@ class SyncRunAdmin(admin.ModelAdmin):
 @admin.register(SyncError)
 class SyncErrorAdmin(admin.ModelAdmin):
     change_list_template = "admin/integrations/syncerror/change_list.html"
-    list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "message", "attempts", "next_retry_at", "resolved"]
+    list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "shown_message", "attempts", "next_retry_at", "resolved"]
     list_filter = ["resolved", "direction", "code", "entity", "connection"]
-    search_fields = ["external_id", "object_id", "message"]
+    search_fields = ["external_id", "object_id", "message", "message_translations"]
     date_hierarchy = "created_at"
     list_select_related = ["connection", "content_type"]
-    readonly_fields = [field.name for field in SyncError._meta.fields]
+    exclude = ["message", "message_translations"]
+    readonly_fields = ["shown_message"] + [field.name for field in SyncError._meta.fields if field.name not in ("message", "message_translations")]
     actions = ["retry", "mark_resolved"]
+
+    @admin.display(description=_("message"))
+    def shown_message(self, sync_error):
+        return sync_error.localized_message()
 
     @admin.display(description=_("record"))
     def record_label(self, sync_error):

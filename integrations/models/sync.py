@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from integrations.domains import Domain
@@ -76,6 +77,9 @@ class SyncError(models.Model):
     payload = models.JSONField(_("payload"), null=True, blank=True)
     code = models.CharField(_("error code"), max_length=50, db_index=True)
     message = models.TextField(_("message"))
+    # The message in each language of settings.LANGUAGES, rendered when the error is recorded,
+    # because a worker writes it in its own language and the reader may use another.
+    message_translations = models.JSONField(_("message in each language"), default=dict, blank=True, editable=False)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_retry_at = models.DateTimeField(_("next retry at"), null=True, blank=True)
     resolved = models.BooleanField(_("resolved"), default=False, db_index=True)
@@ -90,6 +94,12 @@ class SyncError(models.Model):
 
     def __str__(self):
         return f"{self.connection} {self.direction} {self.entity} {self.external_id or self.object_id}: {self.code}"
+
+    def localized_message(self):
+        """Return the message in the active language, or the stored message if it has no translation."""
+        language = get_language() or ""
+        translations = self.message_translations or {}
+        return translations.get(language) or translations.get(language.split("-")[0]) or self.message
 
 
 class DeltaCursor(models.Model):

@@ -2,9 +2,10 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from integrations.models import (
@@ -88,6 +89,15 @@ def support_message_of(error):
     )
 
 
+def message_translations_of(error):
+    """Return the support message of `error` in each language that Kontor ships, by language code."""
+    translations = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            translations[language] = support_message_of(error)
+    return translations
+
+
 def record_sync_error(
     connection,
     direction,
@@ -120,6 +130,7 @@ def record_sync_error(
         "payload": payload,
         "code": getattr(error, "code", "internal_error"),
         "message": support_message_of(error),
+        "message_translations": message_translations_of(error),
         "attempts": attempts,
         "next_retry_at": next_retry_at,
         "sync_run": sync_run,

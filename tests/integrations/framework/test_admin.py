@@ -152,3 +152,17 @@ def test_connection_form_keeps_secret_when_left_empty(staff_client, shop):
     assert response.status_code == 302
     shop.refresh_from_db()
     assert shop.credentials == {"api_token": "tok-new-9876543210", "webhook_secret": "whsec-shop-secret"}
+
+
+def test_sync_error_message_in_german_admin(staff_client, shop):
+    from integrations.itemerrors import MappingMissing
+
+    error = MappingMissing(kind="category mapping", kinds="Category mappings", value="shoes", connection=shop.name)
+    sync_error = record_sync_error(shop, "inbound", error, entity="categories", external_id="shoes")
+
+    listing = staff_client.get(reverse("admin:integrations_syncerror_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    detail = staff_client.get(reverse("admin:integrations_syncerror_change", args=[sync_error.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Keine category mapping für den Wert &quot;shoes&quot;" in listing
+    assert "Keine category mapping für den Wert &quot;shoes&quot;" in detail
+    assert "No category mapping" not in listing

@@ -68,3 +68,24 @@ def test_different_records_get_own_errors(connection):
     record_sync_error(connection, "push", error, entity="products", object_id="8")
 
     assert SyncError.objects.filter(resolved=False).count() == 2
+
+
+def test_error_message_shown_in_reader_language(connection):
+    from django.utils import translation
+
+    from integrations.itemerrors import MappingMissing
+
+    error = MappingMissing(kind="category mapping", kinds="Category mappings", value="Schuhe", connection="PIM")
+    with translation.override("en"):
+        sync_error = record_sync_error(connection, "pull", error, entity="categories", external_id="Schuhe")
+
+    with translation.override("de"):
+        german = sync_error.localized_message()
+    with translation.override("en"):
+        english = sync_error.localized_message()
+
+    assert english == sync_error.message
+    assert english.startswith('No category mapping for the value "Schuhe" in PIM.')
+    assert german != english
+    assert '"Schuhe"' in german
+    assert german == sync_error.message_translations["de"]
