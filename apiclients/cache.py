@@ -18,14 +18,18 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
+from rest_framework.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
 
 CONTENT_VERSION = "api:version:content"
 CATALOG_VERSION = "api:version:catalog"
 DEFAULT_SECONDS = 30
+LIST_KIND = "product-list"
+DETAIL_KIND = "product-detail"
 
 
 def product_version_key(product_id):
@@ -34,6 +38,12 @@ def product_version_key(product_id):
 
 def _seconds():
     return getattr(settings, "API_RESPONSE_CACHE_SECONDS", DEFAULT_SECONDS)
+
+
+def enabled():
+    """Whether responses are cached in Redis, which the fast path (apiclients.fastpath) needs."""
+    # `cache` is a proxy, so the type check needs the backend itself.
+    return _seconds() > 0 and isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
 
 
 def bump_catalog(product_ids=(), *, content=False):
@@ -74,9 +84,8 @@ def _read_versions(keys, found=None):
     return versions if all(key in versions for key in keys) else None
 
 
-def request_key(request, kind):
+def response_key(request, kind, client):
     """Return the cache key of a response: the full URL and every client setting that shapes the response."""
-    client = request.auth
     channel = client.channel
     parts = [
         kind,
@@ -90,7 +99,33 @@ def request_key(request, kind):
     return "api:response:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:40]
 
 
-def _safe_get_many(keys):
+def detail_version_keys(product_id):
+    """Versions a product detail depends on besides those of its variants."""
+    return [CONTENT_VERSION, product_version_key(product_id)]
+
+
+LIST_VERSION_KEYS = [CATALOG_VERSION]
+
+
+def render_body(data):
+    """Render response data the way the API's JSONRenderer renders it for a request without an indent."""
+    return JSONRenderer().render(data)
+
+
+def is_current(entry, found, read_keys, read_more):
+    """Whether every version `entry` was built from is still the current one.
+
+    `found` holds the versions that exist among `read_keys`; versions the entry needs beyond
+    those (its variants) are read with `read_more(keys)`, a get_many.
+    """
+    versions = entry["versions"]
+    others = [key for key in versions if key not in read_keys]
+    if others:
+        found = {**found, **read_more(others)}
+    return all(found.get(key) == version for key, version in versions.items())
+
+
+def safe_get_many(keys):
     try:
         return cache.get_many(keys)
     except Exception:
@@ -105,62 +140,50 @@ def _safe_set(key, value):
         logger.exception("Catalog cache not writable", extra={"key": key})
 
 
-class ListStamp:
-    """Catalog version read before a list is built. `cached` is the stored response when it is current."""
+class ResponseStamp:
+    """Versions read before a response is built. `body` and `etag` are the stored response when it is current.
 
-    def __init__(self, request):
-        self.key = request_key(request, "product-list")
-        self.cached = None
-        self.version = None
-        if _seconds() <= 0:
-            return
-        found = _safe_get_many([self.key, CATALOG_VERSION])
-        entry = found.get(self.key)
-        if entry is not None and entry["version"] == found.get(CATALOG_VERSION):
-            self.cached = entry["data"]
-            return
-        versions = _read_versions([CATALOG_VERSION], found)
-        self.version = versions[CATALOG_VERSION] if versions else None
-
-    def store(self, data):
-        if self.version is not None:
-            _safe_set(self.key, {"version": self.version, "data": data})
-
-
-class DetailStamp:
-    """Versions of the catalog content and of the products a detail shows, read before they are loaded.
-
-    `cached` is the stored response when none of these versions has changed.
+    A list depends on the version of the whole catalog, a detail on the catalog content, the
+    product and, added before they are loaded, its variants.
     """
 
-    def __init__(self, request, product_id):
-        self.key = request_key(request, "product-detail")
-        self.product_id = product_id
-        self.cached = None
+    def __init__(self, request, kind, version_keys):
+        self.key = response_key(request, kind, request.auth)
+        self.body = None
         self.etag = None
         self.versions = None
         if _seconds() <= 0:
             return
-        own = [CONTENT_VERSION, product_version_key(product_id)]
-        found = _safe_get_many([self.key, *own])
+        read_keys = [self.key, *version_keys]
+        found = safe_get_many(read_keys)
         entry = found.get(self.key)
-        if entry is not None and all(entry["versions"].get(key) == found.get(key) for key in own):
-            others = [key for key in entry["versions"] if key not in own]
-            current = _safe_get_many(others) if others else {}
-            if all(entry["versions"][key] == current.get(key) for key in others):
-                self.cached = entry["data"]
-                self.etag = entry.get("etag")
-                return
-        self.versions = _read_versions(own, found)
+        if entry is not None and is_current(entry, found, read_keys, safe_get_many):
+            self.body = entry["body"]
+            self.etag = entry["etag"]
+            return
+        self.versions = _read_versions(version_keys, found)
+
+    @property
+    def cached_data(self):
+        """The stored response as data, for DRF to render (it may ask for an indent)."""
+        return None if self.body is None else json.loads(self.body)
 
     def add_products(self, product_ids):
         """Read the versions of more products (the variants) before their prices and stock are loaded."""
         if self.versions is None:
             return
-        keys = [product_version_key(pk) for pk in product_ids if pk != self.product_id]
+        keys = [product_version_key(pk) for pk in product_ids if product_version_key(pk) not in self.versions]
         more = _read_versions(keys) if keys else {}
         self.versions = None if more is None else {**self.versions, **more}
 
-    def store(self, data, etag):
+    def store(self, data, etag=None):
         if self.versions is not None:
-            _safe_set(self.key, {"versions": self.versions, "data": data, "etag": etag})
+            _safe_set(self.key, {"versions": self.versions, "body": render_body(data), "etag": etag})
+
+
+def list_stamp(request):
+    return ResponseStamp(request, LIST_KIND, LIST_VERSION_KEYS)
+
+
+def detail_stamp(request, product_id):
+    return ResponseStamp(request, DETAIL_KIND, detail_version_keys(product_id))

@@ -13,13 +13,16 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import status
 from rest_framework.response import Response
 
+# A product or category response depends on the locale and on the client behind the token.
+VARY = "Accept-Language, Authorization"
+
 
 def compute_etag(data, *parts):
     payload = json.dumps([data, *parts], cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
     return '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
 
 
-def _matches(header, etag):
+def matches_if_none_match(header, etag):
     if not header:
         return False
     candidates = [tag.strip() for tag in header.split(",")]
@@ -34,7 +37,7 @@ def conditional_response(request, data, *parts, etag=None):
     `etag` is one computed earlier by compute_etag for the same data and parts, such as a cached one.
     """
     etag = etag or compute_etag(data, *parts)
-    headers = {"ETag": etag, "Vary": "Accept-Language, Authorization"}
-    if _matches(request.headers.get("If-None-Match"), etag):
+    headers = {"ETag": etag, "Vary": VARY}
+    if matches_if_none_match(request.headers.get("If-None-Match"), etag):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(data, headers=headers)

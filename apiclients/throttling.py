@@ -5,9 +5,10 @@ unlike DRF's SimpleRateThrottle, which stores every request time in a list.
 """
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
@@ -23,32 +24,66 @@ def parse_rate(rate):
     return int(count), seconds
 
 
+@dataclass(frozen=True)
+class Window:
+    """The counter of one client in the current fixed window."""
+
+    key: str
+    limit: int
+    period: int
+    wait: float
+
+    @property
+    def timeout(self):
+        """Seconds the counter lives: one more than the window, so it outlives the window's last request."""
+        return self.period + 1
+
+
+def current_window(client, now=None):
+    limit, period = parse_rate(client.throttle_rate or settings.API_DEFAULT_THROTTLE_RATE)
+    now = time.time() if now is None else now
+    window = int(now // period)
+    return Window(f"api-throttle:{client.pk}:{period}:{window}", limit, period, (window + 1) * period - now)
+
+
 class ClientRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
         client = request.auth
         if client is None:
             return True
-        limit, period = parse_rate(client.throttle_rate or settings.API_DEFAULT_THROTTLE_RATE)
-        now = time.time()
-        window = int(now // period)
-        key = f"api-throttle:{client.pk}:{period}:{window}"
+        window = current_window(client)
 
-        count = _count(key, period + 1)
-        self._wait = (window + 1) * period - now
-        return count <= limit
+        # The fast path (apiclients.fastpath) may have counted this request already, in the
+        # Redis round trip that also read the cached response, before it handed the request on.
+        counted = getattr(request, "api_throttle_count", None)
+        if counted is not None and counted[0] == window.key:
+            count = counted[1]
+        else:
+            count = _count(window.key, window.timeout)
+        self._wait = window.wait
+        return count <= window.limit
 
     def wait(self):
         return getattr(self, "_wait", None)
 
 
+def count_in_pipeline(pipeline, key, timeout):
+    """Queue INCR and, for the first request of the window, EXPIRE of counter `key` on a Redis pipeline.
+
+    The pipeline must come from the cache's Redis client. The INCR's result is the new count.
+    """
+    full_key = cache.make_and_validate_key(key)
+    pipeline.incr(full_key)
+    pipeline.expire(full_key, timeout, nx=True)
+
+
 def _count(key, timeout):
     """Add one to the counter at `key` and return the new value. The first request sets the expiry."""
-    if isinstance(cache, RedisCache):
+    # `cache` is a proxy, so the type check needs the backend itself.
+    if isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
         # One round trip instead of three (Django's add, and incr with its existence check).
-        full_key = cache.make_and_validate_key(key)
-        pipeline = cache._cache.get_client(full_key, write=True).pipeline()
-        pipeline.incr(full_key)
-        pipeline.expire(full_key, timeout, nx=True)
+        pipeline = cache._cache.get_client(write=True).pipeline()
+        count_in_pipeline(pipeline, key, timeout)
         return pipeline.execute()[0]
 
     # add() is a no-op when the key exists, so the first request of a window sets the expiry.

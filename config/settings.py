@@ -75,6 +75,8 @@ INSTALLED_APPS += CONNECTOR_APPS + ["integrations.sandbox"]
 MIDDLEWARE = [
     "core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves stored product responses of the API before the middleware below runs.
+    "apiclients.fastpath.CachedProductMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -240,6 +242,10 @@ API_DEFAULT_THROTTLE_RATE = env.str("API_DEFAULT_THROTTLE_RATE", default="600/mi
 # Maximum time a cached product response may lag a write that bypasses the stock service and
 # the Akeneo import (an admin edit). 0 turns the response cache off.
 API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=30)
+# Maximum age of an API client kept in a process's memory. Client changes through the admin or
+# save() apply at once; this bounds a change that bypassed them (a queryset update). 0 turns
+# the in-memory cache off.
+API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=60)
 
 # Bearer token for /metrics and the readiness details; staff logged into the admin need none.
 # Empty: only staff sessions may read them.

@@ -7,7 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apiclients.cache import DetailStamp, ListStamp
+from apiclients.cache import detail_stamp, list_stamp
 from apiclients.context import catalog_context, resolve_locale
 from apiclients.errors import InvalidParameter
 from apiclients.etag import compute_etag, conditional_response
@@ -78,9 +78,9 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
         "price and available quantity. Cursor-paginated, so items added while paging are neither skipped nor repeated.",
     )
     def list(self, request):
-        stamp = ListStamp(request)
-        if stamp.cached is not None:
-            return Response(stamp.cached)
+        stamp = list_stamp(request)
+        if stamp.body is not None:
+            return Response(stamp.cached_data)
 
         queryset = self.filter_queryset(self.get_queryset())
         # The paginator orders by self.cursor_ordering, which validates ?ordering=.
@@ -98,9 +98,9 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         product_id = parse_id(pk)
         # Only valid requests are stored, so a cached response needs no second check of the parameters.
-        stamp = DetailStamp(request, product_id)
-        if stamp.cached is not None:
-            return conditional_response(request, stamp.cached, etag=stamp.etag)
+        stamp = detail_stamp(request, product_id)
+        if stamp.body is not None:
+            return conditional_response(request, stamp.cached_data, etag=stamp.etag)
 
         queryset = self.get_queryset()
 
