@@ -12,10 +12,11 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from apiclients.errors import ApiError, Conflict, InvalidParameter, Unprocessabl
 from apiclients.models import IdempotencyRecord
 from catalog.models import Price
 from catalog.services.stock import available_for_channel
+from core.money import minor_units, quantize
 from customers.models import Customer, normalize_email
 from orders.services import AddressInput, LineInput, OrderInput, create_order, validate_order_input
 
@@ -93,6 +95,7 @@ def place_order(client, key, payload, raw_payload):
     data = _order_input(client, payload)
     products = _validate(data, payload)
     _check_sold(data, products, payload)
+    _check_prices(client, data, products, raw_payload)
     _check_available(data, products, payload)
 
     try:
@@ -191,6 +194,80 @@ def _check_sold(data, products, payload):
     ]
     if items:
         raise OrderRejected(items)
+
+
+def _check_prices(client, data, products, payload):
+    """Reject lines whose unit price differs from the catalog price this client is shown.
+
+    A front end sends its own prices, so without this check a changed request could buy at any
+    price. The price list is the client's default one, as in the product API. When the catalog
+    price is gross and the order net (or the reverse), the line's tax rate converts it and one
+    minor unit of rounding is accepted.
+    """
+    current = _current_prices(client, data)
+    items = []
+    for index, line in enumerate(data.lines):
+        price = current.get(products[line.sku].pk)
+        if price is None:
+            items.append(
+                error_body(
+                    "not_sold",
+                    _("SKU %(sku)s has no price in the price list %(price_list)s in %(currency)s.")
+                    % {"sku": line.sku, "price_list": _price_list_code(client), "currency": data.currency},
+                    f"lines[{index}].sku",
+                    line.sku,
+                )
+            )
+            continue
+
+        expected = _catalog_unit_price(price, line.tax_rate, data.prices_include_tax, data.currency)
+        tolerance = 0 if price.is_gross == data.prices_include_tax else Decimal(1).scaleb(-minor_units(data.currency))
+        if abs(Decimal(line.unit_price) - expected) > tolerance:
+            items.append(
+                error_body(
+                    "price_mismatch",
+                    _("The unit price %(sent)s of SKU %(sku)s differs from the catalog price %(expected)s %(currency)s. Read the current price from the product API and send the order again.")
+                    % {"sent": value_at(payload, f"lines[{index}].unit_price"), "sku": line.sku, "expected": quantize(expected, data.currency), "currency": data.currency},
+                    f"lines[{index}].unit_price",
+                    value_at(payload, f"lines[{index}].unit_price"),
+                )
+            )
+    if items:
+        raise OrderRejected(items, status_code=409)
+
+
+def _price_list_code(client):
+    return client.price_list.code if client.price_list_id else settings.API_DEFAULT_PRICE_LIST
+
+
+def _current_prices(client, data):
+    """Return the price row that applies now per product id: the channel's own first, newest window first."""
+    now = timezone.now()
+    price_list = {"price_list_id": client.price_list_id} if client.price_list_id else {"price_list__code": settings.API_DEFAULT_PRICE_LIST}
+    rows = (
+        Price.objects.filter(
+            Q(channel=data.channel) | Q(channel__isnull=True),
+            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+            product__sku__in={line.sku for line in data.lines},
+            currency=data.currency,
+            **price_list,
+        )
+        .order_by("product_id", F("channel_id").asc(nulls_last=True), F("valid_from").desc(nulls_last=True))
+    )
+    current = {}
+    for row in rows:
+        current.setdefault(row.product_id, row)
+    return current
+
+
+def _catalog_unit_price(price, tax_rate, prices_include_tax, currency):
+    """Return the catalog price on the order's basis (gross or net), rounded to the currency."""
+    if price.is_gross == prices_include_tax:
+        return price.amount
+    factor = 1 + Decimal(tax_rate) / 100
+    converted = price.amount * factor if prices_include_tax else price.amount / factor
+    return quantize(converted, currency)
 
 
 def _check_available(data, products, payload):

@@ -76,7 +76,7 @@ class OrderViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={201: OrderSerializer, **error_responses(409, 422)},
         summary="Place an order",
         description="Validates the order like one from a connector, checks that every SKU is sold on the channel "
-        "and available, reserves the stock and returns the order. A retry with the same Idempotency-Key and body "
+        "at the catalog price of the client's price list and available, reserves the stock and returns the order. A retry with the same Idempotency-Key and body "
         "returns the same order with the header Idempotent-Replayed: true.",
     )
     def create(self, request):

@@ -217,3 +217,43 @@ def test_order_write_needs_scope(channel, camera):
     assert response.status_code == 403
     assert "orders:write" in response.json()["message"]
     assert Order.objects.count() == 0
+
+
+def test_unit_price_below_catalog_is_409(api, camera):
+    body = order_body()
+    body["lines"][0]["unit_price"] = "1.00"
+
+    response = post_order(api, body)
+
+    assert response.status_code == 409
+    error = response.json()
+    assert error["code"] == "price_mismatch"
+    assert error["field"] == "lines[0].unit_price"
+    assert error["value"] == "1.00"
+    assert "The unit price 1.00 of SKU CAM-1 differs from the catalog price 119.00 EUR." in error["message"]
+    assert Order.objects.count() == 0
+    assert StockLevel.objects.get(product=camera).reserved == Decimal(0)
+
+
+def test_net_order_matches_gross_catalog_price(api, camera):
+    body = order_body(quantity="1")
+    body["prices_include_tax"] = False
+    body["lines"][0]["unit_price"] = "100.00"
+
+    response = post_order(api, body)
+
+    assert response.status_code == 201
+
+
+def test_channel_price_wins_over_general_price(api, camera, channel, price_list):
+    PriceFactory(product=camera, price_list=price_list, channel=channel, amount=Decimal("99.00"))
+
+    general = post_order(api, order_body(), key="key-general")
+    body = order_body(number="WEB-2", quantity="1")
+    body["lines"][0].update(unit_price="99.00", total_net="83.19", total_tax="15.81", total_gross="99.00")
+    body.update(total_net="83.19", total_tax="15.81", total_gross="99.00")
+    own = post_order(api, body, key="key-own")
+
+    assert general.status_code == 409
+    assert general.json()["code"] == "price_mismatch"
+    assert own.status_code == 201
