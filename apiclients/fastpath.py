@@ -23,7 +23,6 @@ tests/api/test_fast_path.py compare both paths header by header.
 import logging
 import re
 
-from django.core.cache import cache
 from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.clickjacking import XFrameOptionsMiddleware
@@ -35,7 +34,7 @@ from apiclients import cache as response_cache
 from apiclients.access import CLIENTS_VERSION, bearer_token, cached_client, record_use
 from apiclients.etag import VARY, matches_if_none_match
 from apiclients.models import Scope
-from apiclients.throttling import count_in_pipeline, current_window
+from apiclients.throttling import count_and_read, current_window
 from apiclients.tokens import hash_token
 
 logger = logging.getLogger(__name__)
@@ -148,13 +147,6 @@ def _read_state(window, keys):
 
     Return (clients version, count, {key: value} of the keys that exist).
     """
-    redis_cache = cache._cache
-    pipeline = redis_cache.get_client(write=True).pipeline(transaction=False)
-    pipeline.get(cache.make_and_validate_key(CLIENTS_VERSION))
-    count_in_pipeline(pipeline, window.key, window.timeout)
-    pipeline.mget([cache.make_and_validate_key(key) for key in keys])
-    version, count, _expire, values = pipeline.execute()
-
-    loads = redis_cache._serializer.loads
-    found = {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
-    return (None if version is None else loads(version)), count, found
+    count, values = count_and_read(window.key, window.timeout, [CLIENTS_VERSION, *keys])
+    found = {key: value for key, value in zip(keys, values[1:], strict=True) if value is not None}
+    return values[0], count, found
