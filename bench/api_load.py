@@ -78,25 +78,44 @@ def ensure_port_free(port):
             raise SystemExit(f"Port {port} is in use by another server; pass a free one with --port.")
 
 
-def start_server(port, workers, app_dir, cache_seconds):
+def start_server(port, args):
     ensure_port_free(port)
-    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", API_RESPONSE_CACHE_SECONDS=str(cache_seconds))
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", API_RESPONSE_CACHE_SECONDS=str(args.cache_seconds))
     command = [
         str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", args.worker_class,
         "--access-logfile", "/dev/null", "--log-level", "warning",
     ]
+    if args.worker_class == "gthread":
+        # Threads keep wrk's connections open between requests; sync workers close each one.
+        command += ["--threads", str(args.threads), "--keep-alive", "30", "--backlog", "2048"]
+    app_dir = args.app_dir
     server = subprocess.Popen(command, cwd=app_dir, env=env)
     for _attempt in range(100):
         if server.poll() is not None:
             raise SystemExit(f"gunicorn exited with {server.returncode}; is port {port} taken?")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/schema/?format=json", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2)
             return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
     raise SystemExit("gunicorn did not start within 20 s")
+
+
+def server_cpu_seconds(server):
+    """CPU seconds (user and system) used so far by gunicorn's master and its workers, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in [str(server.pid), *children]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # a worker that was replaced meanwhile
+        # utime and stime are fields 14 and 15 of stat; fields[0] is field 3 (state).
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def parse_latency(text, label):
@@ -119,8 +138,9 @@ def run_wrk(port, token, script, connections, seconds):
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     os.unlink(handle.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rps, parse_latency(output, "50%"), parse_latency(output, "99%"), int(non_2xx.group(1)) if non_2xx else 0
+    return rps, parse_latency(output, "50%"), parse_latency(output, "99%"), int(non_2xx.group(1)) if non_2xx else 0, requests
 
 
 def main():
@@ -128,6 +148,9 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync", help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--only", choices=["detail", "list"], help="run one endpoint only")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 5, 10, 25, 50])
@@ -146,19 +169,25 @@ def main():
         ("filtered list", LIST_SCRIPT.format(lows=lows, low_step=low_step), list_paths(lows, low_step)),
     ]
 
-    server = start_server(args.port, args.workers, args.app_dir, args.cache_seconds)
+    if args.only:
+        scenarios = [scenario for scenario in scenarios if scenario[0].startswith({"detail": "product", "list": "filtered"}[args.only])]
+
+    server = start_server(args.port, args)
     try:
+        print(f"gunicorn: {args.workers} {args.worker_class} workers" + (f", {args.threads} threads each" if args.worker_class == "gthread" else ""))
         print(f"load average at start: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
-        print("| endpoint | connections | requests/s | p50 ms | p99 ms | non-2xx |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| endpoint | connections | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms/request |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, script, paths in scenarios:
             if args.hot:
                 failed = warm(args.port, args.token, paths)
                 print(f"warmed {len(paths)} {name} paths, {failed} not 200", flush=True)
             run_wrk(args.port, args.token, script, 2, 3)  # warm up connections
             for connections in args.concurrency:
-                rps, p50, p99, errors = run_wrk(args.port, args.token, script, connections, args.seconds)
-                print(f"| {name} | {connections} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {errors} |", flush=True)
+                cpu_before = server_cpu_seconds(server)
+                rps, p50, p99, errors, requests = run_wrk(args.port, args.token, script, connections, args.seconds)
+                cpu = (server_cpu_seconds(server) - cpu_before) * 1000 / max(1, requests)
+                print(f"| {name} | {connections} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {errors} | {cpu:.2f} |", flush=True)
         print(f"load average at end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     finally:
         server.terminate()
