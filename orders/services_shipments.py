@@ -88,9 +88,8 @@ def _lock_or_create_shipment(report, connection):
             )
         return shipment, True
     except IntegrityError:
-        # Another worker created it between our lookup and insert.
-        # NOTE: only a tracking number is unique in the database, so two first reports of one
-        # parcel without a tracking number, processed at the same moment, create two shipments.
+        # Another worker created it between the lookup and the insert. The carrier's shipment id
+        # and the tracking number are both unique, so the lookup now finds that shipment.
         return _find_shipment(report, connection), False
 
 

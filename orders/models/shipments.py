@@ -43,6 +43,13 @@ class Shipment(TimeStampedModel):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["carrier", "tracking_number"], condition=~Q(tracking_number=""), name="shipment_unique_tracking_number"),
+            # A carrier's first reports often come before the tracking number, so the carrier's
+            # own shipment id must also be unique, or two workers could each create the parcel.
+            models.UniqueConstraint(
+                fields=["connection", "external_id"],
+                condition=~Q(external_id="") & Q(connection__isnull=False),
+                name="shipment_unique_external_id",
+            ),
         ]
 
     def __str__(self):

@@ -108,3 +108,32 @@ def test_two_carrier_reports_confirm_shipping_once(queued):
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED
     assert OrderStatusChange.objects.filter(order=order, to_status=OrderStatus.DELIVERED).count() == 1
+
+
+def test_first_reports_without_tracking_number_create_one_shipment(queued):
+    from datetime import UTC, datetime
+
+    from orders.models import Shipment, ShipmentEvent, ShipmentStatus
+    from orders.payments import OrderReference
+    from orders.services_shipments import apply_shipment_report
+    from orders.shipments import ShipmentReport
+    from tests.shipping.support import make_sendcloud
+
+    make_order("1004")
+    sendcloud = make_sendcloud()
+
+    def report(status, hour):
+        return ShipmentReport(
+            carrier="sendcloud", external_id="parcel-77", status=status,
+            occurred_at=datetime(2026, 1, 2, hour, tzinfo=UTC), order=OrderReference(order_number="1004"),
+        )
+
+    results = run_together(
+        lambda: apply_shipment_report(report(ShipmentStatus.LABEL_CREATED, 8), connection=sendcloud, actor="sendcloud webhook"),
+        lambda: apply_shipment_report(report(ShipmentStatus.HANDED_OVER, 9), connection=sendcloud, actor="sendcloud webhook"),
+    )
+
+    assert sorted(results) == ["created", "updated"]
+    assert Shipment.objects.count() == 1
+    assert ShipmentEvent.objects.count() == 2
+    assert Shipment.objects.get().status == ShipmentStatus.HANDED_OVER
