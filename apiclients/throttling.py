@@ -77,6 +77,7 @@ if #KEYS == 1 then
 end
 return {count, redis.call('MGET', unpack(KEYS, 2))}
 """
+# Redis servers -> the registered script, whose client (thread-safe) keeps a pool of connections.
 _scripts = {}
 
 
@@ -87,10 +88,11 @@ def count_and_read(key, timeout, read_keys=()):
     counter's expiry. Needs the Redis cache backend.
     """
     redis_cache = caches[DEFAULT_CACHE_ALIAS]
-    client = redis_cache._cache.get_client(write=True)
-    script = _scripts.get(id(client))
+    servers = tuple(redis_cache._cache._servers)
+    script = _scripts.get(servers)
     if script is None:
-        script = _scripts[id(client)] = client.register_script(COUNT_AND_READ_SCRIPT)
+        # get_client() builds a new client object on every call; one per process is enough.
+        script = _scripts[servers] = redis_cache._cache.get_client(write=True).register_script(COUNT_AND_READ_SCRIPT)
     keys = [redis_cache.make_and_validate_key(name) for name in (key, *read_keys)]
     count, raw_values = script(keys=keys, args=[timeout])
 
