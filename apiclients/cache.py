@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 CONTENT_VERSION = "api:version:content"
 CATALOG_VERSION = "api:version:catalog"
 DEFAULT_SECONDS = 30
+# Entries hold the rendered body since v2. A new prefix keeps processes of two releases, which
+# store different entries, from reading each other's.
+RESPONSE_PREFIX = "api:response:v2:"
 LIST_KIND = "product-list"
 DETAIL_KIND = "product-detail"
 
@@ -96,7 +99,7 @@ def response_key(request, kind, client):
         channel.locales,
         channel.currencies,
     ]
-    return "api:response:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:40]
+    return RESPONSE_PREFIX + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:40]
 
 
 def detail_version_keys(product_id):
