@@ -86,6 +86,10 @@ def prepare(port):
     erp.set_credentials({"database": seed.DEFAULT_DATABASE, "login": seed.DEFAULT_LOGIN, "api_key": seed.DEFAULT_API_KEY, "version": "19.0"})
     erp.save()
     set_up_shop_and_erp(shop, erp)
+    from integrations.odoo.tasks import schedule_pollers
+
+    # As in production: a poll loop that died is started again within a minute.
+    schedule_pollers()
     events = ("checkout.order.placed", "state_enter.order.state.cancelled")
     state.update_settings({"webhooks": [{"name": event, "eventName": event, "url": f"{base}/hooks/{shop.slug}/"} for event in events]})
     return shop, erp

@@ -19,6 +19,8 @@ class OdooConnector(Connector):
     reads = frozenset({Domain.STOCK, Domain.ORDERS})
     writes = frozenset({Domain.ORDERS, Domain.CUSTOMERS})
     mode = Mode.PULL
+    # Orders go out many at a time: one sale.order create and one confirm for a whole batch.
+    batch_entities = frozenset({Domain.ORDERS})
     credential_fields = (
         CredentialField("database", _("database name"), secret=False),
         CredentialField("login", _("login of the integration user"), secret=False),
@@ -50,6 +52,9 @@ class OdooConnector(Connector):
         if event.event_type in ("account.move", "stock.picking"):
             return inbound.process_document(connection, event)
         return "ignored"
+
+    def deliver_batch(self, messages):
+        return push.deliver_orders(messages[0].connection, messages)
 
     def deliver(self, message):
         if message.entity == Domain.ORDERS:

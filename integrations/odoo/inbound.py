@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -211,13 +212,48 @@ def _hand_stock_to_erp(connection, order):
     transaction, so no channel is sent a figure without the reservation before Odoo's lower free
     quantity is in the ledger.
     """
-    product_ids = sorted({pk for pk in order.lines.values_list("product_id", flat=True) if pk})
-    if not order.lines.filter(reservations__state="open").exists():
+    hand_stock_to_erp(connection, [order])
+
+
+def hand_stock_to_erp(connection, orders):
+    """Hand the open reservations of orders that Odoo now holds to Odoo's figure, with one stock read."""
+    orders = [order for order in orders if order.lines.filter(reservations__state="open").exists()]
+    if not orders:
         return
+    product_ids = sorted({pk for order in orders for pk in order.lines.values_list("product_id", flat=True) if pk})
+    # Lock the products' stock levels in id order first, as reserve_order does: the reads and
+    # releases below touch them in other orders, which deadlocked against new reservations.
+    list(StockLevel.objects.select_for_update().filter(product_id__in=product_ids).order_by("id").values_list("pk", flat=True))
     if leading_connection_id(Domain.STOCK) == connection.pk:
-        refresh_stock(connection, OdooClient(connection), product_ids, reference=f"odoo {connection.slug}: {order}")
-    stock.release_order(order, reason=gettext("Odoo holds the stock of the confirmed order"))
+        reference = f"odoo {connection.slug}: {orders[0]}" if len(orders) == 1 else f"odoo {connection.slug}: {len(orders)} orders"
+        refresh_stock(connection, OdooClient(connection), product_ids, reference=reference)
+    for order in orders:
+        stock.release_order(order, reason=gettext("Odoo holds the stock of the confirmed order"))
     availability.publish_availability(product_ids, origin=connection)
+
+
+def confirm_orders(connection, orders):
+    """Record that Odoo confirmed these orders (Kontor just did) and hand their stock to Odoo.
+
+    Orders whose status another system leads, or that already moved on, are left to the pulled
+    state change, which records a conflict or a sync error once. Runs in the caller's transaction.
+    """
+    if leading_connection_id(Domain.ORDERS, FieldGroup.STATUS) != connection.pk:
+        return []
+    confirmed = []
+    for order, name in orders:
+        if order.status != OrderStatus.NEW:
+            continue
+        note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": name, "state": "sale"}
+        try:
+            with transaction.atomic():
+                transition_order(order.pk, OrderStatus.CONFIRMED, actor=ACTOR, connection=connection, note=note)
+        except InvalidTransition:
+            logger.info("odoo confirmation left to the poll", extra={"order_id": order.pk, "status": order.status})
+            continue
+        confirmed.append(order)
+    hand_stock_to_erp(connection, confirmed)
+    return confirmed
 
 
 # Documents

@@ -24,12 +24,11 @@ from django.utils.translation import gettext
 
 from catalog.models import Product
 from core.money import quantize
-from integrations.domains import Domain, FieldGroup
 from integrations.errors import ValidationFailed
 from integrations.models import Binding
 from integrations.odoo import issues
 from integrations.odoo.client import OdooClient
-from integrations.odoo.inbound import apply_sale_order_state
+from integrations.odoo.inbound import confirm_orders
 from integrations.odoo.mappers import (
     SHIPPING_PRODUCT_CODE,
     odoo_lines,
@@ -38,7 +37,6 @@ from integrations.odoo.mappers import (
     to_amount,
 )
 from integrations.services.bindings import bind, binding_for
-from integrations.services.leading import leading_connection_id
 from orders.models import AddressKind, Order
 
 logger = logging.getLogger(__name__)
@@ -104,24 +102,196 @@ def deliver_order(connection, order_id, *, first_attempt=False):
         bind(connection, order, sale_order["id"])
         _check_totals(connection, order, sale_order)
         if confirmed:
-            _apply_confirmation(connection, order, sale_order)
+            confirm_orders(connection, [(order, sale_order.get("name") or "")])
     return str(sale_order["id"])
 
 
-def _apply_confirmation(connection, order, sale_order):
-    """Record the confirmation Kontor just made when Odoo leads the order status.
+def deliver_orders(connection, messages):
+    """Send the orders of many outbox messages to Odoo with a few calls for all of them.
 
-    Anything else (another system leads the status, or the order moved on) is left to the pulled
-    state change, which records it as a conflict or a sync error once.
+    One search (on retries only), one partner search and create, one sale.order create with all
+    orders, one search after it, one action_confirm and one stock read, instead of about six calls
+    per order. The guarantees are deliver_order's: a retry finds what an earlier attempt created,
+    and the search after the create keeps the oldest sale order per reference and deletes a
+    duplicate this call created. Returns {message pk: sale order id, or that order's exception}.
+    A batch that Odoo refuses as a whole is sent again one order at a time, so one bad order
+    cannot hold up the others.
     """
-    if leading_connection_id(Domain.ORDERS, FieldGroup.STATUS) != connection.pk:
-        return
-    payload = {**sale_order, "state": "sale", "client_order_ref": order.external_number}
+    client = OdooClient(connection)
+    orders = (
+        Order.objects.select_related("channel", "customer")
+        .prefetch_related("lines", "addresses")
+        .in_bulk([int(message.object_id) for message in messages])
+    )
+    results = {}
+    by_message = {}
+    for message in messages:
+        order = orders.get(int(message.object_id))
+        if order is None:
+            results[message.pk] = Order.DoesNotExist(f"order {message.object_id} no longer exists")
+        else:
+            by_message[message.pk] = order
+
+    retried = [order.external_number for pk, order in by_message.items() if _message(messages, pk).attempts > 1]
+    existing = _sale_orders_by_reference(client, retried)
+    to_create = [order for order in by_message.values() if order.external_number not in existing]
+    values, results_by_order = {}, {}
+    partners = _partners_for(client, connection, to_create, results_by_order)
+    for order in to_create:
+        if order.pk in results_by_order:
+            continue
+        try:
+            values[order.pk] = _sale_order_values(client, connection, order, partners[order.pk])
+        except Exception as error:
+            results_by_order[order.pk] = error
+
+    if values:
+        try:
+            created = client.call("sale.order", "create", vals_list=list(values.values()))
+        except ValidationFailed:
+            logger.warning("odoo refused an order batch, sending one by one", extra={"connection_id": connection.pk, "count": len(values)})
+            return _deliver_one_by_one(connection, messages, by_message, results)
+        created_ids = dict(zip(values, created if isinstance(created, list) else [created], strict=True))
+        found = _sale_orders_by_reference(client, [orders[pk].external_number for pk in created_ids])
+        duplicates = [sale_id for pk, sale_id in created_ids.items() if found[orders[pk].external_number][0]["id"] != sale_id]
+        if duplicates:
+            client.call("sale.order", "unlink", ids=duplicates)
+            logger.warning("odoo duplicate sale orders deleted", extra={"connection_id": connection.pk, "deleted_ids": duplicates})
+        existing.update(found)
+
+    kept = {order.pk: existing[order.external_number][0] for order in by_message.values() if order.external_number in existing}
+    confirming = [sale for sale in kept.values() if sale["state"] in QUOTATION_STATES] if confirms_orders(connection) else []
+    if confirming:
+        _confirm_many(client, [sale["id"] for sale in confirming])
+    confirmed_ids = {sale["id"] for sale in confirming}
+
+    with transaction.atomic():
+        confirmed = []
+        for pk, sale_order in kept.items():
+            order = orders[pk]
+            bind(connection, order, sale_order["id"])
+            _check_totals(connection, order, sale_order)
+            if sale_order["id"] in confirmed_ids:
+                confirmed.append((order, sale_order.get("name") or ""))
+        confirm_orders(connection, confirmed)
+
+    for message_pk, order in by_message.items():
+        if order.pk in kept:
+            results[message_pk] = str(kept[order.pk]["id"])
+        else:
+            results[message_pk] = results_by_order.get(order.pk) or RuntimeError(f"order {order.external_number} was not created")
+    logger.info("odoo order batch sent", extra={"connection_id": connection.pk, "count": len(kept)})
+    return results
+
+
+def _message(messages, pk):
+    return next(message for message in messages if message.pk == pk)
+
+
+def _deliver_one_by_one(connection, messages, by_message, results):
+    for message_pk, order in by_message.items():
+        try:
+            results[message_pk] = deliver_order(connection, order.pk, first_attempt=_message(messages, message_pk).attempts <= 1)
+        except Exception as error:
+            results[message_pk] = error
+    return results
+
+
+def _sale_orders_by_reference(client, references):
+    """Return {client_order_ref: [sale orders not cancelled, oldest first]} for many references."""
+    if not references:
+        return {}
+    rows = client.search_read(
+        "sale.order",
+        [["client_order_ref", "in", sorted(set(references))], ["state", "!=", "cancel"]],
+        ["id", "name", "state", "client_order_ref", "amount_total", "amount_untaxed", "amount_tax"],
+        order="id asc",
+    )
+    found = {}
+    for row in rows:
+        found.setdefault(row["client_order_ref"], []).append(row)
+    return found
+
+
+def _confirm_many(client, sale_order_ids):
     try:
-        with transaction.atomic():
-            apply_sale_order_state(connection, order, payload)
-    except issues.StatusRejected:
-        logger.info("odoo confirmation left to the poll", extra={"order_id": order.pk, "status": order.status})
+        client.call("sale.order", "action_confirm", ids=sale_order_ids)
+    except ValidationFailed:
+        # One of them could not be confirmed (or was confirmed meanwhile): confirm them one by one.
+        for sale_order_id in sale_order_ids:
+            _confirm(client, sale_order_id)
+
+
+def _sale_order_values(client, connection, order, partner_id):
+    lines = odoo_lines(order, list(order.lines.all()))
+    addresses = {address.kind: address for address in order.addresses.all()}
+    return sale_order_values(
+        order,
+        lines,
+        partner_id=partner_id,
+        shipping_partner_id=_shipping_partner(client, connection, order, partner_id, addresses),
+        pricelist_id=_pricelist_id(client, connection, order),
+        product_ids=_product_ids(client, connection, order, {line.sku for line in lines}),
+        tax_ids=_tax_ids(client, connection, order, {line.tax_rate for line in lines}),
+    )
+
+
+def _partners_for(client, connection, orders, failures):
+    """Return {order pk: res.partner id} for many orders: one search, one create for the new ones.
+
+    The rule is ensure_partner's: a bound registered customer keeps its partner, anyone else is
+    found by email, and a buyer Odoo does not know yet is created. An order whose partner cannot
+    be made gets its exception in `failures`.
+    """
+    partners, by_email = {}, {}
+    for order in orders:
+        customer = order.customer
+        binding = binding_for(connection, customer) if customer is not None else None
+        if binding is not None:
+            partners[order.pk] = int(binding.external_id)
+            continue
+        email = (order.email or (customer.email if customer else "")).strip().lower()
+        # Buyers without an email cannot be told apart: each gets a partner of its own.
+        by_email.setdefault(email or f"order:{order.pk}", []).append(order)
+
+    emails = sorted(email for email in by_email if not email.startswith("order:"))
+    known = {}
+    if emails:
+        terms = [["email", "=ilike", email] for email in emails]
+        domain = ["|"] * (len(terms) - 1) + terms + [["parent_id", "=", False]]
+        for row in client.search_read("res.partner", domain, ["id", "email"], order="id asc"):
+            known.setdefault(str(row["email"]).strip().lower(), row["id"])
+
+    new = []
+    for email, email_orders in by_email.items():
+        if email in known:
+            continue
+        order = email_orders[0]
+        addresses = {address.kind: address for address in order.addresses.all()}
+        billing = addresses.get(AddressKind.BILLING)
+        customer = order.customer
+        ref = f"KONTOR-C{customer.pk}" if customer is not None and not customer.is_guest else ""
+        try:
+            address_email = "" if email.startswith("order:") else email
+            values = partner_values(address_email, billing, _country_id(client, connection, order, billing), ref=ref)
+        except Exception as error:
+            for failed in email_orders:
+                failures[failed.pk] = error
+            continue
+        new.append((email, values))
+    if new:
+        created = client.call("res.partner", "create", vals_list=[values for _email, values in new])
+        known.update(zip([email for email, _values in new], created, strict=True))
+
+    for email, email_orders in by_email.items():
+        for order in email_orders:
+            if order.pk in failures:
+                continue
+            partners[order.pk] = known[email]
+            customer = order.customer
+            if customer is not None and not customer.is_guest:
+                bind(connection, customer, known[email])
+    return partners
 
 
 def _sale_orders_for(client, reference):

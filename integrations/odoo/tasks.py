@@ -151,10 +151,15 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
                 elif kind == STOCK_LOOP:
                     # Between Odoo polls, send the figures that reservations changed meanwhile.
                     push_stock_messages()
-            except ConnectorError as error:
+            except Exception as error:
+                # Any failure (Odoo down, a deadlock) must back off, not end the loop: until
+                # ensure_pollers restarts it a minute later, stock would wait in the lane's queue.
                 backoff = min(max(backoff * 2, 1.0), MAX_BACKOFF_SECONDS)
                 if not failing:
-                    logger.warning("odoo poll failed, backing off", extra={"connection_id": connection_id, "code": error.code})
+                    if isinstance(error, ConnectorError):
+                        logger.warning("odoo poll failed, backing off", extra={"connection_id": connection_id, "code": error.code})
+                    else:
+                        logger.exception("odoo poll failed, backing off", extra={"connection_id": connection_id})
                 failing = True
                 time.sleep(min(backoff, max(deadline - time.monotonic(), 0)))
                 continue
