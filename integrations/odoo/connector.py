@@ -11,6 +11,7 @@ from integrations.odoo import inbound, push
 from integrations.odoo.client import OdooClient, OdooSettings
 from integrations.odoo.pulls import pull_orders, pull_stock
 from integrations.registry import Connector, CredentialField, Mode
+from integrations.services.deadlocks import run_retrying_deadlocks
 
 
 class OdooConnector(Connector):
@@ -44,6 +45,10 @@ class OdooConnector(Connector):
         return super().pull(connection, entity, cursor)
 
     def process_inbound(self, event):
+        # Stock and order states lock stock levels that new orders reserve at the same time.
+        return run_retrying_deadlocks(lambda: self._process_inbound(event))
+
+    def _process_inbound(self, event):
         connection = event.connection
         if event.entity == Domain.STOCK:
             return inbound.process_stock(connection, event)

@@ -37,6 +37,7 @@ from integrations.odoo.mappers import (
     to_amount,
 )
 from integrations.services.bindings import bind, binding_for
+from integrations.services.deadlocks import run_retrying_deadlocks
 from orders.models import AddressKind, Order
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def deliver_orders(connection, messages):
         _confirm_many(client, [sale["id"] for sale in confirming])
     confirmed_ids = {sale["id"] for sale in confirming}
 
-    with transaction.atomic():
+    def record():
         confirmed = []
         for pk, sale_order in kept.items():
             order = orders[pk]
@@ -174,6 +175,9 @@ def deliver_orders(connection, messages):
             if sale_order["id"] in confirmed_ids:
                 confirmed.append((order, sale_order.get("name") or ""))
         confirm_orders(connection, confirmed)
+
+    # The sale orders exist in Odoo now; a deadlock must not turn them into failed messages.
+    run_retrying_deadlocks(record)
 
     for message_pk, order in by_message.items():
         if order.pk in kept:

@@ -15,6 +15,7 @@ from catalog.models import Product
 from integrations.domains import Domain
 from integrations.errors import Conflict
 from integrations.registry import Connector, CredentialField, Mode, Page
+from integrations.services.deadlocks import run_retrying_deadlocks
 from integrations.shopware import inbound, mappers, push, status, webhooks
 from integrations.shopware.client import ShopwareClient
 from integrations.shopware.inbound import ORDER_ASSOCIATIONS, channel_for
@@ -85,7 +86,11 @@ class ShopwareConnector(Connector):
         if event.entity != Domain.ORDERS:
             return "ignored"
         connection = event.connection
-        return inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id))
+        # New orders reserve stock while Odoo's stock is applied: a deadlock between them is
+        # run again here instead of failing the order for good.
+        return run_retrying_deadlocks(
+            lambda: inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id))
+        )
 
     def fetch_order(self, connection, order_id):
         body = self.client(connection).search("order", {"ids": [order_id], "associations": ORDER_ASSOCIATIONS})
@@ -156,7 +161,9 @@ class ShopwareConnector(Connector):
         channel = channel_for(connection)
 
         results, operations, positions = {}, {}, {}
-        for message in messages:
+        # Products in id order, so two requests at once lock the shop's rows in the same order.
+        ordered = sorted(messages, key=lambda message: shop_ids.get(int(message.object_id)) or "")
+        for message in ordered:
             product = products.get(int(message.object_id))
             shop_id = shop_ids.get(product.pk) if product is not None else None
             if shop_id is None:
