@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Sum
 
-from catalog.models import Channel, Product, StockLevel
+from catalog.models import Channel, Product, StockLevel, Warehouse
 from catalog.services.stock import ZERO, channel_buffer
 from integrations.domains import Domain
 from integrations.models import Binding
@@ -43,6 +43,20 @@ def channels_of(connections):
     channels = {connection_id: by_pk.get(int(pk)) for connection_id, pk in bound.items()}
     channels.update({connection_id: by_code.get(code) for connection_id, code in codes.items()})
     return {connection_id: channel for connection_id, channel in channels.items() if channel is not None}
+
+
+def lock_warehouses():
+    """Lock every warehouse row, in id order, before a transaction changes stock.
+
+    catalog.services.stock.reserve_order locks the warehouse rows together with the stock
+    levels (its FOR UPDATE covers the joined table), and every movement or reservation insert
+    takes a key-share lock on its warehouse. Stock changes are therefore serialized by the
+    warehouse rows anyway; taking those locks first, before any stock level, turns the
+    deadlocks between reservations and ERP stock updates into plain waits.
+    NOTE: reserve_order with select_for_update(of=("self",)) would lock no warehouse row and
+    let stock changes of different products run in parallel; this lock could then go.
+    """
+    list(Warehouse.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
 def quantity_text(value):
