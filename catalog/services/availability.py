@@ -50,9 +50,9 @@ def lock_warehouses():
 
     catalog.services.stock.reserve_order locks the warehouse rows together with the stock
     levels (its FOR UPDATE covers the joined table), and every movement or reservation insert
-    takes a key-share lock on its warehouse. Stock changes are therefore serialized by the
-    warehouse rows anyway; taking those locks first, before any stock level, turns the
-    deadlocks between reservations and ERP stock updates into plain waits.
+    takes a key-share lock on its warehouse. Stock changes therefore wait for each other on the
+    warehouse rows anyway. Taking those locks first, before any stock level, turns the deadlocks
+    between reservations and ERP stock updates into plain waits.
     NOTE: reserve_order with select_for_update(of=("self",)) would lock no warehouse row and
     let stock changes of different products run in parallel; this lock could then go.
     """

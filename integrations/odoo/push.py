@@ -69,8 +69,8 @@ def confirms_orders(connection):
 def deliver_order(connection, order_id, *, first_attempt=False):
     """Create the order in Odoo unless it is there already; return the sale order id.
 
-    On a message's first attempt the search before the create is left out: no earlier attempt
-    of it can have created the sale order, and an order sent by another message anyway is
+    On a message's first attempt the search before the create is left out, because no earlier
+    attempt of it can have created the sale order. An order that another message sent anyway is
     caught by the search after the create (step 3 of the module docstring).
 
     Once Kontor has confirmed the sale order, Odoo holds its stock, so the order is moved to
@@ -260,7 +260,7 @@ def _partners_for(client, connection, orders, failures):
             partners[order.pk] = int(binding.external_id)
             continue
         email = (order.email or (customer.email if customer else "")).strip().lower()
-        # Buyers without an email cannot be told apart: each gets a partner of its own.
+        # Buyers without an email cannot be matched, so each gets a partner of its own.
         by_email.setdefault(email or f"order:{order.pk}", []).append(order)
 
     emails = sorted(email for email in by_email if not email.startswith("order:"))

@@ -170,7 +170,7 @@ def _batch_groups(messages):
 
 
 def _stopped_before_send(error):
-    """Whether Kontor's own breaker or limiter stopped the call before it was sent."""
+    """Return whether Kontor's own breaker or limiter stopped the call before it was sent."""
     return isinstance(error, (CircuitOpen, RateLimited)) and error.status is None
 
 

@@ -1,7 +1,7 @@
 """Retry of a unit of work that PostgreSQL aborted as a deadlock victim or a serialization failure.
 
-Such an abort says nothing about the data: the same work succeeds once the other transaction has
-finished. Without a retry it would end as a permanent failure, because the inbox and the outbox
+Such an abort does not mean the data is wrong, because the same work succeeds once the other
+transaction has finished. Without a retry it would end as a permanent failure, because the inbox and the outbox
 retry only connector errors.
 """
 
