@@ -124,6 +124,9 @@ def create_sale_order(values):
 
 @transaction.atomic
 def confirm_sale_orders(ids):
+    # Each confirmation locks quants and then the picking counter. Locking the counter first
+    # makes two calls that confirm several orders each wait for each other instead of deadlocking.
+    store.get_row(SYSTEM, "_counter", "sequence:stock.picking", lock=True)
     for order_id in ids:
         order = records.get("sale.order", order_id, lock=True)
         if order["state"] not in QUOTATION_STATES:
