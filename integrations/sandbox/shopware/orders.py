@@ -125,6 +125,7 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
     placed = placed_at.isoformat(timespec="milliseconds")
 
     positions_gross = positions_net = positions_tax = Decimal(0)
+    sold = {}
     for position, line in enumerate(lines, start=1):
         total, net, tax, price = _calculated_price(line.unit_gross, line.quantity)
         positions_gross, positions_net, positions_tax = positions_gross + total, positions_net + net, positions_tax + tax
@@ -136,7 +137,10 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
             "price": price, "payload": {"productNumber": line.product["productNumber"]}, "position": position,
             "good": True, "removable": True, "stackable": True, "apiAlias": "order_line_item", "createdAt": now, "updatedAt": None,
         }, natural_key=order_id)
-        _decrement_stock(line.product["id"], line.quantity)
+        sold[line.product["id"]] = sold.get(line.product["id"], 0) + line.quantity
+    # Products in id order, as the Sync API writes them, so concurrent writers cannot deadlock.
+    for product_id in sorted(sold):
+        _decrement_stock(product_id, sold[product_id])
 
     shipping_total, shipping_net, shipping_tax, shipping_price = _calculated_price(SHIPPING_GROSS, 1)
     total = positions_gross + shipping_total
