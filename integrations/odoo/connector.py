@@ -50,8 +50,8 @@ class OdooConnector(Connector):
         return run_retrying_deadlocks(lambda: self._process_inbound(event))
 
     def _process_inbound(self, event):
-        if event.entity == Domain.STOCK or event.event_type == "sale.order":
-            # These change stock; see lock_warehouses for why the warehouses are locked first.
+        if event.entity == Domain.STOCK:
+            # Stock changes the ledger; see lock_warehouses for why the warehouses are locked first.
             lock_warehouses()
         return self._apply_inbound(event)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from catalog.models import Product, StockLevel, Warehouse
 from catalog.services import availability, stock
+from catalog.services.availability import lock_warehouses
 from integrations.domains import Domain, FieldGroup
 from integrations.models import Binding
 from integrations.odoo import issues
@@ -189,6 +190,9 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
         return "skipped"
 
     note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": payload.get("name", ""), "state": payload.get("state", "")}
+    if target == OrderStatus.CANCELLED:
+        # Cancelling releases the reservation; see lock_warehouses for why this lock comes first.
+        lock_warehouses()
     try:
         # A report of a step the order has passed is recorded as not applied by the service.
         transition_order(order.pk, target, actor=ACTOR, connection=connection, note=note)
@@ -220,6 +224,8 @@ def hand_stock_to_erp(connection, orders):
     orders = [order for order in orders if order.lines.filter(reservations__state="open").exists()]
     if not orders:
         return
+    # See lock_warehouses for why the warehouses are locked before any stock level.
+    lock_warehouses()
     product_ids = sorted({pk for order in orders for pk in order.lines.values_list("product_id", flat=True) if pk})
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
