@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django_q.tasks import async_task
 
+from catalog.services.availability import lock_warehouses
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
 from integrations.models import Connection, ConnectionEntity, Direction, InboundSource
@@ -85,8 +86,15 @@ def poll_stock(connection):
     here already does nothing.
     """
     event_ids = poll_entity(connection, Domain.STOCK)
-    for event_id in event_ids:
-        inbox.process_inbound_event(event_id)
+    if not event_ids:
+        return 0
+
+    # One transaction and one wait for the warehouse locks for the whole poll: taken per event,
+    # each of up to a few hundred events waited behind the orders holding them.
+    with transaction.atomic():
+        lock_warehouses()
+        for event_id in event_ids:
+            inbox.process_inbound_event(event_id)
     return len(event_ids)
 
 
