@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from apiclients.models import ApiClient, Scope
 from apiclients.services import rotate_token
 from tests.api.catalog_data import build_catalog
-from tests.api.conftest import make_client
+from tests.api.conftest import make_client, needs_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,7 @@ def storefront(channel, price_list, catalog):
     return client, http
 
 
+@needs_redis
 def test_cached_client_costs_no_query(storefront, catalog, django_assert_num_queries):
     _client, http = storefront
 

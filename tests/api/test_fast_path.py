@@ -16,9 +16,10 @@ from apiclients.models import Scope
 from catalog.models import Warehouse
 from catalog.services.stock import record_on_hand
 from tests.api.catalog_data import build_catalog
-from tests.api.conftest import make_client
+from tests.api.conftest import make_client, needs_redis
 
-pytestmark = pytest.mark.django_db
+# Without Redis the response cache lives in the database and the fast path stays off.
+pytestmark = [pytest.mark.django_db, needs_redis]
 
 FAST_PATH = "apiclients.fastpath.CachedProductMiddleware"
 PER_REQUEST_HEADERS = {"X-Request-ID"}

@@ -11,6 +11,7 @@ from catalog.services.stock import available_for_channel, record_on_hand, releas
 from integrations.akeneo.services import import_csv_export
 from tests.akeneo.conftest import DEMO_EXPORT, REFERENCE_FILES, product_line, write_products
 from tests.api.catalog_data import build_catalog
+from tests.api.conftest import needs_redis
 from tests.api.test_orders import camera, order_body, post_order  # noqa: F401  (camera is a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,7 @@ def read(api, product, **headers):
     return api.get(f"/api/v1/products/{product.pk}/", **headers)
 
 
+@needs_redis
 def test_repeated_detail_costs_no_query(api, catalog, django_assert_num_queries):
     first = read(api, catalog.red)
 
@@ -36,6 +38,7 @@ def test_repeated_detail_costs_no_query(api, catalog, django_assert_num_queries)
     assert second["ETag"] == first["ETag"]
 
 
+@needs_redis
 def test_repeated_list_costs_no_query(api, catalog, django_assert_num_queries):
     first = api.get("/api/v1/products/?in_stock=true")
 

@@ -4,6 +4,7 @@ import pytest
 
 from catalog.services.stock import available_for_channel, record_on_hand
 from tests.api.catalog_data import build_catalog
+from tests.api.conftest import needs_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +154,7 @@ def test_list_paginates_with_cursor(api, catalog):
     assert second["next"] is None
 
 
+@needs_redis
 def test_product_list_query_count(api, catalog, django_assert_num_queries):
     # The first request of a client reads the client and records its last use; later ones find it in memory.
     api.get("/api/v1/categories/")
@@ -164,6 +166,7 @@ def test_product_list_query_count(api, catalog, django_assert_num_queries):
     assert len(response.json()["results"]) == 3
 
 
+@needs_redis
 def test_product_list_query_count_independent_of_size(api, catalog, price_list, django_assert_num_queries):
     extra = build_more_products(price_list, count=20)
     api.get("/api/v1/categories/")
@@ -174,6 +177,7 @@ def test_product_list_query_count_independent_of_size(api, catalog, price_list, 
     assert len(response.json()["results"]) == 3 + len(extra)
 
 
+@needs_redis
 def test_product_detail_query_count(api, catalog, django_assert_num_queries):
     api.get("/api/v1/categories/")
 
