@@ -1,6 +1,6 @@
 """A short path for cached product reads: served before sessions, CSRF, auth, messages and DRF.
 
-A stored product list or detail costs the full stack about 3 ms of CPU, most of it in code
+A stored product list or detail cost the full stack 2 to 3 ms of CPU, most of it in code
 that has nothing to do for a token-authenticated GET. CachedProductMiddleware sits right
 after SecurityMiddleware. It serves a GET of /api/v1/products/ or /api/v1/products/<id>/
 itself only when all of these hold:
