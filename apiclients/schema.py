@@ -1,8 +1,11 @@
 """OpenAPI pieces shared by all endpoints: the token scheme, the error shape, common parameters."""
 
+import threading
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
 
@@ -72,3 +75,19 @@ def paginated(serializer_class, name):
             "results": serializer_class(many=True),
         },
     )
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema endpoint, building one schema at a time per process.
+
+    drf-spectacular loads its extension classes into class attributes during the first build,
+    and two first builds in parallel threads (gunicorn's gthread workers) failed with a 500 in
+    `_load_class`. Serving the schema one request at a time costs little, because clients
+    read it rarely.
+    """
+
+    _build_lock = threading.Lock()
+
+    def get(self, request, *args, **kwargs):
+        with self._build_lock:
+            return super().get(request, *args, **kwargs)
