@@ -249,6 +249,12 @@ API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=30)
 # the in-memory cache off.
 API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=60)
 
+# Largest webhook body accepted, in bytes. Provider events are single events of a few KB.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Seconds a server process keeps an enabled connection for its webhooks. Disabling a connection
+# or changing its secret reaches the other processes within this time. 0 reads it every time.
+WEBHOOK_CONNECTION_CACHE_SECONDS = env.int("WEBHOOK_CONNECTION_CACHE_SECONDS", default=5)
+
 # Bearer token for /metrics and the readiness details; staff logged into the admin need none.
 # Empty: only staff sessions may read them.
 MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")
