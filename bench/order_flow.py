@@ -1,7 +1,7 @@
 """End-to-end order flow benchmark: sandbox Shopware shop -> Kontor -> sandbox Odoo, and stock back.
 
 Runs everything on loopback: gunicorn serves Kontor's webhooks and both sandbox systems, one
-django-q2 cluster per lane (hot, master) does the work, and this process places orders in the
+django-q2 cluster per lane (hot, master, poll) does the work, and this process places orders in the
 sandbox shop at rising rates (replaying the UCI invoices) from several threads. For each rate it
 reports the orders placed per second, the orders per second that reached Odoo as confirmed sale
 orders (from the first order placed to the last one confirmed) and whether any order was lost or
@@ -96,6 +96,8 @@ def prepare(port):
 
 
 def start_processes(port, workers):
+    from django.conf import settings
+
     env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
     gunicorn = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -104,7 +106,7 @@ def start_processes(port, workers):
     )
     clusters = [
         subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=dict(env, Q_CLUSTER_NAME=lane), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for lane in ("hot", "master")
+        for lane in settings.LANES
     ]
     for _attempt in range(100):
         try:

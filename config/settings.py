@@ -203,13 +203,15 @@ def _lane(name, workers, timeout, retry):
 # Two lanes so that hot data (stock, prices, order and payment status) never waits behind a
 # catalog import. Kontor keeps its own attempt counts and backoff in delivery rows, so django-q2
 # runs each task once (max_attempts 1) and only redelivers one whose worker died.
-# Each Odoo connection has two poll loops (stock, orders) that hold a hot worker for good, so
-# six hot workers leave four for the other hot work with one Odoo connection.
+# The poll lane runs only the long poll loops of ERPs without push (Odoo: a stock loop and an
+# orders loop per connection, each holding a worker). A loop hands over to its successor every
+# timeout; on the hot lane that successor waited behind the whole order backlog, and stock with it.
 LANES = {
-    "hot": _lane("hot", workers=6, timeout=60, retry=90),
+    "hot": _lane("hot", workers=4, timeout=60, retry=90),
     "master": _lane("master", workers=2, timeout=1800, retry=1900),
+    "poll": _lane("poll", workers=2, timeout=60, retry=90),
 }
-Q_CLUSTER = dict(LANES["master"], ALT_CLUSTERS={"hot": LANES["hot"]})
+Q_CLUSTER = dict(LANES["master"], ALT_CLUSTERS={"hot": LANES["hot"], "poll": LANES["poll"]})
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,6 +1,6 @@
 """Start Kontor on the embedded default: migrate, make an admin login, then serve.
 
-Starts the web server, one django-q2 cluster per lane (hot and master) and the dispatcher,
+Starts the web server, one django-q2 cluster per lane (hot, master and poll) and the dispatcher,
 and stops all of them together on Ctrl-C. The admin password is printed once, when the login is created.
 """
 
@@ -95,7 +95,9 @@ def serve():
     python = sys.executable
     # --insecure serves the admin's static files with DEBUG off, as is right for a local run.
     processes = [start([python, "manage.py", "runserver", ADDRESS, "--noreload", "--insecure"])]
-    for lane in ("hot", "master"):
+    from django.conf import settings
+
+    for lane in settings.LANES:
         processes.append(start([python, "manage.py", "qcluster"], env=dict(os.environ, Q_CLUSTER_NAME=lane)))
     # Queues due retries every second, so a retry goes out when it is due, not at the next sweep.
     processes.append(start([python, "manage.py", "dispatch"]))
@@ -114,7 +116,7 @@ def serve():
     signal.signal(signal.SIGTERM, stop)
 
     if wait_until_listening(ADDRESS):
-        print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot and master lanes and the dispatcher. Stop with Ctrl-C.")
+        print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot, master and poll lanes and the dispatcher. Stop with Ctrl-C.")
     else:
         print(f"The web server did not start listening on {ADDRESS} within 30 seconds; see the output above.")
 

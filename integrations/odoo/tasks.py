@@ -1,7 +1,7 @@
-"""Hot-lane polling of Odoo: stock every half second, orders and documents every second.
+"""Polling of Odoo: stock every half second, orders and documents every second.
 
 Odoo has no signed push, and a stock change must reach the shops within about two seconds, so
-two poll loops per Odoo connection run as hot-lane tasks:
+two poll loops per Odoo connection run as tasks of the poll lane, which runs nothing else:
 
 - The stock loop reads changed quants, applies them to the ledger at once (not through the
   lane's queue) and sends every due stock and price message to the channels, one batch per
@@ -41,6 +41,8 @@ from integrations.services.inbox import store_inbound_items
 logger = logging.getLogger(__name__)
 
 POLL_TASK = "integrations.odoo.tasks.poll_loop"
+# The loops run on their own lane: a successor queued on the hot lane waited behind every order.
+POLL_LANE = "poll"
 
 # Re-read window of a fast poll. Odoo's write_date has second resolution and is set before its
 # transaction commits; two seconds cover that for an Odoo that responds within a second.
@@ -128,7 +130,7 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
 
 
 def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
-    """Run one connection's stock or orders loop until shortly before the hot lane's timeout.
+    """Run one connection's stock or orders loop until shortly before the poll lane's timeout.
 
     Then the loop queues its successor. Returns "busy" when another loop of the same kind holds
     the connection's lock.
@@ -139,7 +141,7 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
         return "busy"
 
     if seconds is None:
-        seconds = max(settings.LANES["hot"]["timeout"] - 15, 5)
+        seconds = max(settings.LANES[POLL_LANE]["timeout"] - 15, 5)
     deadline = time.monotonic() + seconds
     interval = STOCK_INTERVAL_SECONDS if kind == STOCK_LOOP else ORDERS_INTERVAL_SECONDS
     next_poll = 0.0
@@ -181,7 +183,7 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
         if cache.get(key) == token:
             cache.delete(key)
 
-    async_task(POLL_TASK, connection_id, None, kind, cluster="hot")
+    async_task(POLL_TASK, connection_id, None, kind, cluster=POLL_LANE)
     logger.info("odoo poll loop handed over", extra={"connection_id": connection_id, "kind": kind})
     return "continued"
 
@@ -192,7 +194,7 @@ def ensure_pollers():
     for connection_id in Connection.objects.filter(kind="odoo", enabled=True).values_list("pk", flat=True):
         for kind in (STOCK_LOOP, ORDERS_LOOP):
             if cache.get(_lock_key(connection_id, kind)) is None:
-                async_task(POLL_TASK, connection_id, None, kind, cluster="hot")
+                async_task(POLL_TASK, connection_id, None, kind, cluster=POLL_LANE)
                 started += 1
     return started
 
@@ -208,6 +210,6 @@ def schedule_pollers():
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,
-            "cluster": "hot",
+            "cluster": POLL_LANE,
         },
     )

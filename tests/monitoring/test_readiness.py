@@ -44,7 +44,10 @@ def test_ready_when_everything_works(client, fresh_heartbeats):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "broker:hot": "ok", "broker:master": "ok", "lane:hot": "ok", "lane:master": "ok"},
+        "checks": {
+            "database": "ok", "broker:hot": "ok", "broker:master": "ok", "broker:poll": "ok",
+            "lane:hot": "ok", "lane:master": "ok", "lane:poll": "ok",
+        },
     }
 
 
@@ -103,7 +106,8 @@ def test_not_ready_when_database_unreachable(fresh_heartbeats):
     assert check.detail.startswith("OperationalError: ")
     assert ready is False
     assert {c.name: c.ok for c in checks} == {
-        "database": False, "broker:hot": True, "broker:master": True, "lane:hot": False, "lane:master": False,
+        "database": False, "broker:hot": True, "broker:master": True, "broker:poll": True,
+        "lane:hot": False, "lane:master": False, "lane:poll": False,
     }
     assert [c.detail for c in checks if c.name == "lane:hot"] == ["not checked: database unreachable"]
 

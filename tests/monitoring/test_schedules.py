@@ -17,11 +17,13 @@ def test_install_creates_schedules_on_their_lanes():
     schedules = {s.name: s for s in Schedule.objects.all()}
     assert sorted(schedules) == [
         "monitoring alerts", "monitoring daily summary", "monitoring heartbeat hot", "monitoring heartbeat master",
+        "monitoring heartbeat poll",
     ]
     assert schedules["monitoring heartbeat hot"].cluster == "hot"
     assert schedules["monitoring heartbeat hot"].args == "'hot'"
     assert schedules["monitoring heartbeat hot"].intended_date_kwarg == "scheduled_for"
     assert schedules["monitoring heartbeat master"].cluster == "master"
+    assert schedules["monitoring heartbeat poll"].cluster == "poll"
     assert schedules["monitoring alerts"].cluster == "hot"
     assert schedules["monitoring alerts"].minutes == 1
     assert schedules["monitoring daily summary"].schedule_type == Schedule.DAILY
@@ -34,6 +36,6 @@ def test_install_twice_keeps_one_of_each(capsys):
 
     call_command("monitoring", "--install-schedule")
 
-    assert Schedule.objects.filter(name__startswith="monitoring").count() == 4
+    assert Schedule.objects.filter(name__startswith="monitoring").count() == 5
     assert Schedule.objects.get(name="monitoring daily summary").next_run == first_summary_run
     assert "Installed the schedule 'monitoring alerts'." in capsys.readouterr().out
