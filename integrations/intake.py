@@ -69,7 +69,8 @@ class WebhookIntake:
         if environ.get("REQUEST_METHOD") != "POST":
             return None
         # Without a declared length the body cannot be read safely here, so Django handles the request.
-        if not environ.get("CONTENT_LENGTH", "").isdigit():
+        content_length = environ.get("CONTENT_LENGTH", "")
+        if not (content_length.isascii() and content_length.isdigit()):
             return None
         if self._prefix is None:
             self._prefix = reverse("integrations:webhook", kwargs={"slug": "x"}).removesuffix("x/")

@@ -23,7 +23,7 @@ def event_body(*objects, event_type="products.updated"):
     return json.dumps({"events": [{"type": event_type, "object": obj} for obj in objects]}).encode()
 
 
-def post_webhook(client, connection, body, *, signature=None, delivery="d-1", path=None):
+def post_webhook(client, connection, body, *, signature=None, delivery="d-1", path=None, **extra):
     signature = signature if signature is not None else sign(connection.credentials["webhook_secret"], body)
     return client.post(
         path or f"/hooks/{connection.slug}/",
@@ -31,6 +31,7 @@ def post_webhook(client, connection, body, *, signature=None, delivery="d-1", pa
         content_type="application/json",
         HTTP_X_TESTSHOP_SIGNATURE=signature,
         HTTP_X_TESTSHOP_DELIVERY=delivery,
+        **extra,
     )
 
 
@@ -192,4 +193,15 @@ def test_deeply_nested_body_rejected_as_malformed(client, shop, queued):
     response = post_webhook(client, shop, body)
 
     assert response.status_code == 400
+    assert InboundEvent.objects.count() == 0
+
+
+def test_invalid_content_length_rejected(client, shop, queued):
+    body = event_body({"id": "W1", "name": "Main", "updated_at": "2026-05-01T10:00:00"})
+
+    response = post_webhook(client, shop, body, CONTENT_LENGTH="abc")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_content_length"
+    assert "'abc'" in response.json()["message"]
     assert InboundEvent.objects.count() == 0
