@@ -192,6 +192,16 @@ def test_schema_and_docs_served(client):
     assert b"drf_spectacular_sidecar/swagger-ui-dist" in docs.content
 
 
+def test_docs_load_nothing_from_other_hosts(client):
+    import re
+
+    for path in ("/api/v1/docs/", "/api/v1/redoc/"):
+        page = client.get(path).content.decode()
+
+        assert re.findall(r'(?:href|src)="(https?://[^"]+)"', page) == [], path
+        assert "drf_spectacular_sidecar" in page, path
+
+
 def test_admin_shows_token_once(channel, client):
     admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
     client.force_login(admin)
