@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations.models import DeltaCursor, SyncError, SyncRun
-from integrations.services.syncruns import resolve_sync_errors, retry_sync_errors
+from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
 
 
 @admin.register(SyncRun)
@@ -48,13 +51,28 @@ class SyncErrorAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry"))
     def retry(self, request, queryset):
-        count = retry_sync_errors(queryset)
-        self.message_user(request, _("%(count)d items queued for retry.") % {"count": count}, messages.SUCCESS)
+        self.report_retry(request, retry_sync_error_batch(queryset))
 
     @admin.action(description=_("Mark resolved"))
     def mark_resolved(self, request, queryset):
         count = resolve_sync_errors(queryset)
         self.message_user(request, _("%(count)d sync errors marked resolved.") % {"count": count}, messages.SUCCESS)
+
+    def report_retry(self, request, outcome):
+        text = ngettext(
+            "%(count)d item queued for retry.", "%(count)d items queued for retry.", outcome.queued
+        ) % {"count": outcome.queued}
+        level = messages.SUCCESS
+        if outcome.skipped:
+            text += " " + ngettext(
+                "%(count)d sync error was skipped because it has no stored webhook event or outgoing "
+                "message to send again; run the import or sync again after fixing the cause.",
+                "%(count)d sync errors were skipped because they have no stored webhook event or outgoing "
+                "message to send again; run the import or sync again after fixing the cause.",
+                outcome.skipped,
+            ) % {"count": outcome.skipped}
+            level = messages.WARNING
+        self.message_user(request, text, level)
 
     def get_urls(self):
         urls = [
@@ -72,10 +90,19 @@ class SyncErrorAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
-        changelist = self.get_changelist_instance(request)
-        count = retry_sync_errors(changelist.get_queryset(request))
-        self.message_user(request, _("%(count)d items queued for retry.") % {"count": count}, messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:integrations_syncerror_changelist") + changelist.get_query_string())
+        changelist_url = reverse("admin:integrations_syncerror_changelist")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # Redirect like the changelist does for these filters, and retry nothing.
+            self.message_user(
+                request,
+                _("The filters in the address are invalid, so nothing was retried. Choose the filters again in the list, then retry."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
+        self.report_retry(request, retry_sync_error_batch(changelist.get_queryset(request)))
+        return HttpResponseRedirect(changelist_url + changelist.get_query_string())
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,7 @@
 """Sync runs (one execution with counts and timings) and sync errors (one failed item)."""
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -217,13 +218,32 @@ def retry_sync_error(sync_error):
     return True
 
 
-def retry_sync_errors(queryset):
-    """Retry every unresolved error in `queryset`; return how many were queued."""
-    queued = 0
+@dataclass
+class RetryOutcome:
+    """Counts of one bulk retry: errors whose item was queued and errors that have no item to queue."""
+
+    queued: int = 0
+    skipped: int = 0
+
+
+def retry_sync_error_batch(queryset):
+    """Retry every unresolved error in `queryset` and return a RetryOutcome.
+
+    An error without an inbound event or outbound message (an import row, a failed pull page)
+    counts as skipped, because only running the import or sync again retries it.
+    """
+    outcome = RetryOutcome()
     for sync_error in queryset.filter(resolved=False).select_related("outbound_message", "inbound_event"):
         if retry_sync_error(sync_error):
-            queued += 1
-    return queued
+            outcome.queued += 1
+        else:
+            outcome.skipped += 1
+    return outcome
+
+
+def retry_sync_errors(queryset):
+    """Retry every unresolved error in `queryset`; return how many were queued."""
+    return retry_sync_error_batch(queryset).queued
 
 
 def resolve_sync_errors(queryset):
