@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations.models import AttributeMapping, CategoryMapping, Connection, ValueMapping
 from integrations.services.mappings import REQUIRED_COLUMNS, import_mappings_csv
@@ -53,7 +54,12 @@ class MappingAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(created)d mappings created, %(updated)d updated.") % {"created": result.created, "updated": result.updated},
+                    ngettext(
+                        "%(created)d mapping created, %(updated)d updated.",
+                        "%(created)d mappings created, %(updated)d updated.",
+                        result.created,
+                    )
+                    % {"created": result.created, "updated": result.updated},
                     messages.SUCCESS,
                 )
                 opts = self.model._meta

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from integrations.itemerrors import MappingAmbiguous, MappingMissing
 from integrations.models import AttributeMapping, CategoryMapping, ValueMapping
@@ -92,8 +93,9 @@ def import_mappings_csv(connection, kind, text):
     """Create or update mappings of one kind from CSV text with a header row.
 
     Columns: canonical_code, external_code, optional external_label, and attribute for value
-    mappings. Comma or semicolon separated. Nothing is saved when any row is invalid, and the
-    result lists every invalid row with its line number.
+    mappings. Comma or semicolon separated. Nothing is saved when any row is invalid (an empty
+    required column, a value longer than its model field or containing NUL, or a Kontor code
+    repeated in the file), and the result lists every invalid row with its line number.
     """
     model = MAPPING_MODELS[kind]
     try:
@@ -106,26 +108,21 @@ def import_mappings_csv(connection, kind, text):
     missing = [column for column in REQUIRED_COLUMNS[kind] if column not in (reader.fieldnames or [])]
     if missing:
         result.errors.append(
-            _("The CSV file has no column %(columns)s. The first row must name the columns %(required)s.")
+            ngettext(
+                "The CSV file has no column %(columns)s. The first row must name the columns %(required)s.",
+                "The CSV file has no columns %(columns)s. The first row must name the columns %(required)s.",
+                len(missing),
+            )
             % {"columns": ", ".join(missing), "required": ", ".join(REQUIRED_COLUMNS[kind])}
         )
         return result
 
-    rows = []
-    for line, row in enumerate(reader, start=2):
-        values = {key: (row.get(key) or "").strip() for key in (*REQUIRED_COLUMNS[kind], "external_label")}
-        empty = [column for column in REQUIRED_COLUMNS[kind] if not values[column]]
-        if empty:
-            result.errors.append(
-                _("Line %(line)s: the column %(columns)s is empty.") % {"line": line, "columns": ", ".join(empty)}
-            )
-            continue
-        rows.append(values)
+    rows = _read_rows(model, kind, reader, result.errors)
     if result.errors:
         return result
 
     with transaction.atomic():
-        for values in rows:
+        for values in rows.values():
             lookup = {"connection": connection, "canonical_code": values["canonical_code"]}
             if kind == "value":
                 lookup["attribute"] = values["attribute"]
@@ -143,3 +140,80 @@ def import_mappings_csv(connection, kind, text):
         extra={"connection_id": connection.pk, "kind": kind, "created_count": result.created, "updated_count": result.updated},
     )
     return result
+
+
+def _read_rows(model, kind, reader, errors):
+    """Collect the valid rows by mapping key and append a message to `errors` for each invalid row."""
+    columns = (*REQUIRED_COLUMNS[kind], "external_label")
+    rows = {}
+    first_lines = {}
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            values = {column: (row.get(column) or "").strip() for column in columns}
+            row_errors = _row_errors(model, kind, line, values)
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+
+            # update_or_create would let the last of two rows win without a word, so the
+            # merchant could not tell which external code is stored.
+            key = (values["attribute"], values["canonical_code"]) if kind == "value" else values["canonical_code"]
+            if key in first_lines:
+                errors.append(_duplicate_message(kind, line, first_lines[key], values))
+                continue
+            first_lines[key] = line
+            rows[key] = values
+    except csv.Error as error:
+        errors.append(
+            _("Line %(line)s cannot be read as CSV (%(error)s). Check the quotes and the length of that row.")
+            % {"line": line + 1, "error": error}
+        )
+    return rows
+
+
+def _row_errors(model, kind, line, values):
+    empty = [column for column in REQUIRED_COLUMNS[kind] if not values[column]]
+    if empty:
+        return [
+            ngettext(
+                "Line %(line)s: the column %(columns)s is empty.",
+                "Line %(line)s: the columns %(columns)s are empty.",
+                len(empty),
+            )
+            % {"line": line, "columns": ", ".join(empty)}
+        ]
+
+    errors = []
+    for column, value in values.items():
+        # PostgreSQL cannot store NUL in text columns, and rejects the whole import for one.
+        if "\x00" in value:
+            errors.append(
+                _(
+                    "Line %(line)s, column %(column)s: the value contains a NUL character. Remove it; "
+                    "it often means the file was saved as UTF-16 or is not a text file."
+                )
+                % {"line": line, "column": column}
+            )
+            continue
+        max_length = model._meta.get_field(column).max_length
+        if len(value) > max_length:
+            errors.append(
+                _(
+                    "Line %(line)s, column %(column)s: the value has %(length)s characters, but at most "
+                    "%(max)s are allowed. Shorten it."
+                )
+                % {"line": line, "column": column, "length": len(value), "max": max_length}
+            )
+    return errors
+
+
+def _duplicate_message(kind, line, first_line, values):
+    if kind == "value":
+        return _(
+            "Lines %(first_line)s and %(line)s both map the Kontor code %(code)s of attribute %(attribute)s. "
+            "Keep one of the two rows."
+        ) % {"first_line": first_line, "line": line, "code": values["canonical_code"], "attribute": values["attribute"]}
+    return _(
+        "Lines %(first_line)s and %(line)s both map the Kontor code %(code)s. Keep one of the two rows."
+    ) % {"first_line": first_line, "line": line, "code": values["canonical_code"]}
