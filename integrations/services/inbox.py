@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.errors import ConnectorError
+from integrations.itemerrors import ItemError
 from integrations.models import InboundEvent, InboundSource, InboundState, SyncDirection
 from integrations.retry import DELIVERY_POLICY
 from integrations.services.lanes import lane_for
@@ -18,6 +19,10 @@ from integrations.services.syncruns import record_sync_error, resolve_sync_error
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "integrations.tasks.process_inbound_event"
+
+# Failures whose support message already says what went wrong and what to do; they are logged
+# as one warning without a traceback, which would only repeat that message.
+EXPECTED_ERRORS = (ConnectorError, ItemError)
 
 # Outcomes of Connector.process_inbound that mean the event was genuine but changed nothing.
 IGNORED_OUTCOMES = {"ignored", "stale"}
@@ -130,10 +135,16 @@ def process_inbound_event(event_id):
 
 
 def _record_failure(event, error):
+    """Schedule a retry of a failed event, or mark it failed and record its sync error.
+
+    An expected error gets one WARNING line, either the retry line here or the "sync error
+    recorded" line of record_sync_error. Anything else is a bug and is logged at ERROR with
+    its traceback as well.
+    """
     retry_at = None
     if isinstance(error, ConnectorError):
         retry_at = DELIVERY_POLICY.next_attempt_at(error, event.attempts, event.received_at)
-    else:
+    if not isinstance(error, EXPECTED_ERRORS):
         logger.exception(
             "inbound event failed",
             extra={"inbound_event_id": event.pk, "connection_id": event.connection_id},
@@ -144,7 +155,7 @@ def _record_failure(event, error):
         event.next_attempt_at = retry_at
         logger.warning(
             "inbound event retry scheduled",
-            extra={"inbound_event_id": event.pk, "attempt": event.attempts, "code": error.code},
+            extra={"inbound_event_id": event.pk, "connection_id": event.connection_id, "attempt": event.attempts, "code": error.code},
         )
     else:
         event.state = InboundState.FAILED

@@ -165,6 +165,8 @@ def record_sync_error(
             "code": values["code"],
             "object_id": values["object_id"],
             "external_id": values["external_id"],
+            "inbound_event_id": getattr(inbound_event, "pk", None),
+            "outbound_message_id": getattr(outbound_message, "pk", None),
         },
     )
     return sync_error
