@@ -76,7 +76,9 @@ def store_inbound_items(connection, items, *, source, headers=None):
     for item in items:
         pk = stored.pop(item.dedup_key, None)
         if pk is None:
-            logger.info(
+            # Providers resend events and pulls overlap, so a duplicate is routine: a sync of
+            # thousands of unchanged items would otherwise flood the log at INFO.
+            logger.debug(
                 "inbound duplicate dropped",
                 extra={"connection_id": connection.pk, "dedup_key": item.dedup_key},
             )

@@ -76,3 +76,18 @@ def test_unexpected_failure_error_with_traceback(shop, queued, monkeypatch, capl
     assert record.connection_id == shop.pk
     assert SyncError.objects.get(inbound_event_id=event_id).code == "internal_error"
 
+
+def test_duplicate_dropped_logged_at_debug(shop, queued, caplog):
+    stored_event(shop)
+
+    with caplog.at_level(logging.DEBUG, logger="integrations"):
+        assert store_inbound_items(
+            shop,
+            [InboundItem(entity="products", external_id="W1", dedup_key="products:W1:1", payload={"name": "Main"})],
+            source=InboundSource.PULL,
+        ) == []
+
+    (record,) = [record for record in caplog.records if record.message == "inbound duplicate dropped"]
+    assert record.levelno == logging.DEBUG
+    assert record.connection_id == shop.pk
+    assert record.dedup_key == "products:W1:1"
