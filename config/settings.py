@@ -86,6 +86,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The admin shows a new API token once, in a message. The default storage puts messages in a
+# cookie that is signed but not encrypted, so the token would travel to and from the browser
+# and sit in its cookie store. Sessions are kept server-side in the database.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
