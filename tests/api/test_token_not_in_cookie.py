@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.auth import get_user_model
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.urls import reverse
 
 from apiclients.models import ApiClient
