@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.services import stock
-from core.money import quantize, to_decimal, validate_amount_precision, validate_currency
+from core.money import (
+    minor_units,
+    quantize,
+    to_decimal,
+    validate_amount_precision,
+    validate_currency,
+)
 from customers.models import normalize_email
 from orders.models import (
     Order,
@@ -127,6 +133,8 @@ def validate_order_input(data):
     products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
     for index, line in enumerate(data.lines):
         errors.update(_line_errors(index, line, products, data.currency, data.rounding_rule))
+        for key, message in _line_amount_errors(index, line, data.currency, data.prices_include_tax):
+            _add_error(errors, key, message)
 
     for name in ("total_net", "total_tax", "total_gross", "shipping_net", "shipping_tax", "shipping_gross"):
         value = to_decimal(getattr(data, name))
@@ -168,6 +176,69 @@ def _line_errors(index, line, products, currency, rounding_rule):
         for name in ("total_net", "total_tax", "total_gross"):
             _collect_precision(errors, f"{prefix}.{name}", getattr(line, name), currency)
     return errors
+
+
+def _line_amount_errors(index, line, currency, prices_include_tax):
+    """Return (field, message) pairs for a line whose total or tax does not follow from its price.
+
+    The line total on the order's basis (gross when prices include tax, else net) must be
+    quantity times unit price minus discount, and the tax must be the net times the tax rate.
+    The source's own rounding is kept, so one minor unit of difference passes. A shop that
+    derives the tax from the rounded gross total can be up to (1 + rate / 100) half units off.
+    """
+    # NOTE: a tax-free line that reports the product's rate with zero tax is rejected. Whether
+    # Shopware's tax-free orders (taxStatus "tax-free") report line items that way is unverified.
+    quantity = to_decimal(line.quantity)
+    if quantity <= 0:
+        return []
+
+    prefix = f"lines[{index}]"
+    tolerance = Decimal(1).scaleb(-minor_units(currency))
+    problems = []
+
+    total_field = "total_gross" if prices_include_tax else "total_net"
+    stated_total = to_decimal(getattr(line, total_field))
+    unit_price, discount = to_decimal(line.unit_price), to_decimal(line.discount)
+    expected_total = quantize(quantity * unit_price - discount, currency)
+    if abs(stated_total - expected_total) > tolerance:
+        problems.append((
+            f"{prefix}.{total_field}",
+            _(
+                "Line %(sku)s: %(field)s is %(value)s, but quantity %(quantity)s times unit price %(unit_price)s "
+                "minus discount %(discount)s is %(expected)s. Correct the line total, quantity, unit price or discount."
+            ) % {
+                "sku": line.sku,
+                "field": total_field,
+                "value": stated_total,
+                "quantity": stock.format_quantity(quantity),
+                "unit_price": unit_price,
+                "discount": discount,
+                "expected": expected_total,
+            },
+        ))
+
+    net, tax, rate = to_decimal(line.total_net), to_decimal(line.total_tax), to_decimal(line.tax_rate)
+    if abs(tax - net * rate / 100) > tolerance:
+        problems.append((
+            f"{prefix}.total_tax",
+            _(
+                "Line %(sku)s: tax %(value)s does not match %(rate)s %% of net %(net)s, which is %(expected)s. "
+                "Correct the tax rate or the tax amount."
+            ) % {
+                "sku": line.sku,
+                "value": tax,
+                "rate": f"{rate.normalize():f}",
+                "net": net,
+                "expected": quantize(net * rate / 100, currency),
+            },
+        ))
+    return problems
+
+
+def _add_error(errors, key, message):
+    """Add `message` under `key`, after any message already there."""
+    existing = errors.get(key, [])
+    errors[key] = [*(existing if isinstance(existing, list) else [existing]), message]
 
 
 def _collect_precision(errors, key, value, currency):

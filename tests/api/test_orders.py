@@ -221,7 +221,8 @@ def test_order_write_needs_scope(channel, camera):
 
 def test_unit_price_below_catalog_is_409(api, camera):
     body = order_body()
-    body["lines"][0]["unit_price"] = "1.00"
+    body["lines"][0].update(unit_price="1.00", total_net="1.68", total_tax="0.32", total_gross="2.00")
+    body.update(total_net="1.68", total_tax="0.32", total_gross="2.00")
 
     response = post_order(api, body)
 
@@ -257,3 +258,52 @@ def test_channel_price_wins_over_general_price(api, camera, channel, price_list)
     assert general.status_code == 409
     assert general.json()["code"] == "price_mismatch"
     assert own.status_code == 201
+
+
+def one_line_body(**line):
+    """An order body of one CAM-1 line at 119.00 gross, with the line's fields overridden."""
+    body = order_body(quantity="1")
+    body["lines"][0].update(line)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "expected"),
+    [
+        ({"quantity": "5"}, "lines[0].total_gross", "595.00"),
+        ({"discount": "118"}, "lines[0].total_gross", "1.00"),
+        ({"quantity": "0.5"}, "lines[0].total_gross", "59.50"),
+    ],
+)
+def test_line_total_not_quantity_times_price_is_400(api, camera, line, field, expected):
+    response = post_order(api, one_line_body(**line))
+
+    assert response.status_code == 400
+    errors = {error["field"]: error for error in response.json()["errors"]}
+    assert errors[field]["code"] == "invalid_order"
+    assert errors[field]["value"] == "119.0000"
+    assert f"is {expected}." in errors[field]["message"]
+    assert Order.objects.count() == 0
+    assert StockLevel.objects.get(product=camera).reserved == Decimal(0)
+
+
+def test_tax_rate_not_matching_tax_is_400(api, camera):
+    response = post_order(api, one_line_body(tax_rate="7"))
+
+    assert response.status_code == 400
+    errors = {error["field"]: error for error in response.json()["errors"]}
+    assert errors["lines[0].total_tax"]["value"] == "19.0000"
+    assert "tax 19.0000 does not match 7 % of net 100.0000, which is 7.00." in errors["lines[0].total_tax"]["message"]
+    assert Order.objects.count() == 0
+
+
+def test_line_with_discount_accepted(api, camera):
+    body = one_line_body(quantity="2", discount="38.00", total_net="168.07", total_tax="31.93", total_gross="200.00")
+    body.update(total_net="168.07", total_tax="31.93", total_gross="200.00")
+
+    response = post_order(api, body)
+
+    assert response.status_code == 201
+    line = response.json()["lines"][0]
+    assert line["discount"] == "38.0000"
+    assert line["total_gross"] == "200.0000"

@@ -215,3 +215,117 @@ def test_last_unit_goes_to_one_of_two_concurrent_orders():
     assert level.reserved == Decimal("1")
     assert level.on_hand == Decimal("1")
     assert Order.objects.filter(needs_attention=True).count() == 1
+
+
+def priced_line(quantity, unit_price, net, tax, gross, *, rate="19", discount="0"):
+    return LineInput(
+        sku="CAM-1",
+        quantity=Decimal(quantity),
+        unit_price=Decimal(unit_price),
+        total_net=Decimal(net),
+        total_tax=Decimal(tax),
+        total_gross=Decimal(gross),
+        tax_rate=Decimal(rate),
+        discount=Decimal(discount),
+    )
+
+
+def line_errors_of(data):
+    with pytest.raises(ValidationError) as caught:
+        create_order(data, actor="test")
+    assert Order.objects.count() == 0
+    return caught.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("currency", "prices_include_tax", "values"),
+    [
+        # Tax taken out of the rounded gross total, as Shopware orders report it: 999 * 19 / 119 = 159.504 -> 159.50,
+        # while net 839.50 * 19 % is 159.505, so the two differ by half a cent.
+        ("EUR", True, ("1", "999.00", "839.50", "159.50", "999.00")),
+        ("EUR", True, ("3", "3.33", "8.39", "1.60", "9.99")),
+        ("EUR", True, ("2", "119.00", "168.07", "31.93", "200.00", "19", "38.00")),
+        ("EUR", False, ("3", "8.40", "25.20", "4.79", "29.99")),
+        ("EUR", True, ("1.5", "10.00", "14.02", "0.98", "15.00", "7")),
+        # One cent of rounding difference in the line total, as when a shop rounds the unit price.
+        ("EUR", True, ("3", "3.33", "8.40", "1.60", "10.00")),
+        ("JPY", True, ("2", "1100", "2000", "200", "2200", "10")),
+    ],
+)
+def test_line_totals_following_price_accepted(currency, prices_include_tax, values):
+    channel = make_channel(currencies=(currency,))
+    make_product(on_hand=5)
+    quantity, unit_price, net, tax, gross, *rest = values
+    rate, discount = (rest + ["19", "0"][len(rest):])[:2]
+    lines = [priced_line(quantity, unit_price, net, tax, gross, rate=rate, discount=discount)]
+
+    result = create_order(order_input(channel, lines=lines, currency=currency, prices_include_tax=prices_include_tax), actor="test")
+
+    assert result.created is True
+    assert result.order.lines.get().total_gross == Decimal(gross)
+
+
+def test_line_total_off_by_two_cents_rejected():
+    channel = make_channel()
+    make_product()
+    lines = [priced_line("3", "3.33", "8.41", "1.60", "10.01")]
+
+    errors = line_errors_of(order_input(channel, lines=lines))
+
+    assert errors["lines[0].total_gross"] == [
+        "Line CAM-1: total_gross is 10.01, but quantity 3 times unit price 3.33 minus discount 0 is 9.99. "
+        "Correct the line total, quantity, unit price or discount."
+    ]
+    assert "lines[0].total_tax" not in errors
+
+
+def test_net_order_checks_net_line_total():
+    channel = make_channel()
+    make_product()
+    # The gross is consistent with a unit price of 10.00 but the order is net, so 8.40 x 1 applies.
+    lines = [priced_line("1", "8.40", "10.00", "1.90", "11.90")]
+
+    errors = line_errors_of(order_input(channel, lines=lines, prices_include_tax=False))
+
+    assert list(errors) == ["lines[0].total_net"]
+    assert "is 8.40." in errors["lines[0].total_net"][0]
+
+
+def test_line_tax_off_by_two_cents_rejected():
+    channel = make_channel()
+    make_product()
+    lines = [priced_line("1", "11.90", "10.00", "1.90", "11.90", rate="19.2")]
+
+    errors = line_errors_of(order_input(channel, lines=lines))
+
+    assert errors["lines[0].total_tax"] == [
+        "Line CAM-1: tax 1.90 does not match 19.2 % of net 10.00, which is 1.92. Correct the tax rate or the tax amount."
+    ]
+
+
+def test_line_errors_on_same_field_all_listed():
+    channel = make_channel()
+    make_product()
+    # Gross is not net plus tax, and not quantity times unit price either.
+    lines = [priced_line("2", "11.90", "10.00", "1.90", "12.00")]
+
+    errors = line_errors_of(order_input(channel, lines=lines, total_gross=Decimal("12.00"), total_net=Decimal("10.00"), total_tax=Decimal("1.90")))
+
+    messages = errors["lines[0].total_gross"]
+    assert len(messages) == 2
+    assert "gross 12.00 is not net 10.00 plus tax 1.90" in messages[0]
+    assert "is 23.80." in messages[1]
+
+
+def test_line_error_in_german():
+    from django.utils import translation
+
+    channel = make_channel()
+    make_product()
+    lines = [priced_line("5", "11.90", "10.00", "1.90", "11.90", rate="7")]
+
+    with translation.override("de"):
+        errors = line_errors_of(order_input(channel, lines=lines))
+
+    assert errors["lines[0].total_gross"][0].startswith("Position CAM-1: total_gross ist 11.90, aber Menge 5 mal Stückpreis 11.90")
+    assert errors["lines[0].total_tax"][0].startswith("Position CAM-1: Steuer 1.90 entspricht nicht 7 % von netto 10.00")
