@@ -178,6 +178,13 @@ else:
     }
 
 
+LANE_LABELS = {
+    "hot": _("Kontor hot lane"),
+    "master": _("Kontor master lane"),
+    "poll": _("Kontor poll lane"),
+}
+
+
 def _lane(name, workers, timeout, retry):
     """Build the django-q2 settings of one lane from LANE_<NAME>_* variables."""
     prefix = f"LANE_{name.upper()}_"
@@ -196,7 +203,8 @@ def _lane(name, workers, timeout, retry):
         "max_attempts": env.int(prefix + "MAX_ATTEMPTS", default=1),
         "queue_limit": env.int(prefix + "QUEUE_LIMIT", default=100),
         "catch_up": False,
-        "label": f"Kontor {name} lane",
+        # django-q2 shows the label as the name of its section in the admin, so it is translated.
+        "label": LANE_LABELS[name],
     }
     if REDIS_URL:
         lane["redis"] = REDIS_URL
