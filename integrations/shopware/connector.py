@@ -71,7 +71,7 @@ class ShopwareConnector(Connector):
         client = self.client(connection)
         body = client.search("currency", {"filter": [{"type": "equals", "field": "isSystemDefault", "value": True}], "limit": 1})
         currency = (body.get("data") or [{}])[0].get("isoCode", "?")
-        return f"Connected to Shopware; default currency {currency}"
+        return _("Connected to Shopware; default currency %(currency)s") % {"currency": currency}
 
     # Inbound
 
