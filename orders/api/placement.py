@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from apiclients.errors import ApiError, Conflict, InvalidParameter, Unprocessable, error_body
 from apiclients.models import IdempotencyRecord
 from catalog.models import Price
-from catalog.services.stock import available_for_channel
+from catalog.services.stock import available_for_channel, format_quantity
 from core.money import minor_units, quantize
 from customers.models import Customer, normalize_email
 from orders.services import AddressInput, LineInput, OrderInput, create_order, validate_order_input
@@ -113,7 +113,7 @@ def place_order(client, key, payload, raw_payload):
                 # Someone took the stock between the check and the reservation: roll everything back.
                 sku, needed, available = result.shortages[0]
                 raise Conflict(
-                    _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available.") % {"sku": sku, "needed": needed, "available": available},
+                    _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available.") % {"sku": sku, "needed": format_quantity(needed), "available": format_quantity(available)},
                     code="insufficient_stock",
                     field="lines",
                     value=sku,
@@ -285,7 +285,7 @@ def _check_available(data, products, payload):
                 error_body(
                     "insufficient_stock",
                     _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available on this channel.")
-                    % {"sku": sku, "needed": needed.normalize(), "available": available.normalize()},
+                    % {"sku": sku, "needed": format_quantity(needed), "available": format_quantity(available)},
                     f"lines[{first_index[sku]}].quantity",
                     value_at(payload, f"lines[{first_index[sku]}].quantity"),
                 )

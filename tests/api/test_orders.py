@@ -307,3 +307,14 @@ def test_line_with_discount_accepted(api, camera):
     line = response.json()["lines"][0]
     assert line["discount"] == "38.0000"
     assert line["total_gross"] == "200.0000"
+
+
+def test_stock_conflict_shows_plain_quantities(api, camera):
+    StockLevel.objects.filter(product=camera).update(on_hand=Decimal(20))
+
+    response = post_order(api, order_body(quantity="100000"))
+
+    assert response.status_code == 409
+    message = response.json()["message"]
+    assert "100000 ordered, 20 available" in message
+    assert "E+" not in message
