@@ -75,8 +75,13 @@ def resolve_currency(request, channel):
     if currency is None:
         return (channel.currencies or [settings.API_DEFAULT_CURRENCY])[0]
     if not is_known_currency(currency):
+        # Codes match exactly, like the locale and price list codes, so eur is named but not accepted.
+        if is_known_currency(currency.upper()):
+            message = _("Unknown currency %(value)s. Currency codes are upper case, so use %(upper)s.")
+        else:
+            message = _("Unknown currency %(value)s. Use an upper-case ISO 4217 code such as EUR.")
         raise InvalidParameter(
-            _("Unknown currency %(value)s. Use an ISO 4217 code such as EUR.") % {"value": currency},
+            message % {"value": currency, "upper": currency.upper()},
             code="unknown_currency",
             field="currency",
             value=currency,

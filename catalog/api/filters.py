@@ -65,6 +65,22 @@ class ProductFilter(django_filters.FilterSet):
         model = Product
         fields = []
 
+    def filter_queryset(self, queryset):
+        self._check_price_range()
+        return super().filter_queryset(queryset)
+
+    def _check_price_range(self):
+        """Raise for price_min above price_max, which would return an empty list that reads as no match."""
+        low, high = self.form.cleaned_data.get("price_min"), self.form.cleaned_data.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise InvalidParameter(
+                _("price_min %(low)s is greater than price_max %(high)s. Send a price_min that is at most price_max.")
+                % {"low": self.data.get("price_min"), "high": self.data.get("price_max")},
+                code="invalid_filter",
+                field="price_min",
+                value=self.data.get("price_min"),
+            )
+
     def filter_category(self, queryset, name, value):
         path = Category.objects.filter(code=value).values_list("path", flat=True).first()
         if path is None:

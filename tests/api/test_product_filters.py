@@ -99,3 +99,46 @@ def test_bad_query_is_400_naming_parameter(api, catalog, query, code, field, val
     assert body["field"] == field
     assert body["value"] == value
     assert value in body["message"] or field in body["message"]
+
+
+def test_price_min_above_max_is_400(api, catalog):
+    response = api.get("/api/v1/products/?price_min=10&price_max=5")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_filter"
+    assert body["field"] == "price_min"
+    assert body["value"] == "10"
+    assert body["message"].startswith("price_min 10 is greater than price_max 5.")
+
+
+def test_equal_price_bounds_accepted(api, catalog):
+    assert skus(api, "price_min=189&price_max=189") == ["CAM-BLUE"]
+
+
+def test_lower_case_currency_names_upper_case(api, catalog):
+    response = api.get("/api/v1/products/?currency=eur")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "unknown_currency"
+    assert body["value"] == "eur"
+    assert body["message"] == "Unknown currency eur. Currency codes are upper case, so use EUR."
+
+
+def test_unknown_currency_asks_for_upper_case(api, catalog):
+    response = api.get("/api/v1/products/?currency=EURO")
+
+    assert response.json()["message"] == "Unknown currency EURO. Use an upper-case ISO 4217 code such as EUR."
+
+
+def test_lower_case_currency_error_in_german(api, catalog):
+    response = api.get("/api/v1/products/?currency=eur", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.json()["message"] == "Unbekannte Währung eur. Währungscodes werden großgeschrieben, verwenden Sie also EUR."
+
+
+def test_price_range_error_in_german(api, catalog):
+    response = api.get("/api/v1/products/?price_min=10&price_max=5", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.json()["message"].startswith("price_min 10 ist größer als price_max 5.")
