@@ -12,9 +12,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.utils.translation import gettext as _
-
 from integrations.akeneo.issues import WARNING, ImportIssue, NotAnAkeneoExport
+from integrations.akeneo.issues import deferred_gettext as _
 
 DELIMITER = ";"
 

@@ -6,9 +6,8 @@ collections and `-unit` beside a metric's amount column; which parts a column ha
 from the attribute being localizable, scopable, a price or a metric.
 """
 
-from django.utils.translation import gettext as _
-
 from integrations.akeneo.issues import WARNING, ImportIssue, Location, yes_no
+from integrations.akeneo.issues import deferred_gettext as _
 
 PRICE = "pim_catalog_price_collection"
 METRIC = "pim_catalog_metric"

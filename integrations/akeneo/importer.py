@@ -20,7 +20,7 @@ from integrations.akeneo.stats import ImportStats
 from integrations.akeneo.writers import RecordWriter
 from integrations.domains import Domain
 from integrations.models import SyncDirection, SyncError, SyncRunKind
-from integrations.services.syncruns import finish_sync_run, start_sync_run
+from integrations.services.syncruns import finish_sync_run, message_translations_of, start_sync_run
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +162,7 @@ class CatalogImport:
                 payload={"entity": issue.entity, "source": issue.source, "line": issue.line, "column": issue.column, "value": issue.value, "severity": issue.severity},
                 code=f"{ERROR_CODE_PREFIX}{issue.code}"[:50],
                 message=str(issue),
+                message_translations=message_translations_of(issue),
             )
             for issue in self.pending_errors
         ]

@@ -7,11 +7,74 @@ rejects its record; a warning drops one value and keeps the rest of the record.
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 ERROR = "error"
 WARNING = "warning"
+
+
+class DeferredMessage:
+    """A message template and its values, rendered in the active language on each str().
+
+    Import issues are stored in every language Kontor ships (SyncError.message_translations),
+    so a message must be renderable again after the import found the problem. `template` is
+    the English msgid; values that are themselves deferred or lazy are rendered with it.
+    """
+
+    def __init__(self, template, params=None):
+        self.template = template
+        self.params = params
+
+    def __mod__(self, params):
+        return DeferredMessage(self.template, params)
+
+    def __str__(self):
+        text = gettext(self.template)
+        if self.params is None:
+            return text
+        return text % {key: _rendered(value) for key, value in self.params.items()}
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+    def __repr__(self):
+        return f"DeferredMessage({self.template!r}, {self.params!r})"
+
+
+def _rendered(value):
+    if isinstance(value, (DeferredMessage, ValidationMessage, Promise)):
+        return str(value)
+    return value
+
+
+def deferred_gettext(template):
+    """Mark `template` for translation like gettext, but render it only when it is shown."""
+    return DeferredMessage(template)
+
+
+class ValidationMessage:
+    """The messages of a Django validator for one value, rendered in the active language on str().
+
+    Validators outside the importer render their messages when they raise, so the value is
+    validated again in the language that the message is shown in.
+    """
+
+    def __init__(self, validator, *args):
+        self.validator = validator
+        self.args = args
+
+    def __str__(self):
+        try:
+            self.validator(*self.args)
+        except ValidationError as error:
+            return " ".join(error.messages)
+        return ""
 
 
 @dataclass(frozen=True)
@@ -37,13 +100,18 @@ class Location:
 class ImportIssue:
     entity: str
     code: str
-    message: str
+    message: str | DeferredMessage
     source: str
     line: int | None
     column: str
     value: str
     record: str = ""
     severity: str = ERROR
+
+    @property
+    def support_message(self):
+        """The message with its place in the active language, as stored on the SyncError."""
+        return str(self)
 
     def __str__(self):
         """Return the message with its place, such as "products.csv, line 3, column ean: ..."."""
@@ -59,7 +127,7 @@ class ImportIssue:
 
 def yes_no(flag):
     """Return "yes" or "no" in the active language, for attribute flags in messages."""
-    return pgettext("attribute flag", "yes") if flag else pgettext("attribute flag", "no")
+    return pgettext_lazy("attribute flag", "yes") if flag else pgettext_lazy("attribute flag", "no")
 
 
 class RecordRejected(Exception):

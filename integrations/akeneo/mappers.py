@@ -8,12 +8,19 @@ column and value; errors reject the record, warnings drop one value and keep the
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from catalog.models import AttributeType
 from core.validators import validate_gtin
 from integrations.akeneo.index import PREFERRED_CHANNELS
-from integrations.akeneo.issues import ERROR, WARNING, ImportIssue, RecordRejected, yes_no
+from integrations.akeneo.issues import (
+    ERROR,
+    WARNING,
+    ImportIssue,
+    RecordRejected,
+    ValidationMessage,
+    yes_no,
+)
+from integrations.akeneo.issues import deferred_gettext as _
 from integrations.akeneo.values import ValueInvalid, clean_text, typed_columns
 
 NAME_MAX_LENGTH = 500
@@ -248,7 +255,7 @@ class RecordMapper:
         except ValidationError as error:
             issues.append(self.issue(
                 "products", location, key, error.code or "invalid_gtin",
-                _("%(problem)s The product was imported without GTIN; its %(attribute)s value is kept as text.") % {"problem": " ".join(error.messages), "attribute": code},
+                _("%(problem)s The product was imported without GTIN; its %(attribute)s value is kept as text.") % {"problem": ValidationMessage(validate_gtin, raw.strip()), "attribute": code},
                 column=location.column_of(code), value=raw, severity=WARNING,
             ))
             return None

@@ -9,7 +9,6 @@ import logging
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apiclients.cache import bump_catalog
 from catalog.models import (
@@ -22,6 +21,7 @@ from catalog.models import (
     VariantScheme,
 )
 from integrations.akeneo.issues import ERROR, WARNING, ImportIssue, RecordRejected
+from integrations.akeneo.issues import deferred_gettext as _
 from integrations.akeneo.values import TYPE_MAP
 from integrations.models import Binding
 from integrations.services.bindings import fingerprint_of

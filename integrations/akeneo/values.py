@@ -10,10 +10,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from catalog.models import AttributeType
 from core.money import quantize, validate_amount_precision, validate_currency
+from integrations.akeneo.issues import ValidationMessage
+from integrations.akeneo.issues import deferred_gettext as _
 
 # Akeneo attribute types and the canonical type each becomes.
 TYPE_MAP = {
@@ -130,8 +131,8 @@ def parse_prices(data, attribute, decimal_separator="."):
             raise ValueInvalid("negative_price", _("Price %(value)s %(currency)s is negative; enter zero or more.") % {"value": amount, "currency": currency})
         try:
             validate_amount_precision(number, currency)
-        except ValidationError as error:
-            raise ValueInvalid("too_precise", " ".join(error.messages)) from None
+        except ValidationError:
+            raise ValueInvalid("too_precise", ValidationMessage(validate_amount_precision, number, currency)) from None
         prices[currency] = str(quantize(number, currency))
     return [{"amount": prices[currency], "currency": currency} for currency in sorted(prices)]
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apiclients.cache import bump_catalog
 from catalog.models import (
@@ -26,6 +25,7 @@ from catalog.models import (
 )
 from integrations.akeneo.copy import insert_rows
 from integrations.akeneo.issues import ERROR, ImportIssue
+from integrations.akeneo.issues import deferred_gettext as _
 from integrations.models import Binding
 from integrations.services.bindings import fingerprint_of
 
