@@ -63,7 +63,9 @@ def test_german_admin_shows_german_import_error(client, small_export):
         import_csv_export(small_export)
     client.force_login(get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1"))
 
-    html = client.get(reverse("admin:integrations_syncerror_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    # The override restores the language afterwards; LocaleMiddleware would leave German active.
+    with translation.override("de"):
+        html = client.get(reverse("admin:integrations_syncerror_changelist"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert "hat eine falsche Prüfziffer" in html
     assert "has a wrong check digit" not in html

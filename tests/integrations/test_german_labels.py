@@ -25,7 +25,9 @@ def test_lane_label_in_german():
 def test_lane_label_in_german_admin(client):
     client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
 
-    html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    # The override restores the language afterwards; LocaleMiddleware would leave German active.
+    with translation.override("de"):
+        html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
     assert "Kontor-Warteschlange master" in html
     assert "Kontor master lane" not in html

@@ -64,7 +64,9 @@ def test_retry_sync_errors_counts_skipped(shop, queued):
 def test_retry_matching_message_in_german(staff_client, shop, queued):
     SyncError.objects.create(connection=shop, direction="inbound", code="akeneo_invalid_gtin", message="m")
 
-    response = staff_client.post(reverse("admin:integrations_syncerror_retry_matching"), HTTP_ACCEPT_LANGUAGE="de")
+    # The override restores the language afterwards; LocaleMiddleware would leave German active.
+    with translation.override("de"):
+        response = staff_client.post(reverse("admin:integrations_syncerror_retry_matching"), HTTP_ACCEPT_LANGUAGE="de")
 
     texts = [str(message) for message in get_messages(response.wsgi_request)]
     assert texts == [

@@ -117,11 +117,13 @@ def test_csv_empty_columns_plural(shop):
 def test_csv_import_admin_german_singular(staff_client, shop):
     upload = SimpleUploadedFile("mappings.csv", b"canonical_code,external_code\nshoes,17\n", content_type="text/csv")
 
-    response = staff_client.post(
-        reverse("admin:integrations_categorymapping_import"),
-        {"connection": shop.pk, "file": upload},
-        HTTP_ACCEPT_LANGUAGE="de",
-    )
+    # The override restores the language afterwards; LocaleMiddleware would leave German active.
+    with translation.override("de"):
+        response = staff_client.post(
+            reverse("admin:integrations_categorymapping_import"),
+            {"connection": shop.pk, "file": upload},
+            HTTP_ACCEPT_LANGUAGE="de",
+        )
 
     assert response.status_code == 302
     assert [str(message) for message in get_messages(response.wsgi_request)] == ["1 Zuordnung angelegt, 0 aktualisiert."]
@@ -130,11 +132,12 @@ def test_csv_import_admin_german_singular(staff_client, shop):
 def test_csv_import_admin_long_code_shows_error(staff_client, shop):
     upload = SimpleUploadedFile("mappings.csv", ("canonical_code,external_code\nshoes," + "x" * 5000 + "\n").encode(), content_type="text/csv")
 
-    response = staff_client.post(
-        reverse("admin:integrations_categorymapping_import"),
-        {"connection": shop.pk, "file": upload},
-        HTTP_ACCEPT_LANGUAGE="en",
-    )
+    with translation.override("en"):
+        response = staff_client.post(
+            reverse("admin:integrations_categorymapping_import"),
+            {"connection": shop.pk, "file": upload},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
 
     assert response.status_code == 200
     assert [str(message) for message in get_messages(response.wsgi_request)] == [
