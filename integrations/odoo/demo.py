@@ -97,10 +97,13 @@ def run_order_stream(rate=STREAM_RATE, count=STREAM_COUNT):
 
 
 def schedule_demo_tasks(shop):
+    from django.utils import timezone
     from django_q.models import Schedule
     from django_q.tasks import async_task
 
     async_task("integrations.shopware.tasks.push_catalog", shop.pk, cluster="master")
+    # The stream starts at once on every start, because stopping Kontor ends a running stream
+    # while its schedule already points at the next run, up to 21 minutes later.
     Schedule.objects.update_or_create(
         name="sandbox order stream",
         defaults={
@@ -109,6 +112,7 @@ def schedule_demo_tasks(shop):
             "minutes": int(STREAM_COUNT / STREAM_RATE / 60) + 1,
             "repeats": -1,
             "cluster": "master",
+            "next_run": timezone.now(),
         },
     )
 

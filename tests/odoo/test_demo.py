@@ -27,3 +27,19 @@ def test_demo_wires_shop_and_odoo_once(settings):
     [quant] = records.search("stock.quant", [["product_id", "=", product["id"]]])
     assert quant["quantity"] == demo_quantity("DEMO-1")
     assert sorted(Schedule.objects.values_list("name", flat=True)) == ["odoo pollers", "sandbox order stream"]
+
+
+def test_order_stream_starts_at_once_on_restart(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SANDBOX_ENABLED = True
+    prepare_odoo_demo(io.StringIO())
+    # A stopped run leaves the schedule pointing at its next run, minutes ahead.
+    Schedule.objects.filter(name="sandbox order stream").update(next_run=timezone.now() + timedelta(minutes=21))
+
+    prepare_odoo_demo(io.StringIO())
+
+    next_run = Schedule.objects.get(name="sandbox order stream").next_run
+    assert next_run <= timezone.now()
