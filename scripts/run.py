@@ -103,13 +103,18 @@ def serve():
     processes.append(start([python, "manage.py", "dispatch"]))
 
     def stop(*_):
+        print("Stopping Kontor: the lanes finish their current tasks for up to 10 seconds.", flush=True)
         for process in processes:
             stop_group(process, signal.SIGTERM)
+        # One deadline for all, so a slow process does not add its wait to the others'. A task
+        # cut off here (a long poll loop) leaves its claimed messages to the lease takeover.
+        deadline = time.monotonic() + 10
         for process in processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 stop_group(process, signal.SIGKILL)
+                process.wait()
         sys.exit(0)
 
     signal.signal(signal.SIGINT, stop)
