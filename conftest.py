@@ -20,3 +20,17 @@ def _fresh_webhook_connection_cache():
     forget_cached_connections()
     yield
     forget_cached_connections()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_test():
+    """Switch back to the default language after each test.
+
+    Django's LocaleMiddleware leaves the language of a German request active in the test's
+    thread, which changed the messages that later tests assert on.
+    """
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
