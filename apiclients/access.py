@@ -128,6 +128,27 @@ def bump_clients():
     transaction.on_commit(_write_clients_version)
 
 
+def connect_version_signals():
+    """Renew the clients version whenever a client, channel or price list is saved or deleted.
+
+    Clients are kept in memory with their channel and price list. Signals also cover the
+    admin's bulk delete, because a queryset delete sends post_delete for each row when a
+    receiver listens.
+    """
+    from django.db.models.signals import post_delete, post_save
+
+    from apiclients.models import ApiClient
+    from catalog.models import Channel, PriceList
+
+    for model in (ApiClient, Channel, PriceList):
+        post_save.connect(_renew_version, sender=model, dispatch_uid=f"clients-version-save-{model._meta.label}")
+        post_delete.connect(_renew_version, sender=model, dispatch_uid=f"clients-version-delete-{model._meta.label}")
+
+
+def _renew_version(**kwargs):
+    bump_clients()
+
+
 def _write_clients_version():
     try:
         cache.set(CLIENTS_VERSION, uuid.uuid4().hex, timeout=None)

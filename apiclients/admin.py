@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apiclients import services
-from apiclients.access import bump_clients
 from apiclients.models import ApiClient, Scope
 from apiclients.throttling import parse_rate
 from apiclients.tokens import generate_token, hash_token, token_prefix
@@ -55,11 +54,6 @@ class ApiClientAdmin(admin.ModelAdmin):
                 _("The token of %(name)s is %(token)s. Copy it now: it is shown only this once and cannot be read again.")
                 % {"name": obj.name, "token": token},
             )
-
-    def delete_queryset(self, request, queryset):
-        # A bulk delete bypasses ApiClient.delete(), which tells the API processes to forget the clients.
-        super().delete_queryset(request, queryset)
-        bump_clients()
 
     @admin.action(description=_("Replace the token of the selected clients"))
     def rotate_tokens(self, request, queryset):

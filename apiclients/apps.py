@@ -9,3 +9,6 @@ class ApiClientsConfig(AppConfig):
     def ready(self):
         # Registers the bearer token scheme with drf-spectacular.
         from apiclients import schema  # noqa: F401
+        from apiclients.access import connect_version_signals
+
+        connect_version_signals()

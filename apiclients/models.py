@@ -44,21 +44,6 @@ class ApiClient(TimeStampedModel):
     def has_scope(self, scope):
         return scope in (self.scopes or [])
 
-    # API processes keep clients in memory (apiclients.access); a new clients version makes
-    # them read each client again, so a change counts from the next request on.
-    def save(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        super().save(*args, **kwargs)
-        bump_clients()
-
-    def delete(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        result = super().delete(*args, **kwargs)
-        bump_clients()
-        return result
-
 
 class IdempotencyRecord(models.Model):
     """The outcome of a write request with an Idempotency-Key, so a retry returns the same order."""

@@ -44,18 +44,3 @@ class Channel(TimeStampedModel):
 
     def sells_in(self, currency):
         return not self.currencies or currency in self.currencies
-
-    # API clients are kept in process memory with their channel and price list; a new clients
-    # version makes every API process read them again (apiclients.access).
-    def save(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        super().save(*args, **kwargs)
-        bump_clients()
-
-    def delete(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        result = super().delete(*args, **kwargs)
-        bump_clients()
-        return result

@@ -22,21 +22,6 @@ class PriceList(TimeStampedModel):
     def __str__(self):
         return self.name or self.code
 
-    # API clients are kept in process memory with their channel and price list; a new clients
-    # version makes every API process read them again (apiclients.access).
-    def save(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        super().save(*args, **kwargs)
-        bump_clients()
-
-    def delete(self, *args, **kwargs):
-        from apiclients.access import bump_clients
-
-        result = super().delete(*args, **kwargs)
-        bump_clients()
-        return result
-
 
 class Price(TimeStampedModel):
     """The price of a product in one price list, channel and currency, for a validity window.
