@@ -38,6 +38,7 @@ ERROR_DESCRIPTIONS = {
     403: "The client lacks the scope.",
     404: "Not found, or not visible to this client.",
     409: "Conflicts with the current state, such as too little stock.",
+    415: "The body's Content-Type is not one the endpoint reads; send application/json.",
     422: "Idempotency-Key reused with a different body.",
     429: "Throttled; see Retry-After.",
 }

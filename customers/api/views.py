@@ -45,7 +45,7 @@ class ProfileView(CustomerView):
     def get(self, request):
         return Response(ProfileSerializer(self.get_customer()).data)
 
-    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer, **error_responses(404)}, summary="Change own profile")
+    @extend_schema(request=ProfileSerializer, responses={200: ProfileSerializer, **error_responses(404, 415)}, summary="Change own profile")
     def patch(self, request):
         customer = self.get_customer()
         serializer = ProfileSerializer(customer, data=request.data, partial=True)
@@ -63,7 +63,7 @@ class AddressListView(CustomerView):
         addresses = self.get_customer().addresses.order_by("kind", "-is_default", "id")
         return Response(AddressSerializer(addresses, many=True).data)
 
-    @extend_schema(request=AddressSerializer, responses={201: AddressSerializer, **error_responses(404)}, summary="Add an address")
+    @extend_schema(request=AddressSerializer, responses={201: AddressSerializer, **error_responses(404, 415)}, summary="Add an address")
     def post(self, request):
         customer = self.get_customer()
         serializer = AddressSerializer(data=request.data)
@@ -80,7 +80,7 @@ class ConsentListView(CustomerView):
     def get(self, request):
         return Response(ConsentSerializer(changes.latest_consents(self.get_customer()), many=True).data)
 
-    @extend_schema(request=ConsentSerializer, responses={201: ConsentSerializer, **error_responses(404)}, summary="Grant or withdraw a consent")
+    @extend_schema(request=ConsentSerializer, responses={201: ConsentSerializer, **error_responses(404, 415)}, summary="Grant or withdraw a consent")
     def post(self, request):
         customer = self.get_customer()
         serializer = ConsentSerializer(data=request.data)

@@ -73,7 +73,7 @@ class OrderViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[IDEMPOTENCY_KEY],
         request=OrderInputSerializer,
-        responses={201: OrderSerializer, **error_responses(409, 422)},
+        responses={201: OrderSerializer, **error_responses(409, 415, 422)},
         summary="Place an order",
         description="Validates the order like one from a connector, checks that every SKU is sold on the channel "
         "at the catalog price of the client's price list and available, reserves the stock and returns the order. A retry with the same Idempotency-Key and body "
