@@ -95,3 +95,18 @@ def push_is_redundant(connection, content_type, object_id, fingerprint):
         object_id=str(object_id),
         pushed_fingerprint=fingerprint,
     ).exists()
+
+
+def forget_pushed(connection, records):
+    """Make the next push of each record to `connection` go out, even with unchanged content.
+
+    For a remote copy that the remote system changed on its own, so that what Kontor pushed
+    last is no longer what the remote system holds.
+    """
+    records = list(records)
+    if not records:
+        return
+    content_type = ContentType.objects.get_for_model(records[0])
+    Binding.objects.filter(
+        connection=connection, content_type=content_type, object_id__in=[str(record.pk) for record in records]
+    ).update(pushed_fingerprint="")

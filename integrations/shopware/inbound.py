@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from catalog.models import Channel
-from catalog.services.availability import lock_warehouses
+from catalog.services.availability import lock_warehouses, publish_order_availability
 from integrations.itemerrors import NoLeadingSystem
-from integrations.services.bindings import bind
+from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes
 from integrations.shopware import order_mapper
 from orders.models import OrderStatus
@@ -79,6 +79,13 @@ def _apply_cancellation(connection, order):
         # No rule for orders at all: the shop that took the order decides on its cancellation.
         may_cancel = True
     if not may_cancel:
+        # Shopware has put the order's units back into its own stock, but Kontor keeps the
+        # reservation until the leading system cancels the order. Sending Kontor's figure again
+        # takes those units back out of the shop, so it cannot sell them twice.
+        products = [line.product for line in order.lines.select_related("product") if line.product_id]
+        forget_pushed(connection, products)
+        publish_order_availability(order)
+        logger.info("Shopware cancellation recorded as a conflict; stock sent again", extra={"order_id": order.pk, "connection_id": connection.pk})
         return False
     try:
         transition_order(order.pk, OrderStatus.CANCELLED, actor=actor_of(connection), connection=connection, note=gettext("Cancelled in Shopware"))

@@ -152,8 +152,9 @@ def test_every_shop_order_once_in_odoo_under_faults(sandbox, django_capture_on_c
 def test_no_order_oversold_without_shop_cancellations(sandbox, django_capture_on_commit_callbacks, monkeypatch):
     # NOTE: a cancellation in the shop returns the units to the shop's own count at once, while
     # Kontor keeps the reservation, because the ERP leads order status and the shop's cancel is
-    # recorded as a conflict. The shop can then sell units Kontor has reserved. This test
-    # therefore replays the stream without its cancellations.
+    # recorded as a conflict. Kontor then sends its figure again, but an order placed in the
+    # shop before that arrives can take reserved units. This test therefore replays the stream
+    # without its cancellations.
     monkeypatch.setattr(stream, "cancel", lambda invoice, lines: False)
     channel, shop, erp = make_connections()
     make_catalog(quantity=40)

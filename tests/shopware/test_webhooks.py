@@ -172,3 +172,33 @@ def test_bad_order_is_kept_with_sync_error(client, connection, make_product, ord
     assert error.code == "order_invalid"
     assert "10042" in error.message
     assert expected_text in error.message
+
+
+def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_product, django_capture_on_commit_callbacks):
+    from catalog.models import Product
+    from integrations.models import Binding, Connection, LeadingSystemRule, OutboundMessage
+    from integrations.services.bindings import bind
+
+    # The ERP leads order status, so the shop's cancellation is a conflict, not a cancel.
+    erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo")
+    LeadingSystemRule.objects.create(domain="orders", field_group="status", connection=erp)
+    product = make_product("SW-TEST-1", on_hand=5)
+    post_hook(client, fixture_bytes("checkout.order.placed"), KNOWN_GOOD_SIGNATURE)
+    process_inbound_event(InboundEvent.objects.get().pk)
+    # The shop already holds Kontor's figure after the order.
+    binding = bind(connection, product, "sw-product-1")
+    Binding.objects.filter(pk=binding.pk).update(pushed_fingerprint="last-push")
+    OutboundMessage.objects.all().delete()
+
+    cancel_body = fixture_bytes("state_enter.order.state.cancelled")
+    post_hook(client, cancel_body, webhooks.signature(cancel_body, DEFAULT_SHOP_SECRET))
+    with django_capture_on_commit_callbacks(execute=False):
+        process_inbound_event(InboundEvent.objects.order_by("-pk").first().pk)
+
+    order = Order.objects.get()
+    assert order.status != "cancelled"
+    assert product.stock_levels.get().reserved == 2
+    message = OutboundMessage.objects.get(connection=connection, entity="stock")
+    assert message.object_id == str(Product.objects.get(sku="SW-TEST-1").pk)
+    assert message.payload["channels"]["shopware-de"] == "3"
+    assert Binding.objects.get(pk=binding.pk).pushed_fingerprint == ""
