@@ -81,7 +81,7 @@ def _apply_cancellation(connection, order):
     if not may_cancel:
         # Shopware has put the order's units back into its own stock, but Kontor keeps the
         # reservation until the leading system cancels the order. Sending Kontor's figure again
-        # takes those units back out of the shop, so it cannot sell them twice.
+        # takes those units back out of the shop once the message is delivered.
         products = [line.product for line in order.lines.select_related("product") if line.product_id]
         forget_pushed(connection, products)
         publish_order_availability(order)
