@@ -74,6 +74,26 @@ class MissingPrice(ItemError):
         return str(template) % self.params
 
 
+class MissingModelPrice(MissingPrice):
+    """A product model none of whose variants has a price, so Shopware cannot take its parent product.
+
+    Params: model (the model's code), currency, and price_list ("" when unset).
+    """
+
+    message_template = _(
+        "No variant of product model %(model)s has a %(currency)s price that is valid now. "
+        "Shopware needs one for the parent product, so the model and its variants were not sent "
+        "to the shop. Add a %(currency)s price to at least one variant in price list "
+        "%(price_list)s, then select this error and use Retry."
+    )
+    any_price_list_template = _(
+        "No variant of product model %(model)s has a %(currency)s price that is valid now. "
+        "Shopware needs one for the parent product, so the model and its variants were not sent "
+        "to the shop. Add a %(currency)s price to at least one variant, then select this error "
+        "and use Retry."
+    )
+
+
 @dataclass
 class ShopContext:
     """What the mapping needs to know about one shop: its ids and the connection's choices."""
@@ -220,7 +240,7 @@ def parent_payload(model, context, *, shop_id, variant_prices, option_ids):
         if default is not None and (lowest is None or default["gross"] < lowest[0]["gross"]):
             lowest = entries
     if lowest is None:
-        raise MissingPrice(sku=model.code, currency=context.default_currency, price_list=context.price_list)
+        raise MissingModelPrice(model=model.code, currency=context.default_currency, price_list=context.price_list)
     name = ""
     for value in model.attribute_values.filter(attribute__code__in=("name", "title")).select_related("attribute"):
         if value.locale in ("", context.locale) and value.text_value:

@@ -128,3 +128,20 @@ def test_next_catalog_push_resolves_price_missing(sandbox, connection, make_prod
     assert shop_product("LATE-PRICE-2")["price"][0]["gross"] == 3.0
     assert SyncError.objects.get(code="price_missing").resolved is True
     assert OutboundMessage.objects.get(entity="products").state == OutboundState.SUPERSEDED
+
+
+def test_model_without_variant_price_names_the_model():
+    from types import SimpleNamespace
+
+    from integrations.shopware.mappers import MissingModelPrice, parent_payload
+
+    model = SimpleNamespace(code="model-biker-jacket")
+    context = SimpleNamespace(currency_ids={"EUR": "eur-id"}, default_currency="EUR", price_list="retail")
+
+    with pytest.raises(MissingModelPrice) as raised:
+        parent_payload(model, context, shop_id="p-1", variant_prices=[[], []], option_ids=[])
+
+    assert raised.value.code == "price_missing"
+    assert raised.value.support_message.startswith("No variant of product model model-biker-jacket has a EUR price")
+    with translation.override("de"):
+        assert raised.value.support_message.startswith("Keine Variante des Produktmodells model-biker-jacket hat einen jetzt gültigen Preis in EUR.")
