@@ -24,12 +24,16 @@ from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from integrations.errors import CircuitOpen, ConnectorError, RateLimited
-from integrations.models import Binding, OutboundMessage, OutboundState, SyncDirection, SyncError
-from integrations.retry import DELIVERY_POLICY
-from integrations.services.delivery import lease_seconds
+from integrations.errors import CircuitOpen, RateLimited
+from integrations.models import Binding, OutboundMessage, OutboundState, SyncError
+from integrations.services.delivery import (
+    FAILED_ATTEMPT_FIELDS,
+    lease_seconds,
+    log_retry,
+    record_failed_attempt,
+    retry_time,
+)
 from integrations.services.queue import enqueue_once_on_commit
-from integrations.services.syncruns import record_sync_error
 
 logger = logging.getLogger(__name__)
 
@@ -331,45 +335,11 @@ def _hand_back(message, error, now):
 
 
 def _fail_attempt(message, error, now):
-    retry_at = None
-    if isinstance(error, ConnectorError):
-        retry_at = DELIVERY_POLICY.next_attempt_at(error, message.attempts, message.first_attempt_at, now=now)
-    else:
-        logger.error(
-            "outbound delivery failed",
-            exc_info=(type(error), error, error.__traceback__),
-            extra={"outbound_message_id": message.pk},
-        )
-
-    message.lease_expires_at = None
-    message.error_code = getattr(error, "code", "internal_error")
-    message.last_error = str(error)[:2000]
+    retry_at = retry_time(message, error, now=now)
+    record_failed_attempt(message, error, retry_at)
     if retry_at is not None:
-        message.state = OutboundState.PENDING
-        message.next_attempt_at = retry_at
-        logger.warning(
-            "outbound retry scheduled",
-            extra={
-                "outbound_message_id": message.pk,
-                "attempt": message.attempts,
-                "code": message.error_code,
-                "next_attempt_at": retry_at.isoformat(),
-            },
-        )
-    else:
-        message.state = OutboundState.FAILED
-        record_sync_error(
-            message.connection,
-            SyncDirection.OUTBOUND,
-            error,
-            entity=message.entity,
-            content_type=message.content_type,
-            object_id=message.object_id,
-            payload=message.payload,
-            attempts=message.attempts,
-            outbound_message=message,
-        )
-    message.save(update_fields=["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"])
+        log_retry(message, retry_at)
+    message.save(update_fields=FAILED_ATTEMPT_FIELDS)
 
 
 def deliver_due_messages(lane, *, batch_size=BATCH_SIZE, entities=None, requeue=True):

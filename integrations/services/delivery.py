@@ -166,48 +166,77 @@ def _release(message, error):
 
 
 def _fail_attempt(message, error):
-    retry_at = None
-    if isinstance(error, ConnectorError):
-        retry_at = DELIVERY_POLICY.next_attempt_at(error, message.attempts, message.first_attempt_at)
-    else:
-        logger.exception("outbound delivery failed", extra={"outbound_message_id": message.pk})
+    retry_at = retry_time(message, error)
 
     with transaction.atomic():
         if _owned(message) is None:
             return None
-        message.lease_expires_at = None
-        message.error_code = getattr(error, "code", "internal_error")
-        message.last_error = str(error)[:2000]
-        if retry_at is not None:
-            message.state = OutboundState.PENDING
-            message.next_attempt_at = retry_at
-        else:
-            message.state = OutboundState.FAILED
-            record_sync_error(
-                message.connection,
-                SyncDirection.OUTBOUND,
-                error,
-                entity=message.entity,
-                content_type=message.content_type,
-                object_id=message.object_id,
-                payload=message.payload,
-                attempts=message.attempts,
-                outbound_message=message,
-            )
+        record_failed_attempt(message, error, retry_at)
+        if retry_at is None:
             _queue_next_for_record(message)
-        message.save(update_fields=["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"])
+        message.save(update_fields=FAILED_ATTEMPT_FIELDS)
 
     if retry_at is not None:
-        logger.warning(
-            "outbound retry scheduled",
-            extra={
-                "outbound_message_id": message.pk,
-                "attempt": message.attempts,
-                "code": message.error_code,
-                "next_attempt_at": retry_at.isoformat(),
-            },
-        )
+        log_retry(message, retry_at)
     return message.state
+
+
+# The fields record_failed_attempt sets, for save(update_fields=...).
+FAILED_ATTEMPT_FIELDS = ["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"]
+
+
+def retry_time(message, error, now=None):
+    """Return when a failed message is tried again, or None when it has no attempt left.
+
+    Only ConnectorErrors are retried. Any other exception is a bug in Kontor, so it is logged
+    with its traceback and the message fails at once.
+    """
+    if isinstance(error, ConnectorError):
+        return DELIVERY_POLICY.next_attempt_at(error, message.attempts, message.first_attempt_at, now=now)
+    logger.error(
+        "outbound delivery failed",
+        exc_info=(type(error), error, error.__traceback__),
+        extra={"outbound_message_id": message.pk},
+    )
+    return None
+
+
+def record_failed_attempt(message, error, retry_at):
+    """Set a failed attempt's outcome on `message` without saving it: pending until `retry_at`, or failed.
+
+    A failed message also gets its sync error, written in the caller's transaction.
+    """
+    message.lease_expires_at = None
+    message.error_code = getattr(error, "code", "internal_error")
+    message.last_error = str(error)[:2000]
+    if retry_at is not None:
+        message.state = OutboundState.PENDING
+        message.next_attempt_at = retry_at
+        return
+    message.state = OutboundState.FAILED
+    record_sync_error(
+        message.connection,
+        SyncDirection.OUTBOUND,
+        error,
+        entity=message.entity,
+        content_type=message.content_type,
+        object_id=message.object_id,
+        payload=message.payload,
+        attempts=message.attempts,
+        outbound_message=message,
+    )
+
+
+def log_retry(message, retry_at):
+    logger.warning(
+        "outbound retry scheduled",
+        extra={
+            "outbound_message_id": message.pk,
+            "attempt": message.attempts,
+            "code": message.error_code,
+            "next_attempt_at": retry_at.isoformat(),
+        },
+    )
 
 
 def _queue_next_for_record(message):
