@@ -9,7 +9,7 @@ from integrations.domains import Domain
 from integrations.models import Connection, OutboundMessage
 from integrations.odoo.routes import set_up_shop_and_erp
 from integrations.registry import Connector, register, unregister
-from integrations.sandbox.odoo import seed
+from integrations.sandbox.odoo import records, seed
 from integrations.services.bindings import bind
 from orders.services import AddressInput, LineInput, OrderInput, create_order
 
@@ -74,3 +74,8 @@ def place_order(channel, shop, number, lines, *, shipping=("0", "0", "0"), email
 
 def order_message(order, erp):
     return OutboundMessage.objects.get(connection=erp, entity=Domain.ORDERS, object_id=str(order.pk))
+
+
+def sale_orders(reference):
+    """Return the sandbox Odoo's sale orders with this client reference, oldest first."""
+    return records.search("sale.order", [["client_order_ref", "=", reference]], order="id asc")

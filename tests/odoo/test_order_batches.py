@@ -8,7 +8,7 @@ from catalog.models import Product, StockReservation, Warehouse
 from catalog.services import stock
 from integrations.models import OutboundMessage, OutboundState, SyncError
 from integrations.odoo.client import OdooClient
-from integrations.sandbox.odoo import records, seed
+from integrations.sandbox.odoo import seed
 from integrations.services.batches import deliver_due_messages
 from orders.models import Order, OrderStatus
 from tests.odoo.conftest import make_odoo_connection
@@ -19,13 +19,10 @@ from tests.odoo.helpers import (
     make_product,
     order_message,
     place_order,
+    sale_orders,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def sale_orders(reference):
-    return records.search("sale.order", [["client_order_ref", "=", reference]], order="id asc")
 
 
 @pytest.fixture

@@ -19,13 +19,10 @@ from tests.odoo.helpers import (
     make_product,
     order_message,
     place_order,
+    sale_orders,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def sale_orders(reference):
-    return records.search("sale.order", [["client_order_ref", "=", reference]], order="id asc")
 
 
 def make_due(message):
