@@ -6,11 +6,11 @@ price range and availability filters run in the database.
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
 
 from catalog.models import ChannelStockBuffer, Price, Product, StockLevel
+from catalog.models.pricing import APPLIES_FIRST
 from core.fields import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places=3))
@@ -18,20 +18,12 @@ ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=14, decimal_places
 
 def effective_price(context):
     """The price row that applies now: the channel's own before the general one, newest window first."""
-    now = timezone.now()
-    prices = Price.objects.filter(
-        product=OuterRef("pk"),
-        currency=context.currency,
-    ).filter(
-        Q(channel=context.channel) | Q(channel__isnull=True),
-        Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-    )
+    prices = Price.objects.current(context.channel).filter(product=OuterRef("pk"), currency=context.currency)
     if context.price_list_id is not None:
         prices = prices.filter(price_list_id=context.price_list_id)
     else:
         prices = prices.filter(price_list__code=context.price_list_code)
-    return prices.order_by(F("channel_id").asc(nulls_last=True), F("valid_from").desc(nulls_last=True))
+    return prices.order_by(*APPLIES_FIRST)
 
 
 def channel_available(channel):

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import CurrencyField, MoneyField
@@ -23,6 +24,22 @@ class PriceList(TimeStampedModel):
         return self.name or self.code
 
 
+class PriceQuerySet(models.QuerySet):
+    def current(self, channel, at=None):
+        """Return the prices that apply on `channel` at `at` (now): its own and the general ones in their window."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(channel=channel) | Q(channel__isnull=True),
+            Q(valid_from__isnull=True) | Q(valid_from__lte=at),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=at),
+        )
+
+
+# Among current prices, the one that applies comes first: the channel's own before the general
+# one, then the window that started last.
+APPLIES_FIRST = (F("channel_id").asc(nulls_last=True), F("valid_from").desc(nulls_last=True))
+
+
 class Price(TimeStampedModel):
     """The price of a product in one price list, channel and currency, for a validity window.
 
@@ -38,6 +55,8 @@ class Price(TimeStampedModel):
     is_gross = models.BooleanField(_("gross (tax included)"), default=True)
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+
+    objects = PriceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("price")

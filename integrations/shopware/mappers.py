@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import AttributeValue, Price
@@ -118,12 +117,9 @@ def _money(amount, currency):
 
 def price_entries(product, context, now=None):
     """Return Shopware's product.price list for a product, or [] when it has no price at all."""
-    now = now or timezone.now()
     prices = (
-        Price.objects.filter(product=product, currency__in=list(context.currency_ids))
-        .filter(Q(channel=context.channel) | Q(channel__isnull=True))
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=now))
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        Price.objects.current(context.channel, at=now)
+        .filter(product=product, currency__in=list(context.currency_ids))
         .select_related("price_list")
     )
     chosen = {}

@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apiclients.errors import ApiError, Conflict, InvalidParameter, Unprocessable, error_body
 from apiclients.models import IdempotencyRecord
 from catalog.models import Price
+from catalog.models.pricing import APPLIES_FIRST
 from catalog.services.stock import available_for_channel, format_quantity
 from core.money import minor_units, quantize
 from customers.models import Customer, normalize_email
@@ -172,15 +172,10 @@ def _validate(data, payload):
 
 def _check_sold(data, products, payload):
     """Reject lines whose product has no current price on the channel in the order's currency."""
-    now = timezone.now()
     priced = set(
-        Price.objects.filter(
-            Q(channel=data.channel) | Q(channel__isnull=True),
-            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-            product__in=products.values(),
-            currency=data.currency,
-        ).values_list("product_id", flat=True)
+        Price.objects.current(data.channel)
+        .filter(product__in=products.values(), currency=data.currency)
+        .values_list("product_id", flat=True)
     )
     items = [
         error_body(
@@ -242,18 +237,11 @@ def _price_list_code(client):
 
 def _current_prices(client, data):
     """Return the price row that applies now per product id: the channel's own first, newest window first."""
-    now = timezone.now()
     price_list = {"price_list_id": client.price_list_id} if client.price_list_id else {"price_list__code": settings.API_DEFAULT_PRICE_LIST}
     rows = (
-        Price.objects.filter(
-            Q(channel=data.channel) | Q(channel__isnull=True),
-            Q(valid_from__isnull=True) | Q(valid_from__lte=now),
-            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-            product__sku__in={line.sku for line in data.lines},
-            currency=data.currency,
-            **price_list,
-        )
-        .order_by("product_id", F("channel_id").asc(nulls_last=True), F("valid_from").desc(nulls_last=True))
+        Price.objects.current(data.channel)
+        .filter(product__sku__in={line.sku for line in data.lines}, currency=data.currency, **price_list)
+        .order_by("product_id", *APPLIES_FIRST)
     )
     current = {}
     for row in rows:
