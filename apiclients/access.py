@@ -4,8 +4,8 @@ Looking the client up in PostgreSQL on every request cost more than the rest of 
 response. Each process therefore keeps the clients it has seen, keyed by token hash, with
 the clients version (one Redis key) that was current before it read them. Every change of a
 client, its channel or its price list writes a new clients version after the commit
-(bump_clients), and every request reads the version, so a deactivated, deleted or rotated
-token or a changed scope stops working on the next request in every process.
+(bump_clients). Every request reads the version, so a deactivated, deleted or rotated token or
+a changed scope stops working on the next request in every process.
 
 A write that bypasses save() and delete() (a queryset update) does not renew the version.
 NOTE: such a change shows only when the process drops its entry, API_CLIENT_CACHE_SECONDS
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 CLIENTS_VERSION = "api:version:clients"
 KEYWORD = "Bearer"
 DEFAULT_CACHE_SECONDS = 60
-# Bounds the memory of a process that sees many tokens; past it, the cache starts empty again.
+# Bounds the memory of a process that reads many tokens. Past it, the cache starts empty again.
 MAX_CACHED_CLIENTS = 10_000
 
 LAST_USED_RESOLUTION = timedelta(hours=1)

@@ -44,7 +44,7 @@ def _seconds():
 
 
 def enabled():
-    """Whether responses are cached in Redis, which the fast path (apiclients.fastpath) needs."""
+    """Return whether responses are cached in Redis, which the fast path (apiclients.fastpath) needs."""
     # `cache` is a proxy, so the type check needs the backend itself.
     return _seconds() > 0 and isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
 
@@ -116,9 +116,9 @@ def render_body(data):
 
 
 def is_current(entry, found, read_keys, read_more):
-    """Whether every version `entry` was built from is still the current one.
+    """Return whether every version `entry` was built from is still the current one.
 
-    `found` holds the versions that exist among `read_keys`; versions the entry needs beyond
+    `found` contains the versions that exist among `read_keys`; versions the entry needs beyond
     those (its variants) are read with `read_more(keys)`, a get_many.
     """
     versions = entry["versions"]

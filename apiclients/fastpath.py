@@ -78,7 +78,7 @@ class CachedProductMiddleware:
             return None
 
         try:
-            # Disallowed hosts and user agents, and a www. redirect, are the full stack's to answer.
+            # The full stack handles disallowed hosts and user agents, and a www. redirect.
             if self.common.process_request(request) is not None:
                 return None
         except (DisallowedHost, PermissionDenied):

@@ -220,7 +220,7 @@ def _hand_stock_to_erp(connection, order):
 
 
 def hand_stock_to_erp(connection, orders):
-    """Hand the open reservations of orders that Odoo now holds to Odoo's figure, with one stock read."""
+    """Hand the open reservations of orders that Odoo now has to Odoo's figure, with one stock read."""
     orders = [order for order in orders if order.lines.filter(reservations__state="open").exists()]
     if not orders:
         return

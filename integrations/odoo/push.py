@@ -73,7 +73,7 @@ def deliver_order(connection, order_id, *, first_attempt=False):
     attempt of it can have created the sale order. An order that another message sent anyway is
     caught by the search after the create (step 3 of the module docstring).
 
-    Once Kontor has confirmed the sale order, Odoo holds its stock, so the order is moved to
+    Once Kontor has confirmed the sale order, Odoo has reserved its stock, so the order is moved to
     confirmed and its reservation handed to Odoo's figure at once, as the pulled state change
     would do later; until then every channel would be sent the order's units subtracted twice.
     """

@@ -5,8 +5,8 @@ two poll loops per Odoo connection run as tasks of the poll lane, which runs not
 
 - The stock loop reads changed quants, applies them to the ledger at once (not through the
   lane's queue) and sends every due stock and price message to the channels, one batch per
-  connection, several times a second. Stock thus never waits behind orders in the queue or
-  in a batch: an order backlog delays a stock figure by one loop step at most.
+  connection, several times a second. Stock therefore does not wait behind orders in the
+  queue or in a batch, so an order backlog delays a stock figure by about one loop step.
 - The orders loop hands new shop orders to Odoo and reads sale orders and their documents.
 
 Each loop holds a lock in the cache, polls until shortly before the lane's task timeout, then
@@ -132,7 +132,7 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
 def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     """Run one connection's stock or orders loop until shortly before the poll lane's timeout.
 
-    Then the loop queues its successor. Returns "busy" when another loop of the same kind holds
+    Then the loop queues its successor. Returns "busy" when another loop of the same kind has
     the connection's lock.
     """
     token = uuid.uuid4().hex

@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "integrations.tasks.process_inbound_event"
 
-# Failures whose support message already says what went wrong and what to do; they are logged
-# as one warning without a traceback, which would only repeat that message.
+# Failures whose support message already states what went wrong and what to do. They are
+# logged as one warning without a traceback, which would only repeat that message.
 EXPECTED_ERRORS = (ConnectorError, ItemError)
 
 # Outcomes of Connector.process_inbound that mean the event was genuine but changed nothing.

@@ -46,7 +46,7 @@ def body_too_large(connection_id, declared_length):
 def accept_webhook(slug, entity, read_body, headers):
     """Verify a provider's webhook against the raw body, store its items and return the response.
 
-    `read_body()` returns the raw body, or None when it is larger than `max_body_bytes()`; it is
+    `read_body()` returns the raw body, or None when it is larger than `max_body_bytes()`. It is
     called only after the connection is known, so an unknown slug costs no read. `headers` is
     a case-insensitive mapping of the request headers.
 

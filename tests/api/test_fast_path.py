@@ -1,4 +1,4 @@
-"""The fast path for cached product reads answers exactly as the full stack does.
+"""The fast path for cached product reads responds exactly as the full stack does.
 
 Each case runs the same requests twice: once with apiclients.fastpath in the middleware, once
 without it, each with a client of its own (throttle counters are per client). Status, body and

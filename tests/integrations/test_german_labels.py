@@ -36,7 +36,7 @@ def test_lane_label_in_german_admin(client):
 def mock_shop():
     """Fake the two calls of the health check with Shopware's Admin API payloads.
 
-    The in-process sandbox answers through Django's request handling, which resets the active
+    The in-process sandbox responds through Django's request handling, which resets the active
     language, so the German text could not be checked through it.
     """
     responses.post(f"{SHOP_API}/oauth/token", json={"token_type": "Bearer", "expires_in": 600, "access_token": "tok-1"})

@@ -185,7 +185,7 @@ def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_produ
     product = make_product("SW-TEST-1", on_hand=5)
     post_hook(client, fixture_bytes("checkout.order.placed"), KNOWN_GOOD_SIGNATURE)
     process_inbound_event(InboundEvent.objects.get().pk)
-    # The shop already holds Kontor's figure after the order.
+    # The shop already has Kontor's figure after the order.
     binding = bind(connection, product, "sw-product-1")
     Binding.objects.filter(pk=binding.pk).update(pushed_fingerprint="last-push")
     OutboundMessage.objects.all().delete()
