@@ -99,11 +99,17 @@ def client_for_token(token, current_version=None):
     return client
 
 
+def use_is_due(client, now=None):
+    """Return whether last_used_at is unset or over an hour old, so record_use would write it."""
+    # Writing the time on every request would cost a row update each; hourly is enough for support.
+    now = now or timezone.now()
+    return client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION
+
+
 def record_use(client):
     """Set the client's last_used_at when it is unset or over an hour old."""
-    # Writing the time on every request would cost a row update each; hourly is enough for support.
     now = timezone.now()
-    if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
+    if use_is_due(client, now):
         # An update() rather than save(), so recording a use does not renew the clients version.
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now

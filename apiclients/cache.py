@@ -110,6 +110,22 @@ def detail_version_keys(product_id):
 LIST_VERSION_KEYS = [CATALOG_VERSION]
 
 
+# response key -> the version keys its stored entry depends on. The fast paths read them in the
+# same round trip as the entry, so a detail's variants need no second one.
+_remembered_versions = {}
+MAX_REMEMBERED = 50_000
+
+
+def remember_versions(key, versions):
+    if len(_remembered_versions) >= MAX_REMEMBERED:
+        _remembered_versions.clear()
+    _remembered_versions[key] = tuple(versions)
+
+
+def remembered_versions(key):
+    return _remembered_versions.get(key, ())
+
+
 def render_body(data):
     """Render response data the way the API's JSONRenderer renders it for a request without an indent."""
     return JSONRenderer().render(data)
@@ -161,6 +177,7 @@ class ResponseStamp:
         found = safe_get_many(read_keys)
         entry = found.get(self.key)
         if entry is not None and is_current(entry, found, read_keys, safe_get_many):
+            remember_versions(self.key, entry["versions"])
             self.body = entry["body"]
             self.etag = entry["etag"]
             return
@@ -182,6 +199,7 @@ class ResponseStamp:
     def store(self, data, etag=None):
         if self.versions is not None:
             _safe_set(self.key, {"versions": self.versions, "body": render_body(data), "etag": etag})
+            remember_versions(self.key, self.versions)
 
 
 def list_stamp(request):

@@ -22,6 +22,7 @@ tests/api/test_fast_path.py compare both paths header by header.
 
 import logging
 import re
+from typing import NamedTuple
 
 from django.core.exceptions import DisallowedHost, PermissionDenied
 from django.http import HttpResponse, HttpResponseNotModified
@@ -31,10 +32,10 @@ from django.middleware.locale import LocaleMiddleware
 from rest_framework.exceptions import AuthenticationFailed
 
 from apiclients import cache as response_cache
-from apiclients.access import CLIENTS_VERSION, bearer_token, cached_client, record_use
+from apiclients.access import CLIENTS_VERSION, bearer_token, cached_client, record_use, use_is_due
 from apiclients.etag import VARY, matches_if_none_match
 from apiclients.models import Scope
-from apiclients.throttling import count_and_read, current_window
+from apiclients.throttling import count_and_read, count_and_read_async, current_window
 from apiclients.tokens import hash_token
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,20 @@ PRODUCT_PATH = re.compile(r"^/api/v1/products/(?:(?P<pk>[0-9]{1,18})/)?$")
 PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/*", "application/json"})
 # The methods DRF lists for the product view set.
 ALLOW = "GET, HEAD, OPTIONS"
+
+
+# Set in the ASGI scope by apiclients.asgi when it has counted a request and hands it on.
+HANDED_ON = "kontor.api_fast_path"
+
+
+class Lookup(NamedTuple):
+    """Request details the fast path collects before its Redis round trip."""
+
+    client: object
+    version: str
+    window: object
+    key: str
+    read_keys: list
 
 
 class CachedProductMiddleware:
@@ -56,7 +71,11 @@ class CachedProductMiddleware:
 
     def __call__(self, request):
         response = None
-        if request.method == "GET" and response_cache.enabled():
+        handed_on = request.environ.get("asgi.scope", {}).get(HANDED_ON)
+        if handed_on is not None:
+            # The event-loop path (apiclients.asgi) has tried and counted this request already.
+            take_over(request, handed_on)
+        elif request.method == "GET" and response_cache.enabled():
             match = PRODUCT_PATH.match(request.path_info)
             if match:
                 response = self.serve_cached(request, match["pk"])
@@ -64,6 +83,18 @@ class CachedProductMiddleware:
 
     def serve_cached(self, request, pk):
         """Return the stored response, or None to hand the request on to the full stack."""
+        lookup = self.look_up(request, pk)
+        if lookup is None:
+            return None
+        try:
+            state = _read_state(lookup.window, lookup.read_keys)
+        except Exception:
+            logger.exception("Fast path state not readable", extra={"api_client_id": lookup.client.pk})
+            return None
+        return self.respond(request, lookup, state)
+
+    def look_up(self, request, pk):
+        """Return what the Redis round trip needs, or None when the request is not for this path."""
         if request.META.get("HTTP_ACCEPT", "") not in PLAIN_JSON_ACCEPT:
             return None
         try:
@@ -90,26 +121,35 @@ class CachedProductMiddleware:
             kind, version_keys = response_cache.DETAIL_KIND, response_cache.detail_version_keys(int(pk))
         key = response_cache.response_key(request, kind, client)
         # The versions of the variants, remembered from the last hit, come in the same round trip.
-        read_keys = list(dict.fromkeys([key, *version_keys, *_remembered_versions.get(key, ())]))
-        window = current_window(client)
-        try:
-            current_version, count, found = _read_state(window, read_keys)
-        except Exception:
-            logger.exception("Fast path state not readable", extra={"api_client_id": client.pk})
-            return None
+        read_keys = list(dict.fromkeys([key, *version_keys, *response_cache.remembered_versions(key)]))
+        return Lookup(client, version, current_window(client), key, read_keys)
 
-        # From here on the request is counted, so a handed-on request carries its count.
-        request.api_throttle_count = (window.key, count)
+    def respond(self, request, lookup, state, *, more_reads=True):
+        """Return the stored response when `state` shows it is current, else None.
+
+        From here on the request is counted, so a handed-on request carries its count. Without
+        `more_reads` (on the event loop, where a blocking read would stall every request), an
+        entry that needs versions beyond those read is handed on, as is a due last-used write.
+        """
+        current_version, count, found = state
+        request.api_throttle_count = (lookup.window.key, count)
         if current_version is not None:
             request.api_clients_version = current_version
-        if current_version is None or current_version != version or count > window.limit:
+        if current_version is None or current_version != lookup.version or count > lookup.window.limit:
             return None
-        entry = found.pop(key, None)
-        if entry is None or not response_cache.is_current(entry, found, read_keys, response_cache.safe_get_many):
+        entry = found.pop(lookup.key, None)
+        if entry is None:
             return None
-        _remember_versions(key, entry)
+        # Remembered even when the entry turns out stale, so the next read includes its variants.
+        response_cache.remember_versions(lookup.key, entry["versions"])
+        read_more = response_cache.safe_get_many if more_reads else _nothing_more
+        if not response_cache.is_current(entry, found, lookup.read_keys, read_more):
+            return None
 
-        record_use(client)
+        if more_reads:
+            record_use(lookup.client)
+        elif use_is_due(lookup.client):
+            return None
         self.locale.process_request(request)
         response = self.build_response(request, entry)
         response = self.xframe.process_response(request, response)
@@ -131,15 +171,16 @@ class CachedProductMiddleware:
         return response
 
 
-# response key -> the version keys its stored entry depends on, as a hint for the next read
-_remembered_versions = {}
-MAX_REMEMBERED = 50_000
+def take_over(request, handed_on):
+    """Carry the count and clients version of the event-loop path over to the full stack's request."""
+    request.api_throttle_count = handed_on["throttle_count"]
+    if handed_on["clients_version"] is not None:
+        request.api_clients_version = handed_on["clients_version"]
 
 
-def _remember_versions(key, entry):
-    if len(_remembered_versions) >= MAX_REMEMBERED:
-        _remembered_versions.clear()
-    _remembered_versions[key] = tuple(entry["versions"])
+def _nothing_more(keys):
+    # Pretends the versions are missing, so is_current() reports the entry as not current.
+    return {}
 
 
 def _read_state(window, keys):
@@ -148,5 +189,12 @@ def _read_state(window, keys):
     Return (clients version, count, {key: value} of the keys that exist).
     """
     count, values = count_and_read(window.key, window.timeout, [CLIENTS_VERSION, *keys])
+    found = {key: value for key, value in zip(keys, values[1:], strict=True) if value is not None}
+    return values[0], count, found
+
+
+async def read_state_async(window, keys):
+    """_read_state for the event loop."""
+    count, values = await count_and_read_async(window.key, window.timeout, [CLIENTS_VERSION, *keys])
     found = {key: value for key, value in zip(keys, values[1:], strict=True) if value is not None}
     return values[0], count, found

@@ -4,9 +4,12 @@ A counter per client and window is one atomic INCR, so the cost does not grow wi
 unlike DRF's SimpleRateThrottle, which stores every request time in a list.
 """
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 
+import redis.asyncio
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -79,6 +82,9 @@ return {count, redis.call('MGET', unpack(KEYS, 2))}
 """
 # Redis servers -> the registered script, whose client (thread-safe) keeps a pool of connections.
 _scripts = {}
+# Event loop -> {Redis servers -> the script registered on an asyncio client}. An asyncio
+# client's connections belong to the loop that opened them, so each loop has its own.
+_async_scripts = weakref.WeakKeyDictionary()
 
 
 def count_and_read(key, timeout, read_keys=()):
@@ -93,11 +99,31 @@ def count_and_read(key, timeout, read_keys=()):
     if script is None:
         # get_client() builds a new client object on every call; one per process is enough.
         script = _scripts[servers] = redis_cache._cache.get_client(write=True).register_script(COUNT_AND_READ_SCRIPT)
-    keys = [redis_cache.make_and_validate_key(name) for name in (key, *read_keys)]
-    count, raw_values = script(keys=keys, args=[timeout])
+    count, raw_values = script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
+    return count, _decode(redis_cache, raw_values)
 
+
+async def count_and_read_async(key, timeout, read_keys=()):
+    """count_and_read for code on an event loop: the same command, sent without blocking the loop."""
+    redis_cache = caches[DEFAULT_CACHE_ALIAS]
+    servers = tuple(redis_cache._cache._servers)
+    scripts = _async_scripts.setdefault(asyncio.get_running_loop(), {})
+    script = scripts.get(servers)
+    if script is None:
+        # The first server is the one Django's cache writes to, and the counter is a write.
+        script = scripts[servers] = redis.asyncio.Redis.from_url(servers[0]).register_script(COUNT_AND_READ_SCRIPT)
+    count, raw_values = await script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
+    return count, _decode(redis_cache, raw_values)
+
+
+def _cache_keys(redis_cache, key, read_keys):
+    """The Redis keys under which Django's cache keeps `key` and `read_keys` (prefix and version added)."""
+    return [redis_cache.make_and_validate_key(name) for name in (key, *read_keys)]
+
+
+def _decode(redis_cache, raw_values):
     loads = redis_cache._cache._serializer.loads
-    return count, [None if value is None else loads(value) for value in raw_values]
+    return [None if value is None else loads(value) for value in raw_values]
 
 
 def _count(key, timeout):

@@ -81,14 +81,20 @@ def ensure_port_free(port):
 def start_server(port, args):
     ensure_port_free(port)
     env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", API_RESPONSE_CACHE_SECONDS=str(args.cache_seconds))
+    if args.worker_class == "uvicorn":
+        # config.asgi answers cached product reads on the event loop and runs Django in threads.
+        app, worker_class = "config.asgi:application", "uvicorn_worker.UvicornWorker"
+        env["WSGI_THREADS"] = str(args.threads)
+    else:
+        app, worker_class = "config.wsgi:application", args.worker_class
     command = [
-        str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "config.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", args.worker_class,
-        "--access-logfile", "/dev/null", "--log-level", "warning",
+        str(BASE_DIR / ".venv" / "bin" / "gunicorn"), app,
+        "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", worker_class,
+        "--access-logfile", "/dev/null", "--log-level", "warning", "--backlog", "2048",
     ]
     if args.worker_class == "gthread":
         # Threads keep wrk's connections open between requests; sync workers close each one.
-        command += ["--threads", str(args.threads), "--keep-alive", "30", "--backlog", "2048"]
+        command += ["--threads", str(args.threads), "--keep-alive", "30"]
     app_dir = args.app_dir
     server = subprocess.Popen(command, cwd=app_dir, env=env)
     for _attempt in range(100):
@@ -148,8 +154,8 @@ def main():
     parser.add_argument("--token", required=True)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync", help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", choices=["sync", "gthread", "uvicorn"], default="sync", help="gunicorn worker class; uvicorn serves config.asgi")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker, or WSGI threads per uvicorn worker")
     parser.add_argument("--only", choices=["detail", "list"], help="run one endpoint only")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seconds", type=int, default=15)
@@ -174,7 +180,7 @@ def main():
 
     server = start_server(args.port, args)
     try:
-        print(f"gunicorn: {args.workers} {args.worker_class} workers" + (f", {args.threads} threads each" if args.worker_class == "gthread" else ""))
+        print(f"gunicorn: {args.workers} {args.worker_class} workers" + (f", {args.threads} threads each" if args.worker_class != "sync" else ""))
         print(f"load average at start: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
         print("| endpoint | connections | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms/request |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")

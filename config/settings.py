@@ -270,6 +270,10 @@ WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 # or changing its secret reaches the other processes within this time. 0 reads it every time.
 WEBHOOK_CONNECTION_CACHE_SECONDS = env.int("WEBHOOK_CONNECTION_CACHE_SECONDS", default=5)
 
+# Threads per worker process that run Django under config.asgi (the uvicorn worker). Each
+# thread keeps its own database connection, as a gthread worker's threads do.
+WSGI_THREADS = env.int("WSGI_THREADS", default=8)
+
 # Bearer token for /metrics and the readiness details; staff logged into the admin need none.
 # Empty: only staff sessions may read them.
 MONITORING_TOKEN = env.str("MONITORING_TOKEN", default="")

@@ -16,6 +16,11 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _RECORD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 
 
+def choose_request_id(incoming):
+    """Return the caller's request id when it is well-formed, else a new one."""
+    return incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     """Give each request an id, echo it in the X-Request-ID response header and log it."""
 
@@ -23,8 +28,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = choose_request_id(request.headers.get("X-Request-ID", ""))
         token = request_id_var.set(request_id)
         request.request_id = request_id
         try:

@@ -1,0 +1,214 @@
+"""config.asgi serves cached product reads on the event loop exactly as the full stack does.
+
+Requests go through the ASGI application: apiclients.asgi in front of Django behind a2wsgi's
+thread pool. Its threads open their own database connections, so these tests commit their
+data (transaction=True). The full-stack responses to compare with come from Django's test
+client with both fast paths taken out of the middleware.
+"""
+
+import asyncio
+import threading
+from decimal import Decimal
+
+import pytest
+from a2wsgi import WSGIMiddleware
+from django.conf import settings
+from django.db import connections
+from django.test import override_settings
+
+from apiclients import cache as response_cache
+from apiclients import fastpath
+from apiclients.asgi import CachedProductReads
+from catalog.models import Warehouse
+from catalog.services.stock import record_on_hand
+from config.wsgi import application as wsgi_application
+from tests.api.catalog_data import build_catalog
+from tests.api.conftest import make_client, needs_redis
+
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
+
+FAST_PATH = "apiclients.fastpath.CachedProductMiddleware"
+PER_REQUEST_HEADERS = {"x-request-id"}
+
+
+@pytest.fixture
+def catalog(channel, price_list):
+    return build_catalog(channel, price_list)
+
+
+@pytest.fixture
+def served_on_loop(monkeypatch):
+    """Paths of the responses built on the event loop's thread (this test's thread)."""
+    calls = []
+    build = fastpath.CachedProductMiddleware.build_response
+    loop_thread = threading.current_thread()
+
+    def counting_build(request, entry):
+        if threading.current_thread() is loop_thread:
+            calls.append(request.path)
+        return build(request, entry)
+
+    monkeypatch.setattr(fastpath.CachedProductMiddleware, "build_response", staticmethod(counting_build))
+    return calls
+
+
+@pytest.fixture
+def asgi_app():
+    bridge = WSGIMiddleware(wsgi_application, workers=1)
+    yield CachedProductReads(bridge)
+    # The bridge's thread keeps a database connection, which would block dropping the test database.
+    bridge.executor.submit(connections.close_all).result()
+    bridge.executor.shutdown()
+
+
+def asgi_get(app, token, requests):
+    """Send GET `requests` (path with query, {header: value}) through `app` on one event loop.
+
+    Return (status, {lower-case header: value}, body) per request.
+    """
+
+    async def send_all():
+        return [await _get(app, token, path, headers) for path, headers in requests]
+
+    return asyncio.run(send_all())
+
+
+async def _get(app, token, target, headers):
+    path, _sep, query = target.partition("?")
+    raw_headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())]
+    raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+        "root_path": "", "headers": raw_headers, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+    received = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        received.append(message)
+
+    await app(scope, receive, send)
+    start = next(message for message in received if message["type"] == "http.response.start")
+    body = b"".join(message.get("body", b"") for message in received if message["type"] == "http.response.body")
+    response_headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    return start["status"], response_headers, body
+
+
+def full_stack(channel, price_list, requests, **client_fields):
+    """The last of `requests` sent through Django's test client without either fast path."""
+    middleware = [name for name in settings.MIDDLEWARE if name != FAST_PATH]
+    with override_settings(MIDDLEWARE=middleware):
+        _client, http = make_client(channel, price_list=price_list, **client_fields)
+        for path, headers in requests:
+            response = http.get(path, **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()})
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    return response.status_code, headers, response.content
+
+
+def comparable(result):
+    status, headers, body = result
+    return status, {name: value for name, value in headers.items() if name not in PER_REQUEST_HEADERS}, body
+
+
+def asgi_run(asgi_app, channel, price_list, requests, **client_fields):
+    _client, http = make_client(channel, price_list=price_list, **client_fields)
+    token = http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    return asgi_get(asgi_app, token, requests)
+
+
+def test_simple_detail_served_on_loop(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.tripod.pk}/"
+
+    results = asgi_run(asgi_app, channel, price_list, [(path, {})] * 3)
+
+    # The first read is a miss in the full stack, which stores the response; the rest are hits.
+    assert served_on_loop == [path, path]
+    assert [status for status, _headers, _body in results] == [200, 200, 200]
+    assert len(results[2][1]["x-request-id"]) == 32
+    assert comparable(results[2]) == comparable(full_stack(channel, price_list, [(path, {})] * 2))
+
+
+def test_variant_detail_served_on_loop(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.red.pk}/"
+
+    results = asgi_run(asgi_app, channel, price_list, [(path, {})] * 3)
+
+    # The full stack remembers the variants' versions when it stores the detail, so the
+    # second read gets them in its one round trip.
+    assert served_on_loop == [path, path]
+    assert results[1][2] == results[2][2]
+    assert comparable(results[2]) == comparable(full_stack(channel, price_list, [(path, {})] * 2))
+
+
+def test_unknown_variant_versions_hand_on_then_are_read(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.red.pk}/"
+    asgi_run(asgi_app, channel, price_list, [(path, {})])
+    # As after a restart of a process that did not store the entry.
+    response_cache._remembered_versions.clear()
+
+    results = asgi_run(asgi_app, channel, price_list, [(path, {})] * 2)
+
+    # The first read would need a second round trip for the variants, so it hands the request
+    # on and remembers their versions. The next read is served on the loop.
+    assert served_on_loop == [path]
+    assert results[0][2] == results[1][2]
+
+
+def test_german_detail_same_as_full_stack(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.tripod.pk}/"
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+
+    results = asgi_run(asgi_app, channel, price_list, [(path, german)] * 2)
+
+    assert served_on_loop == [path]
+    assert results[1][1]["content-language"] == "de"
+    assert b'"Stativ"' in results[1][2]
+    assert comparable(results[1]) == comparable(full_stack(channel, price_list, [(path, german)] * 2))
+
+
+def test_list_hit_same_as_full_stack(asgi_app, channel, price_list, catalog, served_on_loop):
+    target = "/api/v1/products/?in_stock=true&page_size=1"
+
+    results = asgi_run(asgi_app, channel, price_list, [(target, {})] * 2)
+
+    assert served_on_loop == ["/api/v1/products/"]
+    assert comparable(results[1]) == comparable(full_stack(channel, price_list, [(target, {})] * 2))
+
+
+def test_not_modified_on_loop(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.tripod.pk}/"
+    first = asgi_run(asgi_app, channel, price_list, [(path, {})])[0]
+
+    results = asgi_run(asgi_app, channel, price_list, [(path, {}), (path, {"If-None-Match": first[1]["etag"]})])
+
+    assert served_on_loop == [path]
+    assert results[1][0] == 304
+    assert results[1][2] == b""
+    assert results[1][1]["etag"] == first[1]["etag"]
+
+
+def test_handed_on_request_counted_once(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.tripod.pk}/"
+    _client, http = make_client(channel, price_list=price_list, throttle_rate="3/hour")
+    token = http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    statuses = [status for status, _headers, _body in asgi_get(asgi_app, token, [(path, {})] * 2)]
+
+    record_on_hand(catalog.tripod, Warehouse.objects.get(code="main"), Decimal(9))
+    # The third request is counted on the loop, found stale and handed on, where it is not counted again.
+    results = asgi_get(asgi_app, token, [(path, {})] * 2)
+
+    assert served_on_loop == [path]
+    assert statuses + [status for status, _headers, _body in results] == [200, 200, 200, 429]
+    assert b'"available":"9.000"' in results[0][2].replace(b" ", b"")
+
+
+def test_other_requests_reach_django(asgi_app, channel, price_list, catalog, served_on_loop):
+    results = asgi_run(asgi_app, channel, price_list, [("/health/live", {}), ("/api/v1/products/999999999/", {})])
+
+    assert served_on_loop == []
+    assert results[0][0] == 200
+    assert results[1][0] == 404
+    assert b'"code"' in results[1][2]
