@@ -22,6 +22,7 @@ from django.middleware.security import SecurityMiddleware
 
 from apiclients import cache as response_cache
 from apiclients.fastpath import HANDED_ON, PRODUCT_PATH, CachedProductMiddleware, read_state_async
+from apiclients.throttling import read_async
 from core.logging import choose_request_id
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class CachedProductReads:
             return False
         try:
             state = await read_state_async(lookup.window, lookup.read_keys)
+            lookup = await self.read_unremembered_versions(lookup, state)
         except Exception:
             logger.exception("Reading the fast path state from Redis failed; the full stack serves the request", extra={"api_client_id": lookup.client.pk})
             return False
@@ -76,3 +78,17 @@ class CachedProductReads:
         })
         await send({"type": "http.response.body", "body": response.content})
         return True
+
+    @staticmethod
+    async def read_unremembered_versions(lookup, state):
+        """Read the versions a stored entry depends on beyond those read with it, into `state`.
+
+        Only the first read of an entry in a process needs this (a detail's variants); later
+        reads include the remembered keys in their one round trip.
+        """
+        entry = state[2].get(lookup.key)
+        others = [key for key in entry["versions"] if key not in lookup.read_keys] if entry else []
+        if not others:
+            return lookup
+        state[2].update(await read_async(others))
+        return lookup._replace(read_keys=[*lookup.read_keys, *others])

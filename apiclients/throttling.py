@@ -106,19 +106,33 @@ def count_and_read(key, timeout, read_keys=()):
 async def count_and_read_async(key, timeout, read_keys=()):
     """count_and_read for code on an event loop: the same command, sent without blocking the loop."""
     redis_cache = caches[DEFAULT_CACHE_ALIAS]
+    script = _async_script(redis_cache)
+    count, raw_values = await script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
+    return count, _decode(redis_cache, raw_values)
+
+
+async def read_async(keys):
+    """Return {key: value} of the cache keys in `keys` that exist, read without blocking the loop."""
+    redis_cache = caches[DEFAULT_CACHE_ALIAS]
+    values = await _async_script(redis_cache).registered_client.mget(_cache_keys(redis_cache, keys[0], keys[1:]))
+    return {key: value for key, value in zip(keys, _decode(redis_cache, values), strict=True) if value is not None}
+
+
+def _async_script(redis_cache):
     servers = tuple(redis_cache._cache._servers)
     scripts = _async_scripts.setdefault(asyncio.get_running_loop(), {})
     script = scripts.get(servers)
     if script is None:
         # The first server is the one Django's cache writes to, and the counter is a write.
         script = scripts[servers] = redis.asyncio.Redis.from_url(servers[0]).register_script(COUNT_AND_READ_SCRIPT)
-    count, raw_values = await script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
-    return count, _decode(redis_cache, raw_values)
+    return script
 
 
 def _cache_keys(redis_cache, key, read_keys):
     """The Redis keys under which Django's cache keeps `key` and `read_keys` (prefix and version added)."""
-    return [redis_cache.make_and_validate_key(name) for name in (key, *read_keys)]
+    # make_key() without validation: the check only warns about keys memcached would reject, and
+    # these keys are Kontor's own ASCII names, so it would cost time on every request for nothing.
+    return [redis_cache.make_key(name) for name in (key, *read_keys)]
 
 
 def _decode(redis_cache, raw_values):

@@ -113,10 +113,14 @@ def comparable(result):
     return status, {name: value for name, value in headers.items() if name not in PER_REQUEST_HEADERS}, body
 
 
-def asgi_run(asgi_app, channel, price_list, requests, **client_fields):
+def new_token(channel, price_list, **client_fields):
     _client, http = make_client(channel, price_list=price_list, **client_fields)
-    token = http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
-    return asgi_get(asgi_app, token, requests)
+    return http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+
+
+def asgi_run(asgi_app, channel, price_list, requests, **client_fields):
+    """Send `requests` through `app` with a new client."""
+    return asgi_get(asgi_app, new_token(channel, price_list, **client_fields), requests)
 
 
 def test_simple_detail_served_on_loop(asgi_app, channel, price_list, catalog, served_on_loop):
@@ -143,18 +147,35 @@ def test_variant_detail_served_on_loop(asgi_app, channel, price_list, catalog, s
     assert comparable(results[2]) == comparable(full_stack(channel, price_list, [(path, {})] * 2))
 
 
-def test_unknown_variant_versions_hand_on_then_are_read(asgi_app, channel, price_list, catalog, served_on_loop):
+def test_unremembered_variants_read_separately(asgi_app, channel, price_list, catalog, served_on_loop):
     path = f"/api/v1/products/{catalog.red.pk}/"
-    asgi_run(asgi_app, channel, price_list, [(path, {})])
+    token = new_token(channel, price_list)
+    asgi_get(asgi_app, token, [(path, {})])
     # As after a restart of a process that did not store the entry.
     response_cache._remembered_versions.clear()
 
-    results = asgi_run(asgi_app, channel, price_list, [(path, {})] * 2)
+    results = asgi_get(asgi_app, token, [(path, {})] * 2)
 
-    # The first read would need a second round trip for the variants, so it hands the request
-    # on and remembers their versions. The next read is served on the loop.
-    assert served_on_loop == [path]
+    # The first read needs a second round trip for the variants' versions, also on the loop,
+    # and remembers them. The next read gets them with the entry.
+    assert served_on_loop == [path, path]
     assert results[0][2] == results[1][2]
+    remembered = [key for versions in response_cache._remembered_versions.values() for key in versions]
+    assert response_cache.product_version_key(catalog.blue.pk) in remembered
+
+
+def test_stale_variant_hands_on(asgi_app, channel, price_list, catalog, served_on_loop):
+    path = f"/api/v1/products/{catalog.red.pk}/"
+    token = new_token(channel, price_list)
+    before = asgi_get(asgi_app, token, [(path, {})] * 2)[1]
+
+    record_on_hand(catalog.blue, Warehouse.objects.get(code="main"), Decimal(10))
+    after = asgi_get(asgi_app, token, [(path, {})])[0]
+
+    assert served_on_loop == [path]
+    assert after[0] == 200
+    assert after[2] != before[2]
+    assert after[2] == full_stack(channel, price_list, [(path, {})])[2]
 
 
 def test_german_detail_same_as_full_stack(asgi_app, channel, price_list, catalog, served_on_loop):
@@ -192,8 +213,7 @@ def test_not_modified_on_loop(asgi_app, channel, price_list, catalog, served_on_
 
 def test_handed_on_request_counted_once(asgi_app, channel, price_list, catalog, served_on_loop):
     path = f"/api/v1/products/{catalog.tripod.pk}/"
-    _client, http = make_client(channel, price_list=price_list, throttle_rate="3/hour")
-    token = http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    token = new_token(channel, price_list, throttle_rate="3/hour")
     statuses = [status for status, _headers, _body in asgi_get(asgi_app, token, [(path, {})] * 2)]
 
     record_on_hand(catalog.tripod, Warehouse.objects.get(code="main"), Decimal(9))
