@@ -77,7 +77,16 @@ def next_number(system, name, start=10000):
     with transaction.atomic():
         row = get_row(system, "_counter", name, lock=True)
         if row is None:
-            row, _created = put(system, "_counter", name, {"value": start})
+            # Not put(), because put would overwrite the value of a request that created the
+            # counter at the same moment with `start`, and both requests would get the same number.
+            try:
+                with transaction.atomic():
+                    now = timezone.now()
+                    SandboxRecord.objects.create(
+                        system=system, collection="_counter", record_id=name, data={"value": start}, created_at=now, changed_at=now
+                    )
+            except IntegrityError:
+                pass
             row = get_row(system, "_counter", name, lock=True)
         value = int(row.data["value"]) + 1
         row.data = {"value": value}
