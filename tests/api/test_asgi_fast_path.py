@@ -6,14 +6,11 @@ data (transaction=True). The full-stack responses to compare with come from Djan
 client with both fast paths taken out of the middleware.
 """
 
-import asyncio
 import threading
 from decimal import Decimal
 
 import pytest
-from a2wsgi import WSGIMiddleware
 from django.conf import settings
-from django.db import connections
 from django.test import override_settings
 
 from apiclients import cache as response_cache
@@ -24,6 +21,7 @@ from catalog.services.stock import record_on_hand
 from config.wsgi import application as wsgi_application
 from tests.api.catalog_data import build_catalog
 from tests.api.conftest import make_client, needs_redis
+from tests.asgi_client import BridgedApp, send_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
 
@@ -54,47 +52,14 @@ def served_on_loop(monkeypatch):
 
 @pytest.fixture
 def asgi_app():
-    bridge = WSGIMiddleware(wsgi_application, workers=1)
-    yield CachedProductReads(bridge)
-    # The bridge's thread keeps a database connection, which would block dropping the test database.
-    bridge.executor.submit(connections.close_all).result()
-    bridge.executor.shutdown()
+    app = BridgedApp(CachedProductReads, wsgi_application)
+    yield app.app
+    app.close()
 
 
 def asgi_get(app, token, requests):
-    """Send GET `requests` (path with query, {header: value}) through `app` on one event loop.
-
-    Return (status, {lower-case header: value}, body) per request.
-    """
-
-    async def send_all():
-        return [await _get(app, token, path, headers) for path, headers in requests]
-
-    return asyncio.run(send_all())
-
-
-async def _get(app, token, target, headers):
-    path, _sep, query = target.partition("?")
-    raw_headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())]
-    raw_headers += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
-        "root_path": "", "headers": raw_headers, "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
-    }
-    received = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        received.append(message)
-
-    await app(scope, receive, send)
-    start = next(message for message in received if message["type"] == "http.response.start")
-    body = b"".join(message.get("body", b"") for message in received if message["type"] == "http.response.body")
-    response_headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    return start["status"], response_headers, body
+    """Send GET `requests` (path with query, {header: value}) with `token` through `app` on one event loop."""
+    return send_requests(app, [("GET", path, {"Authorization": f"Bearer {token}", **headers}) for path, headers in requests])
 
 
 def full_stack(channel, price_list, requests, **client_fields):

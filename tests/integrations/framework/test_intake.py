@@ -7,7 +7,10 @@ import pytest
 from django.db import OperationalError
 from django.test.utils import CaptureQueriesContext
 
+from apiclients.asgi import CachedProductReads
+from config.wsgi import application as wsgi_application
 from integrations.models import InboundEvent
+from tests.asgi_client import BridgedApp, send_requests
 from tests.integrations.framework.intake_client import IntakeClient
 from tests.integrations.framework.testshop import sign
 
@@ -43,6 +46,24 @@ def test_other_requests_reach_django(shop):
     assert admin.status_code == 200
     assert b"csrfmiddlewaretoken" in admin.content
     assert not_a_hook.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhook_through_asgi_entry_point(shop, queued):
+    # config.asgi's composition: the product read path in front of the bridged WSGI application.
+    app = BridgedApp(CachedProductReads, wsgi_application)
+    data = body()
+    signature = sign(shop.credentials["webhook_secret"], data)
+    headers = {"X-Testshop-Signature": signature, "X-Testshop-Delivery": "d-asgi", "Content-Type": "application/json"}
+    try:
+        status, response_headers, content = send_requests(app.app, [("POST", f"/hooks/{shop.slug}/", headers, data)])[0]
+    finally:
+        app.close()
+
+    assert status == 200
+    assert json.loads(content) == {"received": 1, "stored": 1}
+    assert len(response_headers["x-request-id"]) == 32
+    assert InboundEvent.objects.filter(connection=shop).count() == 1
 
 
 def test_kept_connection_row_saves_its_query(shop, queued):
