@@ -19,11 +19,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Sum
 
-from catalog.models import Channel, Product, StockLevel, Warehouse
-from catalog.services.stock import ZERO, channel_buffer
+from catalog.models import Channel, Product, StockLevel
+from catalog.services.stock import ZERO, channel_buffers
 from integrations.domains import Domain
 from integrations.models import Binding
-from integrations.services.outbox import enqueue_outbound, subscribed_entities
+from integrations.services.outbox import enqueue_outbound_many, subscribed_entities
 
 
 def channels_of(connections):
@@ -45,41 +45,44 @@ def channels_of(connections):
     return {connection_id: channel for connection_id, channel in channels.items() if channel is not None}
 
 
-def lock_warehouses():
-    """Lock every warehouse row, in id order, before a transaction changes stock.
-
-    catalog.services.stock.reserve_order locks the warehouse rows together with the stock
-    levels (its FOR UPDATE covers the joined table), and every movement or reservation insert
-    takes a key-share lock on its warehouse. Stock changes therefore wait for each other on the
-    warehouse rows anyway. Taking those locks first, before any stock level, turns the deadlocks
-    between reservations and ERP stock updates into plain waits.
-    NOTE: reserve_order with select_for_update(of=("self",)) would lock no warehouse row and
-    let stock changes of different products run in parallel; this lock could then go.
-    """
-    list(Warehouse.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
-
-
 def quantity_text(value):
     """Return a quantity as plain decimal text without trailing zeros: 5, 2.5, 10."""
     return f"{value.normalize():f}"
 
 
+def availability_payloads(products, channels):
+    """Return {product id: stock message payload} for many products, with two queries in all."""
+    product_ids = [product.pk for product in products]
+    totals = {
+        row["product_id"]: row
+        for row in StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .values("product_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    }
+    buffers = channel_buffers(channels, product_ids)
+    ordered_channels = sorted(channels, key=lambda channel: channel.code)
+
+    payloads = {}
+    for product in products:
+        row = totals.get(product.pk, {})
+        on_hand = row.get("on_hand") or ZERO
+        reserved = row.get("reserved") or ZERO
+        free = max(on_hand - reserved, ZERO)
+        payloads[product.pk] = {
+            "sku": product.sku,
+            "on_hand": quantity_text(on_hand),
+            "reserved": quantity_text(reserved),
+            "available": quantity_text(free),
+            "channels": {
+                channel.code: quantity_text(max(free - buffers(channel, product.pk), ZERO)) for channel in ordered_channels
+            },
+        }
+    return payloads
+
+
 def availability_payload(product, channels):
     """Return the stock message payload of one product for the given channels."""
-    totals = StockLevel.objects.filter(product=product, warehouse__is_active=True).aggregate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
-    on_hand = totals["on_hand"] or ZERO
-    reserved = totals["reserved"] or ZERO
-    free = max(on_hand - reserved, ZERO)
-    return {
-        "sku": product.sku,
-        "on_hand": quantity_text(on_hand),
-        "reserved": quantity_text(reserved),
-        "available": quantity_text(free),
-        "channels": {
-            channel.code: quantity_text(max(free - channel_buffer(channel, product), ZERO))
-            for channel in sorted(channels, key=lambda channel: channel.code)
-        },
-    }
+    return availability_payloads([product], channels)[product.pk]
 
 
 def publish_availability(product_ids, *, origin=None):
@@ -96,11 +99,10 @@ def publish_availability(product_ids, *, origin=None):
         return []
     channels = sorted(set(channels_of([subscription.connection for subscription in subscriptions]).values()), key=lambda channel: channel.pk)
 
-    messages = []
     with transaction.atomic():
-        for product in Product.objects.filter(pk__in=product_ids).order_by("pk"):
-            messages.extend(enqueue_outbound(product, Domain.STOCK, availability_payload(product, channels), origin=origin))
-    return messages
+        products = list(Product.objects.filter(pk__in=product_ids).order_by("pk"))
+        payloads = availability_payloads(products, channels)
+        return enqueue_outbound_many([(product, payloads[product.pk]) for product in products], Domain.STOCK, origin=origin)
 
 
 def publish_order_availability(order, *, origin=None):

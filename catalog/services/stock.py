@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +102,21 @@ def demand_by_product(lines):
     return dict(demand)
 
 
+def lock_stock_levels(product_ids):
+    """Lock the stock levels of these products in all warehouses, in id order; return them.
+
+    Every transaction that changes more than one stock level locks them this way before it
+    changes any, so two such transactions wait for each other instead of deadlocking. Only the
+    stock level rows are locked, so changes of other products run at the same time.
+    """
+    return list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("warehouse")
+        .filter(product_id__in=sorted(set(product_ids)))
+        .order_by("id")
+    )
+
+
 @transaction.atomic
 def reserve_order(order):
     """Reserve stock for all lines of `order`, or nothing for a product that is short.
@@ -109,16 +124,12 @@ def reserve_order(order):
     Stock levels are locked in id order so two orders reserving the same products cannot
     deadlock. Returns the list of shortages (empty when everything was reserved).
     """
-    lines = list(order.lines.select_related("product"))
+    lines = list(order.lines.all())
     demand = demand_by_product(lines)
     if not demand:
         return []
 
-    levels = list(
-        StockLevel.objects.select_for_update()
-        .filter(product_id__in=demand.keys(), warehouse__is_active=True)
-        .order_by("id")
-    )
+    levels = [level for level in lock_stock_levels(demand.keys()) if level.warehouse.is_active]
     levels_by_product = defaultdict(list)
     for level in levels:
         levels_by_product[level.product_id].append(level)
@@ -130,20 +141,26 @@ def reserve_order(order):
         if line.product_id:
             lines_by_product[line.product_id].append(line)
 
+    allocations = []
     for product_id, needed in demand.items():
         product_levels = sorted(levels_by_product[product_id], key=lambda level: -level.available)
         available = sum((level.available for level in product_levels), ZERO)
         if available < needed:
             shortages.append((lines_by_product[product_id][0].sku, needed, available))
             continue
-        _allocate(order, lines_by_product[product_id], product_levels)
+        allocations.extend(_allocate(lines_by_product[product_id], product_levels))
 
+    _write_reservations(order, allocations)
     return shortages
 
 
-def _allocate(order, lines, levels):
-    """Spread the lines' quantities over the warehouses with stock, most available first."""
+def _allocate(lines, levels):
+    """Spread the lines' quantities over the warehouses with stock, most available first.
+
+    Returns [(line, level, quantity)].
+    """
     free = {level.pk: level.available for level in levels}
+    allocations = []
     for line in lines:
         remaining = Decimal(line.quantity)
         for level in levels:
@@ -154,42 +171,74 @@ def _allocate(order, lines, levels):
                 continue
             free[level.pk] -= take
             remaining -= take
-            StockLevel.objects.filter(pk=level.pk).update(reserved=F("reserved") + take)
-            StockReservation.objects.create(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=take)
-            StockMovement.objects.create(
-                product_id=line.product_id,
-                warehouse_id=level.warehouse_id,
-                reserved_delta=take,
-                reason=MovementReason.RESERVATION,
-                reference=str(order),
-            )
+            allocations.append((line, level, take))
+    return allocations
+
+
+def _write_reservations(order, allocations):
+    """Add the allocations to their stock levels and write their reservations and movements."""
+    reference = str(order)
+    reserved = defaultdict(lambda: ZERO)
+    for _line, level, quantity in allocations:
+        reserved[level.pk] += quantity
+    for level_pk in sorted(reserved):
+        StockLevel.objects.filter(pk=level_pk).update(reserved=F("reserved") + reserved[level_pk])
+
+    StockReservation.objects.bulk_create(
+        StockReservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=quantity)
+        for line, level, quantity in allocations
+    )
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            product_id=line.product_id,
+            warehouse_id=level.warehouse_id,
+            reserved_delta=quantity,
+            reason=MovementReason.RESERVATION,
+            reference=reference,
+        )
+        for line, level, quantity in allocations
+    )
+
+
+def release_order(order, reason):
+    """Release the open reservations of `order`; safe to call twice. Returns how many were released."""
+    return release_orders([order], reason)
 
 
 @transaction.atomic
-def release_order(order, reason):
-    """Release the open reservations of `order`; safe to call twice."""
-    reservations = list(
-        StockReservation.objects.select_for_update()
-        .filter(order_line__order=order, state=ReservationState.OPEN)
-        .order_by("id")
-    )
+def release_orders(orders, reason):
+    """Release the open reservations of several orders with a few queries; return how many were released.
+
+    The stock levels are locked in id order before the reservations, as reserve_order does.
+    """
+    orders_by_pk = {order.pk: order for order in orders}
+    open_reservations = StockReservation.objects.filter(order_line__order__in=list(orders_by_pk), state=ReservationState.OPEN)
+    lock_stock_levels(list(open_reservations.values_list("product_id", flat=True)))
+    reservations = list(open_reservations.select_for_update(of=("self",)).select_related("order_line").order_by("id"))
+    if not reservations:
+        return 0
     bump_catalog(reservation.product_id for reservation in reservations)
-    now = timezone.now()
+
+    released = defaultdict(lambda: ZERO)
     for reservation in reservations:
-        StockLevel.objects.filter(product_id=reservation.product_id, warehouse_id=reservation.warehouse_id).update(
-            reserved=_max_zero(F("reserved") - reservation.quantity)
-        )
-        StockMovement.objects.create(
+        released[(reservation.product_id, reservation.warehouse_id)] += reservation.quantity
+    for (product_id, warehouse_id), quantity in sorted(released.items()):
+        StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).update(reserved=_max_zero(F("reserved") - quantity))
+
+    StockMovement.objects.bulk_create(
+        StockMovement(
             product_id=reservation.product_id,
             warehouse_id=reservation.warehouse_id,
             reserved_delta=-reservation.quantity,
             reason=MovementReason.RELEASE,
-            reference=f"{order}: {reason}",
+            reference=f"{orders_by_pk[reservation.order_line.order_id]}: {reason}",
         )
-        reservation.state = ReservationState.RELEASED
-        reservation.released_at = now
-        reservation.release_reason = reason
-        reservation.save(update_fields=["state", "released_at", "release_reason", "updated_at"])
+        for reservation in reservations
+    )
+    now = timezone.now()
+    StockReservation.objects.filter(pk__in=[reservation.pk for reservation in reservations]).update(
+        state=ReservationState.RELEASED, released_at=now, release_reason=reason, updated_at=now
+    )
     return len(reservations)
 
 
@@ -201,8 +250,24 @@ def _max_zero(expression):
 
 def channel_buffer(channel, product):
     """Return the units held back from `channel` for `product` (its own row, else the channel default)."""
-    buffers = {row.product_id: row.quantity for row in ChannelStockBuffer.objects.filter(channel=channel, product_id__in=[product.pk, None])}
-    return buffers.get(product.pk, buffers.get(None, ZERO))
+    return channel_buffers([channel], [product.pk])(channel, product.pk)
+
+
+def channel_buffers(channels, product_ids):
+    """Read the buffers of many channels and products with one query; return a lookup function.
+
+    The function takes (channel, product id) and returns the units held back, by
+    channel_buffer's rule: the product's own row, else the channel's default row, else zero.
+    """
+    rows = ChannelStockBuffer.objects.filter(channel__in=list(channels)).filter(
+        Q(product_id__in=list(product_ids)) | Q(product__isnull=True)
+    )
+    quantities = {(row.channel_id, row.product_id): row.quantity for row in rows}
+
+    def buffer_of(channel, product_id):
+        return quantities.get((channel.pk, product_id), quantities.get((channel.pk, None), ZERO))
+
+    return buffer_of
 
 
 def available_for_channel(product, channel):

@@ -6,7 +6,6 @@ follows the connection's Odoo version: JSON-2 from 19.0 on, JSON-RPC execute_kw 
 
 from django.utils.translation import gettext_lazy as _
 
-from catalog.services.availability import lock_warehouses
 from integrations.domains import Domain
 from integrations.odoo import inbound, push
 from integrations.odoo.client import OdooClient, OdooSettings
@@ -50,12 +49,6 @@ class OdooConnector(Connector):
         return run_retrying_deadlocks(lambda: self._process_inbound(event))
 
     def _process_inbound(self, event):
-        if event.entity == Domain.STOCK:
-            # Stock changes the ledger; see lock_warehouses for why the warehouses are locked first.
-            lock_warehouses()
-        return self._apply_inbound(event)
-
-    def _apply_inbound(self, event):
         connection = event.connection
         if event.entity == Domain.STOCK:
             return inbound.process_stock(connection, event)

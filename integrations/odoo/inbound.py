@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
-from catalog.models import Product, StockLevel, Warehouse
+from catalog.models import Product, ReservationState, StockLevel, StockReservation, Warehouse
 from catalog.services import availability, stock
-from catalog.services.availability import lock_warehouses
 from integrations.domains import Domain, FieldGroup
 from integrations.models import Binding
 from integrations.odoo import issues
@@ -33,7 +32,7 @@ from integrations.odoo.mappers import (
 from integrations.odoo.pulls import read_stock_totals
 from integrations.services.bindings import bind, find_record
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
-from orders.models import Document, Order, OrderStatus
+from orders.models import Document, Order, OrderLine, OrderStatus
 from orders.services import InvalidTransition, transition_order
 
 logger = logging.getLogger(__name__)
@@ -190,9 +189,6 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
         return "skipped"
 
     note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": payload.get("name", ""), "state": payload.get("state", "")}
-    if target == OrderStatus.CANCELLED:
-        # Cancelling releases the reservation; see lock_warehouses for why this lock comes first.
-        lock_warehouses()
     try:
         # A report of a step the order has passed is recorded as not applied by the service.
         transition_order(order.pk, target, actor=ACTOR, connection=connection, note=note)
@@ -221,20 +217,19 @@ def _hand_stock_to_erp(connection, order):
 
 def hand_stock_to_erp(connection, orders):
     """Hand the open reservations of orders that Odoo now has to Odoo's figure, with one stock read."""
-    orders = [order for order in orders if order.lines.filter(reservations__state="open").exists()]
+    open_reservations = StockReservation.objects.filter(order_line__order__in=orders, state=ReservationState.OPEN)
+    with_reservations = set(open_reservations.values_list("order_line__order_id", flat=True))
+    orders = [order for order in orders if order.pk in with_reservations]
     if not orders:
         return
-    # See lock_warehouses for why the warehouses are locked before any stock level.
-    lock_warehouses()
-    product_ids = sorted({pk for order in orders for pk in order.lines.values_list("product_id", flat=True) if pk})
+    product_ids = sorted(set(OrderLine.objects.filter(order__in=orders, product__isnull=False).values_list("product_id", flat=True)))
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
-    list(StockLevel.objects.select_for_update().filter(product_id__in=product_ids).order_by("id").values_list("pk", flat=True))
+    stock.lock_stock_levels(product_ids)
     if leading_connection_id(Domain.STOCK) == connection.pk:
         reference = f"odoo {connection.slug}: {orders[0]}" if len(orders) == 1 else f"odoo {connection.slug}: {len(orders)} orders"
         refresh_stock(connection, OdooClient(connection), product_ids, reference=reference)
-    for order in orders:
-        stock.release_order(order, reason=gettext("Odoo holds the stock of the confirmed order"))
+    stock.release_orders(orders, reason=gettext("Odoo holds the stock of the confirmed order"))
     availability.publish_availability(product_ids, origin=connection)
 
 

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from catalog.models import Product
-from catalog.services.availability import lock_warehouses
 from core.money import quantize
 from integrations.errors import ValidationFailed
 from integrations.models import Binding
@@ -101,8 +100,6 @@ def deliver_order(connection, order_id, *, first_attempt=False):
         confirmed = True
 
     with transaction.atomic():
-        if confirmed:
-            lock_warehouses()
         bind(connection, order, sale_order["id"])
         _check_totals(connection, order, sale_order)
         if confirmed:
@@ -170,8 +167,6 @@ def deliver_orders(connection, messages):
     confirmed_ids = {sale["id"] for sale in confirming}
 
     def record():
-        # The handover changes stock; see lock_warehouses for why the warehouses are locked first.
-        lock_warehouses()
         confirmed = []
         for pk, sale_order in kept.items():
             order = orders[pk]

@@ -29,10 +29,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django_q.tasks import async_task
 
-from catalog.services.availability import lock_warehouses
+from catalog.models import Product
+from catalog.services.stock import lock_stock_levels
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
-from integrations.models import Connection, ConnectionEntity, Direction, InboundSource
+from integrations.models import Connection, ConnectionEntity, Direction, InboundEvent, InboundSource
 from integrations.odoo.forward import forward_new_orders
 from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
@@ -65,15 +66,19 @@ def _lock_key(connection_id, kind):
     return f"kontor:odoo:poller:{kind}:{connection_id}"
 
 
-def poll_entity(connection, entity, *, overlap=POLL_OVERLAP):
-    """Read the changes of one entity since its cursor into the inbox; return the new event ids."""
+def poll_entity(connection, entity, *, overlap=POLL_OVERLAP, queue=True):
+    """Read the changes of one entity since its cursor into the inbox; return the new event ids.
+
+    `queue=False` stores the events without queueing a task for each, for a caller that
+    processes them at once.
+    """
     connector = connection.connector
     cursor = start_cursor(connection, entity, overlap)
     stored = []
     for _page_number in range(MAX_PAGES_PER_POLL):
         page = connector.pull(connection, entity, cursor)
         with transaction.atomic():
-            stored += store_inbound_items(connection, page.items, source=InboundSource.PULL)
+            stored += store_inbound_items(connection, page.items, source=InboundSource.PULL, queue=queue)
             advance_cursor(connection, entity, page.items)
         if page.cursor is None or not page.items:
             break
@@ -84,17 +89,18 @@ def poll_entity(connection, entity, *, overlap=POLL_OVERLAP):
 def poll_stock(connection):
     """Read Odoo's changed stock and apply it now; return the number of new events.
 
-    The events are also queued on their lane by the inbox; the task that finds one applied
-    here already does nothing.
+    The events are not queued as tasks, because they are applied here. One that stays pending
+    (this process died before the commit) is queued by the framework's sweep a minute later.
     """
-    event_ids = poll_entity(connection, Domain.STOCK)
+    event_ids = poll_entity(connection, Domain.STOCK, queue=False)
     if not event_ids:
         return 0
 
-    # One transaction and one wait for the warehouse locks for the whole poll: taken per event,
-    # each of up to a few hundred events waited behind the orders holding them.
+    skus = {payload.get("sku") for payload in InboundEvent.objects.filter(pk__in=event_ids).values_list("payload", flat=True)}
     with transaction.atomic():
-        lock_warehouses()
+        # The events touch their stock levels in the order Odoo changed them. Locking them all
+        # in id order first, as reservations do, keeps the two from deadlocking.
+        lock_stock_levels(Product.objects.filter(sku__in=[sku for sku in skus if sku]).values_list("pk", flat=True))
         for event_id in event_ids:
             inbox.process_inbound_event(event_id)
     return len(event_ids)

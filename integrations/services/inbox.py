@@ -37,14 +37,16 @@ _COLUMNS = (
 _ROWS_PER_INSERT = 60
 
 
-def store_inbound_items(connection, items, *, source, headers=None):
+def store_inbound_items(connection, items, *, source, headers=None, queue=True):
     """Store inbound items; return the ids of the new events in item order, duplicates left out.
 
     A duplicate dedup key is dropped in the database (INSERT ... ON CONFLICT DO NOTHING), so two
     processes receiving the same event at once store it once. All items go into one multi-row
     statement, which is atomic on its own: outside a transaction (the webhook view) it costs one
     round trip and one commit. Each new event is queued for processing on its lane after the
-    surrounding transaction commits, or at once in autocommit.
+    surrounding transaction commits, or at once in autocommit. With `queue=False` the caller
+    processes the events itself. An event it leaves pending is queued by the sweep
+    (requeue_due_inbound_events) once it is a minute old.
     """
     if source not in InboundSource.values:
         raise ValueError(f"unknown inbound source {source!r}")
@@ -84,7 +86,8 @@ def store_inbound_items(connection, items, *, source, headers=None):
             )
             continue
         new_ids.append(pk)
-        enqueue_on_commit(PROCESS_TASK, pk, lane=lane_for(connection, item.entity))
+        if queue:
+            enqueue_on_commit(PROCESS_TASK, pk, lane=lane_for(connection, item.entity))
     return new_ids
 
 

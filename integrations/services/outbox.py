@@ -5,6 +5,7 @@ import uuid
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.domains import COALESCED_DOMAINS, Domain
@@ -66,49 +67,79 @@ def enqueue_outbound(record, entity, payload, *, origin=None, action=OutboundAct
     are marked superseded, so only the latest value is sent. A batch delivery task is queued
     after commit on each connection entity's lane.
     """
+    return enqueue_outbound_many([(record, payload)], entity, origin=origin, action=action)
+
+
+def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.UPSERT):
+    """Write the outbound messages of many records, as enqueue_outbound does for each; return them.
+
+    `items` is a list of (record, payload). The subscriptions are read once, and the pending
+    messages of coalesced domains are superseded with one lock and one UPDATE. All new messages
+    are inserted with one statement, so a change of many products costs a few queries in all.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise OutsideTransaction(
             "enqueue_outbound must be called inside the transaction that writes the canonical "
             "change; wrap both in transaction.atomic()."
         )
     entity = Domain(entity).value
-    content_type = ContentType.objects.get_for_model(record)
-    object_id = str(record.pk)
-    fingerprint = fingerprint_of({"action": action, "payload": payload})
+    subscriptions = subscribed_entities(entity, origin) if items else []
+    if not subscriptions:
+        return []
+
     now = timezone.now()
+    rows = []
+    for record, payload in items:
+        content_type = ContentType.objects.get_for_model(record)
+        fingerprint = fingerprint_of({"action": action, "payload": payload})
+        rows.append((content_type, str(record.pk), payload, fingerprint))
 
-    messages = []
-    for subscription in subscribed_entities(entity, origin):
-        if entity in COALESCED_DOMAINS:
-            superseded = OutboundMessage.objects.filter(
-                connection=subscription.connection,
-                entity=entity,
-                content_type=content_type,
-                object_id=object_id,
-                state=OutboundState.PENDING,
-            ).update(state=OutboundState.SUPERSEDED)
-            if superseded:
-                logger.debug(
-                    "outbound messages superseded",
-                    extra={"connection_id": subscription.connection_id, "object_id": object_id, "count": superseded},
-                )
-        messages.append(
-            OutboundMessage(
-                connection=subscription.connection,
-                entity=entity,
-                content_type=content_type,
-                object_id=object_id,
-                action=action,
-                payload=payload,
-                fingerprint=fingerprint,
-                idempotency_key=uuid.uuid4().hex,
-                lane=subscription.effective_lane,
-                next_attempt_at=now,
-            )
+    if entity in COALESCED_DOMAINS:
+        _supersede_pending(subscriptions, entity, rows)
+
+    messages = [
+        OutboundMessage(
+            connection=subscription.connection,
+            entity=entity,
+            content_type=content_type,
+            object_id=object_id,
+            action=action,
+            payload=payload,
+            fingerprint=fingerprint,
+            idempotency_key=uuid.uuid4().hex,
+            lane=subscription.effective_lane,
+            next_attempt_at=now,
         )
-
+        for content_type, object_id, payload, fingerprint in rows
+        for subscription in subscriptions
+    ]
     OutboundMessage.objects.bulk_create(messages)
     # One batch task per lane and transaction delivers these and whatever else is due.
     for lane in sorted({message.lane for message in messages}):
         enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
     return messages
+
+
+def _supersede_pending(subscriptions, entity, rows):
+    """Mark the pending messages of these records superseded, locking them in id order first.
+
+    One UPDATE over many rows would lock them in whatever order the plan scans them, and two
+    transactions superseding overlapping sets could then deadlock.
+    """
+    object_ids = {}
+    for content_type, object_id, _payload, _fingerprint in rows:
+        object_ids.setdefault(content_type.pk, []).append(object_id)
+    records = Q()
+    for content_type_id, ids in object_ids.items():
+        records |= Q(content_type_id=content_type_id, object_id__in=ids)
+    pending = OutboundMessage.objects.filter(
+        records,
+        connection_id__in=[subscription.connection_id for subscription in subscriptions],
+        entity=entity,
+        state=OutboundState.PENDING,
+    )
+    ids = list(pending.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return
+    superseded = OutboundMessage.objects.filter(pk__in=ids, state=OutboundState.PENDING).update(state=OutboundState.SUPERSEDED)
+    logger.debug("outbound messages superseded", extra={"entity": entity, "count": superseded})

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from catalog.models import Channel
-from catalog.services.availability import lock_warehouses, publish_order_availability
+from catalog.services.availability import publish_order_availability
 from integrations.itemerrors import NoLeadingSystem
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes
@@ -50,8 +50,6 @@ def process_order(connection, order, fetch):
             return "ignored"
 
     channel = channel_for(connection)
-    # The order reserves stock; see lock_warehouses for why the warehouses are locked first.
-    lock_warehouses()
     try:
         data = order_mapper.order_input(order, channel=channel, connection=connection)
         result = create_order(data, actor=actor_of(connection))

@@ -1,0 +1,64 @@
+"""The stock loop applies pulled stock itself, so it queues no processing task per quant."""
+
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import StockLevel
+from integrations.domains import Domain
+from integrations.models import InboundEvent, InboundState
+from integrations.odoo.tasks import poll_once
+from integrations.sandbox.odoo import seed
+from integrations.services import queue
+from integrations.services.inbox import PROCESS_TASK
+from tests.odoo.conftest import make_odoo_connection
+from tests.odoo.helpers import install_recording_shop, make_pair, make_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Record the tasks sent to the lanes as (function path, arguments) instead of sending them."""
+    sent = []
+    monkeypatch.setattr(queue, "async_task", lambda func_path, *args, cluster: sent.append((func_path, args)))
+    return sent
+
+
+def test_stock_loop_queues_no_event_tasks(sandbox, queued, django_capture_on_commit_callbacks):
+    # Given two products whose stock Odoo changes
+    install_recording_shop()
+    erp = make_odoo_connection()
+    make_pair(erp)
+    make_product("CAM-1", on_hand=0, odoo_quantity=7)
+    make_product("LENS-1", on_hand=0, odoo_quantity=3)
+    seed.set_stock("CAM-1", 4)
+    seed.set_stock("LENS-1", 1)
+
+    # When the stock loop takes one step
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = poll_once(erp.pk, [Domain.STOCK])
+
+    # Then it applied both events itself, and no task was queued to process them again
+    events = InboundEvent.objects.filter(entity="stock")
+    assert counts[Domain.STOCK] == 2
+    assert sorted(events.values_list("payload__sku", "state")) == [("CAM-1", InboundState.PROCESSED), ("LENS-1", InboundState.PROCESSED)]
+    assert [args for func_path, args in queued if func_path == PROCESS_TASK] == []
+    levels = StockLevel.objects.filter(warehouse__code=f"{erp.slug}-wh")
+    assert sorted(levels.values_list("product__sku", "on_hand")) == [("CAM-1", Decimal(4)), ("LENS-1", Decimal(1))]
+
+
+def test_webhook_events_still_queue_their_task(queued, django_capture_on_commit_callbacks):
+    # Given an event stored the default way, as webhooks store them
+    from integrations.models import Connection, InboundSource
+    from integrations.registry import InboundItem
+    from integrations.services.inbox import store_inbound_items
+
+    connection = Connection.objects.create(kind="shopware", name="Shop", slug="shop")
+
+    # When it is stored
+    with django_capture_on_commit_callbacks(execute=True):
+        ids = store_inbound_items(connection, [InboundItem(entity="orders", external_id="1", dedup_key="order:1", payload={"id": "1"})], source=InboundSource.WEBHOOK)
+
+    # Then one processing task is queued for it
+    assert [args for func_path, args in queued if func_path == PROCESS_TASK] == [(ids[0],)]
