@@ -74,6 +74,13 @@ def delete(system, collection, record_id):
 
 def next_number(system, name, start=10000):
     """Return the next value of a named counter (order numbers), safe across processes."""
+    return next_numbers(system, name, 1, start=start)[0]
+
+
+def next_numbers(system, name, count, start=10000):
+    """Return the next `count` values of a named counter with one locked update, safe across processes."""
+    if count <= 0:
+        return []
     with transaction.atomic():
         row = get_row(system, "_counter", name, lock=True)
         if row is None:
@@ -88,10 +95,38 @@ def next_number(system, name, start=10000):
             except IntegrityError:
                 pass
             row = get_row(system, "_counter", name, lock=True)
-        value = int(row.data["value"]) + 1
-        row.data = {"value": value}
+        first = int(row.data["value"]) + 1
+        row.data = {"value": first + count - 1}
         row.save(update_fields=["data"])
-    return value
+    return list(range(first, first + count))
+
+
+def insert_many(system, collection, records, *, now=None):
+    """Store many new records with one INSERT; `records` is [(record id, data, natural key)].
+
+    Only for ids that no stored record can have yet (fresh counter values or random ids),
+    because, unlike put, it replaces no existing row.
+    """
+    now = now or timezone.now()
+    SandboxRecord.objects.bulk_create(
+        SandboxRecord(
+            system=system, collection=collection, record_id=record_id, natural_key=natural_key or "",
+            data=data, created_at=now, changed_at=now,
+        )
+        for record_id, data, natural_key in records
+    )
+
+
+def update_rows(rows, *, now=None):
+    """Save the changed data and natural keys of rows locked by this transaction with one UPDATE."""
+    rows = list(rows)
+    if not rows:
+        return
+    now = now or timezone.now()
+    for row in rows:
+        row.updated_at = now
+        row.changed_at = now
+    SandboxRecord.objects.bulk_update(rows, ["data", "natural_key", "updated_at", "changed_at"])
 
 
 def reset(system):

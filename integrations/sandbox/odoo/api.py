@@ -61,9 +61,11 @@ def _create(model, params):
         vals_list = [vals_list]
     if not isinstance(vals_list, list) or not all(isinstance(values, dict) for values in vals_list):
         raise OdooFault("builtins.TypeError", "create() expects a list of value dicts in vals_list", 422)
-    creators = {"sale.order": business.create_sale_order, "stock.quant": business.create_quant}
-    creator = creators.get(model, lambda values: records.create(model, values))
-    ids = [creator(values)["id"] for values in vals_list]
+    if model == "sale.order":
+        ids = [data["id"] for data in business.create_sale_orders(vals_list)]
+    else:
+        creator = business.create_quant if model == "stock.quant" else lambda values: records.create(model, values)
+        ids = [creator(values)["id"] for values in vals_list]
     return ids[0] if single else ids
 
 

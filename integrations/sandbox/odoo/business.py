@@ -9,10 +9,14 @@ credit notes are account.move records, numbered when posted.
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import BigIntegerField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core.money import quantize
 from integrations.sandbox import store
+from integrations.sandbox.models import SandboxRecord
 from integrations.sandbox.odoo import records
 from integrations.sandbox.odoo.records import SYSTEM, UserError
 
@@ -49,16 +53,24 @@ def _line_amounts(line, taxes, currency):
     return total, tax, base, quantize(base * rate, currency)
 
 
-def compute_amounts(data):
-    """Set the line and order amounts of a sale order or invoice from its lines."""
+def compute_amounts(data, *, taxes=None, rounding=None):
+    """Set the line and order amounts of a sale order or invoice from its lines.
+
+    `taxes` ({id: tax}) and `rounding` (the company's tax rounding method) may be passed by a
+    caller that computes many orders, so they are read once.
+    """
     currency = currency_code(data.get("currency_id"))
-    globally = company().get("tax_calculation_rounding_method") == "round_globally"
+    if rounding is None:
+        rounding = company().get("tax_calculation_rounding_method")
+    globally = rounding == "round_globally"
+    if taxes is None:
+        taxes = records.browse_many("account.tax", [tax_id for line in data.get("_lines", []) for tax_id in line.get("tax_id", [])])
     untaxed = Decimal(0)
     tax_total = Decimal(0)
     tax_unrounded = Decimal(0)
     for line in data.get("_lines", []):
-        taxes = [records.browse("account.tax", tax_id) for tax_id in line.get("tax_id", [])]
-        _base_raw, tax_raw, base, tax = _line_amounts(line, [tax for tax in taxes if tax], currency)
+        line_taxes = [taxes[tax_id] for tax_id in line.get("tax_id", []) if tax_id in taxes]
+        _base_raw, tax_raw, base, tax = _line_amounts(line, line_taxes, currency)
         line["price_subtotal"] = float(base)
         line["price_tax"] = float(tax)
         line["price_total"] = float(base + tax)
@@ -86,40 +98,68 @@ def _tax_ids(commands):
 
 
 def create_sale_order(values):
-    values = dict(values)
-    commands = values.pop("order_line", []) or []
-    pricelist = records.browse("product.pricelist", values.get("pricelist_id")) if values.get("pricelist_id") else None
-    warehouse = records.search("stock.warehouse", [], limit=1, order="id asc")
-    lines = []
-    for command in commands:
-        if not (isinstance(command, list) and len(command) == 3 and command[0] == 0):
-            raise UserError("Only (0, 0, values) commands create order lines in this simulation.")
-        line = dict(command[2])
-        if not line.get("product_id") or records.browse("product.product", line["product_id"]) is None:
-            raise UserError(f"Invalid product on an order line: {line.get('product_id')!r}")
-        line["id"] = store.next_number(SYSTEM, "id:sale.order.line", start=0)
-        line["tax_id"] = _tax_ids(line.get("tax_id"))
-        line.setdefault("discount", 0.0)
-        lines.append(line)
-    if not values.get("partner_id"):
-        raise UserError("The field 'Customer' (partner_id) is required.")
+    return create_sale_orders([values])[0]
 
-    number = store.next_number(SYSTEM, "sequence:sale.order", start=0)
-    data = {
-        "name": f"S{number:05d}",
-        "state": "draft",
-        "client_order_ref": False,
-        "origin": False,
-        "currency_id": pricelist["currency_id"] if pricelist else records.search("res.currency", [["name", "=", "EUR"]], limit=1)[0]["id"],
-        "warehouse_id": warehouse[0]["id"] if warehouse else False,
-        "delivery_status": False,
-        "invoice_status": "no",
-        **values,
-        "_lines": lines,
-        "order_line": [line["id"] for line in lines],
-    }
-    compute_amounts(data)
-    return records.create("sale.order", data)
+
+def create_sale_orders(vals_list):
+    """Create sale orders with their lines, all or none; return their data.
+
+    Every order is checked before any is stored, and the products, taxes, pricelists and
+    counters are read once for all of them, so a batch costs about ten queries.
+    """
+    vals_list = [dict(values) for values in vals_list]
+    commands_list = [values.pop("order_line", []) or [] for values in vals_list]
+    for commands in commands_list:
+        for command in commands:
+            if not (isinstance(command, list) and len(command) == 3 and command[0] == 0):
+                raise UserError("Only (0, 0, values) commands create order lines in this simulation.")
+    product_ids = [command[2].get("product_id") for commands in commands_list for command in commands]
+    products = records.browse_many("product.product", [product_id for product_id in product_ids if product_id])
+    for product_id in product_ids:
+        if not product_id or product_id not in products:
+            raise UserError(f"Invalid product on an order line: {product_id!r}")
+    for values in vals_list:
+        if not values.get("partner_id"):
+            raise UserError("The field 'Customer' (partner_id) is required.")
+
+    pricelists = records.browse_many("product.pricelist", [values["pricelist_id"] for values in vals_list if values.get("pricelist_id")])
+    warehouse = records.search("stock.warehouse", [], limit=1, order="id asc")
+    default_currency = None
+    if any(not values.get("pricelist_id") for values in vals_list):
+        default_currency = records.search("res.currency", [["name", "=", "EUR"]], limit=1)[0]["id"]
+    line_ids = iter(store.next_numbers(SYSTEM, "id:sale.order.line", len(product_ids), start=0))
+    numbers = store.next_numbers(SYSTEM, "sequence:sale.order", len(vals_list), start=0)
+    taxes = records.browse_many("account.tax", [
+        tax_id for commands in commands_list for command in commands for tax_id in _tax_ids(command[2].get("tax_id"))
+    ])
+    rounding = company().get("tax_calculation_rounding_method")
+
+    datas = []
+    for values, commands, number in zip(vals_list, commands_list, numbers, strict=True):
+        lines = []
+        for command in commands:
+            line = dict(command[2])
+            line["id"] = next(line_ids)
+            line["tax_id"] = _tax_ids(line.get("tax_id"))
+            line.setdefault("discount", 0.0)
+            lines.append(line)
+        pricelist = pricelists.get(values.get("pricelist_id"))
+        data = {
+            "name": f"S{number:05d}",
+            "state": "draft",
+            "client_order_ref": False,
+            "origin": False,
+            "currency_id": pricelist["currency_id"] if pricelist else default_currency,
+            "warehouse_id": warehouse[0]["id"] if warehouse else False,
+            "delivery_status": False,
+            "invoice_status": "no",
+            **values,
+            "_lines": lines,
+            "order_line": [line["id"] for line in lines],
+        }
+        compute_amounts(data, taxes=taxes, rounding=rounding)
+        datas.append(data)
+    return records.create_many("sale.order", datas)
 
 
 @transaction.atomic
@@ -127,49 +167,83 @@ def confirm_sale_orders(ids):
     # Each confirmation locks quants and then the picking counter. Locking the counter first
     # makes two calls that confirm several orders each wait for each other instead of deadlocking.
     store.get_row(SYSTEM, "_counter", "sequence:stock.picking", lock=True)
+    rows = records.lock_many("sale.order", ids)
     for order_id in ids:
-        order = records.get("sale.order", order_id, lock=True)
-        if order["state"] not in QUOTATION_STATES:
+        if order_id not in rows:
+            raise records.MissingError(f"Record does not exist or has been deleted. (Record: sale.order({order_id},))")
+        if rows[order_id].data["state"] not in QUOTATION_STATES:
             raise UserError("Some orders are not in a state requiring confirmation.")
-        picking = _create_delivery(order)
-        records.write("sale.order", order_id, {"state": "sale", "delivery_status": "pending", "invoice_status": "to invoice", "picking_ids": [picking["id"]]})
+
+    orders = [rows[order_id].data for order_id in dict.fromkeys(ids)]
+    pickings = _create_deliveries(orders)
+    for order, picking in zip(orders, pickings, strict=True):
+        order.update({"state": "sale", "delivery_status": "pending", "invoice_status": "to invoice", "picking_ids": [picking["id"]]})
+    records.write_rows("sale.order", [rows[order["id"]] for order in orders])
     return True
 
 
-def _stock_location_id(warehouse_id):
-    warehouse = records.browse("stock.warehouse", warehouse_id)
-    return warehouse["lot_stock_id"] if warehouse else None
+def _create_deliveries(orders):
+    """Create the outgoing pickings of confirmed orders and reserve what their warehouses have.
+
+    The quants of all orders are locked at once, in product order, and reserved order by order.
+    """
+    warehouses = records.browse_many("stock.warehouse", [order.get("warehouse_id") for order in orders if order.get("warehouse_id")])
+    products = records.browse_many("product.product", [line["product_id"] for order in orders for line in order["_lines"]])
+    demands = []
+    for order in orders:
+        warehouse = warehouses.get(order.get("warehouse_id"))
+        location_id = warehouse["lot_stock_id"] if warehouse else None
+        demand = {}
+        for line in order["_lines"]:
+            product = products.get(line["product_id"])
+            if product and product.get("type", "consu") != "service":
+                demand[line["product_id"]] = demand.get(line["product_id"], Decimal(0)) + _decimal(line["product_uom_qty"])
+        demands.append((location_id, demand))
+
+    quants = _lock_quants({(product_id, location_id) for location_id, demand in demands for product_id in demand})
+    changed = {}
+    values_list = []
+    numbers = store.next_numbers(SYSTEM, "sequence:stock.picking", len(orders), start=0)
+    for order, (location_id, demand), number in zip(orders, demands, numbers, strict=True):
+        moves = []
+        for product_id in sorted(demand):
+            row = quants.get((product_id, location_id))
+            reserved = Decimal(0)
+            if row is not None:
+                quant = row.data
+                free = max(_decimal(quant["quantity"]) - _decimal(quant["reserved_quantity"]), Decimal(0))
+                reserved = min(free, demand[product_id])
+                if reserved:
+                    quant["reserved_quantity"] = float(_decimal(quant["reserved_quantity"]) + reserved)
+                    changed[row.pk] = row
+            moves.append({"product_id": product_id, "quantity": float(demand[product_id]), "reserved": float(reserved)})
+        fully_reserved = all(move["reserved"] >= move["quantity"] for move in moves)
+        values_list.append({
+            "name": f"WH/OUT/{number:05d}",
+            "origin": order["name"],
+            "sale_id": order["id"],
+            "partner_id": order.get("partner_shipping_id") or order.get("partner_id"),
+            "picking_type_code": "outgoing",
+            "location_id": location_id,
+            "state": "assigned" if fully_reserved else "confirmed",
+            "carrier_tracking_ref": False,
+            "date_done": False,
+            "_moves": moves,
+        })
+    records.write_rows("stock.quant", list(changed.values()))
+    return records.create_many("stock.picking", values_list)
 
 
-def _create_delivery(order):
-    """Create the outgoing picking of a confirmed order and reserve what the warehouse has."""
-    location_id = _stock_location_id(order.get("warehouse_id"))
-    demand = {}
-    for line in order["_lines"]:
-        product = records.browse("product.product", line["product_id"])
-        if product and product.get("type", "consu") != "service":
-            demand[line["product_id"]] = demand.get(line["product_id"], Decimal(0)) + _decimal(line["product_uom_qty"])
-
-    moves = []
-    # Quants are locked in product order, so two confirmations cannot deadlock.
-    for product_id in sorted(demand):
-        reserved = reserve(product_id, location_id, demand[product_id])
-        moves.append({"product_id": product_id, "quantity": float(demand[product_id]), "reserved": float(reserved)})
-
-    number = store.next_number(SYSTEM, "sequence:stock.picking", start=0)
-    fully_reserved = all(move["reserved"] >= move["quantity"] for move in moves)
-    return records.create("stock.picking", {
-        "name": f"WH/OUT/{number:05d}",
-        "origin": order["name"],
-        "sale_id": order["id"],
-        "partner_id": order.get("partner_shipping_id") or order.get("partner_id"),
-        "picking_type_code": "outgoing",
-        "location_id": location_id,
-        "state": "assigned" if fully_reserved else "confirmed",
-        "carrier_tracking_ref": False,
-        "date_done": False,
-        "_moves": moves,
-    })
+def _lock_quants(keys):
+    """Lock the quants of (product id, location id) pairs in product order; return {pair: row}."""
+    if not keys:
+        return {}
+    rows = (
+        SandboxRecord.objects.select_for_update()
+        .filter(system=SYSTEM, collection="stock.quant", natural_key__in=[f"{product_id}@{location_id}" for product_id, location_id in keys])
+        .order_by(Cast(KeyTextTransform("product_id", "data"), BigIntegerField()), Cast("record_id", BigIntegerField()))
+    )
+    return {(row.data["product_id"], row.data["location_id"]): row for row in rows}
 
 
 def quant_for(product_id, location_id, *, lock=False):
@@ -177,18 +251,6 @@ def quant_for(product_id, location_id, *, lock=False):
     if row is None:
         return None
     return records.browse("stock.quant", row.data["id"], lock=lock)
-
-
-def reserve(product_id, location_id, quantity):
-    """Reserve up to `quantity` of a product on its quant; return what was reserved."""
-    quant = quant_for(product_id, location_id, lock=True)
-    if quant is None:
-        return Decimal(0)
-    free = max(_decimal(quant["quantity"]) - _decimal(quant["reserved_quantity"]), Decimal(0))
-    taken = min(free, quantity)
-    if taken:
-        records.write("stock.quant", quant["id"], {"reserved_quantity": float(_decimal(quant["reserved_quantity"]) + taken)})
-    return taken
 
 
 def _unreserve(product_id, location_id, quantity):

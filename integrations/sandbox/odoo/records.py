@@ -7,7 +7,8 @@ are read the Odoo way: a many2one as [id, display name], an unset field as false
 
 from datetime import UTC, timedelta
 
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations.sandbox import store
@@ -88,6 +89,43 @@ def create(model, values, now=None):
     data = {"id": record_id, **values, "create_date": format_datetime(now)}
     _save(model, data, now)
     return data
+
+
+def create_many(model, values_list, now=None):
+    """Create many records with two queries (their ids and one INSERT); return their data in order."""
+    now = now or timezone.now()
+    ids = store.next_numbers(SYSTEM, f"id:{model}", len(values_list), start=0)
+    created = []
+    for record_id, values in zip(ids, values_list, strict=True):
+        data = {"id": record_id, **values, "create_date": format_datetime(now), "write_date": format_datetime(now)}
+        created.append(data)
+    store.insert_many(SYSTEM, model, [(str(data["id"]), data, _natural_key(model, data)) for data in created], now=now)
+    return created
+
+
+def browse_many(model, record_ids):
+    """Return {id: data} of many records, read with one query; unknown ids are left out."""
+    rows = SandboxRecord.objects.filter(system=SYSTEM, collection=model, record_id__in={str(record_id) for record_id in record_ids})
+    return {row.data["id"]: row.data for row in rows}
+
+
+def lock_many(model, record_ids):
+    """Lock many records in id order with one query; return {id: row}. Unknown ids are left out."""
+    rows = (
+        SandboxRecord.objects.select_for_update()
+        .filter(system=SYSTEM, collection=model, record_id__in={str(record_id) for record_id in record_ids})
+        .order_by(Cast("record_id", BigIntegerField()))
+    )
+    return {row.data["id"]: row for row in rows}
+
+
+def write_rows(model, rows, now=None):
+    """Save records whose locked rows (from lock_many) had their data changed, with one UPDATE."""
+    now = now or timezone.now()
+    for row in rows:
+        row.data["write_date"] = format_datetime(now)
+        row.natural_key = _natural_key(model, row.data)
+    store.update_rows(rows, now=now)
 
 
 def browse(model, record_id, *, lock=False):
