@@ -36,9 +36,12 @@ def build_body(event, payload, shop):
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def emit(event, payload):
-    """Send `event` to every app webhook subscribed to it; return the deliveries."""
-    shop = settings()
+def emit(event, payload, *, shop=None):
+    """Send `event` to every app webhook subscribed to it; return the deliveries.
+
+    `shop` is the shop's settings() when the caller has read them already.
+    """
+    shop = shop or settings()
     targets = [webhook for webhook in shop["webhooks"] if webhook["eventName"] == event]
     deliveries = []
     for webhook in targets:

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from integrations.sandbox import store
+from integrations.sandbox.models import SandboxRecord
 from integrations.sandbox.shopware import events
 from integrations.sandbox.shopware.state import (
     DEFAULT_CURRENCY,
@@ -94,8 +95,7 @@ class PlacedLine:
     unit_gross: Decimal
 
 
-def _address(order_id, customer_number, first_name, country_iso, kind):
-    place = country(country_iso)
+def _address(order_id, customer_number, first_name, place, kind):
     return {
         "id": seed_id("address", order_id, kind),
         "firstName": first_name,
@@ -126,39 +126,42 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
 
     positions_gross = positions_net = positions_tax = Decimal(0)
     sold = {}
+    line_items = []
     for position, line in enumerate(lines, start=1):
         total, net, tax, price = _calculated_price(line.unit_gross, line.quantity)
         positions_gross, positions_net, positions_tax = positions_gross + total, positions_net + net, positions_tax + tax
         line_id = new_id()
-        store.put(SYSTEM, "order_line_item", line_id, {
+        line_items.append({
             "id": line_id, "orderId": order_id, "identifier": line.product["id"], "referencedId": line.product["id"],
             "productId": line.product["id"], "type": "product", "label": line.product.get("name") or line.product["productNumber"],
             "quantity": line.quantity, "unitPrice": _money(line.unit_gross), "totalPrice": _money(total),
             "price": price, "payload": {"productNumber": line.product["productNumber"]}, "position": position,
             "good": True, "removable": True, "stackable": True, "apiAlias": "order_line_item", "createdAt": now, "updatedAt": None,
-        }, natural_key=order_id)
+        })
         sold[line.product["id"]] = sold.get(line.product["id"], 0) + line.quantity
-    # Products in id order, as the Sync API writes them, so concurrent writers cannot deadlock.
-    for product_id in sorted(sold):
-        _decrement_stock(product_id, sold[product_id])
+    store.insert_many(SYSTEM, "order_line_item", [(item["id"], item, order_id) for item in line_items])
+    _decrement_stocks(sold)
 
     shipping_total, shipping_net, shipping_tax, shipping_price = _calculated_price(SHIPPING_GROSS, 1)
     total = positions_gross + shipping_total
-    address = _address(order_id, customer_number, "Sandbox", country_iso, "billing")
+    place = country(country_iso)
+    address = _address(order_id, customer_number, "Sandbox", place, "billing")
     delivery_id, transaction_id = new_id(), new_id()
-    store.put(SYSTEM, "order_delivery", delivery_id, {
+    delivery = {
         "id": delivery_id, "orderId": order_id, "trackingCodes": [], "shippingCosts": shipping_price,
-        "shippingOrderAddress": _address(order_id, customer_number, "Sandbox", country_iso, "shipping"),
+        "shippingOrderAddress": _address(order_id, customer_number, "Sandbox", place, "shipping"),
         "stateId": state("order_delivery.state", "open")["id"], "stateMachineState": state("order_delivery.state", "open"),
         "shippingDateEarliest": placed, "shippingDateLatest": placed, "apiAlias": "order_delivery", "createdAt": now, "updatedAt": None,
-    }, natural_key=order_id)
-    store.put(SYSTEM, "order_transaction", transaction_id, {
+    }
+    store.insert_many(SYSTEM, "order_delivery", [(delivery_id, delivery, order_id)])
+    payment = {
         "id": transaction_id, "orderId": order_id, "amount": {**shipping_price, "unitPrice": _money(total), "quantity": 1, "totalPrice": _money(total)},
         "paymentMethodId": seed_id("payment_method", "invoice"),
         "paymentMethod": {"id": seed_id("payment_method", "invoice"), "name": "Invoice", "technicalName": "payment_invoice", "apiAlias": "payment_method"},
         "stateId": state("order_transaction.state", "open")["id"], "stateMachineState": state("order_transaction.state", "open"),
         "apiAlias": "order_transaction", "createdAt": now, "updatedAt": None,
-    }, natural_key=order_id)
+    }
+    store.insert_many(SYSTEM, "order_transaction", [(transaction_id, payment, order_id)])
 
     rounding = {"decimals": 2, "interval": 0.01, "roundForNet": True, "apiAlias": "shopware_core_framework_data_abstraction_layer_pricing_cash_rounding_config"}
     order = {
@@ -185,11 +188,17 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
         "stateId": state("order.state", "open")["id"], "stateMachineState": state("order.state", "open"),
         "customerComment": None, "customFields": None, "apiAlias": "order", "createdAt": now, "updatedAt": None,
     }
-    store.put(SYSTEM, "order", order_id, order, natural_key=order_number)
+    store.insert_many(SYSTEM, "order", [(order_id, order, order_number)])
 
-    assembled = assemble([order], {name: {} for name in ORDER_ASSOCIATIONS})[0]
-    transaction.on_commit(lambda: events.emit("checkout.order.placed", {"order": assembled}))
-    transaction.on_commit(lambda: events.emit("order.written", events.written_payload("order", order_id, "insert", sorted(order))))
+    # The order as assemble() would read it back: line items by position, one delivery and transaction.
+    assembled = {**order, "lineItems": [dict(item) for item in line_items], "deliveries": [dict(delivery)], "transactions": [dict(payment)]}
+
+    def send_events():
+        shop = events.settings()
+        events.emit("checkout.order.placed", {"order": assembled}, shop=shop)
+        events.emit("order.written", events.written_payload("order", order_id, "insert", sorted(order)), shop=shop)
+
+    transaction.on_commit(send_events)
     return assembled
 
 
@@ -198,6 +207,25 @@ def _restock(order_id):
     for row in store.rows(SYSTEM, "order_line_item").filter(natural_key=order_id):
         if row.data.get("productId"):
             _decrement_stock(row.data["productId"], -int(row.data["quantity"]))
+
+
+def _decrement_stocks(sold):
+    """Take the sold quantities ({product id: quantity}) out of stock, products locked in id order.
+
+    The Sync API writes products in id order too, so concurrent writers cannot deadlock.
+    """
+    rows = store.rows(SYSTEM, "product").filter(record_id__in=list(sold)).select_for_update().order_by("record_id")
+    changed = []
+    for row in rows:
+        quantity = sold[row.record_id]
+        data = dict(row.data)
+        data["stock"] = int(data.get("stock") or 0) - quantity
+        data["availableStock"] = data["stock"]
+        data["sales"] = int(data.get("sales") or 0) + quantity
+        row.data = data
+        changed.append(row)
+    # A sale changes stock but not the product's updatedAt in Shopware's stock handling.
+    SandboxRecord.objects.bulk_update(changed, ["data"])
 
 
 def _decrement_stock(product_id, quantity):

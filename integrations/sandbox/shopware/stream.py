@@ -31,8 +31,9 @@ def _unit_price(product, data_set_price):
 def place(invoice, lines):
     """Place an order for an invoice's mapped lines; return False when nothing is in stock."""
     placed_lines = []
+    rows = {row.natural_key: row for row in store.rows(SYSTEM, "product").filter(natural_key__in=list(lines))}
     for sku, (quantity, data_set_price) in sorted(lines.items()):
-        row = store.find_by_natural_key(SYSTEM, "product", sku)
+        row = rows.get(sku)
         if row is None:
             continue
         quantity = min(quantity, int(row.data.get("stock") or 0))
