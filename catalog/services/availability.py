@@ -102,7 +102,8 @@ def publish_availability(product_ids, *, origin=None):
     with transaction.atomic():
         products = list(Product.objects.filter(pk__in=product_ids).order_by("pk"))
         payloads = availability_payloads(products, channels)
-        return enqueue_outbound_many([(product, payloads[product.pk]) for product in products], Domain.STOCK, origin=origin)
+        items = [(product, payloads[product.pk]) for product in products]
+        return enqueue_outbound_many(items, Domain.STOCK, origin=origin, subscriptions=subscriptions)
 
 
 def publish_order_availability(order, *, origin=None):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,8 +181,10 @@ def _write_reservations(order, allocations):
     reserved = defaultdict(lambda: ZERO)
     for _line, level, quantity in allocations:
         reserved[level.pk] += quantity
-    for level_pk in sorted(reserved):
-        StockLevel.objects.filter(pk=level_pk).update(reserved=F("reserved") + reserved[level_pk])
+    # One UPDATE for all levels: reserve_order locked them in id order already.
+    if reserved:
+        added = Case(*(When(pk=level_pk, then=Value(quantity)) for level_pk, quantity in reserved.items()), output_field=StockLevel._meta.get_field("reserved"))
+        StockLevel.objects.filter(pk__in=list(reserved)).update(reserved=F("reserved") + added)
 
     StockReservation.objects.bulk_create(
         StockReservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=quantity)

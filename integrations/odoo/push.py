@@ -458,6 +458,9 @@ def _country_id(client, connection, order, address):
 
 def _product_ids(client, connection, order, skus):
     """Return {SKU: product.product id}, from bindings first and from Odoo for the rest."""
+    skus = set(skus)
+    shipping = SHIPPING_PRODUCT_CODE in skus
+    skus.discard(SHIPPING_PRODUCT_CODE)
     products = {product.sku: product for product in Product.objects.filter(sku__in=skus)}
     bound = {
         row.object_id: int(row.external_id)
@@ -478,16 +481,32 @@ def _product_ids(client, connection, order, skus):
             if row["default_code"] in products:
                 bind(connection, products[row["default_code"]], row["id"])
 
-    if SHIPPING_PRODUCT_CODE in skus and SHIPPING_PRODUCT_CODE not in ids:
-        ids[SHIPPING_PRODUCT_CODE] = client.create(
-            "product.product",
-            {"name": "Shipping", "default_code": SHIPPING_PRODUCT_CODE, "type": "service", "sale_ok": True},
-        )
+    if shipping:
+        ids[SHIPPING_PRODUCT_CODE] = _shipping_product_id(client, connection)
 
     still_missing = sorted(set(skus) - set(ids))
     if still_missing:
         raise issues.ProductMissing(connection=connection.name, skus=", ".join(still_missing), order=order.external_number)
     return ids
+
+
+def _shipping_product_id(client, connection):
+    """Return the id of Odoo's shipping product, found or created once per process and connection.
+
+    It is no catalog product, so it has no binding, and without this cache every order
+    searched for it.
+    """
+
+    def load():
+        found = client.search_read("product.product", [["default_code", "=", SHIPPING_PRODUCT_CODE]], ["id"], limit=1)
+        if found:
+            return found[0]["id"]
+        return client.create(
+            "product.product",
+            {"name": "Shipping", "default_code": SHIPPING_PRODUCT_CODE, "type": "service", "sale_ok": True},
+        )
+
+    return _cached(connection, "product", SHIPPING_PRODUCT_CODE, load)
 
 
 def _tax_ids(client, connection, order, rates):

@@ -70,10 +70,11 @@ def enqueue_outbound(record, entity, payload, *, origin=None, action=OutboundAct
     return enqueue_outbound_many([(record, payload)], entity, origin=origin, action=action)
 
 
-def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.UPSERT):
+def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.UPSERT, subscriptions=None):
     """Write the outbound messages of many records, as enqueue_outbound does for each; return them.
 
-    `items` is a list of (record, payload). The subscriptions are read once, and the pending
+    `items` is a list of (record, payload). `subscriptions` is subscribed_entities(entity, origin)
+    when the caller has read it already. The subscriptions are read once, and the pending
     messages of coalesced domains are superseded with one lock and one UPDATE. All new messages
     are inserted with one statement, so a change of many products costs a few queries in all.
     """
@@ -83,7 +84,8 @@ def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.U
             "change; wrap both in transaction.atomic()."
         )
     entity = Domain(entity).value
-    subscriptions = subscribed_entities(entity, origin) if items else []
+    if subscriptions is None:
+        subscriptions = subscribed_entities(entity, origin) if items else []
     if not subscriptions:
         return []
 

@@ -136,3 +136,27 @@ def test_order_with_unknown_product_fails_alone(sandbox, recording_shop):
     assert error.code == "odoo_product_missing"
     assert "NOT-IN-ODOO" in error.message
     assert Decimal(str(sale_orders("40031")[0]["amount_total"])) == good.total_gross
+
+
+def test_shipping_product_looked_up_once(sandbox, recording_shop, odoo_calls):
+    # Given a first order with shipping, sent already
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product("CAM-1", on_hand=0, odoo_quantity=20)
+    stock.record_on_hand(Product.objects.get(sku="CAM-1"), Warehouse.objects.get(code="wh"), 20)
+    shipped = [line("CAM-1", 1, gross="11.90", net="10.00", tax="1.90")]
+    place_order(channel, shop, "50001", shipped, shipping=("4.12", "0.78", "4.90"))
+    deliver_due_messages("hot")
+    odoo_calls.clear()
+
+    # When a second order with shipping is sent
+    later = place_order(channel, shop, "50002", shipped, shipping=("4.12", "0.78", "4.90"))
+    deliver_due_messages("hot")
+
+    # Then the second batch did not look for Odoo's shipping product again, and its order has the line
+    assert odoo_calls.count(("product.product", "search_read")) == 0
+    assert odoo_calls.count(("product.product", "create")) == 0
+    sale_order = sale_orders(later.external_number)[0]
+    codes = {seed_line["product_id"] for seed_line in seed.sale_order_by_ref(later.external_number)["_lines"]}
+    assert seed.product_by_sku("KONTOR-SHIPPING")["id"] in codes
+    assert sale_order["state"] == "sale"

@@ -5,6 +5,7 @@ create_date and write_date ("YYYY-MM-DD HH:MM:SS", UTC) and many2one fields kept
 are read the Odoo way: a many2one as [id, display name], an unset field as false.
 """
 
+import json
 from datetime import UTC, timedelta
 
 from django.db.models import BigIntegerField, Q
@@ -205,6 +206,22 @@ def _filter_write_date(rows, operator, text):
     return rows
 
 
+def _memoized(resolve):
+    """Return `resolve` remembering its results for one search.
+
+    A dotted leaf such as location_id.usage otherwise reads the same location once per quant.
+    """
+    results = {}
+
+    def cached(model, field, value):
+        key = (model, field, json.dumps(value))
+        if key not in results:
+            results[key] = resolve(model, field, value)
+        return results[key]
+
+    return cached
+
+
 def _sort_key(order):
     keys = []
     for part in (order or "id asc").split(","):
@@ -226,7 +243,8 @@ def _sortable(value):
 def search(model, domain, *, offset=0, limit=None, order=None):
     """Return the data of the records matching `domain`, sorted by `order`, paged."""
     found = [row.data for row in _narrowed_rows(model, domain).iterator()]
-    found = [data for data in found if matches(data, domain, model, resolve)]
+    resolver = _memoized(resolve)
+    found = [data for data in found if matches(data, domain, model, resolver)]
     for field, descending in reversed(_sort_key(order)):
         found.sort(key=lambda data, field=field: _sortable(data.get(field, False)), reverse=descending)
     end = None if limit is None else offset + limit
