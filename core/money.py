@@ -58,6 +58,16 @@ def quantize(amount, currency, rounding=ROUND_HALF_UP):
     return to_decimal(amount).quantize(exponent, rounding=rounding)
 
 
+def format_amount(amount, currency):
+    """Format `amount` for a message: with the minor units of `currency`, more digits only where it has them.
+
+    Amounts pass through fields with four decimal places, so 19 reads "19.0000" unformatted.
+    """
+    amount = to_decimal(amount)
+    rounded = quantize(amount, currency)
+    return f"{rounded if rounded == amount else amount.normalize():f}"
+
+
 def validate_amount_precision(amount, currency):
     """Raise ValidationError if `amount` is finer than the minor unit of `currency`."""
     amount = to_decimal(amount)

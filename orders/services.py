@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Product
 from catalog.services import stock
 from core.money import (
+    format_amount,
     minor_units,
     quantize,
     to_decimal,
@@ -209,10 +210,10 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
             ) % {
                 "sku": line.sku,
                 "field": total_field,
-                "value": stated_total,
+                "value": format_amount(stated_total, currency),
                 "quantity": stock.format_quantity(quantity),
-                "unit_price": unit_price,
-                "discount": discount,
+                "unit_price": format_amount(unit_price, currency),
+                "discount": format_amount(discount, currency),
                 "expected": expected_total,
             },
         ))
@@ -226,9 +227,9 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
                 "Correct the tax rate or the tax amount."
             ) % {
                 "sku": line.sku,
-                "value": tax,
+                "value": format_amount(tax, currency),
                 "rate": f"{rate.normalize():f}",
-                "net": net,
+                "net": format_amount(net, currency),
                 "expected": quantize(net * rate / 100, currency),
             },
         ))

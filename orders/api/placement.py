@@ -93,10 +93,11 @@ def place_order(client, key, payload, raw_payload):
         return _replay(record, fingerprint, key)
 
     data = _order_input(client, payload)
-    products = _validate(data, payload)
-    _check_sold(data, products, payload)
+    # Errors quote the values as sent: the validated payload has them quantized ("119.0000").
+    products = _validate(data, raw_payload)
+    _check_sold(data, products, raw_payload)
     _check_prices(client, data, products, raw_payload)
-    _check_available(data, products, payload)
+    _check_available(data, products, raw_payload)
 
     try:
         with transaction.atomic():

@@ -7,6 +7,7 @@ from django.utils import translation
 from core.admin import format_money
 from core.money import (
     Money,
+    format_amount,
     from_minor_units,
     minor_units,
     quantize,
@@ -116,3 +117,17 @@ def test_money_adds_same_currency_only():
 def test_format_money_shows_currency_and_minor_unit(language, amount, currency, expected):
     with translation.override(language):
         assert format_money(amount, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (Decimal("19.0000"), "EUR", "19.00"),
+        (Decimal("19.1234"), "EUR", "19.1234"),
+        (Decimal("19.5000"), "EUR", "19.50"),
+        (Decimal("1200.0000"), "JPY", "1200"),
+        (Decimal("0E-4"), "EUR", "0.00"),
+    ],
+)
+def test_format_amount(amount, currency, expected):
+    assert format_amount(amount, currency) == expected

@@ -273,7 +273,7 @@ def test_line_total_off_by_two_cents_rejected():
     errors = line_errors_of(order_input(channel, lines=lines))
 
     assert errors["lines[0].total_gross"] == [
-        "Line CAM-1: total_gross is 10.01, but quantity 3 times unit price 3.33 minus discount 0 is 9.99. "
+        "Line CAM-1: total_gross is 10.01, but quantity 3 times unit price 3.33 minus discount 0.00 is 9.99. "
         "Correct the line total, quantity, unit price or discount."
     ]
     assert "lines[0].total_tax" not in errors
