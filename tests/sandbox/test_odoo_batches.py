@@ -89,3 +89,14 @@ def test_confirm_of_confirmed_order_changes_nothing(catalog):
     assert raised.value.status == 422
     assert quant_of(camera)["reserved_quantity"] == 1.0
     assert len(records.search("stock.picking", [])) == 1
+
+
+def test_batch_create_of_partners(catalog):
+    _camera, _lens, known = catalog
+
+    ids = execute("res.partner", "create", None, {"vals_list": [{"name": "Bo", "email": "Bo@Example.com"}, {"name": "Cy", "email": "cy@example.com"}]})
+
+    assert ids == [known["id"] + 1, known["id"] + 2]
+    found = execute("res.partner", "search_read", None, {"domain": [["email", "=ilike", "bo@example.com"]], "fields": ["name", "create_date", "write_date"]})
+    assert [(row["id"], row["name"]) for row in found] == [(ids[0], "Bo")]
+    assert found[0]["create_date"] == found[0]["write_date"]

@@ -63,9 +63,10 @@ def _create(model, params):
         raise OdooFault("builtins.TypeError", "create() expects a list of value dicts in vals_list", 422)
     if model == "sale.order":
         ids = [data["id"] for data in business.create_sale_orders(vals_list)]
+    elif model == "stock.quant":
+        ids = [business.create_quant(values)["id"] for values in vals_list]
     else:
-        creator = business.create_quant if model == "stock.quant" else lambda values: records.create(model, values)
-        ids = [creator(values)["id"] for values in vals_list]
+        ids = [data["id"] for data in records.create_many(model, vals_list)]
     return ids[0] if single else ids
 
 
