@@ -4,9 +4,18 @@ import threading
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from apiclients.errors import api_exception_handler
+from apiclients.views import ApiContentNegotiation
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -88,7 +97,23 @@ class SchemaView(SpectacularAPIView):
     """
 
     _build_lock = threading.Lock()
+    content_negotiation_class = ApiContentNegotiation
 
+    # The override drops the exclusion drf-spectacular declares on its own get().
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         with self._build_lock:
             return super().get(request, *args, **kwargs)
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request)
+        except Exception:
+            if not force:
+                raise
+            # Errors are rendered as JSON, the API's error format, not as the schema's YAML.
+            renderer = JSONRenderer()
+            return renderer, renderer.media_type

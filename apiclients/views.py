@@ -1,16 +1,40 @@
 """The base every API view builds on: token auth, scopes, throttling, JSON only, one error shape."""
 
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
 from apiclients.authentication import TokenAuthentication
 from apiclients.context import reject_unknown_params
-from apiclients.errors import api_exception_handler
+from apiclients.errors import InvalidParameter, api_exception_handler
 from apiclients.pagination import StrictCursorPagination
 from apiclients.permissions import HasScope
 from apiclients.throttling import ClientRateThrottle
 
 
+class ApiContentNegotiation(DefaultContentNegotiation):
+    """DRF's content negotiation, with an unknown ?format= rejected as a parameter error that names it.
+
+    DRF raises a bare 404 "Not found." for it, which reads as if the resource were missing.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:
+            value = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+            formats = ", ".join(sorted({renderer.format for renderer in renderers}))
+            raise InvalidParameter(
+                _("Unknown format %(value)s. Use one of: %(formats)s, or leave format out.") % {"value": value, "formats": formats},
+                code="unknown_format",
+                field="format",
+                value=value,
+            ) from None
+
+
 class ApiViewMixin:
+    content_negotiation_class = ApiContentNegotiation
     authentication_classes = [TokenAuthentication]
     permission_classes = [HasScope]
     throttle_classes = [ClientRateThrottle]

@@ -88,6 +88,7 @@ def test_ordering_by_sku_descending(api, catalog):
         ("currency=EURO", "unknown_currency", "currency", "EURO"),
         ("currency=USD", "currency_not_sold", "currency", "USD"),
         ("price_list=b2b", "unknown_price_list", "price_list", "b2b"),
+        ("format=bogus", "unknown_format", "format", "bogus"),
     ],
 )
 def test_bad_query_is_400_naming_parameter(api, catalog, query, code, field, value):
@@ -142,3 +143,28 @@ def test_price_range_error_in_german(api, catalog):
     response = api.get("/api/v1/products/?price_min=10&price_max=5", HTTP_ACCEPT_LANGUAGE="de")
 
     assert response.json()["message"].startswith("price_min 10 ist größer als price_max 5.")
+
+
+@pytest.mark.parametrize("query", ["format=bogus", "format=xml"])
+def test_schema_unknown_format_is_json_400(client, query):
+    response = client.get(f"/api/v1/schema/?{query}")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "unknown_format"
+    assert body["value"] == query.split("=")[1]
+    assert body["message"] == f"Unknown format {body['value']}. Use one of: json, yaml, or leave format out."
+
+
+def test_schema_for_html_accept_is_json_406(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_acceptable"
+
+
+def test_schema_formats_still_served(client):
+    assert client.get("/api/v1/schema/?format=json").json()["openapi"].startswith("3.")
+    assert client.get("/api/v1/schema/").content.startswith(b"openapi: 3.")
