@@ -1,3 +1,4 @@
+import threading
 from decimal import Decimal
 
 import pytest
@@ -5,8 +6,10 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from apiclients import fastpath
 from apiclients.models import Scope
 from apiclients.services import create_client
+from tests.api.catalog_data import build_catalog
 from tests.factories import ChannelFactory, PriceListFactory
 
 ALL_SCOPES = [scope.value for scope in Scope]
@@ -38,6 +41,26 @@ def make_client(channel, scopes=ALL_SCOPES, **fields):
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client, http
+
+
+@pytest.fixture
+def catalog(channel, price_list):
+    """A camera model with two colour variants and a tripod (tests.api.catalog_data)."""
+    return build_catalog(channel, price_list)
+
+
+def record_fast_path_builds(monkeypatch, thread=None):
+    """Return the list to which each response the fast path builds adds its path (only in `thread`, when given)."""
+    calls = []
+    build = fastpath.CachedProductMiddleware.build_response
+
+    def recording_build(request, entry):
+        if thread is None or threading.current_thread() is thread:
+            calls.append(request.path)
+        return build(request, entry)
+
+    monkeypatch.setattr(fastpath.CachedProductMiddleware, "build_response", staticmethod(recording_build))
+    return calls
 
 
 @pytest.fixture

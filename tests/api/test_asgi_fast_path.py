@@ -14,13 +14,11 @@ from django.conf import settings
 from django.test import override_settings
 
 from apiclients import cache as response_cache
-from apiclients import fastpath
 from apiclients.asgi import CachedProductReads
 from catalog.models import Warehouse
 from catalog.services.stock import record_on_hand
 from config.wsgi import application as wsgi_application
-from tests.api.catalog_data import build_catalog
-from tests.api.conftest import make_client, needs_redis
+from tests.api.conftest import make_client, needs_redis, record_fast_path_builds
 from tests.asgi_client import BridgedApp, send_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
@@ -30,24 +28,9 @@ PER_REQUEST_HEADERS = {"x-request-id"}
 
 
 @pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
-
-
-@pytest.fixture
 def served_on_loop(monkeypatch):
     """Paths of the responses built on the event loop's thread (this test's thread)."""
-    calls = []
-    build = fastpath.CachedProductMiddleware.build_response
-    loop_thread = threading.current_thread()
-
-    def counting_build(request, entry):
-        if threading.current_thread() is loop_thread:
-            calls.append(request.path)
-        return build(request, entry)
-
-    monkeypatch.setattr(fastpath.CachedProductMiddleware, "build_response", staticmethod(counting_build))
-    return calls
+    return record_fast_path_builds(monkeypatch, threading.current_thread())
 
 
 @pytest.fixture

@@ -6,17 +6,11 @@ from django.contrib.auth import get_user_model
 
 from apiclients.models import ApiClient, Scope
 from apiclients.services import rotate_token
-from tests.api.catalog_data import build_catalog
 from tests.api.conftest import make_client, needs_redis
 
 pytestmark = pytest.mark.django_db
 
 DETAIL = "/api/v1/products/{}/"
-
-
-@pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
 
 
 @pytest.fixture

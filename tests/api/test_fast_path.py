@@ -11,12 +11,10 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from apiclients import fastpath
 from apiclients.models import Scope
 from catalog.models import Warehouse
 from catalog.services.stock import record_on_hand
-from tests.api.catalog_data import build_catalog
-from tests.api.conftest import make_client, needs_redis
+from tests.api.conftest import make_client, needs_redis, record_fast_path_builds
 
 # Without Redis the response cache lives in the database and the fast path stays off.
 pytestmark = [pytest.mark.django_db, needs_redis]
@@ -26,22 +24,9 @@ PER_REQUEST_HEADERS = {"X-Request-ID"}
 
 
 @pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
-
-
-@pytest.fixture
 def served_fast(monkeypatch):
-    """The number of responses the fast path has built."""
-    calls = []
-    build = fastpath.CachedProductMiddleware.build_response
-
-    def counting_build(request, entry):
-        calls.append(request.path)
-        return build(request, entry)
-
-    monkeypatch.setattr(fastpath.CachedProductMiddleware, "build_response", staticmethod(counting_build))
-    return calls
+    """Paths of the responses the fast path has built."""
+    return record_fast_path_builds(monkeypatch)
 
 
 def run(channel, price_list, requests, *, fast, **client_fields):

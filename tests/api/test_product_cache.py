@@ -10,16 +10,10 @@ from catalog.models import Channel, PriceList, Product, Warehouse
 from catalog.services.stock import available_for_channel, record_on_hand, release_order
 from integrations.akeneo.services import import_csv_export
 from tests.akeneo.conftest import DEMO_EXPORT, REFERENCE_FILES, product_line, write_products
-from tests.api.catalog_data import build_catalog
 from tests.api.conftest import needs_redis
 from tests.api.test_orders import camera, order_body, post_order  # noqa: F401  (camera is a fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
 
 
 def read(api, product, **headers):

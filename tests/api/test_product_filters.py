@@ -4,14 +4,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
-from tests.api.catalog_data import build_catalog
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
 
 
 def skus(api, query):

@@ -3,15 +3,9 @@ from decimal import Decimal
 import pytest
 
 from catalog.services.stock import available_for_channel, record_on_hand
-from tests.api.catalog_data import build_catalog
 from tests.api.conftest import needs_redis
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(channel, price_list):
-    return build_catalog(channel, price_list)
 
 
 def by_sku(response):
