@@ -87,6 +87,38 @@ def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""
     )
 
 
+def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, reference=""):
+    """Apply many on-hand figures, as record_on_hand does, to stock levels the caller has locked.
+
+    `levels_and_quantities` is [(level, on-hand)], each level read after it was locked. Returns
+    the ids of the products whose on-hand changed. Costs one UPDATE per changed level and one
+    INSERT for all movements.
+    """
+    movements = []
+    for level, on_hand in levels_and_quantities:
+        on_hand = Decimal(on_hand)
+        if on_hand < 0:
+            logger.warning(
+                "Negative on-hand reported, stored as zero",
+                extra={"product_id": level.product_id, "warehouse_id": level.warehouse_id, "reported": str(on_hand)},
+            )
+            on_hand = ZERO
+        delta = on_hand - level.on_hand
+        if delta == 0:
+            continue
+        StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, reserved=_min(F("reserved"), on_hand))
+        level.on_hand = on_hand
+        movements.append(StockMovement(
+            product_id=level.product_id, warehouse_id=level.warehouse_id, on_hand_delta=delta,
+            reason=MovementReason.SYNC, reference=reference, connection=connection,
+        ))
+    StockMovement.objects.bulk_create(movements)
+    changed = {movement.product_id for movement in movements}
+    if changed:
+        bump_catalog(changed)
+    return changed
+
+
 def _min(expression, value):
     from django.db.models.functions import Least
 

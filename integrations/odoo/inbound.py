@@ -9,6 +9,7 @@ import logging
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -135,17 +136,48 @@ def refresh_stock(connection, client, product_ids, *, reference):
     read_at = timezone.now()
     totals = read_stock_totals(client, [int(external_id) for external_id in bindings])
     products = Product.objects.in_bulk([int(pk) for pk in bindings.values()])
+    warehouses = {odoo_id: find_record(connection, Warehouse, odoo_id) for odoo_id in sorted({key[1] for key in totals})}
+    levels = {
+        (level.product_id, level.warehouse_id): level
+        for level in StockLevel.objects.select_for_update(of=("self",)).filter(
+            product__in=list(products.values()), warehouse__in=[warehouse for warehouse in warehouses.values() if warehouse is not None]
+        )
+    }
+    leads = leading_connection_id(Domain.STOCK) == connection.pk
+
     changed = set()
+    figures, reads = [], []
     for (odoo_product_id, odoo_warehouse_id), (quantity, reserved) in sorted(totals.items()):
         product = products.get(int(bindings[str(odoo_product_id)]))
-        warehouse = find_record(connection, Warehouse, odoo_warehouse_id)
+        warehouse = warehouses[odoo_warehouse_id]
         if product is None or warehouse is None:
             continue
-        level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
-        if _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
+        level = levels.get((product.pk, warehouse.pk))
+        if level is None:
+            level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
+        if leads:
+            figures.append((level, free_quantity(quantity, reserved)))
+        elif _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
+            # Another connection leads stock, so the leading-system rules decide per level.
             changed.add(product.pk)
-        _stamp_read(connection, level, f"{odoo_product_id}@{odoo_warehouse_id}", read_at)
+        reads.append((level, f"{odoo_product_id}@{odoo_warehouse_id}"))
+    changed |= stock.record_on_hand_of_locked_levels(figures, connection=connection, reference=reference)
+    _stamp_reads(connection, reads, read_at)
     return sorted(changed)
+
+
+def _stamp_reads(connection, reads, read_at):
+    """Store the read time of many levels ([(level, Odoo's product@warehouse id)]), as _stamp_read does."""
+    if not reads:
+        return
+    content_type = ContentType.objects.get_for_model(StockLevel)
+    Binding.objects.bulk_create(
+        [Binding(connection=connection, content_type=content_type, object_id=str(level.pk), external_id=external_id) for level, external_id in reads],
+        ignore_conflicts=True,
+    )
+    Binding.objects.filter(connection=connection, content_type=content_type, object_id__in=[str(level.pk) for level, _external_id in reads]).update(
+        pulled_at=read_at
+    )
 
 
 # Orders
