@@ -38,6 +38,8 @@ from integrations.odoo.forward import forward_new_orders
 from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
+from integrations.services.lanes import lane_for
+from integrations.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,25 @@ def poll_stock(connection):
     return len(event_ids)
 
 
+def poll_orders(connection):
+    """Read changed sale orders and documents; apply the sale order states now and queue the documents.
+
+    A state change is a few quick queries, so applying it here saves a lane task per sale order
+    version. A document downloads its PDF from Odoo, which would hold up the loop, so it keeps its
+    task. An event that stays pending (this process died before processing it) is queued by the
+    framework's sweep a minute later. Returns the number of new events.
+    """
+    event_ids = poll_entity(connection, Domain.ORDERS, queue=False)
+    events = InboundEvent.objects.filter(pk__in=event_ids).order_by("pk").values_list("pk", "event_type")
+    lane = lane_for(connection, Domain.ORDERS)
+    for event_id, event_type in events:
+        if event_type == "sale.order":
+            inbox.process_inbound_event(event_id)
+        else:
+            enqueue_on_commit(inbox.PROCESS_TASK, event_id, lane=lane)
+    return len(event_ids)
+
+
 def push_stock_messages():
     """Send every due stock and price message to the channels, batched per connection; return counts."""
     lanes = {
@@ -128,7 +149,7 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
     counts = {}
     if Domain.ORDERS in entities:
         counts["forwarded"] = forward_new_orders(connection)
-        counts[Domain.ORDERS] = len(poll_entity(connection, Domain.ORDERS))
+        counts[Domain.ORDERS] = poll_orders(connection)
     if Domain.STOCK in entities:
         counts[Domain.STOCK] = poll_stock(connection)
         counts["pushed"] = push_stock_messages()

@@ -62,3 +62,33 @@ def test_webhook_events_still_queue_their_task(queued, django_capture_on_commit_
 
     # Then one processing task is queued for it
     assert [args for func_path, args in queued if func_path == PROCESS_TASK] == [(ids[0],)]
+
+
+def test_orders_loop_applies_states_queues_documents(sandbox, queued, django_capture_on_commit_callbacks):
+    # Given an order that Odoo has and that Odoo then cancels and invoices
+    from integrations.sandbox.odoo.views import run_control_action
+    from integrations.services.delivery import deliver_message
+    from orders.models import OrderStatus
+    from tests.odoo.helpers import line, order_message, place_order
+
+    install_recording_shop()
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product("CAM-1", on_hand=5, odoo_quantity=5)
+    order = place_order(channel, shop, "60001", [line("CAM-1")])
+    deliver_message(order_message(order, erp).pk)
+    run_control_action({"action": "invoice", "sale_order": "60001"})
+    run_control_action({"action": "cancel", "sale_order": "60001"})
+
+    # When the orders loop takes one step
+    with django_capture_on_commit_callbacks(execute=True):
+        poll_once(erp.pk, [Domain.ORDERS])
+
+    # Then the sale order's state is applied in the step, and only the invoice waits for a task
+    order.refresh_from_db()
+    events = InboundEvent.objects.filter(connection=erp, entity="orders")
+    assert order.status == OrderStatus.CANCELLED
+    assert set(events.filter(event_type="sale.order").values_list("state", flat=True)) == {InboundState.PROCESSED}
+    invoice_events = list(events.filter(event_type="account.move").values_list("pk", "state"))
+    assert [state for _pk, state in invoice_events] == [InboundState.PENDING]
+    assert [args for func_path, args in queued if func_path == PROCESS_TASK] == [(invoice_events[0][0],)]
