@@ -204,9 +204,12 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
 
 def _restock(order_id):
     """Give a cancelled order's quantities back to stock, as Shopware's stock handling does."""
+    returned = {}
     for row in store.rows(SYSTEM, "order_line_item").filter(natural_key=order_id):
         if row.data.get("productId"):
-            _decrement_stock(row.data["productId"], -int(row.data["quantity"]))
+            returned[row.data["productId"]] = returned.get(row.data["productId"], 0) - int(row.data["quantity"])
+    # In product id order, as placing an order takes stock out, or the two can deadlock.
+    _decrement_stocks(returned)
 
 
 def _decrement_stocks(sold):
@@ -226,19 +229,6 @@ def _decrement_stocks(sold):
         changed.append(row)
     # A sale changes stock but not the product's updatedAt in Shopware's stock handling.
     SandboxRecord.objects.bulk_update(changed, ["data"])
-
-
-def _decrement_stock(product_id, quantity):
-    row = store.get_row(SYSTEM, "product", product_id, lock=True)
-    if row is None:
-        return
-    data = dict(row.data)
-    data["stock"] = int(data.get("stock") or 0) - quantity
-    data["availableStock"] = data["stock"]
-    data["sales"] = int(data.get("sales") or 0) + quantity
-    # A sale changes stock but not the product's updatedAt in Shopware's stock handling.
-    row.data = data
-    row.save(update_fields=["data"])
 
 
 def assemble(orders, associations):

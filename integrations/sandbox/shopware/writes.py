@@ -76,7 +76,7 @@ def write_error(code, detail, pointer):
     return {"code": code, "status": "400", "title": "Bad Request", "detail": detail, "meta": {"parameters": []}, "source": {"pointer": pointer}}
 
 
-def _is_id(value):
+def is_id(value):
     return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
 
 
@@ -161,7 +161,7 @@ def upsert(entity_name, data):
         raise WriteError([write_error(WRONG_TYPE, "Each payload item must be a JSON object.", "")])
     data = dict(data)
     record_id = data.get("id") or new_id()
-    if not _is_id(record_id):
+    if not is_id(record_id):
         raise WriteError([write_error(INVALID_ID, f"Value {record_id!r} is not a valid id (32 lower-case hex characters).", "/id")])
     data["id"] = record_id
 
