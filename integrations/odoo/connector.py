@@ -22,6 +22,7 @@ class OdooConnector(Connector):
     mode = Mode.PULL
     # Orders go out many at a time: one sale.order create and one confirm for a whole batch.
     batch_entities = frozenset({Domain.ORDERS})
+
     credential_fields = (
         CredentialField("database", _("database name"), secret=False),
         CredentialField("login", _("login of the integration user"), secret=False),
@@ -57,6 +58,18 @@ class OdooConnector(Connector):
         if event.event_type in ("account.move", "stock.picking"):
             return inbound.process_document(connection, event)
         return "ignored"
+
+    def batch_window(self, connection, entity):
+        """Return the seconds a new order message waits, so the orders loop sends many at once.
+
+        Only while the connection's orders loop runs: without it the lane task sends the message.
+        Without the wait, the lane task queued with each new order sent that order alone.
+        """
+        from integrations.odoo.tasks import ORDER_BATCH_WINDOW_SECONDS, orders_loop_running
+
+        if entity == Domain.ORDERS and orders_loop_running(connection.pk):
+            return ORDER_BATCH_WINDOW_SECONDS
+        return 0
 
     def deliver_batch(self, messages):
         return push.deliver_orders(messages[0].connection, messages)

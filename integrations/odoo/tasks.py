@@ -52,6 +52,9 @@ POLL_LANE = "poll"
 POLL_OVERLAP = timedelta(seconds=2)
 STOCK_INTERVAL_SECONDS = 0.5
 ORDERS_INTERVAL_SECONDS = 1.0
+# How long a new order message waits while the orders loop runs, which then sends it with the
+# others; one loop step, so an order waits at most about two steps.
+ORDER_BATCH_WINDOW_SECONDS = ORDERS_INTERVAL_SECONDS
 # How often the stock loop sends due stock and price messages: a reservation's new figure
 # waits at most this long before it goes to the shops.
 PUSH_INTERVAL_SECONDS = 0.1
@@ -66,6 +69,11 @@ LOCK_SECONDS = 30
 
 def _lock_key(connection_id, kind):
     return f"kontor:odoo:poller:{kind}:{connection_id}"
+
+
+def orders_loop_running(connection_id):
+    """Return whether the connection's orders loop holds its lock, so it runs somewhere."""
+    return cache.get(_lock_key(connection_id, ORDERS_LOOP)) is not None
 
 
 def poll_entity(connection, entity, *, overlap=POLL_OVERLAP, queue=True):
@@ -127,6 +135,17 @@ def poll_orders(connection):
     return len(event_ids)
 
 
+def send_order_messages(connection):
+    """Send the due order messages of the connection's lane in batches; return the counts.
+
+    New order messages wait for the connector's batch window, so this step sends many at once.
+    """
+    entity = ConnectionEntity.objects.filter(connection=connection, entity=Domain.ORDERS).first()
+    if entity is None:
+        return {}
+    return batches.deliver_due_messages(entity.effective_lane, entities=(Domain.ORDERS,), requeue=False)
+
+
 def push_stock_messages():
     """Send every due stock and price message to the channels, batched per connection; return counts."""
     lanes = {
@@ -149,6 +168,7 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
     counts = {}
     if Domain.ORDERS in entities:
         counts["forwarded"] = forward_new_orders(connection)
+        counts["sent"] = send_order_messages(connection)
         counts[Domain.ORDERS] = poll_orders(connection)
     if Domain.STOCK in entities:
         counts[Domain.STOCK] = poll_stock(connection)

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -99,6 +100,7 @@ def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.U
     if entity in COALESCED_DOMAINS:
         _supersede_pending(subscriptions, entity, rows)
 
+    windows = {subscription.pk: batch_window(subscription) for subscription in subscriptions}
     messages = [
         OutboundMessage(
             connection=subscription.connection,
@@ -110,16 +112,32 @@ def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.U
             fingerprint=fingerprint,
             idempotency_key=uuid.uuid4().hex,
             lane=subscription.effective_lane,
-            next_attempt_at=now,
+            next_attempt_at=now + windows[subscription.pk],
         )
         for content_type, object_id, payload, fingerprint in rows
         for subscription in subscriptions
     ]
     OutboundMessage.objects.bulk_create(messages)
-    # One batch task per lane and transaction delivers these and whatever else is due.
-    for lane in sorted({message.lane for message in messages}):
+    # One batch task per lane and transaction delivers these and whatever else is due. Messages
+    # held back for a batch window are sent by their connector's own loop instead.
+    for lane in sorted({message.lane for message in messages if message.next_attempt_at <= now}):
         enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
     return messages
+
+
+def batch_window(subscription):
+    """Return how long a new message of this subscription waits before it is due, as a timedelta.
+
+    A connector whose own loop sends a domain many at a time has a method
+    `batch_window(connection, entity)` that returns seconds. Its messages wait that long, so the
+    loop finds many of them at once, and no lane task is queued for them.
+    """
+    try:
+        window = getattr(subscription.connection.connector, "batch_window", None)
+    except UnknownConnector:
+        window = None
+    seconds = window(subscription.connection, subscription.entity) if window is not None else 0
+    return timedelta(seconds=seconds)
 
 
 def _supersede_pending(subscriptions, entity, rows):

@@ -92,3 +92,54 @@ def test_orders_loop_applies_states_queues_documents(sandbox, queued, django_cap
     invoice_events = list(events.filter(event_type="account.move").values_list("pk", "state"))
     assert [state for _pk, state in invoice_events] == [InboundState.PENDING]
     assert [args for func_path, args in queued if func_path == PROCESS_TASK] == [(invoice_events[0][0],)]
+
+
+def test_orders_wait_for_running_orders_loop(sandbox, queued, django_capture_on_commit_callbacks):
+    # Given an Odoo connection whose orders loop runs
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from integrations.models import OutboundMessage, OutboundState
+    from integrations.odoo.tasks import ORDERS_LOOP, _lock_key
+    from integrations.services.batches import deliver_due_messages
+    from tests.odoo.helpers import line, order_message, place_order, sale_orders
+
+    install_recording_shop()
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product("CAM-1", on_hand=5, odoo_quantity=5)
+    cache.set(_lock_key(erp.pk, ORDERS_LOOP), "running", 30)
+
+    # When two shop orders come in and the lane's batch task runs at once
+    before = timezone.now()
+    first = place_order(channel, shop, "70001", [line("CAM-1")])
+    second = place_order(channel, shop, "70002", [line("CAM-1")])
+    deliver_due_messages("hot")
+
+    # Then their Odoo messages wait about a second, and Odoo has no sale order yet
+    messages = [order_message(order, erp) for order in (first, second)]
+    assert all(message.state == OutboundState.PENDING for message in messages)
+    assert all(0.5 < (message.next_attempt_at - before).total_seconds() < 5 for message in messages)
+    assert sale_orders("70001") == []
+
+    # And once they are due, one orders loop step sends both in one batch
+    OutboundMessage.objects.filter(pk__in=[message.pk for message in messages]).update(next_attempt_at=timezone.now())
+    counts = poll_once(erp.pk, [Domain.ORDERS])
+    assert counts["sent"]["delivered"] == 2
+    assert [len(sale_orders(number)) for number in ("70001", "70002")] == [1, 1]
+    cache.delete(_lock_key(erp.pk, ORDERS_LOOP))
+
+
+def test_orders_sent_at_once_without_loop(sandbox):
+    from django.utils import timezone
+
+    from tests.odoo.helpers import line, order_message, place_order
+
+    install_recording_shop()
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product("CAM-1", on_hand=5, odoo_quantity=5)
+
+    order = place_order(channel, shop, "70003", [line("CAM-1")])
+
+    assert order_message(order, erp).next_attempt_at <= timezone.now()
