@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from catalog.services.stock import available_for_channel_many
 from integrations.domains import Domain
 from integrations.errors import Conflict
 from integrations.registry import Connector, CredentialField, Mode, Page
@@ -159,6 +160,9 @@ class ShopwareConnector(Connector):
         shop_ids = push.bound_shop_ids(connection, list(products.values()))
         context = shop_context(client, connection) if any(m.entity == Domain.PRICES for m in messages) else None
         channel = channel_for(connection)
+        # Each product's figure is read from the ledger now, all with two queries.
+        stock_ids = [product.pk for product in products.values() if product.pk in shop_ids]
+        available = available_for_channel_many(stock_ids, channel) if any(m.entity == Domain.STOCK for m in messages) else {}
 
         results, operations, positions = {}, {}, {}
         # Products in id order, so two requests at once lock the shop's rows in the same order.
@@ -171,7 +175,7 @@ class ShopwareConnector(Connector):
                 results[message.pk] = None
                 continue
             if message.entity == Domain.STOCK:
-                item = {"id": shop_id, "stock": mappers.stock_of(product, channel)}
+                item = {"id": shop_id, "stock": int(available[product.pk])}
             else:
                 entries = mappers.price_entries(product, context)
                 if not mappers.has_default_price(entries, context) and product.parent_id is None:
