@@ -7,7 +7,10 @@ top-level keys repeat the first one.
 """
 
 import logging
+import math
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -106,7 +109,14 @@ def api_exception_handler(exc, context):
     request = context.get("request")
     headers = {}
 
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = ApiError(
+            _("The request body is larger than %(limit)s bytes. Send a smaller body, such as fewer order lines per request.") % {"limit": limit},
+            code="payload_too_large",
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -124,7 +134,9 @@ def api_exception_handler(exc, context):
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+            # Rounded up, so a client that waits this long is in the next window, but never
+            # beyond the window's length (int() + 1 gave 61 at the start of a 60 s window).
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         body = error_body(code, exc.detail if isinstance(exc.detail, str) else exc.default_detail)
         return Response(_combine([body]), status=exc.status_code, headers=headers)

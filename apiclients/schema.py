@@ -47,6 +47,7 @@ ERROR_DESCRIPTIONS = {
     403: "The client lacks the scope.",
     404: "Not found, or not visible to this client.",
     409: "Conflicts with the current state, such as too little stock.",
+    413: "The body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     415: "The body's Content-Type is not one the endpoint reads; send application/json.",
     422: "Idempotency-Key reused with a different body.",
     429: "Throttled; see Retry-After.",
@@ -54,6 +55,9 @@ ERROR_DESCRIPTIONS = {
 
 
 def error_responses(*codes):
+    if 415 in codes:
+        # An endpoint that reads a body can also get one that is too large.
+        codes = (*codes, 413)
     return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in (400, 401, 403, 429, *codes)}
 
 

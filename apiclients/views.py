@@ -4,6 +4,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 from apiclients.authentication import TokenAuthentication
 from apiclients.context import reject_unknown_params
@@ -47,7 +48,8 @@ class ApiViewMixin:
         return api_exception_handler
 
     def allowed_query_params(self):
-        allowed = set(self.extra_query_params)
+        # DRF's ?format= picks the renderer; ApiContentNegotiation rejects values other than json.
+        allowed = {api_settings.URL_FORMAT_OVERRIDE, *self.extra_query_params}
         filterset_class = getattr(self, "filterset_class", None)
         if filterset_class is not None and getattr(self, "action", None) == "list":
             allowed |= set(filterset_class.base_filters)

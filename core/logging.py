@@ -29,14 +29,18 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = choose_request_id(request.headers.get("X-Request-ID", ""))
-        token = request_id_var.set(request_id)
+        # Kept until the response is closed (clear_request_id), because Django logs 4xx and 5xx
+        # responses after the middleware has returned.
+        request_id_var.set(request_id)
         request.request_id = request_id
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def clear_request_id(**kwargs):
+    """Receive request_finished: lines logged after the response belong to no request."""
+    request_id_var.set("-")
 
 
 class RequestIdFilter(logging.Filter):

@@ -218,3 +218,16 @@ def test_admin_shows_token_once(channel, client):
     assert stored.token_hash == hash_token(token)
     assert stored.scopes == [Scope.CATALOG_READ]
     assert token not in client.get(f"/admin/apiclients/apiclient/{stored.pk}/change/").content.decode()
+
+
+@pytest.mark.parametrize(("now", "expected"), [(1_800_000_000.0, "60"), (1_800_000_000.5, "60"), (1_800_000_059.2, "1")])
+def test_retry_after_within_window(channel, monkeypatch, now, expected):
+    # 1,800,000,000 is a multiple of 60, so it is the first second of a one-minute window.
+    monkeypatch.setattr("apiclients.throttling.time.time", lambda: now)
+    _client, http = make_client(channel, throttle_rate="1/min")
+    http.get("/api/v1/categories/")
+
+    response = http.get("/api/v1/categories/")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == expected

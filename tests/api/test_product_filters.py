@@ -162,3 +162,10 @@ def test_schema_for_html_accept_is_json_406(client):
 def test_schema_formats_still_served(client):
     assert client.get("/api/v1/schema/?format=json").json()["openapi"].startswith("3.")
     assert client.get("/api/v1/schema/").content.startswith(b"openapi: 3.")
+
+
+def test_format_json_accepted(api, catalog):
+    response = api.get("/api/v1/products/?format=json")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 3

@@ -75,6 +75,14 @@ def test_request_id_generated_when_header_missing_or_invalid(client, json_log):
     assert {line["request_id"] for line in lines} == {request_id}
 
 
+def test_request_id_on_django_response_log(client, json_log):
+    response = client.get("/api/v1/products/", HTTP_X_REQUEST_ID="support-4712")
+
+    assert response.status_code == 401
+    lines = [line for line in read_lines(json_log) if line["logger"] == "django.request"]
+    assert [line["request_id"] for line in lines] == ["support-4712"]
+
+
 def test_request_id_reset_after_request(client, json_log):
     client.get("/admin/login/", HTTP_X_REQUEST_ID="first-request")
     logging.getLogger("kontor.tests").info("After the request")
