@@ -21,11 +21,35 @@ from django.core.handlers.asgi import ASGIRequest
 from django.middleware.security import SecurityMiddleware
 
 from apiclients import cache as response_cache
-from apiclients.fastpath import HANDED_ON, PRODUCT_PATH, CachedProductMiddleware, read_state_async
+from apiclients.fastpath import (
+    HANDED_ON,
+    PRODUCT_PATH,
+    CachedProductMiddleware,
+    counter_failed,
+    read_state_async,
+)
 from apiclients.throttling import read_async
-from core.logging import choose_request_id
+from core.logging import choose_request_id, request_id_var
 
 logger = logging.getLogger(__name__)
+
+
+# gunicorn's default limits (limit_request_line, limit_request_fields, limit_request_field_size),
+# which uvicorn's worker does not apply: without them a request could carry megabytes of headers
+# into Django. A reverse proxy in front should limit sizes too.
+MAX_REQUEST_TARGET_BYTES = 4094
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_FIELD_BYTES = 8190
+
+
+def oversized(scope):
+    """Return (status, reason) when the request exceeds the limits above, else None."""
+    if len(scope.get("raw_path") or scope["path"].encode()) + len(scope["query_string"]) + 1 > MAX_REQUEST_TARGET_BYTES:
+        return 414, b"URI Too Long"
+    headers = scope["headers"]
+    if len(headers) > MAX_HEADER_FIELDS or any(len(name) + len(value) + 2 > MAX_HEADER_FIELD_BYTES for name, value in headers):
+        return 431, b"Request Header Fields Too Large"
+    return None
 
 
 def _unused(request):
@@ -40,6 +64,11 @@ class CachedProductReads:
         self.security = SecurityMiddleware(_unused)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            rejected = oversized(scope)
+            if rejected is not None:
+                await self.reject(send, *rejected)
+                return
         if scope["type"] == "http" and scope["method"] == "GET" and response_cache.enabled():
             match = PRODUCT_PATH.match(scope["path"])
             if match and await self.serve(scope, send, match["pk"]):
@@ -49,6 +78,9 @@ class CachedProductReads:
     async def serve(self, scope, send, pk):
         """Send the stored response and return True, or return False to hand the request on."""
         request = ASGIRequest(scope, io.BytesIO())
+        # Set now, so a line this path logs carries the id the response will.
+        request_id = choose_request_id(request.headers.get("X-Request-ID", ""))
+        request_id_var.set(request_id)
         if self.security.process_request(request) is not None:
             return False
         lookup = self.reader.look_up(request, pk)
@@ -57,8 +89,11 @@ class CachedProductReads:
         try:
             state = await read_state_async(lookup.window, lookup.read_keys)
             lookup = await self.read_unremembered_versions(lookup, state)
-        except Exception:
-            logger.exception("Reading the fast path state from Redis failed; the full stack serves the request", extra={"api_client_id": lookup.client.pk})
+        except Exception as error:
+            counter_failed(request, lookup, error)
+            scope[HANDED_ON] = {"counter_failed": True}
+            # The full stack echoes this header, so its response carries the id logged above.
+            scope["headers"] = [(name, value) for name, value in scope["headers"] if name != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
             return False
 
         response = self.reader.respond(request, lookup, state, more_reads=False)
@@ -70,7 +105,7 @@ class CachedProductReads:
             return False
 
         response = self.security.process_response(request, response)
-        response["X-Request-ID"] = choose_request_id(request.headers.get("X-Request-ID", ""))
+        response["X-Request-ID"] = request_id
         await send({
             "type": "http.response.start",
             "status": response.status_code,
@@ -78,6 +113,12 @@ class CachedProductReads:
         })
         await send({"type": "http.response.body", "body": response.content})
         return True
+
+    @staticmethod
+    async def reject(send, status, reason):
+        logger.warning("Request rejected before Django", extra={"status": status, "reason": reason.decode()})
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(reason)).encode())]})
+        await send({"type": "http.response.body", "body": reason})
 
     @staticmethod
     async def read_unremembered_versions(lookup, state):

@@ -88,8 +88,8 @@ class CachedProductMiddleware:
             return None
         try:
             state = _read_state(lookup.window, lookup.read_keys)
-        except Exception:
-            logger.exception("Fast path state not readable", extra={"api_client_id": lookup.client.pk})
+        except Exception as error:
+            counter_failed(request, lookup, error)
             return None
         return self.respond(request, lookup, state)
 
@@ -173,9 +173,21 @@ class CachedProductMiddleware:
 
 def take_over(request, handed_on):
     """Carry the count and clients version of the event-loop path over to the full stack's request."""
+    if handed_on.get("counter_failed"):
+        request.api_counter_failed = True
+        return
     request.api_throttle_count = handed_on["throttle_count"]
     if handed_on["clients_version"] is not None:
         request.api_clients_version = handed_on["clients_version"]
+
+
+def counter_failed(request, lookup, error):
+    """Log that Redis failed for the fast path, and mark the request so the throttle does not retry it."""
+    logger.warning(
+        "Fast path Redis read failed; the full stack serves the request without throttling",
+        extra={"api_client_id": lookup.client.pk, "error": str(error)},
+    )
+    request.api_counter_failed = True
 
 
 def _nothing_more(keys):

@@ -5,6 +5,7 @@ unlike DRF's SimpleRateThrottle, which stores every request time in a list.
 """
 
 import asyncio
+import logging
 import time
 import weakref
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -61,8 +64,17 @@ class ClientRateThrottle(BaseThrottle):
         counted = getattr(request, "api_throttle_count", None)
         if counted is not None and counted[0] == window.key:
             count = counted[1]
+        elif getattr(request, "api_counter_failed", False):
+            # The fast path found the counter unreachable in this request and logged it.
+            return True
         else:
-            count = _count(window.key, window.timeout)
+            try:
+                count = _count(window.key, window.timeout)
+            except Exception as error:
+                # The throttle protects the service, so while its counter is unreachable requests
+                # are served rather than all failing with a 500.
+                logger.warning("Throttle counter unreachable; request allowed", extra={"api_client_id": client.pk, "error": str(error)})
+                return True
         self._wait = window.wait
         return count <= window.limit
 
@@ -124,7 +136,9 @@ def _async_script(redis_cache):
     script = scripts.get(servers)
     if script is None:
         # The first server is the one Django's cache writes to, and the counter is a write.
-        script = scripts[servers] = redis.asyncio.Redis.from_url(servers[0]).register_script(COUNT_AND_READ_SCRIPT)
+        # The cache's socket timeouts apply here too, so a hung Redis cannot hold a request longer.
+        timeouts = {name: value for name, value in redis_cache._options.items() if name in ("socket_timeout", "socket_connect_timeout")}
+        script = scripts[servers] = redis.asyncio.Redis.from_url(servers[0], **timeouts).register_script(COUNT_AND_READ_SCRIPT)
     return script
 
 

@@ -168,6 +168,11 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="kontor"),
+            # redis-py waits forever by default, so a hung Redis would hold every request.
+            "OPTIONS": {
+                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=2),
+                "socket_connect_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=2),
+            },
         }
     }
 else:

@@ -7,9 +7,12 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apiclients import fastpath
+from apiclients.asgi import CachedProductReads
 from apiclients.models import Scope
 from apiclients.services import create_client
+from config.wsgi import application as wsgi_application
 from tests.api.catalog_data import build_catalog
+from tests.asgi_client import BridgedApp, send_requests
 from tests.factories import ChannelFactory, PriceListFactory
 
 ALL_SCOPES = [scope.value for scope in Scope]
@@ -72,3 +75,27 @@ def api(channel, price_list):
 
 def money(text):
     return Decimal(text)
+
+
+@pytest.fixture
+def asgi_app():
+    """config.asgi's composition, with a bridge of one thread that is closed after the test."""
+    app = BridgedApp(CachedProductReads, wsgi_application)
+    yield app.app
+    app.close()
+
+
+def asgi_get(app, token, requests):
+    """Send GET `requests` (path with query, {header: value}) with `token` through `app` on one event loop."""
+    return send_requests(app, [("GET", path, {"Authorization": f"Bearer {token}", **headers}) for path, headers in requests])
+
+
+def new_token(channel, price_list, **client_fields):
+    """Return the bearer token of a new client of `channel`."""
+    _client, http = make_client(channel, price_list=price_list, **client_fields)
+    return http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+
+
+def asgi_run(asgi_app, channel, price_list, requests, **client_fields):
+    """Send `requests` through `app` with a new client."""
+    return asgi_get(asgi_app, new_token(channel, price_list, **client_fields), requests)

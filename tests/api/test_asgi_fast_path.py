@@ -14,12 +14,17 @@ from django.conf import settings
 from django.test import override_settings
 
 from apiclients import cache as response_cache
-from apiclients.asgi import CachedProductReads
 from catalog.models import Warehouse
 from catalog.services.stock import record_on_hand
-from config.wsgi import application as wsgi_application
-from tests.api.conftest import make_client, needs_redis, record_fast_path_builds
-from tests.asgi_client import BridgedApp, send_requests
+from tests.api.conftest import (
+    asgi_get,
+    asgi_run,
+    make_client,
+    needs_redis,
+    new_token,
+    record_fast_path_builds,
+)
+from tests.asgi_client import send_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
 
@@ -31,18 +36,6 @@ PER_REQUEST_HEADERS = {"x-request-id"}
 def served_on_loop(monkeypatch):
     """Paths of the responses built on the event loop's thread (this test's thread)."""
     return record_fast_path_builds(monkeypatch, threading.current_thread())
-
-
-@pytest.fixture
-def asgi_app():
-    app = BridgedApp(CachedProductReads, wsgi_application)
-    yield app.app
-    app.close()
-
-
-def asgi_get(app, token, requests):
-    """Send GET `requests` (path with query, {header: value}) with `token` through `app` on one event loop."""
-    return send_requests(app, [("GET", path, {"Authorization": f"Bearer {token}", **headers}) for path, headers in requests])
 
 
 def full_stack(channel, price_list, requests, **client_fields):
@@ -59,16 +52,6 @@ def full_stack(channel, price_list, requests, **client_fields):
 def comparable(result):
     status, headers, body = result
     return status, {name: value for name, value in headers.items() if name not in PER_REQUEST_HEADERS}, body
-
-
-def new_token(channel, price_list, **client_fields):
-    _client, http = make_client(channel, price_list=price_list, **client_fields)
-    return http._credentials["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
-
-
-def asgi_run(asgi_app, channel, price_list, requests, **client_fields):
-    """Send `requests` through `app` with a new client."""
-    return asgi_get(asgi_app, new_token(channel, price_list, **client_fields), requests)
 
 
 def test_simple_detail_served_on_loop(asgi_app, channel, price_list, catalog, served_on_loop):
@@ -180,3 +163,18 @@ def test_other_requests_reach_django(asgi_app, channel, price_list, catalog, ser
     assert results[0][0] == 200
     assert results[1][0] == 404
     assert b'"code"' in results[1][2]
+
+
+@pytest.mark.parametrize(
+    ("target", "headers", "status"),
+    [
+        ("/api/v1/products/?q=" + "x" * 4100, {}, 414),
+        ("/api/v1/products/", {"X-Big": "x" * 8200}, 431),
+        ("/api/v1/products/", {f"X-Field-{index}": "1" for index in range(101)}, 431),
+        ("/health/live", {"X-Fine": "x" * 8000}, 200),
+    ],
+)
+def test_oversized_requests_rejected_before_django(asgi_app, target, headers, status):
+    result = send_requests(asgi_app, [("GET", target, headers)])[0]
+
+    assert result[0] == status
