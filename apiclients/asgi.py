@@ -124,7 +124,7 @@ class CachedProductReads:
     async def read_unremembered_versions(lookup, state):
         """Read the versions a stored entry depends on beyond those read with it, into `state`.
 
-        Only the first read of an entry in a process needs this (a detail's variants); later
+        Only the first read of an entry in a process needs this, for a detail's variants. Later
         reads include the remembered keys in their one round trip.
         """
         entry = state[2].get(lookup.key)
