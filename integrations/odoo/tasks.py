@@ -59,6 +59,7 @@ ORDER_BATCH_WINDOW_SECONDS = ORDERS_INTERVAL_SECONDS
 # waits at most this long before it goes to the shops.
 PUSH_INTERVAL_SECONDS = 0.1
 PUSHED_DOMAINS = (Domain.STOCK, Domain.PRICES)
+SENDING_ANNOUNCEMENT_SECONDS = 2
 STOCK_LOOP, ORDERS_LOOP = "stock", "orders"
 # Wait between polls while Odoo fails, doubling up to this cap.
 MAX_BACKOFF_SECONDS = 30.0
@@ -200,6 +201,10 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
             if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
                 return "disabled"
             cache.touch(key, LOCK_SECONDS)
+            if kind == STOCK_LOOP:
+                # New stock and price messages then queue no lane task: this loop sends them
+                # within a tenth of a second. A loop that stops stops announcing within two seconds.
+                batches.announce_sending_loop(PUSHED_DOMAINS, SENDING_ANNOUNCEMENT_SECONDS)
 
             try:
                 if time.monotonic() >= next_poll:

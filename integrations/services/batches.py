@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
@@ -340,6 +341,24 @@ def _fail_attempt(message, error, now):
     if retry_at is not None:
         log_retry(message, retry_at)
     message.save(update_fields=FAILED_ATTEMPT_FIELDS)
+
+
+def _sending_loop_key(entity):
+    return f"kontor:outbox:sending-loop:{entity}"
+
+
+def announce_sending_loop(entities, seconds):
+    """Record that a loop sends the due messages of these domains for the next `seconds`.
+
+    A loop that sends several times a second (the Odoo stock loop) calls it on every step, so
+    new messages of these domains queue no lane task of their own (see sending_loop_runs).
+    """
+    cache.set_many({_sending_loop_key(entity): True for entity in entities}, timeout=seconds)
+
+
+def sending_loop_runs(entity):
+    """Return whether a loop announced that it sends this domain's due messages now."""
+    return bool(cache.get(_sending_loop_key(entity)))
 
 
 def deliver_due_messages(lane, *, batch_size=BATCH_SIZE, entities=None, requeue=True):

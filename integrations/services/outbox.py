@@ -18,6 +18,7 @@ from integrations.models import (
     OutboundState,
 )
 from integrations.registry import UnknownConnector
+from integrations.services.batches import sending_loop_runs
 from integrations.services.bindings import fingerprint_of
 from integrations.services.queue import enqueue_once_on_commit
 
@@ -119,9 +120,10 @@ def enqueue_outbound_many(items, entity, *, origin=None, action=OutboundAction.U
     ]
     OutboundMessage.objects.bulk_create(messages)
     # One batch task per lane and transaction delivers these and whatever else is due. Messages
-    # held back for a batch window are sent by their connector's own loop instead.
-    for lane in sorted({message.lane for message in messages if message.next_attempt_at <= now}):
-        enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
+    # held back for a batch window, or of a domain that a running loop sends, are left to that loop.
+    if messages and not sending_loop_runs(entity):
+        for lane in sorted({message.lane for message in messages if message.next_attempt_at <= now}):
+            enqueue_once_on_commit(BATCH_TASK, lane, lane=lane)
     return messages
 
 
