@@ -10,5 +10,7 @@ class ApiClientsConfig(AppConfig):
         # Registers the bearer token scheme with drf-spectacular.
         from apiclients import schema  # noqa: F401
         from apiclients.access import connect_version_signals
+        from apiclients.cache import connect_catalog_signals
 
         connect_version_signals()
+        connect_catalog_signals()

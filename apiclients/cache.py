@@ -7,7 +7,9 @@ written after the commit. A reader reads the versions before it reads the databa
 response built from data older than a commit is stored under versions that the commit has
 already replaced, and no later reader uses it.
 
-Writes that do not call bump_catalog (admin edits of prices, buffers or content) show after
+Saving or deleting a price, a channel stock buffer or a warehouse bumps the versions through
+signals (connect_catalog_signals), so edits in the admin show at once too. Other writes that
+do not call bump_catalog (admin edits of names, attributes, categories or media) show after
 API_RESPONSE_CACHE_SECONDS at the latest. Versions are random tokens, not counters, so a
 version key lost from Redis never matches an old entry again.
 """
@@ -57,6 +59,29 @@ def bump_catalog(product_ids=(), *, content=False):
     """
     product_ids = sorted(set(product_ids))
     transaction.on_commit(lambda: _write_versions(product_ids, content))
+
+
+def connect_catalog_signals():
+    """Bump versions whenever a price, a channel stock buffer or a warehouse is saved or deleted.
+
+    Services bump versions for their own writes, but the admin saves these rows directly. A
+    price belongs to one product; buffers and warehouses change the availability of many.
+    """
+    from django.db.models.signals import post_delete, post_save
+
+    from catalog.models import ChannelStockBuffer, Price, Warehouse
+
+    for model, receiver in ((Price, _price_changed), (ChannelStockBuffer, _availability_changed), (Warehouse, _availability_changed)):
+        post_save.connect(receiver, sender=model, dispatch_uid=f"catalog-version-save-{model._meta.label}")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"catalog-version-delete-{model._meta.label}")
+
+
+def _price_changed(instance, **kwargs):
+    bump_catalog([instance.product_id])
+
+
+def _availability_changed(**kwargs):
+    bump_catalog(content=True)
 
 
 def _write_versions(product_ids, content):

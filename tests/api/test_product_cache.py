@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from apiclients.services import create_client
-from catalog.models import Channel, PriceList, Product, Warehouse
+from catalog.models import Channel, ChannelStockBuffer, Price, PriceList, Product, Warehouse
 from catalog.services.stock import available_for_channel, record_on_hand, release_order
 from integrations.akeneo.services import import_csv_export
 from tests.akeneo.conftest import DEMO_EXPORT, REFERENCE_FILES, product_line, write_products
@@ -178,3 +178,31 @@ def _client_for(channel):
     http = APIClient()
     http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client, http
+
+
+@needs_redis
+def test_saved_price_shows_on_next_read(api, catalog, price_list, django_capture_on_commit_callbacks):
+    first = read(api, catalog.tripod)
+    listed = api.get("/api/v1/products/?category=accessories")
+    price = Price.objects.get(product=catalog.tripod, price_list=price_list, currency="EUR")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # As the admin saves it: a plain save(), no service.
+        price.amount = Decimal("31.50")
+        price.save()
+    second = read(api, catalog.tripod)
+
+    assert first.json()["price"]["amount"] == "29.90"
+    assert second.json()["price"]["amount"] == "31.50"
+    assert api.get("/api/v1/products/?category=accessories").json() != listed.json()
+
+
+@needs_redis
+def test_saved_channel_buffer_shows_on_next_read(api, catalog, channel, django_capture_on_commit_callbacks):
+    first = read(api, catalog.tripod)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ChannelStockBuffer.objects.create(channel=channel, product=None, quantity=Decimal(5))
+    second = read(api, catalog.tripod)
+
+    assert Decimal(second.json()["available"]) == Decimal(first.json()["available"]) - 5
