@@ -120,10 +120,14 @@ def process_stock(connection, event):
 
 
 def refresh_stock(connection, client, product_ids, *, reference):
-    """Read the current Odoo stock of products and record it; return the product ids changed.
+    """Read the current Odoo stock of products and record it; return the product ids changed."""
+    return record_stock_reading(connection, read_stock(connection, client, product_ids), reference=reference)
 
-    Each level is stamped with the read time, so a pulled event read before this moment (and
-    so before the order it is called for was confirmed) is dropped as stale.
+
+def read_stock(connection, client, product_ids):
+    """Read the current Odoo stock of products; return the reading for record_stock_reading, or None.
+
+    Called before the stock levels are locked, so other stock changes do not wait for Odoo's response.
     """
     bindings = dict(
         Binding.objects.filter(
@@ -132,9 +136,23 @@ def refresh_stock(connection, client, product_ids, *, reference):
         ).values_list("external_id", "object_id")
     )
     if not bindings:
-        return []
+        return None
     read_at = timezone.now()
     totals = read_stock_totals(client, [int(external_id) for external_id in bindings])
+    return {"bindings": bindings, "read_at": read_at, "totals": totals}
+
+
+def record_stock_reading(connection, reading, *, reference):
+    """Record a reading of read_stock on the stock levels; return the product ids changed.
+
+    Each level is stamped with the read time, so a pulled event read before this moment (and
+    so before the order it is called for was confirmed) is dropped as stale. A level whose
+    stamp is newer than the reading, because the stock loop applied a later read meanwhile,
+    keeps that figure.
+    """
+    if reading is None:
+        return []
+    bindings, read_at, totals = reading["bindings"], reading["read_at"], reading["totals"]
     products = Product.objects.in_bulk([int(pk) for pk in bindings.values()])
     warehouses = {odoo_id: find_record(connection, Warehouse, odoo_id) for odoo_id in sorted({key[1] for key in totals})}
     levels = {
@@ -144,6 +162,12 @@ def refresh_stock(connection, client, product_ids, *, reference):
         )
     }
     leads = leading_connection_id(Domain.STOCK) == connection.pk
+    newer = set(
+        Binding.objects.filter(
+            connection=connection, content_type=ContentType.objects.get_for_model(StockLevel),
+            object_id__in=[str(level.pk) for level in levels.values()], pulled_at__gt=read_at,
+        ).values_list("object_id", flat=True)
+    )
 
     changed = set()
     figures, reads = [], []
@@ -155,6 +179,8 @@ def refresh_stock(connection, client, product_ids, *, reference):
         level = levels.get((product.pk, warehouse.pk))
         if level is None:
             level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
+        if str(level.pk) in newer:
+            continue
         if leads:
             figures.append((level, free_quantity(quantity, reserved)))
         elif _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
@@ -255,12 +281,16 @@ def hand_stock_to_erp(connection, orders):
     if not orders:
         return
     product_ids = sorted(set(OrderLine.objects.filter(order__in=orders, product__isnull=False).values_list("product_id", flat=True)))
+    leads = leading_connection_id(Domain.STOCK) == connection.pk
+    # Odoo is read before the levels are locked, so reservations and the stock loop do not wait
+    # for its answer. Odoo confirmed the orders already, so the reading includes their reservations.
+    reading = read_stock(connection, OdooClient(connection), product_ids) if leads else None
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
     stock.lock_stock_levels(product_ids)
-    if leading_connection_id(Domain.STOCK) == connection.pk:
+    if leads:
         reference = f"odoo {connection.slug}: {orders[0]}" if len(orders) == 1 else f"odoo {connection.slug}: {len(orders)} orders"
-        refresh_stock(connection, OdooClient(connection), product_ids, reference=reference)
+        record_stock_reading(connection, reading, reference=reference)
     stock.release_orders(orders, reason=gettext("Odoo holds the stock of the confirmed order"))
     availability.publish_availability(product_ids, origin=connection)
 
