@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
@@ -40,6 +41,8 @@ class ApiViewMixin:
     permission_classes = [HasScope]
     throttle_classes = [ClientRateThrottle]
     renderer_classes = [JSONRenderer]
+    # Order and customer bodies are nested JSON, which form encodings cannot carry.
+    parser_classes = [JSONParser]
     pagination_class = StrictCursorPagination
     # Query parameters every endpoint of this view accepts besides its filters.
     extra_query_params = frozenset()

@@ -4,7 +4,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apiclients.cache import detail_stamp, list_stamp
@@ -71,8 +70,8 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return ORDERINGS[value]
 
     @extend_schema(
-        parameters=[*CATALOG_PARAMETERS, ORDERING_PARAMETER],
-        responses={200: ProductSerializer(many=True), **error_responses()},
+        parameters=[*CATALOG_PARAMETERS, ORDERING_PARAMETER, IF_NONE_MATCH],
+        responses={200: ProductSerializer(many=True), **not_modified(), **error_responses()},
         summary="List products",
         description="Sellable products of the client's channel, with attributes resolved for the locale and channel, "
         "price and available quantity. Cursor-paginated, so items added while paging are neither skipped nor repeated.",
@@ -80,15 +79,17 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def list(self, request):
         stamp = list_stamp(request)
         if stamp.body is not None:
-            return Response(stamp.cached_data)
+            return conditional_response(request, stamp.cached_data, etag=stamp.etag)
 
         queryset = self.filter_queryset(self.get_queryset())
         # The paginator orders by self.cursor_ordering, which validates ?ordering=.
         products = self.paginate_queryset(queryset)
         data = ProductPage(products, self.context_data, request).render_all()
-        response = self.get_paginated_response(data)
-        stamp.store(response.data)
-        return response
+        page_data = self.get_paginated_response(data).data
+        # A front end polling a list for changes gets a 304 while the page is the same.
+        etag = compute_etag(page_data)
+        stamp.store(page_data, etag)
+        return conditional_response(request, page_data, etag=etag)
 
     @extend_schema(
         parameters=[*CATALOG_PARAMETERS, IF_NONE_MATCH, OpenApiParameter("id", int, OpenApiParameter.PATH)],

@@ -192,3 +192,27 @@ def build_more_products(price_list, count):
         PriceFactory(product=product, price_list=price_list)
         products.append(product)
     return products
+
+
+def test_list_etag_gives_304(api, catalog):
+    first = api.get("/api/v1/products/?in_stock=true")
+
+    second = api.get("/api/v1/products/?in_stock=true", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"')
+    assert second.status_code == 304
+    assert second.content == b""
+
+
+def test_order_body_as_form_is_415(api):
+    response = api.post("/api/v1/orders/", {"number": "WEB-1"}, HTTP_IDEMPOTENCY_KEY="key-1")
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_schema_offers_only_json_bodies(api):
+    schema = api.get("/api/v1/schema/?format=json").json()
+
+    assert list(schema["paths"]["/api/v1/orders/"]["post"]["requestBody"]["content"]) == ["application/json"]
