@@ -88,10 +88,38 @@ def place_order(client, key, payload, raw_payload):
     check_idempotency_key(key)
     fingerprint = request_fingerprint(raw_payload)
 
-    record = IdempotencyRecord.objects.filter(client=client, key=key).select_related("order").first()
+    record = _idempotency_record(client, key)
     if record is not None:
         return _replay(record, fingerprint, key)
 
+    try:
+        order = _create_order(client, key, fingerprint, payload, raw_payload)
+    except (ApiError, IntegrityError):
+        # A concurrent request with the same key may have committed while this one ran, and its
+        # order then makes this one fail: the number exists, too little stock is left, or the key
+        # is taken. Its IdempotencyRecord committed with that order, and under READ COMMITTED
+        # this new query reads it, so the request returns what a later retry would return.
+        record = _idempotency_record(client, key)
+        if record is None:
+            raise
+        logger.info("Concurrent order request replayed from its Idempotency-Key", extra={"order_id": record.order_id, "api_client_id": client.pk})
+        return _replay(record, fingerprint, key)
+
+    logger.info("Order placed through the API", extra={"order_id": order.pk, "api_client_id": client.pk})
+    return order, 201, False
+
+
+def _idempotency_record(client, key):
+    return IdempotencyRecord.objects.filter(client=client, key=key).select_related("order").first()
+
+
+def _create_order(client, key, fingerprint, payload, raw_payload):
+    """Check the order, then write it, its stock reservations and its IdempotencyRecord in one transaction.
+
+    Every rejection raises an ApiError. A concurrent request that committed the same key or order
+    number first makes this one raise IntegrityError or an ApiError. The transaction is rolled
+    back before either leaves this function.
+    """
     data = _order_input(client, payload)
     # Errors quote the values as sent: the validated payload has them quantized ("119.0000").
     products = _validate(data, raw_payload)
@@ -99,36 +127,29 @@ def place_order(client, key, payload, raw_payload):
     _check_prices(client, data, products, raw_payload)
     _check_available(data, products, raw_payload)
 
-    try:
-        with transaction.atomic():
-            result = create_order(data, actor=f"api-client:{client.pk}")
-            if not result.created:
-                raise Conflict(
-                    _("Order %(number)s already exists on channel %(channel)s. Read it with GET /api/v1/orders/?number=%(number)s.")
-                    % {"number": data.external_number, "channel": client.channel.code},
-                    code="order_exists",
-                    field="number",
-                    value=data.external_number,
-                )
-            if result.shortages:
-                # Someone took the stock between the check and the reservation: roll everything back.
-                sku, needed, available = result.shortages[0]
-                raise Conflict(
-                    _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available.") % {"sku": sku, "needed": format_quantity(needed), "available": format_quantity(available)},
-                    code="insufficient_stock",
-                    field="lines",
-                    value=sku,
-                )
-            IdempotencyRecord.objects.create(client=client, key=key, request_hash=fingerprint, order=result.order, status_code=201)
-    except IntegrityError:
-        # A concurrent request with the same key won the race, so treat this request as its retry.
-        record = IdempotencyRecord.objects.filter(client=client, key=key).select_related("order").first()
-        if record is None:
-            raise
-        return _replay(record, fingerprint, key)
-
-    logger.info("Order placed through the API", extra={"order_id": result.order.pk, "api_client_id": client.pk})
-    return result.order, 201, False
+    with transaction.atomic():
+        result = create_order(data, actor=f"api-client:{client.pk}")
+        if not result.created:
+            # create_order wrote nothing: the number was taken before its insert, or its insert
+            # waited for the other transaction and was rolled back to its savepoint.
+            raise Conflict(
+                _("Order %(number)s already exists on channel %(channel)s. Read it with GET /api/v1/orders/?number=%(number)s.")
+                % {"number": data.external_number, "channel": client.channel.code},
+                code="order_exists",
+                field="number",
+                value=data.external_number,
+            )
+        if result.shortages:
+            # Someone took the stock between the check and the reservation: roll everything back.
+            sku, needed, available = result.shortages[0]
+            raise Conflict(
+                _("Not enough stock for SKU %(sku)s: %(needed)s ordered, %(available)s available.") % {"sku": sku, "needed": format_quantity(needed), "available": format_quantity(available)},
+                code="insufficient_stock",
+                field="lines",
+                value=sku,
+            )
+        IdempotencyRecord.objects.create(client=client, key=key, request_hash=fingerprint, order=result.order, status_code=201)
+    return result.order
 
 
 def _order_input(client, payload):
