@@ -283,7 +283,7 @@ def hand_stock_to_erp(connection, orders):
     product_ids = sorted(set(OrderLine.objects.filter(order__in=orders, product__isnull=False).values_list("product_id", flat=True)))
     leads = leading_connection_id(Domain.STOCK) == connection.pk
     # Odoo is read before the levels are locked, so reservations and the stock loop do not wait
-    # for its answer. Odoo confirmed the orders already, so the reading includes their reservations.
+    # for its response. Odoo confirmed the orders already, so the reading includes their reservations.
     reading = read_stock(connection, OdooClient(connection), product_ids) if leads else None
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
