@@ -39,6 +39,9 @@ LAST_USED_RESOLUTION = timedelta(hours=1)
 
 # token hash -> (clients version, monotonic time read, ApiClient)
 _clients = {}
+# token hash -> the clients version under which no active client had it. A front end left
+# running with a revoked token would otherwise cost a database lookup on every request.
+_rejected = {}
 
 
 def bearer_token(header):
@@ -85,13 +88,19 @@ def client_for_token(token, current_version=None):
     entry = cached_client(token_hash)
     if entry is not None and current_version is not None and entry[0] == current_version:
         return entry[1]
+    if current_version is not None and _rejected.get(token_hash) == current_version:
+        raise _invalid_token()
 
     # The version was read before the database, so a change committed after this read renews
     # the version again and the next request reads the client afresh.
     client = ApiClient.objects.select_related("channel", "price_list").filter(token_hash=token_hash, is_active=True).first()
     if client is None:
         _clients.pop(token_hash, None)
-        raise exceptions.AuthenticationFailed(_("The token is invalid or its client was deactivated. Ask the merchant for a new one."))
+        if current_version is not None and _max_age() > 0:
+            if len(_rejected) >= MAX_CACHED_CLIENTS:
+                _rejected.clear()
+            _rejected[token_hash] = current_version
+        raise _invalid_token()
     if current_version is not None and _max_age() > 0:
         if len(_clients) >= MAX_CACHED_CLIENTS:
             _clients.clear()
@@ -104,6 +113,10 @@ def use_is_due(client, now=None):
     # Writing the time on every request would cost a row update each; hourly is enough for support.
     now = now or timezone.now()
     return client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION
+
+
+def _invalid_token():
+    return exceptions.AuthenticationFailed(_("The token is invalid or its client was deactivated. Ask the merchant for a new one."))
 
 
 def record_use(client):
@@ -166,3 +179,4 @@ def _write_clients_version():
 def forget_cached_clients():
     """Empty this process's cache of clients, for tests that change clients without a commit."""
     _clients.clear()
+    _rejected.clear()

@@ -147,3 +147,22 @@ def test_zero_max_age_reads_client_every_time(storefront, catalog, settings):
     ApiClient.objects.filter(pk=client.pk).update(is_active=False)
 
     assert http.get(DETAIL.format(catalog.tripod.pk)).status_code == 401
+
+
+@needs_redis
+def test_rejected_token_costs_no_query_until_clients_change(storefront, catalog, django_assert_num_queries, django_capture_on_commit_callbacks):
+    client, http = storefront
+    with django_capture_on_commit_callbacks(execute=True):
+        client.is_active = False
+        client.save()
+    assert http.get(DETAIL.format(catalog.tripod.pk)).status_code == 401
+
+    with django_assert_num_queries(0):
+        again = http.get(DETAIL.format(catalog.tripod.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.is_active = True
+        client.save()
+    reactivated = http.get(DETAIL.format(catalog.tripod.pk))
+
+    assert again.status_code == 401
+    assert reactivated.status_code == 200
