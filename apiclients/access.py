@@ -93,7 +93,7 @@ def client_for_token(token, current_version=None):
 
     # The version was read before the database, so a change committed after this read renews
     # the version again and the next request reads the client afresh.
-    client = ApiClient.objects.select_related("channel", "price_list").filter(token_hash=token_hash, is_active=True).first()
+    client = ApiClient.objects.select_related("channel", "price_list").prefetch_related("other_price_lists").filter(token_hash=token_hash, is_active=True).first()
     if client is None:
         _clients.pop(token_hash, None)
         if current_version is not None and _max_age() > 0:
@@ -154,7 +154,7 @@ def connect_version_signals():
     admin's bulk delete, because a queryset delete sends post_delete for each row when a
     receiver listens.
     """
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from apiclients.models import ApiClient
     from catalog.models import Channel, PriceList
@@ -162,6 +162,8 @@ def connect_version_signals():
     for model in (ApiClient, Channel, PriceList):
         post_save.connect(_renew_version, sender=model, dispatch_uid=f"clients-version-save-{model._meta.label}")
         post_delete.connect(_renew_version, sender=model, dispatch_uid=f"clients-version-delete-{model._meta.label}")
+    # A client's other price lists change without a save of the client (add(), remove()).
+    m2m_changed.connect(_renew_version, sender=ApiClient.other_price_lists.through, dispatch_uid="clients-version-price-lists")
 
 
 def _renew_version(**kwargs):

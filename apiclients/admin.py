@@ -16,7 +16,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["name", "channel", "price_list", "customer_email", "scopes", "throttle_rate", "is_active"]
+        fields = ["name", "channel", "price_list", "other_price_lists", "customer_email", "scopes", "throttle_rate", "is_active"]
 
     def clean_throttle_rate(self):
         rate = self.cleaned_data["throttle_rate"].strip()
@@ -34,6 +34,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_display = ["name", "token_prefix", "channel", "customer_email", "scope_list", "throttle_rate", "is_active", "last_used_at"]
     list_filter = ["is_active", "channel"]
     search_fields = ["name", "token_prefix", "customer_email"]
+    filter_horizontal = ["other_price_lists"]
     readonly_fields = ["token_prefix", "created_at", "updated_at"]
     actions = ["rotate_tokens"]
 

@@ -121,6 +121,8 @@ def response_key(request, kind, client):
         request.headers.get("Accept-Language", ""),
         client.channel_id,
         client.price_list_id,
+        # A stored response for a price list the client may no longer name must not match.
+        sorted(price_list.pk for price_list in client.other_price_lists.all()),
         channel.locales,
         channel.currencies,
     ]

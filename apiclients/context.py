@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from apiclients.errors import InvalidParameter
-from catalog.models import PriceList
 from core.money import is_known_currency
 
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
@@ -98,21 +97,25 @@ def resolve_currency(request, channel):
 
 
 def resolve_price_list(request, client):
-    """Return (id, code) of the price list to show; the id is None when only the code is known."""
+    """Return (id, code) of the price list to show; the id is None when only the code is known.
+
+    A request may name the client's default price list and its other price lists. Any other
+    code gets the same error whether the list exists or not, so a client cannot find out
+    which lists exist, such as those with negotiated B2B prices.
+    """
     code = request.query_params.get("price_list")
-    if code is None:
-        if client.price_list_id:
-            return client.price_list_id, client.price_list.code
-        return None, settings.API_DEFAULT_PRICE_LIST
-    price_list_id = PriceList.objects.filter(code=code).values_list("pk", flat=True).first() if len(code) <= 100 else None
-    if price_list_id is None:
-        raise InvalidParameter(
-            _("Unknown price list %(value)s. Use the code of a price list in the catalog.") % {"value": code},
-            code="unknown_price_list",
-            field="price_list",
-            value=code,
-        )
-    return price_list_id, code
+    default = (client.price_list_id, client.price_list.code) if client.price_list_id else (None, settings.API_DEFAULT_PRICE_LIST)
+    if code is None or code == default[1]:
+        return default
+    for price_list in client.other_price_lists.all():
+        if price_list.code == code:
+            return price_list.pk, code
+    raise InvalidParameter(
+        _("Price list %(value)s does not exist or is not enabled for this client. Leave price_list out for the client's default list, or ask the merchant to enable this one for the client.") % {"value": code},
+        code="unknown_price_list",
+        field="price_list",
+        value=code,
+    )
 
 
 def catalog_context(request):

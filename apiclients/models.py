@@ -24,7 +24,14 @@ class ApiClient(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=200)
     channel = models.ForeignKey("catalog.Channel", verbose_name=_("channel"), on_delete=models.PROTECT, related_name="api_clients")
-    price_list = models.ForeignKey("catalog.PriceList", verbose_name=_("default price list"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text=_("Prices are shown from this list unless a request names another."))
+    price_list = models.ForeignKey("catalog.PriceList", verbose_name=_("default price list"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text=_("Prices are shown from this list unless a request names one of the other price lists."))
+    other_price_lists = models.ManyToManyField(
+        "catalog.PriceList",
+        verbose_name=_("other price lists"),
+        blank=True,
+        related_name="+",
+        help_text=_("Price lists a request may name with ?price_list= besides the default one. The prices of all other lists stay hidden from this client."),
+    )
     customer_email = models.EmailField(_("customer email"), blank=True, help_text=_("When set, the client sees only this customer's profile and orders."))
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     throttle_rate = models.CharField(_("throttle rate"), max_length=20, blank=True, help_text=_("Maximum requests per period, such as 600/min or 20/s. Empty uses the default."))

@@ -68,7 +68,7 @@ def not_modified():
 LOCALE = OpenApiParameter("locale", OpenApiTypes.STR, description="Locale such as de_DE; overrides Accept-Language. Unknown locales are rejected.")
 ACCEPT_LANGUAGE = OpenApiParameter("Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER, description="Preferred languages; ignored when ?locale= is given.")
 CURRENCY = OpenApiParameter("currency", OpenApiTypes.STR, description="ISO 4217 code the channel sells in; default is the channel's first.")
-PRICE_LIST = OpenApiParameter("price_list", OpenApiTypes.STR, description="Price list code; default is the client's price list.")
+PRICE_LIST = OpenApiParameter("price_list", OpenApiTypes.STR, description="Price list code: the client's default list (used when left out) or one of the other price lists enabled for the client in the admin.")
 IF_NONE_MATCH = OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETag of a cached copy; a match returns 304.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,

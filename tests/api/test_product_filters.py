@@ -1,9 +1,12 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from catalog.models import Product
+from tests.api.conftest import make_client
+from tests.factories import PriceFactory, PriceListFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,36 @@ def test_format_json_accepted(api, catalog):
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
+
+
+@pytest.fixture
+def b2b_list(catalog):
+    b2b = PriceListFactory(code="b2b", name="B2B")
+    PriceFactory(product=catalog.tripod, price_list=b2b, amount=Decimal("19.90"))
+    return b2b
+
+
+def test_price_list_not_enabled_reads_as_unknown(api, b2b_list):
+    hidden = api.get("/api/v1/products/?price_list=b2b")
+    unknown = api.get("/api/v1/products/?price_list=nope")
+
+    assert hidden.status_code == 400
+    assert hidden.json()["code"] == "unknown_price_list"
+    assert hidden.json()["message"] == unknown.json()["message"].replace("nope", "b2b")
+
+
+def test_enabled_price_list_then_removed(channel, price_list, catalog, b2b_list, django_capture_on_commit_callbacks):
+    client, http = make_client(channel, price_list=price_list)
+    path = f"/api/v1/products/{catalog.tripod.pk}/?price_list=b2b"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.other_price_lists.add(b2b_list)
+    enabled = [http.get(path), http.get(path)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # No save() of the client: only the many-to-many rows change.
+        client.other_price_lists.remove(b2b_list)
+    removed = http.get(path)
+
+    assert [response.json()["price"]["amount"] for response in enabled] == ["19.90", "19.90"]
+    assert removed.status_code == 400
+    assert removed.json()["code"] == "unknown_price_list"
