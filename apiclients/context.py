@@ -132,7 +132,7 @@ def reject_unknown_params(request, allowed):
     for name in request.query_params:
         if name not in allowed:
             raise InvalidParameter(
-                _("Unknown query parameter %(name)s. Allowed: %(allowed)s.") % {"name": name, "allowed": ", ".join(sorted(allowed)) or "none"},
+                _("Unknown query parameter %(name)s. Allowed: %(allowed)s.") % {"name": name, "allowed": ", ".join(sorted(allowed)) or _("none")},
                 code="unknown_parameter",
                 field=name,
                 value=request.query_params.get(name),
