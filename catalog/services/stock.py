@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,7 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
     INSERT for all movements.
     """
     movements = []
+    new_on_hand = {}
     for level, on_hand in levels_and_quantities:
         on_hand = Decimal(on_hand)
         if on_hand < 0:
@@ -106,17 +108,26 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
         delta = on_hand - level.on_hand
         if delta == 0:
             continue
-        StockLevel.objects.filter(pk=level.pk).update(on_hand=on_hand, reserved=_min(F("reserved"), on_hand))
+        new_on_hand[level.pk] = on_hand
         level.on_hand = on_hand
         movements.append(StockMovement(
             product_id=level.product_id, warehouse_id=level.warehouse_id, on_hand_delta=delta,
             reason=MovementReason.SYNC, reference=reference, connection=connection,
         ))
+    if new_on_hand:
+        # One UPDATE for all levels; the caller holds their locks.
+        on_hand_of = _per_level(new_on_hand)
+        StockLevel.objects.filter(pk__in=list(new_on_hand)).update(on_hand=on_hand_of, reserved=Least(F("reserved"), on_hand_of))
     StockMovement.objects.bulk_create(movements)
     changed = {movement.product_id for movement in movements}
     if changed:
         bump_catalog(changed)
     return changed
+
+
+def _per_level(values):
+    """Return a CASE expression that gives each stock level id in `values` ({id: quantity}) its quantity."""
+    return Case(*(When(pk=level_pk, then=Value(quantity)) for level_pk, quantity in values.items()), output_field=StockLevel._meta.get_field("reserved"))
 
 
 def _min(expression, value):
@@ -215,8 +226,7 @@ def _write_reservations(order, allocations):
         reserved[level.pk] += quantity
     # One UPDATE for all levels: reserve_order locked them in id order already.
     if reserved:
-        added = Case(*(When(pk=level_pk, then=Value(quantity)) for level_pk, quantity in reserved.items()), output_field=StockLevel._meta.get_field("reserved"))
-        StockLevel.objects.filter(pk__in=list(reserved)).update(reserved=F("reserved") + added)
+        StockLevel.objects.filter(pk__in=list(reserved)).update(reserved=F("reserved") + _per_level(reserved))
 
     StockReservation.objects.bulk_create(
         StockReservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=quantity)
@@ -247,17 +257,21 @@ def release_orders(orders, reason):
     """
     orders_by_pk = {order.pk: order for order in orders}
     open_reservations = StockReservation.objects.filter(order_line__order__in=list(orders_by_pk), state=ReservationState.OPEN)
-    lock_stock_levels(list(open_reservations.values_list("product_id", flat=True)))
+    levels = lock_stock_levels(list(open_reservations.values_list("product_id", flat=True)))
     reservations = list(open_reservations.select_for_update(of=("self",)).select_related("order_line").order_by("id"))
     if not reservations:
         return 0
     bump_catalog(reservation.product_id for reservation in reservations)
 
+    level_ids = {(level.product_id, level.warehouse_id): level.pk for level in levels}
     released = defaultdict(lambda: ZERO)
     for reservation in reservations:
-        released[(reservation.product_id, reservation.warehouse_id)] += reservation.quantity
-    for (product_id, warehouse_id), quantity in sorted(released.items()):
-        StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).update(reserved=_max_zero(F("reserved") - quantity))
+        level_pk = level_ids.get((reservation.product_id, reservation.warehouse_id))
+        if level_pk is not None:
+            released[level_pk] += reservation.quantity
+    # One UPDATE for all levels; they were locked above.
+    if released:
+        StockLevel.objects.filter(pk__in=list(released)).update(reserved=_max_zero(F("reserved") - _per_level(released)))
 
     StockMovement.objects.bulk_create(
         StockMovement(
