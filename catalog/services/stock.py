@@ -92,8 +92,8 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
     """Apply many on-hand figures, as record_on_hand does, to stock levels the caller has locked.
 
     `levels_and_quantities` is [(level, on-hand)], each level read after it was locked. Returns
-    the ids of the products whose on-hand changed. Costs one UPDATE per changed level and one
-    INSERT for all movements.
+    the ids of the products whose on-hand changed. Costs one UPDATE and one INSERT
+    for all of them.
     """
     movements = []
     new_on_hand = {}
