@@ -9,7 +9,12 @@ import responses
 
 from integrations.sandbox import store
 from integrations.sandbox.shopware import state
-from integrations.sandbox.shopware.orders import ORDER_ASSOCIATIONS, PlacedLine, assemble, place_order
+from integrations.sandbox.shopware.orders import (
+    ORDER_ASSOCIATIONS,
+    PlacedLine,
+    assemble,
+    place_order,
+)
 
 pytestmark = pytest.mark.django_db
 

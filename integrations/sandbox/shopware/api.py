@@ -16,7 +16,7 @@ from integrations.sandbox.shopware import criteria as criteria_module
 from integrations.sandbox.shopware.auth import error_response
 from integrations.sandbox.shopware.orders import TransitionError, apply_transition, assemble
 from integrations.sandbox.shopware.state import SYSTEM, ensure_seeded, now_iso
-from integrations.sandbox.shopware.writes import ENTITIES, WriteError, is_id, entity_for_route
+from integrations.sandbox.shopware.writes import ENTITIES, WriteError, entity_for_route, is_id
 from integrations.sandbox.shopware.writes import delete as delete_record
 from integrations.sandbox.shopware.writes import upsert as upsert_record
 
