@@ -7,7 +7,7 @@ order never exists without its lines and a status never changes without its hist
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -293,11 +293,12 @@ def create_order(data, *, actor, user=None, reserve=True):
     products = validate_order_input(data)
     try:
         with transaction.atomic():
-            order = _write_order(data, products, actor=actor, user=user)
-            shortages = stock.reserve_order(order) if reserve else []
+            order, lines = _write_order(data, products, actor=actor, user=user)
+            # The lines just written are passed on, so neither step reads them back.
+            shortages = stock.reserve_order(order, lines=lines) if reserve else []
             if shortages:
                 _flag_shortage(order, shortages)
-            _publish_new_order(order, origin=data.connection)
+            _publish_new_order(order, lines, products, origin=data.connection)
     except IntegrityError:
         # Another worker created the same order between our check and insert.
         existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
@@ -328,7 +329,7 @@ def _write_order(data, products, *, actor, user):
         placed_at=data.placed_at,
         customer_note=data.customer_note,
     )
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             position=index + 1,
@@ -336,7 +337,7 @@ def _write_order(data, products, *, actor, user):
             sku=line.sku,
             name=line.name,
             external_id=line.external_id,
-            quantity=line.quantity,
+            quantity=_as_stored(line.quantity),
             unit_price=line.unit_price,
             tax_rate=line.tax_rate,
             total_net=line.total_net,
@@ -347,9 +348,11 @@ def _write_order(data, products, *, actor, user):
         for index, line in enumerate(data.lines)
     )
     TaxLine.objects.bulk_create(TaxLine(order=order, rate=t.rate, net=t.net, tax=t.tax, label=t.label) for t in data.tax_lines)
-    for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address)):
-        if address is not None:
-            OrderAddress.objects.create(order=order, kind=kind, **vars(address))
+    OrderAddress.objects.bulk_create(
+        OrderAddress(order=order, kind=kind, **vars(address))
+        for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address))
+        if address is not None
+    )
     OrderStatusChange.objects.create(
         order=order,
         from_status="",
@@ -359,22 +362,33 @@ def _write_order(data, products, *, actor, user):
         connection=data.connection,
         note=_("Order received"),
     )
-    return order
+    return order, lines
 
 
-def _publish_new_order(order, *, origin):
+def _as_stored(quantity):
+    """Round a line quantity as its column stores it: three places, halves away from zero.
+
+    The reservation reads the quantities of the lines kept in memory, so they must hold what
+    was saved. The wide context leaves an oversized value for the database to reject, as before.
+    """
+    return to_decimal(quantity).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP, context=Context(prec=100))
+
+
+def _publish_new_order(order, lines, products, *, origin):
     """Queue the new order for the connections that receive orders, and every channel's new stock.
 
     Runs in the transaction that creates the order, so the ERP message and the lower stock
     figures commit with it. The channel that took the order is not sent the order back, but
-    does get the stock, because its own count ignores the other channels.
+    does get the stock, because its own count ignores the other channels. `products` are the
+    order's products by SKU, as validation read them.
     """
     # Imported here: the framework's outbox imports the canonical apps' models.
-    from catalog.services.availability import publish_order_availability
+    from catalog.services.availability import publish_availability
     from integrations.domains import Domain
     from integrations.services.outbox import enqueue_outbound
 
-    publish_order_availability(order)
+    products_by_id = {line.product_id: products[line.sku] for line in lines if line.product_id}
+    publish_availability(list(products_by_id), products=list(products_by_id.values()))
     enqueue_outbound(order, Domain.ORDERS, {"order_id": order.pk, "number": order.external_number}, origin=origin)
 
 

@@ -85,11 +85,13 @@ def availability_payload(product, channels):
     return availability_payloads([product], channels)[product.pk]
 
 
-def publish_availability(product_ids, *, origin=None):
+def publish_availability(product_ids, *, origin=None, products=None):
     """Queue a stock message with the new availability of each product to every subscribed channel.
 
     Runs in the caller's transaction (it opens one when there is none). `origin` is the
-    connection the change came from, which gets no echo. Returns the outbound messages.
+    connection the change came from, which gets no echo. `products` are the Product rows of
+    `product_ids` when the caller holds them already, which saves reading them again. Returns
+    the outbound messages.
     """
     product_ids = sorted(set(product_ids))
     if not product_ids:
@@ -99,8 +101,12 @@ def publish_availability(product_ids, *, origin=None):
         return []
     channels = sorted(set(channels_of([subscription.connection for subscription in subscriptions]).values()), key=lambda channel: channel.pk)
 
-    with transaction.atomic():
-        products = list(Product.objects.filter(pk__in=product_ids).order_by("pk"))
+    # No savepoint: nothing here catches an error, so a failure rolls the caller back as well.
+    with transaction.atomic(savepoint=False):
+        if products is None:
+            products = list(Product.objects.filter(pk__in=product_ids).order_by("pk"))
+        else:
+            products = sorted(products, key=lambda product: product.pk)
         payloads = availability_payloads(products, channels)
         items = [(product, payloads[product.pk]) for product in products]
         return enqueue_outbound_many(items, Domain.STOCK, origin=origin, subscriptions=subscriptions)

@@ -160,14 +160,18 @@ def lock_stock_levels(product_ids):
     )
 
 
-@transaction.atomic
-def reserve_order(order):
+@transaction.atomic(savepoint=False)
+def reserve_order(order, *, lines=None):
     """Reserve stock for all lines of `order`, or nothing for a product that is short.
 
     Stock levels are locked in id order so two orders reserving the same products cannot
-    deadlock. Returns the list of shortages (empty when everything was reserved).
+    deadlock. `lines` are the order's lines when the caller has just written them. Returns
+    the list of shortages (empty when everything was reserved).
+
+    No savepoint of its own: a failure here rolls back the caller's transaction, which is
+    what the caller that creates the order needs anyway, and saves two round trips.
     """
-    lines = list(order.lines.all())
+    lines = list(order.lines.all()) if lines is None else list(lines)
     demand = demand_by_product(lines)
     if not demand:
         return []

@@ -8,12 +8,14 @@ error that names every problem, and no part of the order is saved.
 
 import logging
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from catalog.models import Channel
 from catalog.services.availability import publish_order_availability
 from integrations.itemerrors import NoLeadingSystem
+from integrations.models import Binding
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes
 from integrations.shopware import order_mapper
@@ -56,7 +58,13 @@ def process_order(connection, order, fetch):
     except ValidationError as error:
         raise order_mapper.reject(order_mapper.order_number_of(order), error) from None
 
-    bind(connection, result.order, order["id"])
+    if result.created:
+        # A new order has no binding yet, so it is inserted without looking for one first.
+        Binding.objects.create(
+            connection=connection, content_type=ContentType.objects.get_for_model(result.order), object_id=str(result.order.pk), external_id=str(order["id"])
+        )
+    else:
+        bind(connection, result.order, order["id"])
     state = (order.get("stateMachineState") or {}).get("technicalName")
     if state == "cancelled":
         cancelled = _apply_cancellation(connection, result.order)

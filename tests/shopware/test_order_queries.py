@@ -1,0 +1,61 @@
+"""How many statements a typical shop order costs on the hot lane, pinned so a change that
+adds a round trip per order shows up here and not only in the benchmark."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from catalog.models import StockReservation
+from integrations.models import Binding, InboundEvent, InboundState, OutboundMessage
+from integrations.sandbox import store
+from integrations.sandbox.shopware.orders import PlacedLine, place_order
+from integrations.services.inbox import process_inbound_event
+from integrations.shopware.tasks import push_catalog
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+# Statements, savepoints included, for an order of two lines with both addresses and one tax
+# line: the inbox lock, the order with lines, tax line, addresses and first history row, the
+# reservation, the stock messages to the shop, the binding and the event's new state.
+TYPICAL_ORDER_STATEMENTS = 33
+
+
+def place_two_line_order(skus):
+    products = [store.find_by_natural_key("shopware", "product", sku).data for sku in skus]
+    return place_order(
+        [PlacedLine(product=product, quantity=2, unit_gross=Decimal("11.90")) for product in products],
+        customer_number="17850", country_iso="GB", placed_at=timezone.now(),
+    )
+
+
+def test_typical_order_statement_count(
+    sandbox, connection, make_product, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    make_product("SW-Q1", on_hand=10)
+    make_product("SW-Q2", on_hand=10)
+    push_catalog(connection.pk)
+    # The first order fills the content type cache and leaves stock messages pending, as on a
+    # running system.
+    with django_capture_on_commit_callbacks(execute=True):
+        place_two_line_order(["SW-Q1", "SW-Q2"])
+    process_inbound_event(InboundEvent.objects.get(state=InboundState.PENDING).pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = place_two_line_order(["SW-Q1", "SW-Q2"])
+    event = InboundEvent.objects.get(state=InboundState.PENDING)
+
+    with django_assert_num_queries(TYPICAL_ORDER_STATEMENTS):
+        process_inbound_event(event.pk)
+
+    order = Order.objects.get(external_number=placed["orderNumber"])
+    assert [(line.sku, line.quantity) for line in order.lines.order_by("position")] == [("SW-Q1", 2), ("SW-Q2", 2)]
+    assert sorted(order.addresses.values_list("kind", flat=True)) == ["billing", "shipping"]
+    assert sorted(
+        StockReservation.objects.filter(order_line__order=order).values_list("product__sku", "quantity")
+    ) == [("SW-Q1", 2), ("SW-Q2", 2)]
+    assert Binding.objects.get(content_type=ContentType.objects.get_for_model(Order), object_id=str(order.pk), connection=connection).external_id == placed["id"]
+    assert OutboundMessage.objects.filter(entity="stock", state="pending").count() == 2
+    event.refresh_from_db()
+    assert (event.state, event.outcome) == (InboundState.PROCESSED, "created")
