@@ -49,6 +49,10 @@ def setup():
     prepare_demo(stdout=sys.stdout)
 
 
+# The line that repeats a login created in this run, printed when the web server listens.
+NEW_LOGIN = []
+
+
 def create_admin():
     from django.contrib.auth import get_user_model
 
@@ -61,9 +65,11 @@ def create_admin():
         return
     password = secrets.token_urlsafe(12)
     User.objects.create_superuser(ADMIN_USERNAME, "admin@localhost", password)
-    print("Created an admin login. It is shown only this once:")
+    print("Created an admin login. It is shown only in this run:")
     print(f"    username: {ADMIN_USERNAME}")
     print(f"    password: {password}")
+    # The workers' output scrolls the lines above away, so the login is repeated once Kontor listens.
+    NEW_LOGIN.append(f"Log in as {ADMIN_USERNAME} with the password {password} (shown only in this run).")
 
 
 def start(command, **kwargs):
@@ -75,6 +81,15 @@ def start(command, **kwargs):
 def stop_group(process, sig):
     try:
         os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def ask_to_stop(process):
+    # Only the group's leader: a django-q2 cluster stops its own workers after their current
+    # task, but hangs when the workers die under it from a signal to the whole group.
+    try:
+        process.terminate()
     except ProcessLookupError:
         pass
 
@@ -105,7 +120,7 @@ def serve():
     def stop(*_):
         print("Stopping Kontor: the lanes finish their current tasks for up to 10 seconds.", flush=True)
         for process in processes:
-            stop_group(process, signal.SIGTERM)
+            ask_to_stop(process)
         # One deadline for all, so a slow process does not add its wait to the others'. A task
         # cut off here (a long poll loop) leaves its claimed messages to the lease takeover.
         deadline = time.monotonic() + 10
@@ -122,6 +137,8 @@ def serve():
 
     if wait_until_listening(ADDRESS):
         print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot, master and poll lanes and the dispatcher. Stop with Ctrl-C.")
+        for line in NEW_LOGIN:
+            print(line, flush=True)
     else:
         print(f"The web server did not start listening on {ADDRESS} within 30 seconds; see the output above.")
 

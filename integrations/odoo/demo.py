@@ -25,9 +25,19 @@ def demo_quantity(sku):
     return MIN_STOCK + int(hashlib.sha256(sku.encode()).hexdigest(), 16) % STOCK_SPREAD
 
 
+def kontor_address():
+    return os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
+
+
 def sandbox_base_url():
-    address = os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
-    return f"http://{address}/sandbox/odoo"
+    return f"http://{kontor_address()}/sandbox/odoo"
+
+
+def follow_address(connection, base_url):
+    """Point a demo sandbox connection at this run's address, which may differ from the last run's."""
+    if connection.base_url != base_url:
+        connection.base_url = base_url
+        connection.save()
 
 
 def ensure_odoo_connection():
@@ -35,6 +45,7 @@ def ensure_odoo_connection():
 
     connection = Connection.objects.filter(slug=SLUG).first()
     if connection is not None:
+        follow_address(connection, sandbox_base_url())
         return connection, False
     connection = Connection(kind="odoo", name="Odoo (sandbox)", slug=SLUG, base_url=sandbox_base_url(), rate_limit_per_second=200, rate_limit_burst=200)
     connection.set_credentials({
@@ -73,19 +84,25 @@ def ensure_shop_connection():
     """Create the sandbox Shopware connection and register Kontor's webhook URL in the sandbox shop."""
     from integrations.sandbox.shopware import state
 
+    address = kontor_address()
+    base_url = f"http://{address}/sandbox/shopware"
+    hook = f"http://{address}/hooks/{SHOP_SLUG}/"
+    webhooks = {"webhooks": [{"name": event, "eventName": event, "url": hook} for event in SHOP_EVENTS]}
+
     connection = Connection.objects.filter(kind="shopware").order_by("pk").first()
     if connection is not None:
+        if connection.slug == SHOP_SLUG:
+            follow_address(connection, base_url)
+            state.update_settings(webhooks)
         return connection, False
-    address = os.environ.get("KONTOR_ADDRESS", "127.0.0.1:8000")
-    connection = Connection(kind="shopware", name="Shopware (sandbox)", slug=SHOP_SLUG, base_url=f"http://{address}/sandbox/shopware", rate_limit_per_second=200, rate_limit_burst=200)
+    connection = Connection(kind="shopware", name="Shopware (sandbox)", slug=SHOP_SLUG, base_url=base_url, rate_limit_per_second=200, rate_limit_burst=200)
     connection.set_credentials({
         "access_key_id": state.DEFAULT_ACCESS_KEY,
         "secret_access_key": state.DEFAULT_SECRET_ACCESS_KEY,
         "shop_secret": state.DEFAULT_SHOP_SECRET,
     })
     connection.save()
-    hook = f"http://{address}/hooks/{SHOP_SLUG}/"
-    state.update_settings({"webhooks": [{"name": event, "eventName": event, "url": hook} for event in SHOP_EVENTS]})
+    state.update_settings(webhooks)
     return connection, True
 
 

@@ -43,3 +43,18 @@ def test_order_stream_starts_at_once_on_restart(settings):
 
     next_run = Schedule.objects.get(name="sandbox order stream").next_run
     assert next_run <= timezone.now()
+
+
+def test_restart_on_another_port_follows_the_address(settings, monkeypatch):
+    from integrations.sandbox.shopware import state
+
+    settings.SANDBOX_ENABLED = True
+    prepare_odoo_demo(io.StringIO())
+
+    monkeypatch.setenv("KONTOR_ADDRESS", "127.0.0.1:8871")
+    prepare_odoo_demo(io.StringIO())
+
+    assert Connection.objects.get(kind="odoo").base_url == "http://127.0.0.1:8871/sandbox/odoo"
+    assert Connection.objects.get(kind="shopware").base_url == "http://127.0.0.1:8871/sandbox/shopware"
+    hooks = {hook["url"] for hook in state.settings()["webhooks"]}
+    assert hooks == {"http://127.0.0.1:8871/hooks/shopware-sandbox/"}
