@@ -119,14 +119,20 @@ def serve():
 
     def stop(*_):
         print("Stopping Kontor: the lanes finish their current tasks for up to 10 seconds.", flush=True)
-        for process in processes:
+        web_server, *workers = processes
+        for process in workers:
             ask_to_stop(process)
         # One deadline for all, so a slow process does not add its wait to the others'. A task
         # cut off here (a long poll loop) leaves its claimed messages to the lease takeover.
+        # The web server stops last, because the tasks still running call its sandboxes.
         deadline = time.monotonic() + 10
-        for process in processes:
+        for process in [*workers, web_server]:
+            grace = 0.0
+            if process is web_server:
+                ask_to_stop(web_server)
+                grace = 1.0
             try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                process.wait(timeout=max(grace, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 stop_group(process, signal.SIGKILL)
                 process.wait()
