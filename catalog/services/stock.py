@@ -54,21 +54,26 @@ def _locked_level(product_id, warehouse_id):
     return level
 
 
+def _storable_on_hand(on_hand, product_id, warehouse_id):
+    """Return `on_hand` as a Decimal, with a negative figure replaced by zero and logged."""
+    on_hand = Decimal(on_hand)
+    if on_hand < 0:
+        # An ERP may report negative stock after overselling; the ledger stores zero and logs a warning.
+        logger.warning(
+            "Negative on-hand reported, stored as zero",
+            extra={"product_id": product_id, "warehouse_id": warehouse_id, "reported": str(on_hand)},
+        )
+        return ZERO
+    return on_hand
+
+
 @transaction.atomic
 def record_on_hand(product, warehouse, on_hand, *, connection=None, reference=""):
     """Apply the on-hand quantity the leading system reports, as a movement of the difference.
 
     Returns the movement, or None when the quantity did not change.
     """
-    on_hand = Decimal(on_hand)
-    if on_hand < 0:
-        # An ERP may report negative stock after overselling; the ledger stores zero and logs a warning.
-        logger.warning(
-            "Negative on-hand reported, stored as zero",
-            extra={"product_id": product.pk, "warehouse": warehouse.code, "reported": str(on_hand)},
-        )
-        on_hand = ZERO
-
+    on_hand = _storable_on_hand(on_hand, product.pk, warehouse.pk)
     level = _locked_level(product.pk, warehouse.pk)
     delta = on_hand - level.on_hand
     if delta == 0:
@@ -98,13 +103,7 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
     movements = []
     new_on_hand = {}
     for level, on_hand in levels_and_quantities:
-        on_hand = Decimal(on_hand)
-        if on_hand < 0:
-            logger.warning(
-                "Negative on-hand reported, stored as zero",
-                extra={"product_id": level.product_id, "warehouse_id": level.warehouse_id, "reported": str(on_hand)},
-            )
-            on_hand = ZERO
+        on_hand = _storable_on_hand(on_hand, level.product_id, level.warehouse_id)
         delta = on_hand - level.on_hand
         if delta == 0:
             continue
