@@ -1,8 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # Kontor has no public site; the admin's "View site" link and a bare address lead to the admin.
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     # set_language backs the language switch in the admin header.
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

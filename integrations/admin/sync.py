@@ -3,6 +3,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -14,7 +15,7 @@ from integrations.services.syncruns import resolve_sync_errors, retry_sync_error
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at", "kind", "connection", "entity", "state",
-        "read_count", "created_count", "updated_count", "skipped_count", "failed_count", "duration",
+        "read_count", "created_count", "updated_count", "skipped_count", "failed_count", "duration_shown",
     ]
     list_filter = ["kind", "state", "entity", "connection"]
     date_hierarchy = "started_at"
@@ -25,6 +26,13 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("duration"))
+    def duration_shown(self, run):
+        # A timedelta reads "0:00:16.137151"; support staff need seconds, not microseconds.
+        if run.duration is None:
+            return "-"
+        return _("%(seconds)s s") % {"seconds": number_format(run.duration.total_seconds(), 1)}
 
 
 @admin.register(SyncError)

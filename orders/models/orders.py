@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -133,7 +135,8 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} x {self.sku}"
+        # Plain digits: "1.000 x" reads as a thousand in German.
+        return f"{self.quantity.normalize():f} x {self.sku}"
 
     def clean(self):
         errors = {}
@@ -161,7 +164,8 @@ class TaxLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["order", "rate"], name="tax_line_unique_rate")]
 
     def __str__(self):
-        return f"{self.rate}%: {self.tax}"
+        cents = self.tax.quantize(Decimal("0.01"))
+        return f"{self.rate.normalize():f} %: {cents if cents == self.tax else self.tax.normalize():f}"
 
     def clean(self):
         errors = {}

@@ -43,7 +43,7 @@ class ReturnLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive")]
 
     def __str__(self):
-        return f"{self.quantity} x {self.order_line.sku}"
+        return f"{self.quantity.normalize():f} x {self.order_line.sku}"
 
     def clean(self):
         errors = {}

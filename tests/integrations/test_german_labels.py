@@ -61,3 +61,27 @@ def test_shopware_test_connection_english(connection):  # noqa: F811
         result = check_connection(connection)
 
     assert result == (True, "Connected to Shopware; default currency EUR")
+
+
+def test_sync_run_duration_in_german_seconds():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.admin.sync import SyncRunAdmin
+    from integrations.models import SyncRun
+
+    run = SyncRun(started_at=timezone.now(), finished_at=timezone.now() + timedelta(seconds=16, microseconds=137151))
+    with translation.override("de"):
+        shown = SyncRunAdmin.duration_shown(None, run)
+        label = str(SyncRunAdmin.duration_shown.short_description)
+
+    assert shown == "16,1 s"
+    assert label == "Dauer"
+
+
+def test_root_redirects_to_admin(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"

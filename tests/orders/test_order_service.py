@@ -329,3 +329,14 @@ def test_line_error_in_german():
 
     assert errors["lines[0].total_gross"][0].startswith("Position CAM-1: total_gross ist 11.90, aber Menge 5 mal Stückpreis 11.90")
     assert errors["lines[0].total_tax"][0].startswith("Position CAM-1: Steuer 1.90 entspricht nicht 7 % von netto 10.00")
+
+
+def test_line_and_tax_titles_read_plainly():
+    from orders.models import OrderLine, TaxLine
+
+    line = OrderLine(sku="CAM-1", quantity=Decimal("1.000"))
+    tax = TaxLine(rate=Decimal("19.000"), tax=Decimal("812.0300"), net=Decimal("4273.84"))
+
+    assert str(line) == "1 x CAM-1"
+    assert str(tax) == "19 %: 812.03"
+    assert str(TaxLine(rate=Decimal("7.500"), tax=Decimal("0.1234"), net=Decimal(1))) == "7.5 %: 0.1234"
