@@ -36,16 +36,20 @@ def known_locales(channel):
     return list(dict.fromkeys(known))
 
 
-def _from_accept_language(header, known):
+def _from_accept_language(header, known, channel_locales=()):
     by_lower = {locale.lower(): locale for locale in known}
     for language, _quality in parse_accept_lang_header(header or ""):
         wanted = language.replace("-", "_").lower()
         if wanted in by_lower:
             return by_lower[wanted]
-        prefix = wanted.split("_")[0] + "_"
-        match = next((locale for locale in known if locale.lower().startswith(prefix) or locale.lower() == wanted), None)
-        if match:
-            return match
+        language_code = wanted.split("_")[0]
+        candidates = [locale for locale in known if locale.lower().startswith(language_code + "_")]
+        if candidates:
+            # The channel's own locales come first. Otherwise a bare "de" means de_DE, the
+            # language's home region, rather than de_AT, which comes first among the fallbacks.
+            own = [locale for locale in candidates if locale in channel_locales]
+            home = [locale for locale in candidates if locale.lower() == f"{language_code}_{language_code}"]
+            return (own or home or candidates)[0]
     return None
 
 
@@ -63,7 +67,7 @@ def resolve_locale(request, channel):
         locale = explicit
     else:
         default = (channel.locales or [settings.API_DEFAULT_LOCALE])[0]
-        locale = _from_accept_language(request.headers.get("Accept-Language"), known) or default
+        locale = _from_accept_language(request.headers.get("Accept-Language"), known, channel.locales or ()) or default
 
     chain = [locale, *settings.API_LOCALE_FALLBACKS.get(locale, []), *(channel.locales or [])]
     return locale, tuple(dict.fromkeys(chain))

@@ -205,3 +205,21 @@ def test_enabled_price_list_then_removed(channel, price_list, catalog, b2b_list,
     assert [response.json()["price"]["amount"] for response in enabled] == ["19.90", "19.90"]
     assert removed.status_code == 400
     assert removed.json()["code"] == "unknown_price_list"
+
+
+@pytest.mark.parametrize(
+    ("header", "channel_locales", "expected"),
+    [
+        ("de", ["fr_FR"], "de_DE"),
+        ("de", ["fr_FR", "de_AT"], "de_AT"),
+        ("de-CH", ["fr_FR"], "de_CH"),
+        ("de-LI, fr;q=0.5", ["fr_FR"], "de_DE"),
+        ("it", ["fr_FR"], None),
+    ],
+)
+def test_bare_language_prefers_channel_then_home_region(header, channel_locales, expected):
+    from apiclients.context import _from_accept_language
+
+    known = [*channel_locales, "de_AT", "de_DE", "de_CH", "en_GB", "en_US"]
+
+    assert _from_accept_language(header, list(dict.fromkeys(known)), channel_locales) == expected
