@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from catalog.models import Product, ReservationState, StockLevel, StockReservation, Warehouse
 from catalog.services import availability, stock
 from integrations.domains import Domain, FieldGroup
+from integrations.errors import ConnectorError
 from integrations.models import Binding
 from integrations.odoo import issues
 from integrations.odoo.client import OdooClient
@@ -273,6 +274,27 @@ def _hand_stock_to_erp(connection, order):
     hand_stock_to_erp(connection, [order])
 
 
+# Attempts at the handover's stock read. Odoo has confirmed the orders when the handover runs,
+# so while the read fails Kontor still holds its reservations and the stock loop's next
+# reading of Odoo, which includes Odoo's reservations, counts those units twice.
+HANDOVER_READ_ATTEMPTS = 3
+
+
+def _read_stock_for_handover(connection, product_ids):
+    client = OdooClient(connection)
+    for attempt in range(1, HANDOVER_READ_ATTEMPTS + 1):
+        try:
+            return read_stock(connection, client, product_ids)
+        except ConnectorError as error:
+            if not error.retryable or attempt == HANDOVER_READ_ATTEMPTS:
+                raise
+            logger.warning(
+                "odoo stock read for handover failed, retrying",
+                extra={"connection_id": connection.pk, "attempt": attempt, "error_code": error.code},
+            )
+    return None
+
+
 def hand_stock_to_erp(connection, orders):
     """Hand the open reservations of orders that Odoo now has to Odoo's figure, with one stock read."""
     open_reservations = StockReservation.objects.filter(order_line__order__in=orders, state=ReservationState.OPEN)
@@ -284,7 +306,7 @@ def hand_stock_to_erp(connection, orders):
     leads = leading_connection_id(Domain.STOCK) == connection.pk
     # Odoo is read before the levels are locked, so reservations and the stock loop do not wait
     # for its response. Odoo confirmed the orders already, so the reading includes their reservations.
-    reading = read_stock(connection, OdooClient(connection), product_ids) if leads else None
+    reading = _read_stock_for_handover(connection, product_ids) if leads else None
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
     stock.lock_stock_levels(product_ids)
