@@ -275,7 +275,7 @@ def _hand_stock_to_erp(connection, order):
 
 
 # Attempts at the handover's stock read. Odoo has confirmed the orders when the handover runs,
-# so while the read fails Kontor still holds its reservations and the stock loop's next
+# so while the read fails Kontor still keeps its reservations and the stock loop's next
 # reading of Odoo, which includes Odoo's reservations, counts those units twice.
 HANDOVER_READ_ATTEMPTS = 3
 
