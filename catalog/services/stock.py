@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Sum, Value, When
-from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,7 +115,7 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
     if new_on_hand:
         # One UPDATE for all levels; the caller holds their locks.
         on_hand_of = _per_level(new_on_hand)
-        StockLevel.objects.filter(pk__in=list(new_on_hand)).update(on_hand=on_hand_of, reserved=Least(F("reserved"), on_hand_of))
+        StockLevel.objects.filter(pk__in=list(new_on_hand)).update(on_hand=on_hand_of, reserved=_min(F("reserved"), on_hand_of))
     StockMovement.objects.bulk_create(movements)
     changed = {movement.product_id for movement in movements}
     if changed:
