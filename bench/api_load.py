@@ -82,7 +82,7 @@ def start_server(port, args):
     ensure_port_free(port)
     env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING", API_RESPONSE_CACHE_SECONDS=str(args.cache_seconds))
     if args.worker_class == "uvicorn":
-        # config.asgi answers cached product reads on the event loop and runs Django in threads.
+        # config.asgi serves cached product reads on the event loop and runs Django in threads.
         app, worker_class = "config.asgi:application", "uvicorn_worker.UvicornWorker"
         env["WSGI_THREADS"] = str(args.threads)
     else:

@@ -52,8 +52,8 @@ POLL_LANE = "poll"
 POLL_OVERLAP = timedelta(seconds=2)
 STOCK_INTERVAL_SECONDS = 0.5
 ORDERS_INTERVAL_SECONDS = 1.0
-# How long a new order message waits while the orders loop runs, which then sends it with the
-# others; one loop step, so an order waits at most about two steps.
+# How long a new order message waits while the orders loop runs, so the loop sends it with the
+# others. It is one loop step, so an order waits about two steps at most.
 ORDER_BATCH_WINDOW_SECONDS = ORDERS_INTERVAL_SECONDS
 # How often the stock loop sends due stock and price messages: a reservation's new figure
 # waits at most this long before it goes to the shops.

@@ -73,10 +73,10 @@ def test_sync_run_duration_in_german_seconds():
 
     run = SyncRun(started_at=timezone.now(), finished_at=timezone.now() + timedelta(seconds=16, microseconds=137151))
     with translation.override("de"):
-        shown = SyncRunAdmin.duration_shown(None, run)
+        duration = SyncRunAdmin.duration_shown(None, run)
         label = str(SyncRunAdmin.duration_shown.short_description)
 
-    assert shown == "16,1 s"
+    assert duration == "16,1 s"
     assert label == "Dauer"
 
 

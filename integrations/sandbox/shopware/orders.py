@@ -215,7 +215,8 @@ def _restock(order_id):
 def _decrement_stocks(sold):
     """Take the sold quantities ({product id: quantity}) out of stock, products locked in id order.
 
-    The Sync API writes products in id order too, so concurrent writers cannot deadlock.
+    The Sync API's stock write (api.py) locks products in record id order too, so the two
+    cannot deadlock each other.
     """
     rows = store.rows(SYSTEM, "product").filter(record_id__in=list(sold)).select_for_update().order_by("record_id")
     changed = []
