@@ -94,18 +94,23 @@ def client_for_token(token, current_version=None):
     # The version was read before the database, so a change committed after this read renews
     # the version again and the next request reads the client afresh.
     client = ApiClient.objects.select_related("channel", "price_list").prefetch_related("other_price_lists").filter(token_hash=token_hash, is_active=True).first()
+    keep = current_version is not None and _max_age() > 0
     if client is None:
         _clients.pop(token_hash, None)
-        if current_version is not None and _max_age() > 0:
-            if len(_rejected) >= MAX_CACHED_CLIENTS:
-                _rejected.clear()
-            _rejected[token_hash] = current_version
+        if keep:
+            _keep(_rejected, token_hash, current_version)
         raise _invalid_token()
-    if current_version is not None and _max_age() > 0:
-        if len(_clients) >= MAX_CACHED_CLIENTS:
-            _clients.clear()
-        _clients[token_hash] = (current_version, time.monotonic(), client)
+
+    if keep:
+        _keep(_clients, token_hash, (current_version, time.monotonic(), client))
     return client
+
+
+def _keep(entries, token_hash, entry):
+    """Store `entry` under `token_hash`, emptying `entries` first when it has MAX_CACHED_CLIENTS."""
+    if len(entries) >= MAX_CACHED_CLIENTS:
+        entries.clear()
+    entries[token_hash] = entry
 
 
 def use_is_due(client, now=None):
