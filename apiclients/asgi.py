@@ -67,7 +67,7 @@ class CachedProductReads:
         if scope["type"] == "http":
             rejected = oversized(scope)
             if rejected is not None:
-                await self.reject(send, *rejected)
+                await self.reject(scope, send, *rejected)
                 return
         if scope["type"] == "http" and scope["method"] == "GET" and response_cache.enabled():
             match = PRODUCT_PATH.match(scope["path"])
@@ -115,8 +115,12 @@ class CachedProductReads:
         return True
 
     @staticmethod
-    async def reject(send, status, reason):
-        logger.warning("Request rejected before Django", extra={"status": status, "reason": reason.decode()})
+    async def reject(scope, send, status, reason):
+        client_host = (scope.get("client") or ("-",))[0]
+        logger.warning(
+            "Request rejected before Django",
+            extra={"status": status, "reason": reason.decode(), "path": scope["path"][:200], "client": client_host},
+        )
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(reason)).encode())]})
         await send({"type": "http.response.body", "body": reason})
 
@@ -127,9 +131,10 @@ class CachedProductReads:
         Only the first read of an entry in a process needs this, for a detail's variants. Later
         reads include the remembered keys in their one round trip.
         """
-        entry = state[2].get(lookup.key)
-        others = [key for key in entry["versions"] if key not in lookup.read_keys] if entry else []
+        _clients_version, _count, found = state
+        entry = found.get(lookup.key)
+        others = response_cache.unread_versions(entry, lookup.read_keys) if entry else []
         if not others:
             return lookup
-        state[2].update(await read_async(others))
+        found.update(await read_async(others))
         return lookup._replace(read_keys=[*lookup.read_keys, *others])

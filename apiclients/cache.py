@@ -164,11 +164,15 @@ def is_current(entry, found, read_keys, read_more):
     `found` contains the versions that exist among `read_keys`; versions the entry needs beyond
     those (its variants) are read with `read_more(keys)`, a get_many.
     """
-    versions = entry["versions"]
-    others = [key for key in versions if key not in read_keys]
+    others = unread_versions(entry, read_keys)
     if others:
         found = {**found, **read_more(others)}
-    return all(found.get(key) == version for key, version in versions.items())
+    return all(found.get(key) == version for key, version in entry["versions"].items())
+
+
+def unread_versions(entry, read_keys):
+    """Return the version keys `entry` depends on that are not among `read_keys`."""
+    return [key for key in entry["versions"] if key not in read_keys]
 
 
 def safe_get_many(keys):
