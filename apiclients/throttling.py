@@ -111,7 +111,7 @@ def count_and_read(key, timeout, read_keys=()):
     if script is None:
         # get_client() builds a new client object on every call; one per process is enough.
         script = _scripts[servers] = redis_cache._cache.get_client(write=True).register_script(COUNT_AND_READ_SCRIPT)
-    count, raw_values = script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
+    count, raw_values = script(keys=_cache_keys(redis_cache, [key, *read_keys]), args=[timeout])
     return count, _decode(redis_cache, raw_values)
 
 
@@ -119,14 +119,14 @@ async def count_and_read_async(key, timeout, read_keys=()):
     """count_and_read for code on an event loop: the same command, sent without blocking the loop."""
     redis_cache = caches[DEFAULT_CACHE_ALIAS]
     script = _async_script(redis_cache)
-    count, raw_values = await script(keys=_cache_keys(redis_cache, key, read_keys), args=[timeout])
+    count, raw_values = await script(keys=_cache_keys(redis_cache, [key, *read_keys]), args=[timeout])
     return count, _decode(redis_cache, raw_values)
 
 
 async def read_async(keys):
     """Return {key: value} of the cache keys in `keys` that exist, read without blocking the loop."""
     redis_cache = caches[DEFAULT_CACHE_ALIAS]
-    values = await _async_script(redis_cache).registered_client.mget(_cache_keys(redis_cache, keys[0], keys[1:]))
+    values = await _async_script(redis_cache).registered_client.mget(_cache_keys(redis_cache, keys))
     return {key: value for key, value in zip(keys, _decode(redis_cache, values), strict=True) if value is not None}
 
 
@@ -142,11 +142,11 @@ def _async_script(redis_cache):
     return script
 
 
-def _cache_keys(redis_cache, key, read_keys):
-    """The Redis keys under which Django's cache keeps `key` and `read_keys` (prefix and version added)."""
+def _cache_keys(redis_cache, names):
+    """Return the Redis keys under which Django's cache keeps `names` (prefix and version added)."""
     # make_key() without validation: the check only warns about keys memcached would reject, and
     # these keys are Kontor's own ASCII names, so it would cost time on every request for nothing.
-    return [redis_cache.make_key(name) for name in (key, *read_keys)]
+    return [redis_cache.make_key(name) for name in names]
 
 
 def _decode(redis_cache, raw_values):
