@@ -128,8 +128,9 @@ class CachedProductMiddleware:
         """Return the stored response when `state` shows it is current, else None.
 
         From here on the request is counted, so a handed-on request carries its count. Without
-        `more_reads` (on the event loop, where a blocking read would stall every request), an
-        entry that needs versions beyond those read is handed on, as is a due last-used write.
+        `more_reads` (on the event loop, where a blocking read would stall every request), the
+        caller has read every version the entry needs already. A version still missing then
+        counts as stale instead of being read, and a due last-used write hands the request on.
         """
         current_version, count, found = state
         request.api_throttle_count = (lookup.window.key, count)
