@@ -40,7 +40,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("scopes"))
     def scope_list(self, obj):
-        return ", ".join(obj.scopes or [])
+        # A code that is no longer a Scope (stored before it was removed) is shown as stored.
+        labels = {scope.value: scope.label for scope in Scope}
+        return ", ".join(str(labels.get(code, code)) for code in obj.scopes or [])
 
     def save_model(self, request, obj, form, change):
         token = None
