@@ -158,12 +158,15 @@ def stream_status(system):
     return store.get(system, "_stream", "position") or {"index": 0, "placed": 0, "cancelled": 0, "skipped": 0}
 
 
-def place_batch(system, count, *, place, cancel, skus=None):
+def place_batch(system, count, *, place, cancel, skus=None, place_many=None):
     """Replay the next `count` invoices; return the outcome counts.
 
     `place(invoice, lines)` places an order for {sku: (quantity, price)} and returns True, or
     False when it skipped the invoice (for example, no stock). `cancel(invoice, lines)` cancels
     an earlier order of the same customer and returns True, or False when there is none open.
+    `place_many([(invoice, lines), ...])`, when given, places consecutive orders together and
+    returns one such bool per invoice; a cancellation is applied after the orders before it.
+    The stream position is locked twice per call, not per invoice.
     """
     skus = skus if skus is not None else catalog_skus()
     outcomes = {"placed": 0, "cancelled": 0, "skipped": 0}
@@ -172,14 +175,25 @@ def place_batch(system, count, *, place, cancel, skus=None):
         outcomes["skipped"] = count
         return outcomes
 
+    place_many = place_many or (lambda placements: [place(invoice, lines) for invoice, lines in placements])
+    pending = []
+
+    def place_pending():
+        for was_placed in place_many(pending) if pending else []:
+            outcomes["placed" if was_placed else "skipped"] += 1
+        pending.clear()
+
     for invoice in claim_invoices(system, count):
         lines = mapped_lines(invoice, skus)
         if not lines:
             outcomes["skipped"] += 1
         elif invoice.is_cancellation:
+            # The customer's order may be one of the pending ones.
+            place_pending()
             outcomes["cancelled" if cancel(invoice, lines) else "skipped"] += 1
         else:
-            outcomes["placed" if place(invoice, lines) else "skipped"] += 1
+            pending.append((invoice, lines))
+    place_pending()
     count_outcomes(system, outcomes)
     return outcomes
 

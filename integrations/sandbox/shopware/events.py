@@ -36,10 +36,11 @@ def build_body(event, payload, shop):
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def emit(event, payload, *, shop=None):
+def emit(event, payload, *, shop=None, faults=None):
     """Send `event` to every app webhook subscribed to it; return the deliveries.
 
-    `shop` is the shop's settings() when the caller has read them already.
+    `shop` is the shop's settings() and `faults` its webhook fault settings when the caller has
+    read them already, such as once for a block of orders.
     """
     shop = shop or settings()
     targets = [webhook for webhook in shop["webhooks"] if webhook["eventName"] == event]
@@ -53,7 +54,7 @@ def emit(event, payload, *, shop=None):
             "sw-context-language": DEFAULT_LANGUAGE_ID,
             "sw-user-language": "en-GB",
         }
-        deliveries.extend(webhooks.send_webhook(SYSTEM, event, webhook["url"], body, headers))
+        deliveries.extend(webhooks.send_webhook(SYSTEM, event, webhook["url"], body, headers, faults=faults))
     return deliveries
 
 

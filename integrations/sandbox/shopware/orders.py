@@ -12,13 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from integrations.sandbox import store
-from integrations.sandbox.models import SandboxRecord
+from integrations.sandbox.faults import settings_for
 from integrations.sandbox.shopware import events
 from integrations.sandbox.shopware.state import (
     DEFAULT_CURRENCY,
     DEFAULT_LANGUAGE_ID,
     SYSTEM,
-    country,
+    countries,
     currency_id,
     ensure_seeded,
     new_id,
@@ -111,23 +111,78 @@ def _address(order_id, customer_number, first_name, place, kind):
     }
 
 
-@transaction.atomic
+@dataclass
+class NewOrder:
+    """An order to place: its lines, customer number, country (ISO 3166 code) and order time."""
+
+    lines: list  # of PlacedLine
+    customer_number: str
+    country_iso: str
+    placed_at: object  # aware datetime
+    order_number: str | None = None
+
+
 def place_order(lines, *, customer_number, country_iso, placed_at, order_number=None):
     """Store a new order with its lines, delivery and transaction and decrement stock.
 
     Returns the assembled order. Sends checkout.order.placed to subscribed app webhooks after
     the transaction commits.
     """
+    return place_orders([NewOrder(lines, customer_number, country_iso, placed_at, order_number)])[0]
+
+
+@transaction.atomic
+def place_orders(new_orders):
+    """Store many new orders (NewOrder) in one transaction and decrement stock once for all.
+
+    Returns the assembled orders in the given order. Each order gets its own webhooks
+    (checkout.order.placed, order.written) after the transaction commits, one POST per order
+    and event as Shopware sends them. Costs a fixed number of queries, whatever the count.
+    """
+    if not new_orders:
+        return []
     ensure_seeded()
-    order_id = new_id()
-    order_number = order_number or str(store.next_number(SYSTEM, "order_number"))
+    missing_numbers = sum(1 for new_order in new_orders if not new_order.order_number)
+    numbers = iter(store.next_numbers(SYSTEM, "order_number", missing_numbers))
+    places = countries({new_order.country_iso for new_order in new_orders})
     now = now_iso()
-    placed = placed_at.isoformat(timespec="milliseconds")
+
+    built = [
+        _build_order(new_order, new_order.order_number or str(next(numbers)), places[new_order.country_iso], now)
+        for new_order in new_orders
+    ]
+    store.insert_many(SYSTEM, "order_line_item", [(item["id"], item, order["id"]) for order, *_rest in built for item in order["lineItems"]])
+    store.insert_many(SYSTEM, "order_delivery", [(order["deliveries"][0]["id"], order["deliveries"][0], order["id"]) for order, *_rest in built])
+    store.insert_many(SYSTEM, "order_transaction", [(order["transactions"][0]["id"], order["transactions"][0], order["id"]) for order, *_rest in built])
+    sold = {}
+    for _order, _stored, order_sold in built:
+        for product_id, quantity in order_sold.items():
+            sold[product_id] = sold.get(product_id, 0) + quantity
+    _decrement_stocks(sold)
+    store.insert_many(SYSTEM, "order", [(order["id"], stored, order["orderNumber"]) for order, stored, _sold in built])
+
+    def send_events():
+        shop = events.settings()
+        # Read once for the whole block; a fault change applies from the next block on.
+        faults = settings_for(SYSTEM)
+        for order, stored, _sold in built:
+            events.emit("checkout.order.placed", {"order": order}, shop=shop, faults=faults)
+            events.emit("order.written", events.written_payload("order", order["id"], "insert", sorted(stored)), shop=shop, faults=faults)
+
+    transaction.on_commit(send_events)
+    return [order for order, _stored, _sold in built]
+
+
+def _build_order(new_order, order_number, place, now):
+    """Return (assembled order, stored order document, {product id: quantity sold}) of a new order."""
+    order_id = new_id()
+    placed = new_order.placed_at.isoformat(timespec="milliseconds")
+    customer_number = new_order.customer_number
 
     positions_gross = positions_net = positions_tax = Decimal(0)
     sold = {}
     line_items = []
-    for position, line in enumerate(lines, start=1):
+    for position, line in enumerate(new_order.lines, start=1):
         total, net, tax, price = _calculated_price(line.unit_gross, line.quantity)
         positions_gross, positions_net, positions_tax = positions_gross + total, positions_net + net, positions_tax + tax
         line_id = new_id()
@@ -139,12 +194,9 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
             "good": True, "removable": True, "stackable": True, "apiAlias": "order_line_item", "createdAt": now, "updatedAt": None,
         })
         sold[line.product["id"]] = sold.get(line.product["id"], 0) + line.quantity
-    store.insert_many(SYSTEM, "order_line_item", [(item["id"], item, order_id) for item in line_items])
-    _decrement_stocks(sold)
 
     shipping_total, shipping_net, shipping_tax, shipping_price = _calculated_price(SHIPPING_GROSS, 1)
     total = positions_gross + shipping_total
-    place = country(country_iso)
     address = _address(order_id, customer_number, "Sandbox", place, "billing")
     delivery_id, transaction_id = new_id(), new_id()
     delivery = {
@@ -153,7 +205,6 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
         "stateId": state("order_delivery.state", "open")["id"], "stateMachineState": state("order_delivery.state", "open"),
         "shippingDateEarliest": placed, "shippingDateLatest": placed, "apiAlias": "order_delivery", "createdAt": now, "updatedAt": None,
     }
-    store.insert_many(SYSTEM, "order_delivery", [(delivery_id, delivery, order_id)])
     payment = {
         "id": transaction_id, "orderId": order_id, "amount": {**shipping_price, "unitPrice": _money(total), "quantity": 1, "totalPrice": _money(total)},
         "paymentMethodId": seed_id("payment_method", "invoice"),
@@ -161,7 +212,6 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
         "stateId": state("order_transaction.state", "open")["id"], "stateMachineState": state("order_transaction.state", "open"),
         "apiAlias": "order_transaction", "createdAt": now, "updatedAt": None,
     }
-    store.insert_many(SYSTEM, "order_transaction", [(transaction_id, payment, order_id)])
 
     rounding = {"decimals": 2, "interval": 0.01, "roundForNet": True, "apiAlias": "shopware_core_framework_data_abstraction_layer_pricing_cash_rounding_config"}
     order = {
@@ -188,18 +238,11 @@ def place_order(lines, *, customer_number, country_iso, placed_at, order_number=
         "stateId": state("order.state", "open")["id"], "stateMachineState": state("order.state", "open"),
         "customerComment": None, "customFields": None, "apiAlias": "order", "createdAt": now, "updatedAt": None,
     }
-    store.insert_many(SYSTEM, "order", [(order_id, order, order_number)])
 
     # The order as assemble() would read it back: line items by position, one delivery and transaction.
     assembled = {**order, "lineItems": [dict(item) for item in line_items], "deliveries": [dict(delivery)], "transactions": [dict(payment)]}
+    return assembled, order, sold
 
-    def send_events():
-        shop = events.settings()
-        events.emit("checkout.order.placed", {"order": assembled}, shop=shop)
-        events.emit("order.written", events.written_payload("order", order_id, "insert", sorted(order)), shop=shop)
-
-    transaction.on_commit(send_events)
-    return assembled
 
 
 def _restock(order_id):
@@ -229,7 +272,7 @@ def _decrement_stocks(sold):
         row.data = data
         changed.append(row)
     # A sale changes stock but not the product's updatedAt in Shopware's stock handling.
-    SandboxRecord.objects.bulk_update(changed, ["data"])
+    store.update_data(changed)
 
 
 def assemble(orders, associations):

@@ -119,6 +119,15 @@ def country(iso_code):
     return record
 
 
+def countries(iso_codes):
+    """Return {ISO code: country record} for many codes with one query; missing ones are created."""
+    ids = {country_id(iso_code): iso_code for iso_code in iso_codes}
+    found = {ids[row.record_id]: row.data for row in store.rows(SYSTEM, "country").filter(record_id__in=list(ids))}
+    for iso_code in sorted(set(ids.values()) - set(found)):
+        found[iso_code] = country(iso_code)
+    return found
+
+
 def settings():
     """Return the shop's integration credentials, token lifetime and app registration."""
     data = store.get(SYSTEM, "_settings", "shop") or {}

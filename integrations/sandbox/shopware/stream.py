@@ -11,39 +11,62 @@ from decimal import Decimal
 from django.utils import timezone
 
 from integrations.sandbox import orderstream, store
-from integrations.sandbox.shopware.orders import PlacedLine, apply_transition, place_order
+from integrations.sandbox.shopware.orders import NewOrder, PlacedLine, apply_transition
+from integrations.sandbox.shopware.orders import place_orders as store_orders
 from integrations.sandbox.shopware.state import DEFAULT_CURRENCY, SYSTEM, currency_id
 
 FALLBACK_PRICE = Decimal("1.00")
 CANCELLABLE_STATES = ("open", "in_progress")
 
 
-def _unit_price(product, data_set_price):
+def _unit_price(product, data_set_price, parents):
+    """Return the gross price of a product in the default currency; `parents` is {id: parent data}."""
     for price in product.get("price") or []:
         if price.get("currencyId") == currency_id(DEFAULT_CURRENCY) and price.get("gross"):
             return Decimal(str(price["gross"]))
     if product.get("parentId"):
-        parent = store.get(SYSTEM, "product", product["parentId"]) or {}
-        return _unit_price({"price": parent.get("price")}, data_set_price)
+        parent = parents.get(product["parentId"]) or {}
+        return _unit_price({"price": parent.get("price")}, data_set_price, parents)
     return data_set_price if data_set_price > 0 else FALLBACK_PRICE
 
 
 def place(invoice, lines):
     """Place an order for an invoice's mapped lines; return False when nothing is in stock."""
-    placed_lines = []
-    rows = {row.natural_key: row for row in store.rows(SYSTEM, "product").filter(natural_key__in=list(lines))}
-    for sku, (quantity, data_set_price) in sorted(lines.items()):
-        row = rows.get(sku)
-        if row is None:
-            continue
-        quantity = min(quantity, int(row.data.get("stock") or 0))
-        if quantity <= 0:
-            continue
-        placed_lines.append(PlacedLine(product=row.data, quantity=quantity, unit_gross=_unit_price(row.data, data_set_price)))
-    if not placed_lines:
-        return False
-    place_order(placed_lines, customer_number=invoice.customer_id, country_iso=invoice.country, placed_at=timezone.now())
-    return True
+    return place_many([(invoice, lines)])[0]
+
+
+def place_many(placements):
+    """Place an order for each (invoice, mapped lines) in one transaction; return a list of bools.
+
+    False marks an invoice skipped because none of its products is in stock. Products and their
+    parents are read once for the block, and stock already sold to an earlier order of the block
+    is not sold again. Each placed order still gets its own webhook.
+    """
+    skus = {sku for _invoice, lines in placements for sku in lines}
+    products = {row.natural_key: row.data for row in store.rows(SYSTEM, "product").filter(natural_key__in=list(skus))}
+    parent_ids = {data["parentId"] for data in products.values() if data.get("parentId")}
+    parents = {row.record_id: row.data for row in store.rows(SYSTEM, "product").filter(record_id__in=list(parent_ids))} if parent_ids else {}
+    left = {sku: int(data.get("stock") or 0) for sku, data in products.items()}
+
+    new_orders = []
+    outcomes = []
+    now = timezone.now()
+    for invoice, lines in placements:
+        placed_lines = []
+        for sku, (quantity, data_set_price) in sorted(lines.items()):
+            product = products.get(sku)
+            if product is None:
+                continue
+            quantity = min(quantity, left[sku])
+            if quantity <= 0:
+                continue
+            left[sku] -= quantity
+            placed_lines.append(PlacedLine(product=product, quantity=quantity, unit_gross=_unit_price(product, data_set_price, parents)))
+        outcomes.append(bool(placed_lines))
+        if placed_lines:
+            new_orders.append(NewOrder(placed_lines, customer_number=invoice.customer_id, country_iso=invoice.country, placed_at=now))
+    store_orders(new_orders)
+    return outcomes
 
 
 def cancel(invoice, lines):
@@ -61,8 +84,11 @@ def cancel(invoice, lines):
 
 
 def place_orders(count):
-    """Replay the next `count` invoices at once; return the outcome counts."""
-    return orderstream.place_batch(SYSTEM, count, place=place, cancel=cancel)
+    """Replay the next `count` invoices as one block; return the outcome counts.
+
+    Consecutive new orders of the block are stored in one transaction (see place_many).
+    """
+    return orderstream.place_batch(SYSTEM, count, place=place, cancel=cancel, place_many=place_many)
 
 
 def run(rate, count=None, progress=None):
