@@ -1,11 +1,14 @@
 """Admin pages rendered in German show German texts, not English labels or raw codes."""
 
 import pytest
+import responses
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 
 from apiclients.services import create_client
+from integrations.models import Connection
+from integrations.services.connections import check_connection
 from tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +47,76 @@ def test_api_client_list_unknown_scope_code(admin_client_de):
     html = get_german(admin_client_de, reverse("admin:apiclients_apiclient_changelist"))
 
     assert '<td class="field-scope_list">Katalog lesen, stock:read</td>' in html
+
+
+# Connection test
+
+
+def stripe_connection():
+    connection = Connection(kind="stripe", name="Stripe DE", slug="stripe-de", base_url="https://api.stripe.com")
+    connection.set_credentials({"api_key": "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "webhook_secrets": "whsec_test"})
+    connection.save()
+    return connection
+
+
+@responses.activate
+def test_test_connection_action_success_german(admin_client_de):
+    connection = stripe_connection()
+    # Stripe's balance object, shortened to the fields of its contract that matter here.
+    responses.get(
+        "https://api.stripe.com/v1/balance",
+        json={"object": "balance", "available": [{"amount": 0, "currency": "eur"}], "livemode": False, "pending": []},
+    )
+
+    with translation.override("de"):
+        response = admin_client_de.post(
+            reverse("admin:integrations_connection_changelist"),
+            {"action": "test_connection", "_selected_action": [connection.pk]},
+            HTTP_ACCEPT_LANGUAGE="de",
+            follow=True,
+        )
+
+    html = response.content.decode()
+    assert "Stripe DE: Die Verbindung funktioniert." in html
+    assert "Stripe DE: ok" not in html
+
+
+def test_connection_test_unknown_kind_german():
+    connection = Connection.objects.create(kind="otto", name="Otto Markt", slug="otto")
+
+    with translation.override("de"):
+        result = check_connection(connection)
+
+    assert result == (
+        False,
+        "Kontor hat keinen Connector der Art otto, daher lässt sich Otto Markt nicht testen. "
+        "Bitten Sie Ihre Administration, den Connector zu installieren, oder korrigieren Sie die Art.",
+    )
+
+
+def test_connection_test_unreadable_credentials_german():
+    connection = Connection.objects.create(kind="stripe", name="Stripe DE", slug="stripe-de", credentials_encrypted="not-a-fernet-token")
+
+    with translation.override("de"):
+        result = check_connection(connection)
+
+    assert result == (
+        False,
+        "Die gespeicherten Zugangsdaten von Stripe DE lassen sich mit dem aktuellen CREDENTIALS_KEY nicht "
+        "entschlüsseln. Stellen Sie den vorherigen Schlüssel wieder her oder geben Sie die Zugangsdaten erneut ein.",
+    )
+
+
+def health_check_not_implemented(self, connection):
+    raise NotImplementedError(f"{self.kind} does not implement health_check")
+
+
+def test_connection_test_without_health_check_german(monkeypatch):
+    connection = stripe_connection()
+    # Every registered connector has a health check, so one is taken away to reach this branch.
+    monkeypatch.setattr(type(connection.connector), "health_check", health_check_not_implemented)
+
+    with translation.override("de"):
+        result = check_connection(connection)
+
+    assert result == (False, "Der Connector Stripe hat keinen Verbindungstest.")

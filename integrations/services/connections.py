@@ -13,8 +13,12 @@ from integrations.services.leading import claim_default_leads
 logger = logging.getLogger(__name__)
 
 
+# Results that connectors return when the check passed without a detail worth showing.
+PLAIN_RESULTS = {"", "ok", "authenticated"}
+
+
 def check_connection(connection):
-    """Call the connector's health check; return (ok, text for the admin)."""
+    """Call the connector's health check; return (ok, text for the admin in the active language)."""
     try:
         result = connection.connector.health_check(connection)
     except (ConnectorError, CredentialsUnreadable, UnknownConnector, NotImplementedError) as error:
@@ -22,13 +26,32 @@ def check_connection(connection):
             "connection test failed",
             extra={"connection_id": connection.pk, "error": type(error).__name__},
         )
-        return False, str(getattr(error, "support_message", "") or error)
+        return False, failure_text(connection, error)
     except Exception:
         logger.exception("connection test failed", extra={"connection_id": connection.pk})
         return False, gettext("The test failed with an unexpected error. The technical details are in the log.")
 
     logger.info("connection test succeeded", extra={"connection_id": connection.pk})
-    return True, str(result or gettext("The connection works."))
+    if str(result or "") in PLAIN_RESULTS:
+        return True, gettext("The connection works.")
+    return True, str(result)
+
+
+def failure_text(connection, error):
+    """Return the admin text for an expected failure of the connection test."""
+    if isinstance(error, ConnectorError):
+        return error.support_message
+    if isinstance(error, CredentialsUnreadable):
+        return gettext(
+            "The stored credentials of %(connection)s cannot be decrypted with the current "
+            "CREDENTIALS_KEY. Restore the previous key or enter the credentials again."
+        ) % {"connection": connection.name}
+    if isinstance(error, UnknownConnector):
+        return gettext(
+            "Kontor has no connector of kind %(kind)s, so %(connection)s cannot be tested. "
+            "Ask your administrator to install the connector or correct the kind."
+        ) % {"kind": connection.kind, "connection": connection.name}
+    return gettext("The %(connector)s connector has no connection test.") % {"connector": connection.connector.display_name}
 
 
 @transaction.atomic
