@@ -252,14 +252,19 @@ def release_order(order, reason):
 
 
 @transaction.atomic
-def release_orders(orders, reason):
+def release_orders(orders, reason, *, locked_levels=None):
     """Release the open reservations of several orders with a few queries; return how many were released.
 
     The stock levels are locked in id order before the reservations, as reserve_order does.
+    `locked_levels` are the levels that the caller has locked with lock_stock_levels, covering
+    every product of the orders' lines, so they are not locked a second time.
     """
     orders_by_pk = {order.pk: order for order in orders}
     open_reservations = StockReservation.objects.filter(order_line__order__in=list(orders_by_pk), state=ReservationState.OPEN)
-    levels = lock_stock_levels(list(open_reservations.values_list("product_id", flat=True)))
+    if locked_levels is None:
+        levels = lock_stock_levels(list(open_reservations.values_list("product_id", flat=True)))
+    else:
+        levels = locked_levels
     reservations = list(open_reservations.select_for_update(of=("self",)).select_related("order_line").order_by("id"))
     if not reservations:
         return 0

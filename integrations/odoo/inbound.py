@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -34,7 +35,7 @@ from integrations.odoo.mappers import (
 from integrations.odoo.pulls import read_stock_totals
 from integrations.services.bindings import bind, find_record
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
-from orders.models import Document, Order, OrderLine, OrderStatus
+from orders.models import Document, Order, OrderLine, OrderStatus, OrderStatusChange
 from orders.services import InvalidTransition, transition_order
 
 logger = logging.getLogger(__name__)
@@ -143,13 +144,13 @@ def read_stock(connection, client, product_ids):
     return {"bindings": bindings, "read_at": read_at, "totals": totals}
 
 
-def record_stock_reading(connection, reading, *, reference):
+def record_stock_reading(connection, reading, *, reference, leads=None):
     """Record a reading of read_stock on the stock levels; return the product ids changed.
 
     Each level is stamped with the read time, so a pulled event read before this moment (and
     so before the order it is called for was confirmed) is dropped as stale. A level whose
     stamp is newer than the reading, because the stock loop applied a later read meanwhile,
-    keeps that figure.
+    keeps that figure. `leads` is whether the connection leads stock, when the caller knows it.
     """
     if reading is None:
         return []
@@ -162,7 +163,8 @@ def record_stock_reading(connection, reading, *, reference):
             product__in=list(products.values()), warehouse__in=[warehouse for warehouse in warehouses.values() if warehouse is not None]
         )
     }
-    leads = leading_connection_id(Domain.STOCK) == connection.pk
+    if leads is None:
+        leads = leading_connection_id(Domain.STOCK) == connection.pk
     newer = set(
         Binding.objects.filter(
             connection=connection, content_type=ContentType.objects.get_for_model(StockLevel),
@@ -297,23 +299,31 @@ def _read_stock_for_handover(connection, product_ids):
 
 def hand_stock_to_erp(connection, orders):
     """Hand the open reservations of orders that Odoo now has to Odoo's figure, with one stock read."""
-    open_reservations = StockReservation.objects.filter(order_line__order__in=orders, state=ReservationState.OPEN)
-    with_reservations = set(open_reservations.values_list("order_line__order_id", flat=True))
+    if not orders:
+        return
+    # One query for the orders that still have open reservations and the products of their lines.
+    open_reservations = StockReservation.objects.filter(order_line=OuterRef("pk"), state=ReservationState.OPEN)
+    lines = list(
+        OrderLine.objects.filter(order__in=orders, product__isnull=False)
+        .annotate(reserved=Exists(open_reservations))
+        .values_list("order_id", "product_id", "reserved")
+    )
+    with_reservations = {order_id for order_id, _product_id, reserved in lines if reserved}
     orders = [order for order in orders if order.pk in with_reservations]
     if not orders:
         return
-    product_ids = sorted(set(OrderLine.objects.filter(order__in=orders, product__isnull=False).values_list("product_id", flat=True)))
+    product_ids = sorted({product_id for order_id, product_id, _reserved in lines if order_id in with_reservations})
     leads = leading_connection_id(Domain.STOCK) == connection.pk
     # Odoo is read before the levels are locked, so reservations and the stock loop do not wait
     # for its response. Odoo confirmed the orders already, so the reading includes their reservations.
     reading = _read_stock_for_handover(connection, product_ids) if leads else None
     # Lock the products' stock levels in id order first, as reserve_order does: the reads and
     # releases below touch them in other orders, which deadlocked against new reservations.
-    stock.lock_stock_levels(product_ids)
+    levels = stock.lock_stock_levels(product_ids)
     if leads:
         reference = f"odoo {connection.slug}: {orders[0]}" if len(orders) == 1 else f"odoo {connection.slug}: {len(orders)} orders"
-        record_stock_reading(connection, reading, reference=reference)
-    stock.release_orders(orders, reason=gettext("Odoo holds the stock of the confirmed order"))
+        record_stock_reading(connection, reading, reference=reference, leads=True)
+    stock.release_orders(orders, reason=gettext("Odoo holds the stock of the confirmed order"), locked_levels=levels)
     availability.publish_availability(product_ids, origin=connection)
 
 
@@ -323,22 +333,60 @@ def confirm_orders(connection, orders):
     Orders whose status another system leads, or that already moved on, are left to the pulled
     state change, which records a conflict or a sync error once. Runs in the caller's transaction.
     """
-    if leading_connection_id(Domain.ORDERS, FieldGroup.STATUS) != connection.pk:
+    names = {order.pk: name for order, name in orders if order.status == OrderStatus.NEW}
+    if not names or leading_connection_id(Domain.ORDERS, FieldGroup.STATUS) != connection.pk:
         return []
+    moved = _confirm_new_orders(connection, names)
     confirmed = []
-    for order, name in orders:
-        if order.status != OrderStatus.NEW:
-            continue
-        note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": name, "state": "sale"}
-        try:
-            with transaction.atomic():
-                transition_order(order.pk, OrderStatus.CONFIRMED, actor=ACTOR, connection=connection, note=note)
-        except InvalidTransition:
-            logger.info("odoo confirmation left to the poll", extra={"order_id": order.pk, "status": order.status})
-            continue
-        confirmed.append(order)
+    for order, _name in orders:
+        if order.pk in moved:
+            order.status = OrderStatus.CONFIRMED
+            confirmed.append(order)
+        elif order.pk in names and _transition_one(connection, order, names[order.pk]):
+            confirmed.append(order)
     hand_stock_to_erp(connection, confirmed)
     return confirmed
+
+
+def _confirmation_note(name):
+    return gettext("Odoo sale order %(name)s is %(state)s.") % {"name": name, "state": "sale"}
+
+
+def _confirm_new_orders(connection, names):
+    """Move the orders of `names` ({order pk: sale order name}) that are still new to confirmed.
+
+    This is transition_order's rule for the common case, with three statements for all orders
+    instead of five per order. The order rows are locked in id order, so two batches wait for
+    each other. The new ones are updated together and get their status history rows in one
+    INSERT. Returns the pks of the orders moved; the caller passes the others to _transition_one.
+    """
+    statuses = dict(Order.objects.select_for_update().filter(pk__in=list(names)).order_by("pk").values_list("pk", "status"))
+    moved = [pk for pk, status in statuses.items() if status == OrderStatus.NEW]
+    if not moved:
+        return set()
+    Order.objects.filter(pk__in=moved).update(status=OrderStatus.CONFIRMED, updated_at=timezone.now())
+    OrderStatusChange.objects.bulk_create(
+        OrderStatusChange(
+            order_id=pk, from_status=OrderStatus.NEW, to_status=OrderStatus.CONFIRMED, actor=ACTOR, connection=connection, note=_confirmation_note(names[pk])
+        )
+        for pk in moved
+    )
+    logger.info("odoo orders confirmed", extra={"connection_id": connection.pk, "order_ids": moved})
+    return set(moved)
+
+
+def _transition_one(connection, order, name):
+    """Confirm an order that changed status since it was read, by transition_order's full rules.
+
+    Returns whether the order is now confirmed or further along, so that Odoo has its stock.
+    """
+    try:
+        with transaction.atomic():
+            transition_order(order.pk, OrderStatus.CONFIRMED, actor=ACTOR, connection=connection, note=_confirmation_note(name))
+    except InvalidTransition:
+        logger.info("odoo confirmation left to the poll", extra={"order_id": order.pk, "status": order.status})
+        return False
+    return True
 
 
 # Documents

@@ -36,7 +36,7 @@ from integrations.odoo.mappers import (
     sale_order_values,
     to_amount,
 )
-from integrations.services.bindings import bind, binding_for
+from integrations.services.bindings import bind, bind_many, binding_for, bindings_of
 from integrations.services.deadlocks import run_retrying_deadlocks
 from orders.models import AddressKind, Order
 
@@ -126,6 +126,7 @@ def deliver_orders(connection, messages):
     )
     results = {}
     by_message = {}
+    attempts = {message.pk: message.attempts for message in messages}
     for message in messages:
         order = orders.get(int(message.object_id))
         if order is None:
@@ -133,16 +134,23 @@ def deliver_orders(connection, messages):
         else:
             by_message[message.pk] = order
 
-    retried = [order.external_number for pk, order in by_message.items() if _message(messages, pk).attempts > 1]
+    retried = [order.external_number for pk, order in by_message.items() if attempts[pk] > 1]
     existing = _sale_orders_by_reference(client, retried)
     to_create = [order for order in by_message.values() if order.external_number not in existing]
     values, results_by_order = {}, {}
     partners = _partners_for(client, connection, to_create, results_by_order)
+    lines_of = _odoo_lines_of([order for order in to_create if order.pk not in results_by_order], results_by_order)
+    # One lookup of the products of all orders, instead of two queries per order.
+    try:
+        known_products = _product_ids_of(client, connection, {line.sku for lines in lines_of.values() for line in lines})
+    except Exception as error:
+        known_products = {}
+        results_by_order.update(dict.fromkeys(lines_of, error))
     for order in to_create:
         if order.pk in results_by_order:
             continue
         try:
-            values[order.pk] = _sale_order_values(client, connection, order, partners[order.pk])
+            values[order.pk] = _sale_order_values(client, connection, order, partners[order.pk], lines_of[order.pk], known_products)
         except Exception as error:
             results_by_order[order.pk] = error
 
@@ -167,10 +175,11 @@ def deliver_orders(connection, messages):
     confirmed_ids = {sale["id"] for sale in confirming}
 
     def record():
+        # One INSERT for all bindings and a few statements for all confirmations, not a few per order.
+        bind_many(connection, [(orders[pk], sale_order["id"]) for pk, sale_order in kept.items()])
         confirmed = []
         for pk, sale_order in kept.items():
             order = orders[pk]
-            bind(connection, order, sale_order["id"])
             _check_totals(connection, order, sale_order)
             if sale_order["id"] in confirmed_ids:
                 confirmed.append((order, sale_order.get("name") or ""))
@@ -188,14 +197,11 @@ def deliver_orders(connection, messages):
     return results
 
 
-def _message(messages, pk):
-    return next(message for message in messages if message.pk == pk)
-
-
 def _deliver_one_by_one(connection, messages, by_message, results):
+    attempts = {message.pk: message.attempts for message in messages}
     for message_pk, order in by_message.items():
         try:
-            results[message_pk] = deliver_order(connection, order.pk, first_attempt=_message(messages, message_pk).attempts <= 1)
+            results[message_pk] = deliver_order(connection, order.pk, first_attempt=attempts[message_pk] <= 1)
         except Exception as error:
             results[message_pk] = error
     return results
@@ -226,8 +232,18 @@ def _confirm_many(client, sale_order_ids):
             _confirm(client, sale_order_id)
 
 
-def _sale_order_values(client, connection, order, partner_id):
-    lines = odoo_lines(order, list(order.lines.all()))
+def _odoo_lines_of(orders, failures):
+    """Return {order pk: Odoo lines} of many orders. An order whose lines cannot be built gets its exception in `failures`."""
+    lines_of = {}
+    for order in orders:
+        try:
+            lines_of[order.pk] = odoo_lines(order, list(order.lines.all()))
+        except Exception as error:
+            failures[order.pk] = error
+    return lines_of
+
+
+def _sale_order_values(client, connection, order, partner_id, lines, known_products):
     addresses = {address.kind: address for address in order.addresses.all()}
     return sale_order_values(
         order,
@@ -235,7 +251,7 @@ def _sale_order_values(client, connection, order, partner_id):
         partner_id=partner_id,
         shipping_partner_id=_shipping_partner(client, connection, order, partner_id, addresses),
         pricelist_id=_pricelist_id(client, connection, order),
-        product_ids=_product_ids(client, connection, order, {line.sku for line in lines}),
+        product_ids=_product_ids(client, connection, order, {line.sku for line in lines}, known=known_products),
         tax_ids=_tax_ids(client, connection, order, {line.tax_rate for line in lines}),
     )
 
@@ -248,9 +264,10 @@ def _partners_for(client, connection, orders, failures):
     be made gets its exception in `failures`.
     """
     partners, by_email = {}, {}
+    customer_bindings = bindings_of(connection, {order.customer.pk: order.customer for order in orders if order.customer is not None}.values())
     for order in orders:
         customer = order.customer
-        binding = binding_for(connection, customer) if customer is not None else None
+        binding = customer_bindings.get(customer.pk) if customer is not None else None
         if binding is not None:
             partners[order.pk] = int(binding.external_id)
             continue
@@ -287,6 +304,7 @@ def _partners_for(client, connection, orders, failures):
         created = client.call("res.partner", "create", vals_list=[values for _email, values in new])
         known.update(zip([email for email, _values in new], created, strict=True))
 
+    customers = {}
     for email, email_orders in by_email.items():
         for order in email_orders:
             if order.pk in failures:
@@ -294,7 +312,8 @@ def _partners_for(client, connection, orders, failures):
             partners[order.pk] = known[email]
             customer = order.customer
             if customer is not None and not customer.is_guest:
-                bind(connection, customer, known[email])
+                customers.setdefault(customer.pk, (customer, known[email]))
+    bind_many(connection, customers.values())
     return partners
 
 
@@ -456,9 +475,24 @@ def _country_id(client, connection, order, address):
 # Products, taxes and pricelists
 
 
-def _product_ids(client, connection, order, skus):
-    """Return {SKU: product.product id}, from bindings first and from Odoo for the rest."""
+def _product_ids(client, connection, order, skus, *, known=None):
+    """Return {SKU: product.product id} of one order's SKUs; raise ProductMissing for any Odoo lacks.
+
+    `known` is the result of _product_ids_of for the SKUs of a whole batch of orders.
+    """
     skus = set(skus)
+    ids = _product_ids_of(client, connection, skus) if known is None else known
+    missing = sorted(sku for sku in skus if sku not in ids)
+    if missing:
+        raise issues.ProductMissing(connection=connection.name, skus=", ".join(missing), order=order.external_number)
+    return {sku: ids[sku] for sku in skus}
+
+
+def _product_ids_of(client, connection, skus):
+    """Return {SKU: product.product id} of those SKUs Odoo has: from bindings first, from Odoo for the rest."""
+    skus = set(skus)
+    if not skus:
+        return {}
     shipping = SHIPPING_PRODUCT_CODE in skus
     skus.discard(SHIPPING_PRODUCT_CODE)
     products = {product.sku: product for product in Product.objects.filter(sku__in=skus)}
@@ -478,15 +512,10 @@ def _product_ids(client, connection, order, skus):
         rows = client.search_read("product.product", [["default_code", "in", missing]], ["id", "default_code"])
         for row in rows:
             ids[row["default_code"]] = row["id"]
-            if row["default_code"] in products:
-                bind(connection, products[row["default_code"]], row["id"])
+        bind_many(connection, [(products[row["default_code"]], row["id"]) for row in rows if row["default_code"] in products])
 
     if shipping:
         ids[SHIPPING_PRODUCT_CODE] = _shipping_product_id(client, connection)
-
-    still_missing = sorted(set(skus) - set(ids))
-    if still_missing:
-        raise issues.ProductMissing(connection=connection.name, skus=", ".join(still_missing), order=order.external_number)
     return ids
 
 

@@ -36,6 +36,37 @@ def find_record(connection, model, external_id):
     return model._default_manager.filter(pk=binding.object_id).first()
 
 
+def bindings_of(connection, records):
+    """Return {record pk: binding} for many records of one model in a connection, with one query."""
+    records = list(records)
+    if not records:
+        return {}
+    content_type = ContentType.objects.get_for_model(records[0])
+    rows = Binding.objects.filter(
+        connection=connection, content_type=content_type, object_id__in=[str(record.pk) for record in records]
+    )
+    by_key = {str(record.pk): record.pk for record in records}
+    return {by_key[row.object_id]: row for row in rows}
+
+
+def find_records(connection, model, external_ids):
+    """Return {external id as text: record} of `model` bound to these ids, with two queries.
+
+    An id without a binding, or whose record is gone, is left out.
+    """
+    external_ids = sorted({str(external_id) for external_id in external_ids})
+    if not external_ids:
+        return {}
+    content_type = ContentType.objects.get_for_model(model)
+    bound = dict(
+        Binding.objects.filter(connection=connection, content_type=content_type, external_id__in=external_ids).values_list(
+            "external_id", "object_id"
+        )
+    )
+    records = {str(pk): record for pk, record in model._default_manager.in_bulk(list(bound.values())).items()}
+    return {external_id: records[object_id] for external_id, object_id in bound.items() if object_id in records}
+
+
 def bind(connection, record, external_id):
     """Create or return the binding of a record to an external id.
 
@@ -50,6 +81,25 @@ def bind(connection, record, external_id):
         defaults={"external_id": str(external_id)},
     )
     return binding
+
+
+def bind_many(connection, records_and_ids):
+    """Bind many records ([(record, external id)]) with one INSERT; return nothing.
+
+    The rule is bind's: a record already bound keeps its binding, and so does an external id
+    already bound to another record. Two workers binding the same record at once both succeed.
+    """
+    rows = [
+        Binding(
+            connection=connection,
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=str(record.pk),
+            external_id=str(external_id),
+        )
+        for record, external_id in records_and_ids
+    ]
+    if rows:
+        Binding.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def record_pulled(connection, record, external_id, fingerprint):
