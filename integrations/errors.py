@@ -6,6 +6,8 @@ person can act on. The technical text (`str(error)`) is English, for logs, and c
 payload, secret or personal data.
 """
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -159,14 +161,34 @@ class ConnectionFailed(ConnectorError):
 
 
 class CircuitOpen(ConnectorError):
-    """The circuit breaker blocks calls after repeated failures; nothing was sent."""
+    """The circuit breaker blocks calls after repeated failures; nothing was sent.
+
+    `url` is the connection's base URL. Only its scheme, host, port and path are kept, because
+    the user info, query string and fragment may contain credentials.
+    """
 
     code = "circuit_open"
     retryable = True
     message_template = _(
+        "Requests to %(connection)s at %(url)s are paused after repeated failures. Kontor tries "
+        "again automatically in a few minutes. Check that %(url)s is online."
+    )
+    no_url_message_template = _(
         "Requests to %(connection)s are paused after repeated failures. Kontor tries again "
         "automatically in a few minutes. Check that %(connection)s is online."
     )
+
+    def __init__(self, message="", *, url="", **kwargs):
+        super().__init__(message, **kwargs)
+        self.url = url_without_secrets(url)
+
+    def message_params(self):
+        return {**super().message_params(), "url": self.url}
+
+    @property
+    def support_message(self):
+        template = self.message_template if self.url else self.no_url_message_template
+        return str(template) % self.message_params()
 
 
 class InvalidResponse(ConnectorError):
@@ -182,6 +204,15 @@ class InvalidResponse(ConnectorError):
         "at the API and not at a web page, then retry. If it fails again, contact support with "
         "the error code %(code)s."
     )
+
+
+def url_without_secrets(url):
+    """Return `url` with only its scheme, host, port and path, or "" when it has no host."""
+    parts = urlsplit(url or "")
+    if not parts.netloc:
+        return ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def parse_field_errors(body):

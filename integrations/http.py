@@ -113,6 +113,7 @@ class ConnectorHttpClient:
             raise CircuitOpen(
                 f"{method} {log_context['path']} not sent: circuit open",
                 connection=self.name,
+                url=self.base_url,
                 retry_after=self.circuit_breaker.retry_after(),
             )
         if self.rate_limiter and not self.rate_limiter.acquire(timeout=self.rate_limit_wait):
