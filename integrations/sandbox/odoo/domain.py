@@ -85,7 +85,16 @@ def matches(record, domain, model, resolve):
 
     `resolve(model, field, id)` returns (target model, target record or None) for a many2one.
     """
+    return matcher(domain, model, resolve)(record)
+
+
+def matcher(domain, model, resolve):
+    """Return a function record -> whether it satisfies `domain`, with the domain checked once."""
     terms = _normalize(domain)
+    return lambda record: _evaluate(record, terms, model, resolve)
+
+
+def _evaluate(record, terms, model, resolve):
     position = 0
 
     def evaluate():
@@ -114,8 +123,30 @@ def matches(record, domain, model, resolve):
     return evaluate()
 
 
-def simple_leaves(domain):
-    """Return the top-level leaves that are and-ed with the rest, for narrowing a search in the database."""
-    if any(term in ("|", "!") for term in domain):
-        return []
-    return [term for term in domain if isinstance(term, (list, tuple)) and len(term) == 3]
+def implied_condition(domain, leaf_condition):
+    """Return a condition that every record matching `domain` meets, or None when there is none.
+
+    `leaf_condition(leaf)` returns such a condition for one leaf (a Django Q object, for example)
+    or None. Conditions of "&" are combined with &, those of "|" with | when both sides have one,
+    and "!" gives none, so the result may be weaker than the domain but never stricter. It lets
+    a search narrow rows in the database even where the domain has "|", such as a poller's
+    `write_date > X or (write_date = X and id > Y)`.
+    """
+    terms = _normalize(domain)
+    position = 0
+
+    def walk():
+        nonlocal position
+        term = terms[position]
+        position += 1
+        if term in ("&", "|"):
+            left, right = walk(), walk()
+            if term == "&":
+                return right if left is None else left if right is None else left & right
+            return None if left is None or right is None else left | right
+        if term == "!":
+            walk()
+            return None
+        return leaf_condition(term)
+
+    return walk() if terms else None

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.sandbox import store
 from integrations.sandbox.models import SandboxRecord
-from integrations.sandbox.odoo.domain import matches, simple_leaves
+from integrations.sandbox.odoo.domain import implied_condition, matcher
 
 SYSTEM = "odoo"
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -167,43 +167,56 @@ def resolve(model, field, value):
 def _narrowed_rows(model, domain):
     """Return the store rows that can match, narrowed in the database by indexed leaves."""
     rows = SandboxRecord.objects.filter(system=SYSTEM, collection=model)
+    condition = implied_condition(domain, lambda leaf: _leaf_condition(model, leaf))
+    return rows if condition is None else rows.filter(condition)
+
+
+def _leaf_condition(model, leaf):
+    """Return a Q on indexed columns that every record matching the leaf meets, or None."""
+    field, operator, value = leaf
     natural_field = NATURAL_KEYS.get(model)
-    for field, operator, value in simple_leaves(domain):
-        if field == "id" and operator == "=":
-            rows = rows.filter(record_id=str(value))
-        elif field == "id" and operator == "in":
-            rows = rows.filter(record_id__in=[str(item) for item in value])
-        elif field == natural_field and operator in ("=", "=ilike") and isinstance(value, str):
-            rows = rows.filter(natural_key=value.lower() if model == "res.partner" else value)
-        elif field == natural_field and operator == "in":
-            rows = rows.filter(natural_key__in=[str(item) for item in value])
-        elif model == "stock.quant" and field == "product_id" and operator == "in":
-            condition = Q()
-            for product_id in value:
-                condition |= Q(natural_key__startswith=f"{product_id}@")
-            rows = rows.filter(condition) if value else rows.none()
-        elif field == "write_date" and isinstance(value, str):
-            rows = _filter_write_date(rows, operator, value)
-    return rows
+    if field == "id" and operator == "=":
+        return Q(record_id=str(value))
+    if field == "id" and operator == "in":
+        return Q(record_id__in=[str(item) for item in value])
+    if field == natural_field and operator in ("=", "=ilike") and isinstance(value, str):
+        return Q(natural_key=value.lower() if model == "res.partner" else value)
+    if field == natural_field and operator == "in":
+        return Q(natural_key__in=[str(item) for item in value])
+    if model == "stock.quant" and field == "product_id" and operator == "in":
+        if not value:
+            # Matches nothing: a condition no row meets.
+            return Q(pk__in=[])
+        condition = Q()
+        for product_id in value:
+            condition |= Q(natural_key__startswith=f"{product_id}@")
+        return condition
+    if field == "write_date" and isinstance(value, str):
+        return _write_date_condition(operator, value)
+    return None
 
 
-def _filter_write_date(rows, operator, text):
+def _write_date_condition(operator, text):
     """Translate a write_date leaf to the indexed changed_at column (write_date is changed_at to the second)."""
     from datetime import datetime
 
-    moment = datetime.strptime(text, DATETIME_FORMAT).replace(tzinfo=UTC)
+    try:
+        moment = datetime.strptime(text, DATETIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        # Not Odoo's format: no narrowing, the record-by-record match compares the text.
+        return None
     next_second = moment + timedelta(seconds=1)
     if operator == ">":
-        return rows.filter(changed_at__gte=next_second)
+        return Q(changed_at__gte=next_second)
     if operator == ">=":
-        return rows.filter(changed_at__gte=moment)
+        return Q(changed_at__gte=moment)
     if operator == "<":
-        return rows.filter(changed_at__lt=moment)
+        return Q(changed_at__lt=moment)
     if operator == "<=":
-        return rows.filter(changed_at__lt=next_second)
+        return Q(changed_at__lt=next_second)
     if operator == "=":
-        return rows.filter(changed_at__gte=moment, changed_at__lt=next_second)
-    return rows
+        return Q(changed_at__gte=moment, changed_at__lt=next_second)
+    return None
 
 
 def _memoized(resolve):
@@ -243,8 +256,8 @@ def _sortable(value):
 def search(model, domain, *, offset=0, limit=None, order=None):
     """Return the data of the records matching `domain`, sorted by `order`, paged."""
     found = [row.data for row in _narrowed_rows(model, domain).iterator()]
-    resolver = _memoized(resolve)
-    found = [data for data in found if matches(data, domain, model, resolver)]
+    is_match = matcher(domain, model, _memoized(resolve))
+    found = [data for data in found if is_match(data)]
     for field, descending in reversed(_sort_key(order)):
         found.sort(key=lambda data, field=field: _sortable(data.get(field, False)), reverse=descending)
     end = None if limit is None else offset + limit
