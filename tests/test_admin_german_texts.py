@@ -3,13 +3,14 @@
 import pytest
 import responses
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from apiclients.services import create_client
-from integrations.models import Connection
+from integrations.models import Connection, OutboundMessage
 from integrations.services.connections import check_connection
-from tests.factories import ChannelFactory
+from tests.factories import ChannelFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,45 @@ def get_german(client, url, **kwargs):
     # active for the tests that follow.
     with translation.override("de"):
         return client.get(url, HTTP_ACCEPT_LANGUAGE="de", **kwargs).content.decode()
+
+
+# Outbound messages
+
+
+def outbound_message():
+    connection = Connection.objects.create(kind="shopware", name="Shop DE", slug="shop-de", base_url="https://shop.example.com")
+    product = ProductFactory()
+    return OutboundMessage.objects.create(
+        connection=connection,
+        entity="products",
+        content_type=ContentType.objects.get_for_model(product),
+        object_id=str(product.pk),
+        payload={"sku": product.sku},
+        fingerprint="0" * 64,
+        idempotency_key="outbound-1",
+        lane="hot",
+        next_attempt_at=timezone.now(),
+    )
+
+
+def test_outbound_message_page_german_label(admin_client_de):
+    message = outbound_message()
+    label = f"Artikel {message.object_id} → shop-de (ausstehend)"
+
+    html = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_change", args=[message.pk]))
+
+    assert f"&rsaquo; {label}" in html
+    assert f"<title>{label} | ausgehende Nachricht ansehen" in html
+    assert f"products {message.object_id} → shop-de (pending)" not in html
+
+
+def test_outbound_message_list_german_label(admin_client_de):
+    message = outbound_message()
+
+    html = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_changelist"))
+
+    assert f'aria-label="Dieses Objekt für eine Aktion auswählen - Artikel {message.object_id} → shop-de (ausstehend)"' in html
+    assert "(pending)" not in html
 
 
 # API clients

@@ -59,4 +59,5 @@ class OutboundMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.entity} {self.object_id} → {self.connection.slug} ({self.state})"
+        # The admin shows this label in titles, breadcrumbs and links, so it uses the translated choice labels.
+        return f"{self.get_entity_display()} {self.object_id} → {self.connection.slug} ({self.get_state_display()})"
