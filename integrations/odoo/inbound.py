@@ -6,8 +6,10 @@ other changes become conflicts through the framework's leading-system rules.
 """
 
 import logging
+from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
@@ -81,6 +83,43 @@ def _apply_on_hand(connection, product, warehouse, quantity, reserved, *, event=
     return stock.record_on_hand(product, warehouse, on_hand, connection=connection, reference=reference) is not None
 
 
+class StockItem(NamedTuple):
+    """One pulled (product, warehouse) stock figure, read from an event's payload."""
+
+    sku: str
+    product_id: object
+    warehouse_id: int
+    warehouse_code: str
+    warehouse_name: str
+    quantity: Decimal
+    reserved: Decimal
+    read_at: datetime
+
+
+def parse_stock_payload(connection, payload):
+    """Return the StockItem of a pulled stock event's payload; raise StockItemInvalid when it cannot be read."""
+    product = payload.get("sku") or payload.get("product_id") or "?"
+    try:
+        read_at = datetime.fromisoformat(payload["read_at"])
+        if read_at.tzinfo is None:
+            raise ValueError("read_at has no time zone")
+        return StockItem(
+            sku=payload.get("sku") or "",
+            product_id=payload.get("product_id"),
+            warehouse_id=int(payload["warehouse_id"]),
+            warehouse_code=payload.get("warehouse_code") or "",
+            warehouse_name=payload.get("warehouse_name") or "",
+            quantity=Decimal(payload["quantity"]),
+            reserved=Decimal(payload["reserved_quantity"]),
+            read_at=read_at,
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        problem = f"missing {error.args[0]}" if isinstance(error, KeyError) else str(error) or type(error).__name__
+        raise issues.StockItemInvalid(
+            connection=connection.name, product=product, warehouse=payload.get("warehouse_code") or payload.get("warehouse_id") or "?", problem=problem
+        ) from error
+
+
 def _stock_binding(connection, level):
     return Binding.objects.filter(
         connection=connection, content_type__app_label="catalog", content_type__model="stocklevel", object_id=str(level.pk)
@@ -96,23 +135,22 @@ def _stamp_read(connection, level, external_id, read_at):
 
 def process_stock(connection, event):
     """Apply one pulled (product, warehouse) quantity unless a newer read was applied already."""
-    payload = event.payload
-    product = Product.objects.filter(sku=payload.get("sku") or "").first()
+    item = parse_stock_payload(connection, event.payload)
+    product = Product.objects.filter(sku=item.sku).first()
     if product is None:
-        logger.info("odoo stock for unknown sku skipped", extra={"connection_id": connection.pk, "odoo_product_id": payload.get("product_id")})
+        logger.info("odoo stock for unknown sku skipped", extra={"connection_id": connection.pk, "odoo_product_id": item.product_id})
         return "skipped"
-    warehouse = warehouse_for(connection, payload["warehouse_id"], payload.get("warehouse_code", ""), payload.get("warehouse_name", ""))
+    warehouse = warehouse_for(connection, item.warehouse_id, item.warehouse_code, item.warehouse_name)
 
     # Lock the level, so two events for it apply one after the other and the newer read wins.
     level, _created = StockLevel.objects.select_for_update().get_or_create(product=product, warehouse=warehouse)
-    read_at = datetime.fromisoformat(payload["read_at"])
+    read_at = item.read_at
     binding = _stock_binding(connection, level)
     if binding is not None and binding.pulled_at is not None and binding.pulled_at >= read_at:
         return "stale"
 
     changed = _apply_on_hand(
-        connection, product, warehouse, Decimal(payload["quantity"]), Decimal(payload["reserved_quantity"]),
-        event=event, reference=f"odoo {connection.slug}",
+        connection, product, warehouse, item.quantity, item.reserved, event=event, reference=f"odoo {connection.slug}",
     )
     _stamp_read(connection, level, event.external_id, read_at)
     if changed:
@@ -189,24 +227,29 @@ def record_stock_reading(connection, reading, *, reference, leads=None):
         elif _apply_on_hand(connection, product, warehouse, quantity, reserved, reference=reference):
             # Another connection leads stock, so the leading-system rules decide per level.
             changed.add(product.pk)
-        reads.append((level, f"{odoo_product_id}@{odoo_warehouse_id}"))
+        reads.append((level, f"{odoo_product_id}@{odoo_warehouse_id}", read_at))
     changed |= stock.record_on_hand_of_locked_levels(figures, connection=connection, reference=reference)
-    _stamp_reads(connection, reads, read_at)
+    stamp_reads(connection, reads)
     return sorted(changed)
 
 
-def _stamp_reads(connection, reads, read_at):
-    """Store the read time of many levels ([(level, Odoo's product@warehouse id)]), as _stamp_read does."""
+def stamp_reads(connection, reads):
+    """Store the read time of many levels, as _stamp_read does; one UPDATE per distinct read time.
+
+    `reads` is [(level, Odoo's product@warehouse id, read time)].
+    """
     if not reads:
         return
     content_type = ContentType.objects.get_for_model(StockLevel)
     Binding.objects.bulk_create(
-        [Binding(connection=connection, content_type=content_type, object_id=str(level.pk), external_id=external_id) for level, external_id in reads],
+        [Binding(connection=connection, content_type=content_type, object_id=str(level.pk), external_id=external_id) for level, external_id, _read_at in reads],
         ignore_conflicts=True,
     )
-    Binding.objects.filter(connection=connection, content_type=content_type, object_id__in=[str(level.pk) for level, _external_id in reads]).update(
-        pulled_at=read_at
-    )
+    levels_by_read_time = defaultdict(list)
+    for level, _external_id, read_at in reads:
+        levels_by_read_time[read_at].append(str(level.pk))
+    for read_at, level_pks in levels_by_read_time.items():
+        Binding.objects.filter(connection=connection, content_type=content_type, object_id__in=level_pks).update(pulled_at=read_at)
 
 
 # Orders

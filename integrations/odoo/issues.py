@@ -48,3 +48,12 @@ class StatusRejected(ItemError):
         "%(connection)s moved order %(order)s to %(status)s, which its current status "
         "%(current)s does not allow. Check the order in Odoo and in Kontor and correct the status by hand."
     )
+
+
+class StockItemInvalid(ItemError):
+    code = "odoo_stock_item_invalid"
+    message_template = _(
+        "%(connection)s reported stock of product %(product)s in warehouse %(warehouse)s that "
+        "Kontor cannot read (%(problem)s), so the stock was not changed. Check the product's "
+        "stock in Odoo; its next stock change is read again."
+    )

@@ -29,12 +29,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django_q.tasks import async_task
 
-from catalog.models import Product
-from catalog.services.stock import lock_stock_levels
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
 from integrations.models import Connection, ConnectionEntity, Direction, InboundEvent, InboundSource
 from integrations.odoo.forward import forward_new_orders
+from integrations.odoo.stock_pages import apply_stock_events
 from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
@@ -107,13 +106,8 @@ def poll_stock(connection):
     if not event_ids:
         return 0
 
-    skus = {payload.get("sku") for payload in InboundEvent.objects.filter(pk__in=event_ids).values_list("payload", flat=True)}
-    with transaction.atomic():
-        # The events touch their stock levels in the order Odoo changed them. Locking them all
-        # in id order first, as reservations do, keeps the two from deadlocking.
-        lock_stock_levels(Product.objects.filter(sku__in=[sku for sku in skus if sku]).values_list("pk", flat=True))
-        for event_id in event_ids:
-            inbox.process_inbound_event(event_id)
+    # All events together, with the stock levels locked in id order as reservations lock them.
+    apply_stock_events(connection, event_ids)
     return len(event_ids)
 
 
