@@ -5,7 +5,7 @@ import json
 import pytest
 import responses
 
-from integrations.sandbox import orderstream, store
+from integrations.sandbox import faults, orderstream, store, webhooks
 from integrations.sandbox.models import DeliveryState, SandboxWebhookDelivery
 from integrations.sandbox.shopware import state
 from integrations.sandbox.shopware import stream as shopware_stream
@@ -81,3 +81,33 @@ def test_cancellation_sees_the_orders_placed_before_it_in_the_block(monkeypatch)
 
     assert events == [("place", ["1", "2"]), ("cancel", "C3"), ("place", ["4"])]
     assert outcomes == {"placed": 3, "cancelled": 1, "skipped": 0}
+
+
+def test_block_of_webhooks_keeps_the_out_of_order_fault():
+    faults.update_faults("shopware", {"reorder_webhooks": True})
+    received = []
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.POST, HOOK, callback=lambda request: (received.append(request.body) or (200, {}, "")))
+        webhooks.send_webhooks("shopware", [("test", HOOK, f"{number}".encode(), {}) for number in (1, 2, 3, 4, 5)])
+
+    assert received == [b"2", b"1", b"4", b"3"]
+    held = SandboxWebhookDelivery.objects.get(state=DeliveryState.HELD)
+    assert held.body == "5"
+    assert SandboxWebhookDelivery.objects.filter(state=DeliveryState.SENT).count() == 4
+
+
+def test_block_of_webhooks_keeps_lost_and_duplicated_webhooks():
+    faults.update_faults("shopware", {"drop_webhooks_percent": 100})
+    with responses.RequestsMock() as rsps:
+        dropped = webhooks.send_webhooks("shopware", [("test", HOOK, b"{}", {}) for _ in range(3)])
+        assert len(rsps.calls) == 0
+    faults.update_faults("shopware", {"drop_webhooks_percent": 0, "duplicate_webhooks_percent": 100})
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, HOOK, status=200)
+        sent = webhooks.send_webhooks("shopware", [("test", HOOK, b"{}", {}) for _ in range(3)])
+        posts = len(rsps.calls)
+
+    assert [delivery.state for delivery in dropped] == [DeliveryState.DROPPED] * 3
+    assert posts == 6
+    assert [delivery.state for delivery in sent] == [DeliveryState.SENT] * 6
+    assert SandboxWebhookDelivery.objects.count() == 9

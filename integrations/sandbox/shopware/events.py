@@ -36,26 +36,38 @@ def build_body(event, payload, shop):
     return json.dumps(document, separators=(",", ":")).encode()
 
 
-def emit(event, payload, *, shop=None, faults=None):
+def emit(event, payload, *, shop=None):
     """Send `event` to every app webhook subscribed to it; return the deliveries.
 
-    `shop` is the shop's settings() and `faults` its webhook fault settings when the caller has
-    read them already, such as once for a block of orders.
+    `shop` is the shop's settings() when the caller has read them already.
+    """
+    return emit_many([(event, payload)], shop=shop)
+
+
+def emit_many(events, *, shop=None, faults=None):
+    """Send each (event, payload) to every app webhook subscribed to it, in order; return the deliveries.
+
+    Each event and subscribed URL is its own signed POST, as Shopware sends them. `faults` is
+    the shop's webhook fault settings when the caller has read them already.
     """
     shop = shop or settings()
-    targets = [webhook for webhook in shop["webhooks"] if webhook["eventName"] == event]
-    deliveries = []
-    for webhook in targets:
-        body = build_body(event, payload, shop)
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(body, shop["shopSecret"]),
-            "sw-version": SHOPWARE_VERSION,
-            "sw-context-language": DEFAULT_LANGUAGE_ID,
-            "sw-user-language": "en-GB",
-        }
-        deliveries.extend(webhooks.send_webhook(SYSTEM, event, webhook["url"], body, headers, faults=faults))
-    return deliveries
+    outgoing = []
+    for event, payload in events:
+        for webhook in shop["webhooks"]:
+            if webhook["eventName"] != event:
+                continue
+            body = build_body(event, payload, shop)
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(body, shop["shopSecret"]),
+                "sw-version": SHOPWARE_VERSION,
+                "sw-context-language": DEFAULT_LANGUAGE_ID,
+                "sw-user-language": "en-GB",
+            }
+            outgoing.append((event, webhook["url"], body, headers))
+    if not outgoing:
+        return []
+    return webhooks.send_webhooks(SYSTEM, outgoing, faults=faults)
 
 
 def written_payload(entity, record_id, operation, updated_fields):

@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from integrations.sandbox import store
-from integrations.sandbox.faults import settings_for
 from integrations.sandbox.shopware import events
 from integrations.sandbox.shopware.state import (
     DEFAULT_CURRENCY,
@@ -162,12 +161,11 @@ def place_orders(new_orders):
     store.insert_many(SYSTEM, "order", [(order["id"], stored, order["orderNumber"]) for order, stored, _sold in built])
 
     def send_events():
-        shop = events.settings()
-        # Read once for the whole block; a fault change applies from the next block on.
-        faults = settings_for(SYSTEM)
+        outgoing = []
         for order, stored, _sold in built:
-            events.emit("checkout.order.placed", {"order": order}, shop=shop, faults=faults)
-            events.emit("order.written", events.written_payload("order", order["id"], "insert", sorted(stored)), shop=shop, faults=faults)
+            outgoing.append(("checkout.order.placed", {"order": order}))
+            outgoing.append(("order.written", events.written_payload("order", order["id"], "insert", sorted(stored))))
+        events.emit_many(outgoing)
 
     transaction.on_commit(send_events)
     return [order for order, _stored, _sold in built]
