@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.crypto import CredentialsUnreadable
+from integrations.errors import url_without_secrets
 from integrations.models import Binding, Connection, ConnectionEntity
 from integrations.registry import UnknownConnector, connector_choices, get_connector
 from integrations.services.connections import check_connection, connection_created
@@ -29,9 +30,13 @@ class ConnectionForm(forms.ModelForm):
         self._credential_fields = []
         kind = self.instance.kind if self.instance.pk else self.data.get("kind") or self.initial.get("kind")
         try:
-            credential_fields = get_connector(kind).credential_fields if kind else ()
+            self._connector = get_connector(kind) if kind else None
         except UnknownConnector:
-            credential_fields = ()
+            self._connector = None
+        credential_fields = self._connector.credential_fields if self._connector else ()
+        # A connector with `api_optional` (Akeneo, which also imports CSV exports) needs its
+        # credentials only when a base URL is set, which clean() checks.
+        self._api_optional = getattr(self._connector, "api_optional", False)
         stored = self._stored_credentials()
         for spec in credential_fields:
             name = f"credential_{spec.name}"
@@ -40,11 +45,37 @@ class ConnectionForm(forms.ModelForm):
             is_set = bool(stored.get(spec.name))
             self.fields[name] = forms.CharField(
                 label=spec.label,
-                required=spec.required and not is_set,
+                required=spec.required and not is_set and not self._api_optional,
                 widget=widget,
                 help_text=gettext("Stored. Leave empty to keep it.") if is_set else "",
                 initial="" if spec.secret else stored.get(spec.name, ""),
             )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self._api_optional and "base_url" not in self.errors:
+            self._check_api_settings(cleaned_data)
+        return cleaned_data
+
+    def _check_api_settings(self, cleaned_data):
+        """Require the API credentials when a base URL is set, and the base URL when credentials are entered."""
+        connector = self._connector
+        base_url = url_without_secrets(cleaned_data.get("base_url"))
+        if not base_url:
+            if any(cleaned_data.get(name) for name, _spec in self._credential_fields):
+                self.add_error("base_url", gettext(
+                    "Enter the base URL of the %(connector)s API, because API credentials were entered. "
+                    "For a connection that imports CSV exports, leave the credentials empty."
+                ) % {"connector": connector.display_name})
+            return
+
+        stored = self._stored_credentials()
+        for name, spec in self._credential_fields:
+            if spec.required and not cleaned_data.get(name) and not stored.get(spec.name):
+                self.add_error(name, gettext(
+                    "The field \"%(field)s\" is missing. The %(connector)s API at %(url)s needs it, so "
+                    "enter it, or leave the base URL empty for a connection that imports CSV exports."
+                ) % {"field": spec.label, "connector": connector.display_name, "url": base_url})
 
     def _stored_credentials(self):
         try:

@@ -40,6 +40,9 @@ class AkeneoConnector(Connector):
     writes = frozenset()
     mode = Mode.PULL
     default_leads = DEFAULT_LEADS
+    # A connection without a base URL only records imports of CSV exports, so the API
+    # credentials are required only once a base URL is entered.
+    api_optional = True
     credential_fields = (
         CredentialField("client_id", _("client ID"), secret=False),
         CredentialField("secret", _("secret")),
