@@ -87,7 +87,7 @@ def test_german_mo_matches_po(folder):
             expected = message.string
         if actual != expected:
             stale.append(message.id)
-    assert stale == [], "run compilemessages for " + folder
+    assert stale == [], f"compile the catalog: msgfmt -c -o {folder}/de/LC_MESSAGES/django.mo {folder}/de/LC_MESSAGES/django.po"
 
 
 @pytest.mark.django_db
