@@ -270,6 +270,10 @@ API_RESPONSE_CACHE_SECONDS = env.int("API_RESPONSE_CACHE_SECONDS", default=30)
 # the in-memory cache off.
 API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=60)
 
+# Most inbound events one worker applies in one transaction. Larger batches cost fewer commits
+# and stock messages per event, but hold the stock levels they lock for longer.
+INBOX_BATCH_SIZE = env.int("INBOX_BATCH_SIZE", default=20)
+
 # Largest webhook body accepted, in bytes. Provider events are single events of a few KB.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 # Seconds a server process keeps an enabled connection for its webhooks. Disabling a connection

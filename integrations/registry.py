@@ -109,6 +109,14 @@ class Connector:
         """
         raise NotImplementedError(f"{self.kind} does not process inbound events")
 
+    def inbound_batch_started(self, connection, events):
+        """Lock what a batch of events will lock, before the first is applied; see process_inbound_batch.
+
+        The events are applied one after another in one transaction. A connector whose events
+        lock shared rows, such as stock levels, locks all of them here in one ordered statement,
+        so concurrent batches cannot deadlock. The default locks nothing.
+        """
+
     def pull(self, connection, entity: str, cursor: dict | None) -> Page:
         """Read one page of changes after cursor (None means from the start)."""
         raise NotImplementedError(f"{self.kind} does not pull {entity}")

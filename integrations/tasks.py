@@ -13,9 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 def process_inbound_event(event_id):
-    event = inbox.process_inbound_event(event_id)
+    """Process the event, and with it other pending events of its connection (see process_inbound_batch)."""
+    events = inbox.process_inbound_batch(event_id)
     # The state, not the model instance, so django-q2 stores a small result.
-    return None if event is None else event.state
+    return next((event.state for event in events if event.pk == event_id), None)
 
 
 def deliver_outbound_message(message_id):

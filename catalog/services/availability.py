@@ -15,6 +15,9 @@ entry; any other reads "available". A connector may also read the ledger again w
 which gives the same or a newer figure.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Sum
@@ -24,6 +27,9 @@ from catalog.services.stock import ZERO, channel_buffers
 from integrations.domains import Domain
 from integrations.models import Binding
 from integrations.services.outbox import enqueue_outbound_many, subscribed_entities
+
+# {origin connection id or None: (origin, product ids)} while deferred_publishing() runs.
+_deferred = ContextVar("deferred_availability", default=None)
 
 
 def channels_of(connections):
@@ -91,10 +97,15 @@ def publish_availability(product_ids, *, origin=None, products=None):
     Runs in the caller's transaction (it opens one when there is none). `origin` is the
     connection the change came from, which gets no echo. `products` are the Product rows of
     `product_ids` when the caller holds them already, which saves reading them again. Returns
-    the outbound messages.
+    the outbound messages, none inside deferred_publishing(), which publishes when it ends.
     """
     product_ids = sorted(set(product_ids))
     if not product_ids:
+        return []
+    deferred = _deferred.get()
+    if deferred is not None:
+        origin_key = origin.pk if origin is not None else None
+        deferred.setdefault(origin_key, (origin, set()))[1].update(product_ids)
         return []
     subscriptions = subscribed_entities(Domain.STOCK, origin)
     if not subscriptions:
@@ -120,3 +131,26 @@ def publish_order_availability(order, *, origin=None):
     """
     product_ids = [pk for pk in order.lines.values_list("product_id", flat=True) if pk]
     return publish_availability(product_ids, origin=origin)
+
+
+@contextmanager
+def deferred_publishing():
+    """Collect the products published inside the block and publish each once when it ends.
+
+    For work that changes the same products many times in one transaction, such as a batch of
+    orders: the channels get the final figures in one message per product, in the same
+    transaction. Nothing is published when the block raises, because its transaction rolls
+    back. A nested block adds to the outer one.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+
+    pending = {}
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for origin, product_ids in pending.values():
+        publish_availability(product_ids, origin=origin)

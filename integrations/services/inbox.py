@@ -4,6 +4,7 @@ import logging
 from contextlib import nullcontext
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from integrations.itemerrors import ItemError
 from integrations.models import InboundEvent, InboundSource, InboundState, SyncDirection
 from integrations.retry import DELIVERY_POLICY
 from integrations.services.lanes import lane_for
+from integrations.services.outbox import remembered_subscriptions
 from integrations.services.queue import enqueue_on_commit
 from integrations.services.syncruns import record_sync_error, resolve_sync_error_of
 
@@ -110,33 +112,96 @@ def process_inbound_event(event_id):
     Otherwise returns the event with its new state and outcome.
     """
     with transaction.atomic():
-        event = (
-            InboundEvent.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("connection")
-            .filter(pk=event_id, state=InboundState.PENDING)
-            .first()
-        )
+        event = _locked_pending(InboundEvent.objects.filter(pk=event_id)).first()
         if event is None or not event.connection.enabled:
             return None
-
-        event.attempts += 1
-        try:
-            # A savepoint, so a failing hook's partial writes roll back but the failure is stored.
-            with transaction.atomic():
-                outcome = event.connection.connector.process_inbound(event) or "processed"
-        except Exception as error:
-            # Any failure, a bug included, must end as a retry or a visible sync error.
-            _record_failure(event, error)
-            return event
-
-        event.state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
-        event.outcome = str(outcome)[:20]
-        event.processed_at = timezone.now()
-        event.next_attempt_at = None
-        event.error = ""
-        event.save(update_fields=["state", "outcome", "processed_at", "attempts", "next_attempt_at", "error"])
-        resolve_sync_error_of(inbound_event=event)
+        _apply(event)
     return event
+
+
+def process_inbound_batch(event_id, *, limit=None):
+    """Process a pending event together with other pending events of its connection and entity.
+
+    Under load, webhooks arrive faster than one transaction per event can keep up with. The
+    batch takes up to `limit` (setting INBOX_BATCH_SIZE) events that no other worker holds, in
+    id order, and applies each in its own savepoint, so one failing event never rolls back the
+    others. The batch commits once, and stock figures touched by several events are published
+    once, with the final figure. The connector's `inbound_batch_started` hook locks what the
+    events will lock, in one global order, so two batches wait for each other instead of
+    deadlocking. Events waiting for a scheduled retry are left to their retry.
+
+    Returns the processed events; an empty list when `event_id` is no longer pending.
+    """
+    # Imported here: catalog's services import the framework's outbox.
+    from catalog.services.availability import deferred_publishing
+
+    limit = limit or settings.INBOX_BATCH_SIZE
+    with transaction.atomic():
+        anchor = _locked_pending(InboundEvent.objects.filter(pk=event_id)).first()
+        if anchor is None or not anchor.connection.enabled:
+            return []
+        others = _locked_pending(
+            InboundEvent.objects.filter(
+                connection_id=anchor.connection_id, entity=anchor.entity, next_attempt_at__isnull=True,
+            ).exclude(pk=anchor.pk).order_by("id")
+        )[: limit - 1]
+        events = sorted([anchor, *others], key=lambda event: event.pk)
+
+        with deferred_publishing(), remembered_subscriptions():
+            _start_batch(anchor.connection, events)
+            for event in events:
+                event.connection = anchor.connection
+                _apply(event)
+
+    if len(events) > 1:
+        logger.debug("inbound batch processed", extra={"connection_id": anchor.connection_id, "inbound_event_id": anchor.pk, "events": len(events)})
+    return events
+
+
+def _start_batch(connection, events):
+    """Run the connector's batch hook; a failure is logged and the events are applied anyway.
+
+    Without the hook's locks a batch can deadlock with another, which the connectors' deadlock
+    retry absorbs. Failing the whole batch instead would leave every event in it stuck.
+    """
+    try:
+        with transaction.atomic():
+            connection.connector.inbound_batch_started(connection, events)
+    except Exception:
+        logger.exception(
+            "inbound batch hook failed; applying the events without it",
+            extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
+        )
+
+
+def _locked_pending(events):
+    """Lock the pending events of a queryset; rows another worker holds are skipped."""
+    return events.select_for_update(skip_locked=True, of=("self",)).select_related("connection").filter(state=InboundState.PENDING)
+
+
+def _apply(event):
+    """Run the connector hook for a locked event and store its outcome or failure."""
+    event.attempts += 1
+    earlier_error = event.error
+    try:
+        # A savepoint, so a failing hook's partial writes roll back but the failure is stored.
+        with transaction.atomic():
+            outcome = event.connection.connector.process_inbound(event) or "processed"
+    except Exception as error:
+        # Any failure, a bug included, must end as a retry or a visible sync error.
+        _record_failure(event, error)
+        return
+
+    event.state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
+    event.outcome = str(outcome)[:20]
+    event.processed_at = timezone.now()
+    event.next_attempt_at = None
+    event.error = ""
+    event.save(update_fields=["state", "outcome", "processed_at", "attempts", "next_attempt_at", "error"])
+    # _record_failure sets the event's error whenever it records a sync error, so an event
+    # without an earlier error has none to resolve.
+    if earlier_error:
+        resolve_sync_error_of(inbound_event=event)
 
 
 def _record_failure(event, error):

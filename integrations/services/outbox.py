@@ -2,6 +2,8 @@
 
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -31,8 +33,40 @@ class OutsideTransaction(RuntimeError):
     """enqueue_outbound was called without a surrounding transaction."""
 
 
+# {(entity, origin id): subscriptions} while remembered_subscriptions() runs.
+_remembered = ContextVar("remembered_subscriptions", default=None)
+
+
+@contextmanager
+def remembered_subscriptions():
+    """Read the subscriptions of each entity and origin once inside the block.
+
+    For a batch of changes in one transaction, such as a batch of orders, each of which would
+    otherwise read the same subscriptions again. A nested block uses the outer one's.
+    """
+    if _remembered.get() is not None:
+        yield
+        return
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def subscribed_entities(entity, origin=None):
     """Return the enabled connection entities that push `entity`, the origin connection excluded."""
+    remembered = _remembered.get()
+    key = (str(entity), origin.pk if origin is not None else None)
+    if remembered is not None and key in remembered:
+        return list(remembered[key])
+    subscriptions = _read_subscriptions(entity, origin)
+    if remembered is not None:
+        remembered[key] = subscriptions
+    return list(subscriptions)
+
+
+def _read_subscriptions(entity, origin):
     subscriptions = (
         ConnectionEntity.objects.filter(
             entity=entity,

@@ -93,6 +93,11 @@ class ShopwareConnector(Connector):
             lambda: inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id))
         )
 
+    def inbound_batch_started(self, connection, events):
+        # Each order locks the stock levels of its products when it reserves. Locked here for
+        # the whole batch in id order, a batch never holds one level while waiting for another.
+        inbound.lock_stock_of_orders([event.payload for event in events if event.entity == Domain.ORDERS])
+
     def fetch_order(self, connection, order_id):
         body = self.client(connection).search("order", {"ids": [order_id], "associations": ORDER_ASSOCIATIONS})
         return (body.get("data") or [None])[0]

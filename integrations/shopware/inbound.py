@@ -12,7 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from catalog.models import Channel
+from catalog.models import Channel, Product
+from catalog.services import stock
 from catalog.services.availability import publish_order_availability
 from integrations.itemerrors import NoLeadingSystem
 from integrations.models import Binding
@@ -35,13 +36,37 @@ def channel_for(connection):
     NOTE: the Connection model has no channel field yet, so the channel is found by code and
     created with no currency restriction when it is missing.
     """
-    code = connection.credentials.get("channel") or connection.slug
-    channel, _created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name})
+    # Kept on the connection instance, which lives for one batch of events or one pull run,
+    # so a batch of orders reads it once.
+    channel = connection.__dict__.get("_shopware_channel")
+    if channel is None:
+        code = connection.credentials.get("channel") or connection.slug
+        channel, _created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name})
+        connection.__dict__["_shopware_channel"] = channel
     return channel
 
 
 def actor_of(connection):
     return f"shopware:{connection.slug}"
+
+
+def lock_stock_of_orders(orders):
+    """Lock the stock levels of every product on these Shopware orders, in id order.
+
+    Orders that only name an id (order.written) are left out; they lock their levels when
+    they are read.
+    """
+    skus = set()
+    for order in orders:
+        items = order.get("lineItems") if isinstance(order, dict) else None
+        for item in items if isinstance(items, list) else []:
+            payload = item.get("payload") if isinstance(item, dict) else None
+            sku = payload.get("productNumber") if isinstance(payload, dict) else None
+            # A malformed line is reported when its order is processed, not here.
+            if isinstance(sku, str) and sku:
+                skus.add(sku)
+    if skus:
+        stock.lock_stock_levels(Product.objects.filter(sku__in=skus).values_list("pk", flat=True))
 
 
 def process_order(connection, order, fetch):

@@ -11,7 +11,7 @@ from catalog.models import StockReservation
 from integrations.models import Binding, InboundEvent, InboundState, OutboundMessage
 from integrations.sandbox import store
 from integrations.sandbox.shopware.orders import PlacedLine, place_order
-from integrations.services.inbox import process_inbound_event
+from integrations.services.inbox import process_inbound_batch, process_inbound_event
 from integrations.shopware.tasks import push_catalog
 from orders.models import Order
 
@@ -20,7 +20,12 @@ pytestmark = pytest.mark.django_db
 # Statements, savepoints included, for an order of two lines with both addresses and one tax
 # line: the inbox lock, the order with lines, tax line, addresses and first history row, the
 # reservation, the stock messages to the shop, the binding and the event's new state.
-TYPICAL_ORDER_STATEMENTS = 33
+TYPICAL_ORDER_STATEMENTS = 32
+
+# In a batch, the inbox lock, the stock level locks and the stock messages are shared by all
+# orders, and the channel and subscriptions are read once.
+BATCH_FIXED_STATEMENTS = 19
+BATCH_STATEMENTS_PER_ORDER = 19
 
 
 def place_two_line_order(skus):
@@ -59,3 +64,25 @@ def test_typical_order_statement_count(
     assert OutboundMessage.objects.filter(entity="stock", state="pending").count() == 2
     event.refresh_from_db()
     assert (event.state, event.outcome) == (InboundState.PROCESSED, "created")
+
+
+def test_batch_statement_count(
+    sandbox, connection, make_product, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    make_product("SW-Q1", on_hand=100)
+    make_product("SW-Q2", on_hand=100)
+    push_catalog(connection.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        place_two_line_order(["SW-Q1", "SW-Q2"])
+    process_inbound_event(InboundEvent.objects.get(state=InboundState.PENDING).pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _order in range(10):
+            place_two_line_order(["SW-Q1", "SW-Q2"])
+    first = InboundEvent.objects.filter(state=InboundState.PENDING).order_by("id").first()
+
+    with django_assert_num_queries(BATCH_FIXED_STATEMENTS + 10 * BATCH_STATEMENTS_PER_ORDER):
+        events = process_inbound_batch(first.pk)
+
+    assert [event.state for event in events] == [InboundState.PROCESSED] * 10
+    assert StockReservation.objects.filter(product__sku="SW-Q1").count() == 11
+    assert OutboundMessage.objects.filter(entity="stock", state="pending").count() == 2
