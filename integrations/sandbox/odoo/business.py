@@ -53,13 +53,17 @@ def _line_amounts(line, taxes, currency):
     return total, tax, base, quantize(base * rate, currency)
 
 
-def compute_amounts(data, *, taxes=None, rounding=None):
+def compute_amounts(data, *, taxes=None, rounding=None, currencies=None):
     """Set the line and order amounts of a sale order or invoice from its lines.
 
-    `taxes` ({id: tax}) and `rounding` (the company's tax rounding method) may be passed by a
-    caller that computes many orders, so they are read once.
+    `taxes` ({id: tax}), `rounding` (the company's tax rounding method) and `currencies`
+    ({id: currency}) may be passed by a caller that computes many orders, so they are read once.
     """
-    currency = currency_code(data.get("currency_id"))
+    currency_id = data.get("currency_id")
+    if currencies is not None and currency_id in currencies:
+        currency = currencies[currency_id]["name"]
+    else:
+        currency = currency_code(currency_id)
     if rounding is None:
         rounding = company().get("tax_calculation_rounding_method")
     globally = rounding == "round_globally"
@@ -133,6 +137,9 @@ def create_sale_orders(vals_list):
         tax_id for commands in commands_list for command in commands for tax_id in _tax_ids(command[2].get("tax_id"))
     ])
     rounding = company().get("tax_calculation_rounding_method")
+    currencies = records.browse_many("res.currency", {
+        pricelist["currency_id"] for pricelist in pricelists.values() if pricelist.get("currency_id")
+    } | ({default_currency} if default_currency else set()))
 
     datas = []
     for values, commands, number in zip(vals_list, commands_list, numbers, strict=True):
@@ -157,7 +164,7 @@ def create_sale_orders(vals_list):
             "_lines": lines,
             "order_line": [line["id"] for line in lines],
         }
-        compute_amounts(data, taxes=taxes, rounding=rounding)
+        compute_amounts(data, taxes=taxes, rounding=rounding, currencies=currencies)
         datas.append(data)
     return records.create_many("sale.order", datas)
 
