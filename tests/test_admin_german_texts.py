@@ -160,3 +160,24 @@ def test_connection_test_without_health_check_german(monkeypatch):
         result = check_connection(connection)
 
     assert result == (False, "Der Connector Stripe hat keinen Verbindungstest.")
+
+
+# Adding a connection
+
+
+def test_add_connection_shows_credential_errors(admin_client_de):
+    data = {
+        "kind": "shopware", "name": "Shop DE", "slug": "shop-de", "base_url": "https://shop.example.com",
+        "enabled": "on", "time_zone": "Europe/Berlin", "rate_limit_per_second": "5", "rate_limit_burst": "10",
+        "entities-TOTAL_FORMS": "0", "entities-INITIAL_FORMS": "0", "entities-MIN_NUM_FORMS": "0", "entities-MAX_NUM_FORMS": "1000",
+    }
+
+    with translation.override("de"):
+        response = admin_client_de.post(reverse("admin:integrations_connection_add"), data, HTTP_ACCEPT_LANGUAGE="de")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="credential_access_key_id"' in html
+    assert 'id="id_credential_access_key_id_error"' in html
+    assert "Dieses Feld ist zwingend erforderlich." in html
+    assert not Connection.objects.filter(slug="shop-de").exists()

@@ -115,8 +115,11 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": ConnectionForm.Meta.fields})]
+        # On the add page the kind comes from the posted form or the ?kind= link, as in
+        # ConnectionForm, so that the credential inputs it validates are shown with their errors.
+        kind = obj.kind if obj else request.POST.get("kind") or request.GET.get("kind")
         try:
-            credential_fields = get_connector(obj.kind).credential_fields if obj else ()
+            credential_fields = get_connector(kind).credential_fields if kind else ()
         except UnknownConnector:
             credential_fields = ()
         if credential_fields:
