@@ -168,7 +168,7 @@ class Sweeper(threading.Thread):
 
 # Orders are placed in blocks of about this many seconds' worth, so threads take the stream
 # position once per block and the orders of a block share their queries. Short enough that the
-# offered rate stays even (20 blocks per second), not a burst of a second's orders at once.
+# offered rate stays even (up to 20 blocks per second), not a burst of a second's orders at once.
 BLOCK_SECONDS = 0.05
 
 

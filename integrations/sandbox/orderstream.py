@@ -165,7 +165,7 @@ def place_batch(system, count, *, place, cancel, skus=None, place_many=None):
     False when it skipped the invoice (for example, no stock). `cancel(invoice, lines)` cancels
     an earlier order of the same customer and returns True, or False when there is none open.
     `place_many([(invoice, lines), ...])`, when given, places consecutive orders together and
-    returns one such bool per invoice; a cancellation is applied after the orders before it.
+    returns one such bool per invoice. A cancellation is applied after the orders before it.
     The stream position is locked twice per call, not per invoice.
     """
     skus = skus if skus is not None else catalog_skus()

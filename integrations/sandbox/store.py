@@ -154,8 +154,8 @@ def update_rows(rows, *, now=None):
 def update_data(rows):
     """Save the changed data of rows locked by this transaction with one UPDATE, times untouched.
 
-    For changes that the simulated system does not report as a change, such as a sale lowering
-    a Shopware product's stock.
+    It is for changes that the simulated system does not report as a change, such as a sale
+    lowering a Shopware product's stock.
     """
     rows = list(rows)
     if not rows:

@@ -47,7 +47,7 @@ def send_webhook(system, event, url, body, headers, *, faults=None):
     """Send (or hold, or drop) one webhook and return the deliveries made, the held one included.
 
     `body` is the exact bytes that the headers sign. `faults` is the system's SandboxFaults when
-    the caller has read them already; by default they are read here.
+    the caller has read them already, or else they are read here.
     """
     return send_webhooks(system, [(event, url, body, headers)], faults=faults)
 
@@ -59,6 +59,10 @@ def send_webhooks(system, webhooks, *, faults=None):
     and a webhook held back for the out-of-order fault is sent right after the next one. The
     fault settings and the held deliveries are read once for the whole list. Returns the
     deliveries made, held and previously held ones included.
+
+    NOTE: held deliveries are not locked. Two threads sending lists at the same time under the
+    out-of-order fault can both post the same held delivery, a duplicate the receiver must
+    tolerate anyway.
     """
     faults = faults if faults is not None else settings_for(system)
     held = list(SandboxWebhookDelivery.objects.filter(system=system, state=DeliveryState.HELD).order_by("id"))
