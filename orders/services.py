@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product
 from catalog.services import stock
@@ -23,6 +24,7 @@ from core.money import (
     validate_amount_precision,
     validate_currency,
 )
+from core.translation import Translatable, translations_of
 from customers.models import normalize_email
 from orders.models import (
     Order,
@@ -360,7 +362,7 @@ def _write_order(data, products, *, actor, user):
         actor=actor,
         user=user,
         connection=data.connection,
-        note=_("Order received"),
+        **_note_fields(Translatable(gettext_lazy("Order received"))),
     )
     return order, lines
 
@@ -404,6 +406,11 @@ def _flag_shortage(order, shortages):
     logger.warning("Order short of stock", extra={"order_id": order.pk, "shortages": len(shortages)})
 
 
+def _note_fields(note):
+    """Return the note columns of a status history row for a Translatable or plain text."""
+    return {"note": str(note), "note_translations": translations_of(note)}
+
+
 class InvalidTransition(ValidationError):
     pass
 
@@ -415,7 +422,8 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
     The order row is locked, so two writers of the same transition at the same moment
     produce one transition and one history row. A report that would move the order
     backwards is recorded with applied=False and changes nothing. Any other move the state
-    machine does not allow raises InvalidTransition.
+    machine does not allow raises InvalidTransition. `note` is plain text, or a Translatable
+    that is stored in every language.
     """
     order = Order.objects.select_for_update().get(pk=order_id)
     current = order.status
@@ -432,7 +440,7 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
                 actor=actor,
                 user=user,
                 connection=connection,
-                note=note or _("Not applied: the order is already further along."),
+                **_note_fields(note or Translatable(gettext_lazy("Not applied: the order is already further along."))),
             )
         raise InvalidTransition(
             _("Order %(order)s cannot move from %(current)s to %(target)s.") % {"order": order, "current": current, "target": to_status},
@@ -442,7 +450,7 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
     order.status = to_status
     order.save(update_fields=["status", "updated_at"])
     change = OrderStatusChange.objects.create(
-        order=order, from_status=current, to_status=to_status, actor=actor, user=user, connection=connection, note=note
+        order=order, from_status=current, to_status=to_status, actor=actor, user=user, connection=connection, **_note_fields(note)
     )
 
     if to_status == OrderStatus.CANCELLED and stock.release_order(order, reason=_("order cancelled")):

@@ -15,7 +15,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from core.translation import Translatable
 from integrations.domains import Domain
 from integrations.services.outbox import enqueue_outbound
 from orders.models import Order, OrderStatus, Shipment, ShipmentEvent, ShipmentStatus
@@ -170,7 +172,7 @@ def _update_order_status(order_id, *, connection, actor):
     if target is None:
         return None
     try:
-        return transition_order(order_id, target, actor=actor, connection=connection, note=_("Reported by the carrier"))
+        return transition_order(order_id, target, actor=actor, connection=connection, note=Translatable(gettext_lazy("Reported by the carrier")))
     except InvalidTransition as error:
         # A cancelled order that is shipped anyway: the goods are on their way, so a person must act.
         Order.objects.filter(pk=order_id).update(

@@ -1,9 +1,9 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.translation import in_active_language
 from integrations.domains import Domain
 from integrations.models.connections import Connection
 
@@ -97,9 +97,7 @@ class SyncError(models.Model):
 
     def localized_message(self):
         """Return the message in the active language, or the stored message if it has no translation."""
-        language = get_language() or ""
-        translations = self.message_translations or {}
-        return translations.get(language) or translations.get(language.split("-")[0]) or self.message
+        return in_active_language(self.message, self.message_translations)
 
 
 class DeltaCursor(models.Model):

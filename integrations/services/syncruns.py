@@ -3,12 +3,12 @@
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.translation import in_every_language
 from integrations.models import (
     InboundState,
     OutboundState,
@@ -92,11 +92,7 @@ def support_message_of(error):
 
 def message_translations_of(error):
     """Return the support message of `error` in each language that Kontor ships, by language code."""
-    translations = {}
-    for language, _name in settings.LANGUAGES:
-        with translation.override(language):
-            translations[language] = support_message_of(error)
-    return translations
+    return in_every_language(lambda: support_message_of(error))
 
 
 def record_sync_error(

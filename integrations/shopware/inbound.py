@@ -10,11 +10,12 @@ import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Channel, Product
 from catalog.services import stock
 from catalog.services.availability import publish_order_availability
+from core.translation import Translatable
 from integrations.itemerrors import NoLeadingSystem
 from integrations.models import Binding
 from integrations.services.bindings import bind, forget_pushed
@@ -119,7 +120,7 @@ def _apply_cancellation(connection, order):
         logger.info("Shopware cancellation recorded as a conflict; stock sent again", extra={"order_id": order.pk, "connection_id": connection.pk})
         return False
     try:
-        transition_order(order.pk, OrderStatus.CANCELLED, actor=actor_of(connection), connection=connection, note=gettext("Cancelled in Shopware"))
+        transition_order(order.pk, OrderStatus.CANCELLED, actor=actor_of(connection), connection=connection, note=Translatable(gettext_lazy("Cancelled in Shopware")))
     except InvalidTransition:
         logger.warning("Shopware cancellation not applied", extra={"order_id": order.pk, "status": order.status})
         return False

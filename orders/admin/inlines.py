@@ -59,9 +59,13 @@ class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
 
 class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderStatusChange
-    fields = ["created_at", "from_status", "to_status", "applied", "actor", "user", "connection", "note"]
+    fields = ["created_at", "from_status", "to_status", "applied", "actor", "user", "connection", "shown_note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
+
+    @admin.display(description=_("note"))
+    def shown_note(self, change):
+        return change.localized_note()
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "connection")

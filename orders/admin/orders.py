@@ -131,3 +131,9 @@ class OrderStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=order__external_number", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    fields = ["order", "from_status", "to_status", "applied", "actor", "user", "connection", "shown_note", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("note"))
+    def shown_note(self, change):
+        return change.localized_note()

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.translation import in_active_language
+
 
 class OrderStatus(models.TextChoices):
     NEW = "new", _("new")
@@ -80,6 +82,8 @@ class OrderStatusChange(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     connection = models.ForeignKey("integrations.Connection", verbose_name=_("connection"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.TextField(_("note"), blank=True)
+    # The note in every language Kontor ships, when a connector or a job wrote it (see core.translation).
+    note_translations = models.JSONField(_("note translations"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -89,3 +93,7 @@ class OrderStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.order}: {self.from_status or '-'} → {self.to_status}"
+
+    def localized_note(self):
+        """Return the note in the active language, or as stored when it has no translations."""
+        return in_active_language(self.note, self.note_translations)

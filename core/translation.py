@@ -1,0 +1,45 @@
+"""Text that workers store for merchants to read later, kept in every language Kontor ships.
+
+A worker has no request language, so what it writes with gettext is in the default language.
+Records that merchants read in the admin store their text once per language as well, and the
+admin shows the reader's language.
+"""
+
+from django.conf import settings
+from django.utils import translation
+
+
+class Translatable:
+    """A message template (a gettext_lazy string) and its parameters, rendered in the active language."""
+
+    def __init__(self, template, **params):
+        self.template = template
+        self.params = params
+
+    def __str__(self):
+        text = str(self.template)
+        # Only a template with parameters is formatted, so a plain "100 %" stays as it is.
+        return text % self.params if self.params else text
+
+
+def in_every_language(render):
+    """Return {language code: render()} with each language of settings.LANGUAGES active in turn."""
+    rendered = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            rendered[language] = render()
+    return rendered
+
+
+def translations_of(text):
+    """Return {language code: text} of a Translatable, or {} for plain text, which has one language only."""
+    if not isinstance(text, Translatable):
+        return {}
+    return in_every_language(lambda: str(text))
+
+
+def in_active_language(text, translations):
+    """Return the stored translation for the active language, else `text` as stored."""
+    language = translation.get_language() or ""
+    translations = translations or {}
+    return translations.get(language) or translations.get(language.split("-")[0]) or text
