@@ -4,8 +4,8 @@ Runs everything on loopback: gunicorn serves Kontor's webhooks and both sandbox 
 django-q2 cluster per lane (hot, master, poll) does the work, and this process places orders in the
 sandbox shop at rising rates (replaying the UCI invoices) from several threads. For each rate it
 reports the orders placed per second, the orders per second that reached Odoo as confirmed sale
-orders (from the first order placed to the last one confirmed) and whether any order was lost or
-duplicated. Then it changes Odoo stock and measures how long the sandbox shop takes to show it,
+orders (from the first order placed to the last one confirmed), the CPU time per confirmed order
+of each kind of process (bench/cpu.py) and whether any order was lost or duplicated. Then it changes Odoo stock and measures how long the sandbox shop takes to show it,
 idle and under order load (p50, p99).
 
 The database named in DATABASE_URL is dropped and created again, and the Redis db in REDIS_URL
@@ -236,15 +236,52 @@ def confirmed_count():
     return store.rows("odoo", "sale.order").filter(data__state="sale").count()
 
 
-def run_rate(rate, seconds, drain_timeout):
+def run_rate(rate, seconds, drain_timeout, meter):
+    from bench.cpu import difference
+
     before = confirmed_count()
+    cpu_before = meter.snapshot()
     started = time.monotonic()
     placed, placing_seconds = place_orders(rate, seconds)
     target = before + placed
     wait_for(lambda: confirmed_count() >= target, drain_timeout, interval=0.25)
     done = confirmed_count() - before
     elapsed = time.monotonic() - started
-    return {"rate": rate, "placed": placed, "placed_per_second": placed / placing_seconds, "confirmed": done, "end_to_end_per_second": done / elapsed, "seconds": elapsed}
+    cpu = difference(meter.snapshot(), cpu_before)
+    return {
+        "rate": rate, "placed": placed, "placed_per_second": placed / placing_seconds, "confirmed": done,
+        "end_to_end_per_second": done / elapsed, "seconds": elapsed,
+        "cpu_ms_per_order": {name: 1000 * value / max(done, 1) for name, value in cpu.items()},
+    }
+
+
+def cpu_groups(processes, database_url):
+    """Return the process groups to meter: this driver, gunicorn, each lane's cluster, PostgreSQL, Redis.
+
+    PostgreSQL counts the backends connected to the benchmark database, read from
+    pg_stat_activity on the meter's own connection, which is left out.
+    """
+    import psycopg
+    from django.conf import settings
+
+    from integrations.ratelimit import redis_client
+
+    parsed = urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    monitor = psycopg.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres", dbname="postgres", autocommit=True)
+
+    def backends():
+        rows = monitor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]).fetchall()
+        return [row[0] for row in rows]
+
+    gunicorn, *clusters = processes
+    groups = {"driver": lambda: [os.getpid()], "gunicorn (intake, sandboxes)": gunicorn.pid}
+    groups.update({f"{lane} lane": cluster.pid for lane, cluster in zip(settings.LANES, clusters, strict=True)})
+    groups["PostgreSQL"] = backends
+    redis_pid = redis_client(settings.REDIS_URL).info("server").get("process_id")
+    if redis_pid:
+        groups["Redis"] = lambda: [int(redis_pid)]
+    return groups
 
 
 def probe_latency(probes, sku_pool):
@@ -286,6 +323,10 @@ def main():
     shop, erp = prepare(args.port)
     processes = start_processes(args.port, args.web_workers)
     sweeper = Sweeper()
+    from bench.cpu import CpuMeter
+
+    meter = CpuMeter(cpu_groups(processes, os.environ["DATABASE_URL"]))
+    meter.start()
     try:
         from integrations.odoo.tasks import ensure_pollers
         from integrations.shopware.tasks import push_catalog
@@ -299,7 +340,7 @@ def main():
 
         results = []
         for rate in [float(value) for value in args.rates.split(",")]:
-            result = run_rate(rate, args.seconds, args.drain_timeout)
+            result = run_rate(rate, args.seconds, args.drain_timeout, meter)
             results.append(result)
             print(result, flush=True)
 
@@ -319,10 +360,18 @@ def main():
         print("| ---: | ---: | ---: | ---: | ---: | ---: |")
         for result in results:
             print(f"| {result['rate']:g} | {result['placed_per_second']:.1f} | {result['end_to_end_per_second']:.1f} | {result['placed']} | {result['confirmed']} | {result['seconds']:.1f} |")
+        names = list(results[0]["cpu_ms_per_order"]) if results else []
+        print("\nCPU milliseconds per confirmed order, by process group:\n")
+        print("| target orders/s | " + " | ".join(names) + " | total |")
+        print("| ---: |" + " ---: |" * (len(names) + 1))
+        for result in results:
+            cpu = result["cpu_ms_per_order"]
+            print(f"| {result['rate']:g} | " + " | ".join(f"{cpu[name]:.1f}" for name in names) + f" | {sum(cpu.values()):.1f} |")
         print(f"\nshop orders {len(shop_numbers)}, missing in Odoo {len(missing)}, duplicated in Odoo {len(duplicated)}")
         for label, latencies in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
             print(f"stock change Odoo -> shop, {label}: n={len(latencies)}/{args.probes}, p50 {percentile(latencies, 0.5):.2f} s, p99 {percentile(latencies, 0.99):.2f} s, mean {statistics.mean(latencies) if latencies else float('nan'):.2f} s")
     finally:
+        meter.stop()
         sweeper.stopped.set()
         stop_processes(processes)
 
