@@ -79,6 +79,9 @@ class Connector:
     # Signature headers are left out: they are useless once verified.
     stored_headers: tuple[str, ...] = ()
     credential_fields: tuple[CredentialField, ...] = ()
+    # True when a connection without a base URL works from files alone (Akeneo's CSV import),
+    # so the admin asks for the API credentials only once a base URL is set.
+    api_optional: bool = False
     # Mapper objects by entity, for code that wants to reach them through the registry.
     mappers: dict[str, Any] = {}
     # (domain, field group) pairs this kind of system usually leads, such as product texts for

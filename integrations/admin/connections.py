@@ -36,7 +36,7 @@ class ConnectionForm(forms.ModelForm):
         credential_fields = self._connector.credential_fields if self._connector else ()
         # A connector with `api_optional` (Akeneo, which also imports CSV exports) needs its
         # credentials only when a base URL is set, which clean() checks.
-        self._api_optional = getattr(self._connector, "api_optional", False)
+        self._api_optional = bool(self._connector and self._connector.api_optional)
         stored = self._stored_credentials()
         for spec in credential_fields:
             name = f"credential_{spec.name}"
