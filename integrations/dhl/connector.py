@@ -1,5 +1,7 @@
 """The DHL Parcel DE connector: labels through the Shipping API v2, tracking pulled on the hot lane."""
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.dhl import mappers
 from integrations.dhl.client import DhlClient
 from integrations.registry import Connector, CredentialField, Mode
@@ -12,12 +14,12 @@ class DhlConnector(Connector):
     reads = frozenset({"shipments"})
     mode = Mode.PULL
     credential_fields = (
-        CredentialField("api_key", "API key (dhl-api-key)"),
-        CredentialField("username", "Business customer portal user", secret=False),
-        CredentialField("password", "Business customer portal password"),
-        CredentialField("billing_number", "Billing number (14 digits: EKP, procedure, participation)", secret=False),
-        CredentialField("product", "Product, such as V01PAK", secret=False, required=False),
-        CredentialField("shipper_ref", "Shipper reference from the business customer portal", secret=False, required=False),
+        CredentialField("api_key", _("API key (dhl-api-key)")),
+        CredentialField("username", _("Business customer portal user"), secret=False),
+        CredentialField("password", _("Business customer portal password")),
+        CredentialField("billing_number", _("Billing number (14 digits: EKP, procedure, participation)"), secret=False),
+        CredentialField("product", _("Product, such as V01PAK"), secret=False, required=False),
+        CredentialField("shipper_ref", _("Shipper reference from the business customer portal"), secret=False, required=False),
     )
 
     def health_check(self, connection):

@@ -6,6 +6,8 @@ Shops put the order into the payment's `metadata` when they create it: `kontor_o
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.errors import NotFound
 from integrations.mollie import mappers, webhooks
 from integrations.mollie.client import MollieClient
@@ -20,7 +22,7 @@ class MollieConnector(Connector):
     display_name = "Mollie"
     reads = frozenset({"payments"})
     mode = Mode.WEBHOOK
-    credential_fields = (CredentialField("api_key", "API key (live_… or test_…)"),)
+    credential_fields = (CredentialField("api_key", _("API key (live_… or test_…)")),)
 
     def health_check(self, connection):
         MollieClient(connection).http.request("GET", "/v2/methods")

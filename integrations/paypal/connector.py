@@ -4,6 +4,8 @@ Shops put their order number into the purchase unit's `custom_id` (or `invoice_i
 PayPal copies to the capture and its refunds.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.paypal import mappers, webhooks
 from integrations.paypal.client import PaypalClient
 from integrations.registry import Connector, CredentialField, Mode, WebhookRejected
@@ -17,9 +19,9 @@ class PaypalConnector(Connector):
     mode = Mode.WEBHOOK
     stored_headers = ("PAYPAL-TRANSMISSION-ID",)
     credential_fields = (
-        CredentialField("client_id", "Client ID", secret=False),
-        CredentialField("client_secret", "Secret"),
-        CredentialField("webhook_id", "Webhook ID", secret=False),
+        CredentialField("client_id", _("Client ID"), secret=False),
+        CredentialField("client_secret", _("Secret")),
+        CredentialField("webhook_id", _("Webhook ID"), secret=False),
     )
 
     def health_check(self, connection):

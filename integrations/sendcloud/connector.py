@@ -6,6 +6,8 @@ order number when it creates the parcel.
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.registry import Connector, CredentialField, Mode
 from integrations.sendcloud import mappers, webhooks
 from integrations.sendcloud.client import SendcloudClient
@@ -20,10 +22,10 @@ class SendcloudConnector(Connector):
     reads = frozenset({"shipments"})
     mode = Mode.WEBHOOK
     credential_fields = (
-        CredentialField("public_key", "Public API key", secret=False),
-        CredentialField("secret_key", "Secret API key"),
-        CredentialField("webhook_signature_key", "Webhook signature key (if not the secret API key)", required=False),
-        CredentialField("shipping_method_id", "Shipping method id for new parcels", secret=False),
+        CredentialField("public_key", _("Public API key"), secret=False),
+        CredentialField("secret_key", _("Secret API key")),
+        CredentialField("webhook_signature_key", _("Webhook signature key (if not the secret API key)"), required=False),
+        CredentialField("shipping_method_id", _("Shipping method id for new parcels"), secret=False),
     )
 
     def health_check(self, connection):

@@ -7,6 +7,8 @@ optionally with `channel` (the channel code) when several channels share order n
 
 import logging
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.registry import Connector, CredentialField, Mode
 from integrations.stripe import mappers, webhooks
 from integrations.stripe.client import StripeClient
@@ -21,8 +23,8 @@ class StripeConnector(Connector):
     reads = frozenset({"payments"})
     mode = Mode.WEBHOOK
     credential_fields = (
-        CredentialField("api_key", "Secret API key (sk_… or rk_…)"),
-        CredentialField("webhook_secrets", "Webhook signing secrets (whsec_…), one per line while rolling"),
+        CredentialField("api_key", _("Secret API key (sk_… or rk_…)")),
+        CredentialField("webhook_secrets", _("Webhook signing secrets (whsec_…), one per line while rolling")),
     )
 
     def health_check(self, connection):
