@@ -6,10 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from catalog.models import Channel, Product, StockReservation
+from catalog.models import Channel, Product, StockLevel, StockReservation
 from catalog.services.stock import available_for_channel
 from integrations import tasks
 from integrations.models import (
@@ -108,8 +109,8 @@ def test_last_unit_goes_to_one_order(sandbox, connection, make_product, settings
     original_hook = ShopwareConnector.inbound_batch_started
 
     def synchronised_hook(self, connection, events):
-        # The second batch must be in its hook, waiting for the first batch's lock, before
-        # the first batch goes on: then both hold their events at the same time.
+        # The first batch goes on only once the second is in its hook, waiting for the first
+        # batch's lock, so both batches hold their events at the same time.
         if events[0].pk == third:
             second_entered.set()
         original_hook(self, connection, events)
@@ -276,3 +277,39 @@ def test_fetched_orders_do_not_deadlock(sandbox, connection, make_product, setti
     assert not SyncError.objects.exists()
     assert states_of([first, second, third, fourth]) == dict.fromkeys([first, second, third, fourth], InboundState.PROCESSED)
     assert Order.objects.count() == 4
+
+
+def test_failed_event_keeps_hook_locks(sandbox, connection, make_product, monkeypatch):
+    make_product("HELD-1", on_hand=10)
+    make_product("HELD-2", on_hand=10)
+    push_catalog(connection.pk)
+    place(["HELD-1"])
+    place(["HELD-2"])
+    first, second = pending_ids()
+    original = ShopwareConnector.process_inbound
+    probes = []
+
+    def probe_lock():
+        # Another worker requests the level's lock without waiting, as a second batch's hook would.
+        with transaction.atomic():
+            return StockLevel.objects.select_for_update(nowait=True).filter(product__sku="HELD-1").exists()
+
+    def failing_first(self, event):
+        if event.pk == second:
+            # The first event's reservation of HELD-1 was rolled back to its savepoint by now.
+            probes.append(run_in_threads(probe_lock)[0])
+        outcome = original(self, event)
+        if event.pk == first:
+            raise RuntimeError("bug after the reservation")
+        return outcome
+
+    monkeypatch.setattr(ShopwareConnector, "process_inbound", failing_first)
+
+    process_inbound_batch(first)
+
+    assert states_of([first, second]) == {first: InboundState.FAILED, second: InboundState.PROCESSED}
+    assert len(probes) == 1
+    assert isinstance(probes[0], OperationalError)
+    assert "could not obtain lock" in str(probes[0])
+    assert stock_level("HELD-1").reserved == Decimal(0)
+    assert stock_level("HELD-2").reserved == Decimal(1)
