@@ -17,10 +17,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from catalog.models import Product, ReservationState, StockLevel, StockReservation, Warehouse
 from catalog.services import availability, stock
+from core.translation import Translatable, translations_of
 from integrations.domains import Domain, FieldGroup
 from integrations.errors import ConnectorError
 from integrations.models import Binding
@@ -292,7 +293,7 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
     if not allowed:
         return "skipped"
 
-    note = gettext("Odoo sale order %(name)s is %(state)s.") % {"name": payload.get("name", ""), "state": payload.get("state", "")}
+    note = _sale_order_note(payload.get("name", ""), payload.get("state", ""))
     try:
         # A report of a step the order has passed is recorded as not applied by the service.
         transition_order(order.pk, target, actor=ACTOR, connection=connection, note=note)
@@ -391,8 +392,13 @@ def confirm_orders(connection, orders):
     return confirmed
 
 
+def _sale_order_note(name, state):
+    """Return the status history note for a sale order state, stored in every language Kontor ships."""
+    return Translatable(gettext_lazy("Odoo sale order %(name)s is %(state)s."), name=name, state=state)
+
+
 def _confirmation_note(name):
-    return gettext("Odoo sale order %(name)s is %(state)s.") % {"name": name, "state": "sale"}
+    return _sale_order_note(name, "sale")
 
 
 def _confirm_new_orders(connection, names):
@@ -408,12 +414,14 @@ def _confirm_new_orders(connection, names):
     if not moved:
         return set()
     Order.objects.filter(pk__in=moved).update(status=OrderStatus.CONFIRMED, updated_at=timezone.now())
-    OrderStatusChange.objects.bulk_create(
-        OrderStatusChange(
-            order_id=pk, from_status=OrderStatus.NEW, to_status=OrderStatus.CONFIRMED, actor=ACTOR, connection=connection, note=_confirmation_note(names[pk])
-        )
-        for pk in moved
-    )
+    changes = []
+    for pk in moved:
+        note = _confirmation_note(names[pk])
+        changes.append(OrderStatusChange(
+            order_id=pk, from_status=OrderStatus.NEW, to_status=OrderStatus.CONFIRMED, actor=ACTOR, connection=connection,
+            note=str(note), note_translations=translations_of(note),
+        ))
+    OrderStatusChange.objects.bulk_create(changes)
     logger.info("odoo orders confirmed", extra={"connection_id": connection.pk, "order_ids": moved})
     return set(moved)
 

@@ -27,6 +27,8 @@ def test_new_orders_confirmed_and_handed_over(sandbox):
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CONFIRMED}
     notes = dict(OrderStatusChange.objects.filter(to_status=OrderStatus.CONFIRMED).values_list("order_id", "note"))
     assert notes == {order.pk: f"Odoo sale order S0{number} is sale." for number, order in enumerate(orders)}
+    german = dict(OrderStatusChange.objects.filter(to_status=OrderStatus.CONFIRMED).values_list("order_id", "note_translations__de"))
+    assert german == {order.pk: f"Odoo-Verkaufsauftrag S0{number} hat den Status sale." for number, order in enumerate(orders)}
     assert set(StockReservation.objects.values_list("state", flat=True)) == {"released"}
     level = StockLevel.objects.get(product__sku="BC-1")
     assert level.reserved == Decimal("0")
