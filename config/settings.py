@@ -273,6 +273,8 @@ API_CLIENT_CACHE_SECONDS = env.int("API_CLIENT_CACHE_SECONDS", default=60)
 # Most inbound events one worker applies in one transaction. Larger batches cost fewer commits
 # and stock messages per event, but hold the stock levels they lock for longer.
 INBOX_BATCH_SIZE = env.int("INBOX_BATCH_SIZE", default=20)
+if INBOX_BATCH_SIZE < 1:
+    raise environ.ImproperlyConfigured(f"INBOX_BATCH_SIZE is {INBOX_BATCH_SIZE}; set it to 1 or more (20 by default).")
 
 # Largest webhook body accepted, in bytes. Provider events are single events of a few KB.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)

@@ -128,17 +128,21 @@ def process_inbound_batch(event_id, *, limit=None):
     others. The batch commits once, and stock figures touched by several events are published
     once, with the final figure. The connector's `inbound_batch_started` hook locks what the
     events will lock, in one global order, so two batches wait for each other instead of
-    deadlocking. Events waiting for a scheduled retry are left to their retry.
+    deadlocking. Events waiting for a scheduled retry are left to their retry, the given one
+    included.
 
     Returns the processed events; an empty list when `event_id` is no longer pending.
     """
     # Imported here: catalog's services import the framework's outbox.
     from catalog.services.availability import deferred_publishing
 
-    limit = limit or settings.INBOX_BATCH_SIZE
+    limit = settings.INBOX_BATCH_SIZE if limit is None else limit
+    if limit < 1:
+        raise ValueError(f"The inbox batch size is {limit}; it must be 1 or more.")
     with transaction.atomic():
         anchor = _locked_pending(InboundEvent.objects.filter(pk=event_id)).first()
-        if anchor is None or not anchor.connection.enabled:
+        # An event whose retry is scheduled waits for it, even when its own task runs first.
+        if anchor is None or not anchor.connection.enabled or _waits_for_retry(anchor):
             return []
         others = _locked_pending(
             InboundEvent.objects.filter(
@@ -172,6 +176,10 @@ def _start_batch(connection, events):
             "inbound batch hook failed; applying the events without it",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
         )
+
+
+def _waits_for_retry(event):
+    return event.next_attempt_at is not None and event.next_attempt_at > timezone.now()
 
 
 def _locked_pending(events):

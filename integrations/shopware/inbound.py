@@ -38,12 +38,14 @@ def channel_for(connection):
     created with no currency restriction when it is missing.
     """
     # Kept on the connection instance, which lives for one batch of events or one pull run,
-    # so a batch of orders reads it once.
+    # so a batch of orders reads it once. A channel created here is not kept: the savepoint of
+    # an order that fails rolls its row back.
     channel = connection.__dict__.get("_shopware_channel")
     if channel is None:
         code = connection.credentials.get("channel") or connection.slug
-        channel, _created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name})
-        connection.__dict__["_shopware_channel"] = channel
+        channel, created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name})
+        if not created:
+            connection.__dict__["_shopware_channel"] = channel
     return channel
 
 

@@ -127,8 +127,12 @@ def test_scheduled_retry_waits_for_its_time(shop, connection, queued):
     process_inbound_batch(first)
 
     assert pending_ids() == [waiting]
+    # Its own task, run early, leaves it to the retry.
+    assert process_inbound_batch(waiting) == []
     assert inbox.requeue_due_inbound_events(now=due - timedelta(seconds=1)) == 0
     assert inbox.requeue_due_inbound_events(now=due) == 1
+    # Time passes: the retry falls due, and the queued task applies the event.
+    InboundEvent.objects.filter(pk=waiting).update(next_attempt_at=timezone.now())
     assert tasks.process_inbound_event(queued[-1]) == InboundState.PROCESSED
     retried = InboundEvent.objects.get(pk=waiting)
     assert (retried.attempts, retried.next_attempt_at) == (2, None)

