@@ -22,6 +22,17 @@ class Translatable:
         return text % self.params if self.params else text
 
 
+class JoinedText:
+    """Parts (Translatable or plain) joined by a separator when rendered, for a list inside a message."""
+
+    def __init__(self, parts, separator):
+        self.parts = list(parts)
+        self.separator = separator
+
+    def __str__(self):
+        return self.separator.join(str(part) for part in self.parts)
+
+
 def in_every_language(render):
     """Return {language code: render()} with each language of settings.LANGUAGES active in turn."""
     rendered = {}

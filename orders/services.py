@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from core.money import (
     validate_amount_precision,
     validate_currency,
 )
-from core.translation import Translatable, translations_of
+from core.translation import JoinedText, Translatable, translations_of
 from customers.models import normalize_email
 from orders.models import (
     Order,
@@ -395,15 +396,41 @@ def _publish_new_order(order, lines, products, *, origin):
 
 
 def _flag_shortage(order, shortages):
-    details = "; ".join(
-        _("%(sku)s: %(needed)s ordered, %(available)s available")
-        % {"sku": sku, "needed": stock.format_quantity(needed), "available": stock.format_quantity(available)}
-        for sku, needed, available in shortages
+    details = JoinedText(
+        (
+            Translatable(
+                gettext_lazy("%(sku)s: %(needed)s ordered, %(available)s available"),
+                sku=sku, needed=stock.format_quantity(needed), available=stock.format_quantity(available),
+            )
+            for sku, needed, available in shortages
+        ),
+        "; ",
     )
-    order.needs_attention = True
-    order.attention_note = _("Stock could not be reserved: %(details)s. Check stock or contact the customer.") % {"details": details}
-    order.save(update_fields=["needs_attention", "attention_note", "updated_at"])
+    note = Translatable(gettext_lazy("Stock could not be reserved: %(details)s. Check stock or contact the customer."), details=details)
+    order.save(update_fields=[*set_attention_note(order, note), "updated_at"])
     logger.warning("Order short of stock", extra={"order_id": order.pk, "shortages": len(shortages)})
+
+
+def set_attention_note(order, note, *, append=False):
+    """Flag `order` for the merchant with `note`, plain text or a Translatable; return the changed fields.
+
+    A Translatable is kept in every language, so each merchant reads the note in their own.
+    With `append` the note goes below the current one instead of replacing it. The caller saves.
+    """
+    text, translations = str(note), translations_of(note)
+    if append and order.attention_note:
+        earlier = order.attention_note_translations or {}
+        if translations or earlier:
+            # A language missing on either side falls back to that side's stored text.
+            translations = {
+                language: f"{earlier.get(language, order.attention_note)}\n{translations.get(language, text)}"
+                for language, _name in settings.LANGUAGES
+            }
+        text = f"{order.attention_note}\n{text}"
+    order.needs_attention = True
+    order.attention_note = text
+    order.attention_note_translations = translations
+    return ["needs_attention", "attention_note", "attention_note_translations"]
 
 
 def _note_fields(note):

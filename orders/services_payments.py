@@ -15,12 +15,15 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.money import quantize
+from core.translation import Translatable
 from integrations.domains import Domain
 from integrations.services.outbox import enqueue_outbound
 from orders.models import Order, Payment, PaymentState, PaymentStatus, Refund, RefundStatus
 from orders.payments import Dispute, InvalidPaymentReport, PaymentNotYetKnown, UnmatchedPaymentEvent
+from orders.services import set_attention_note
 
 logger = logging.getLogger(__name__)
 
@@ -248,12 +251,11 @@ def update_order_payment_state(order_id, *, connection=None, actor):
             order.payment_state = state
             fields.append("payment_state")
         if disputed and not order.needs_attention:
-            order.needs_attention = True
-            order.attention_note = _("Payment %(payment)s is disputed by the buyer. Answer the dispute at %(provider)s.") % {
-                "payment": disputed[0].external_id,
-                "provider": disputed[0].provider,
-            }
-            fields += ["needs_attention", "attention_note"]
+            note = Translatable(
+                gettext_lazy("Payment %(payment)s is disputed by the buyer. Answer the dispute at %(provider)s."),
+                payment=disputed[0].external_id, provider=disputed[0].provider,
+            )
+            fields += set_attention_note(order, note)
         if not fields:
             return False
 

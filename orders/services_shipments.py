@@ -21,7 +21,7 @@ from core.translation import Translatable
 from integrations.domains import Domain
 from integrations.services.outbox import enqueue_outbound
 from orders.models import Order, OrderStatus, Shipment, ShipmentEvent, ShipmentStatus
-from orders.services import InvalidTransition, transition_order
+from orders.services import InvalidTransition, set_attention_note, transition_order
 from orders.shipments import SHIPPED_RANK, STATUS_RANK, ShipmentReport, UnmatchedShipmentEvent
 
 logger = logging.getLogger(__name__)
@@ -175,12 +175,12 @@ def _update_order_status(order_id, *, connection, actor):
         return transition_order(order_id, target, actor=actor, connection=connection, note=Translatable(gettext_lazy("Reported by the carrier")))
     except InvalidTransition as error:
         # A cancelled order that is shipped anyway: the goods are on their way, so a person must act.
-        Order.objects.filter(pk=order_id).update(
-            needs_attention=True,
-            attention_note=_("The carrier reports the order as %(status)s, but it cannot move there: %(error)s") % {
-                "status": target, "error": error.messages[0],
-            },
+        order = Order.objects.get(pk=order_id)
+        note = Translatable(
+            gettext_lazy("The carrier reports the order as %(status)s, but it cannot move there: %(error)s"),
+            status=OrderStatus(target).label, error=error.messages[0],
         )
+        order.save(update_fields=[*set_attention_note(order, note), "updated_at"])
         logger.warning("order status from carrier not allowed", extra={"order_id": order_id, "target": target})
         return None
 

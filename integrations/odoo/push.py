@@ -20,10 +20,11 @@ How a second sale order is prevented:
 import logging
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from catalog.models import Product
 from core.money import quantize
+from core.translation import Translatable
 from integrations.errors import ValidationFailed
 from integrations.models import Binding
 from integrations.odoo import issues
@@ -39,6 +40,7 @@ from integrations.odoo.mappers import (
 from integrations.services.bindings import bind, bind_many, binding_for, bindings_of
 from integrations.services.deadlocks import run_retrying_deadlocks
 from orders.models import AddressKind, Order
+from orders.services import set_attention_note
 
 logger = logging.getLogger(__name__)
 
@@ -375,21 +377,22 @@ def _check_totals(connection, order, sale_order):
     odoo_total = to_amount(sale_order["amount_total"], order.currency)
     if odoo_total == order.total_gross:
         return
-    note = gettext(
+    template = gettext_lazy(
         "%(connection)s computed a total of %(odoo)s %(currency)s for sale order %(name)s, "
         "but the shop's total is %(shop)s %(currency)s. Kontor keeps the shop's total; correct "
         "the sale order in Odoo before invoicing."
-    ) % {
-        "connection": connection.name,
-        "odoo": odoo_total,
-        "shop": quantize(order.total_gross, order.currency),
-        "currency": order.currency,
-        "name": sale_order.get("name") or sale_order["id"],
-    }
-    Order.objects.filter(pk=order.pk).update(
-        needs_attention=True,
-        attention_note=(order.attention_note + "\n" + note).strip(),
     )
+    note = Translatable(
+        template,
+        connection=connection.name,
+        odoo=odoo_total,
+        shop=quantize(order.total_gross, order.currency),
+        currency=order.currency,
+        name=sale_order.get("name") or sale_order["id"],
+    )
+    # Only the note columns are written, so a status the orders loop applies meanwhile stays.
+    fields = set_attention_note(order, note, append=True)
+    Order.objects.filter(pk=order.pk).update(**{name: getattr(order, name) for name in fields})
     logger.warning(
         "odoo order total differs from shop total",
         extra={"order_id": order.pk, "sale_order_id": sale_order["id"], "difference": str(odoo_total - order.total_gross)},

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -64,8 +65,24 @@ def transition_action(to_status, description):
     return action
 
 
+class OrderForm(forms.ModelForm):
+    """The order form, with the attention note in the reader's language."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["attention_note"] = self.instance.localized_attention_note()
+
+    def save(self, commit=True):
+        # The translations belong to what a worker wrote; a person's edit replaces all of them.
+        if "attention_note" in self.changed_data:
+            self.instance.attention_note_translations = {}
+        return super().save(commit=commit)
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    form = OrderForm
     list_display = ["external_number", "channel", "placed_at", "buyer", "status", "payment_state", "total_gross_display", "needs_attention"]
     list_display_links = ["external_number"]
     list_select_related = ["channel", "customer"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import CurrencyField, MoneyField, QuantityField
 from core.models import PostalAddress, TimeStampedModel
+from core.translation import in_active_language
 from orders.models.checks import (
     require_not_negative,
     require_positive,
@@ -58,6 +59,9 @@ class Order(TimeStampedModel):
     placed_at = models.DateTimeField(_("placed at"), db_index=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False, help_text=_("Set when Kontor could not reserve stock or apply a change; the reason is in the note."))
     attention_note = models.TextField(_("attention note"), blank=True)
+    # The note in every language Kontor ships while it is what a worker wrote; cleared once a
+    # person edits the note (see orders.services.set_attention_note).
+    attention_note_translations = models.JSONField(_("attention note translations"), default=dict, blank=True, editable=False)
     customer_note = models.TextField(_("customer note"), blank=True)
 
     class Meta:
@@ -72,6 +76,10 @@ class Order(TimeStampedModel):
 
     def __str__(self):
         return f"{self.channel.code}/{self.external_number}"
+
+    def localized_attention_note(self):
+        """Return the attention note in the active language, or as stored when it has no translations."""
+        return in_active_language(self.attention_note, self.attention_note_translations)
 
     def clean(self):
         """Check amounts, the status move and, once the order has lines, that its totals add up.

@@ -195,10 +195,6 @@ def test_worker_notes_shown_in_german(shop, connection, admin_client_de):
     assert "Cancelled in Shopware" not in html
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "orders.services._flag_shortage stores the attention note with gettext in the worker's language, "
-    "so the German admin shows the English shortage note"
-))
 def test_shortage_note_shown_in_german(shop, connection, admin_client_de):
     shop(lambda: place(["EDGE-1"], quantity=8))
     shop(lambda: place(["EDGE-1"], quantity=8))

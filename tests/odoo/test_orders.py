@@ -211,6 +211,9 @@ def test_global_tax_rounding_difference_is_flagged(sandbox, recording_shop):
     assert order.needs_attention is True
     assert "total of 0.14 EUR" in order.attention_note
     assert "shop's total is 0.15 EUR" in order.attention_note
+    # Support reads the note in their own language.
+    assert "0.14 EUR" in order.attention_note_translations["de"]
+    assert order.attention_note_translations["de"] != order.attention_note
 
 
 def test_per_line_rounding_matches_shop_total(sandbox, recording_shop):
