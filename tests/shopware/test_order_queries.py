@@ -36,19 +36,28 @@ def place_two_line_order(skus):
     )
 
 
-def test_typical_order_statement_count(
-    sandbox, connection, make_product, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    make_product("SW-Q1", on_hand=10)
-    make_product("SW-Q2", on_hand=10)
+@pytest.fixture
+def running_shop(sandbox, connection, make_product, django_capture_on_commit_callbacks):
+    """Return a function that places orders of two lines and leaves their events pending.
+
+    The first order is applied here: it fills the content type cache and leaves stock messages
+    pending, as on a running system.
+    """
+    make_product("SW-Q1", on_hand=100)
+    make_product("SW-Q2", on_hand=100)
     push_catalog(connection.pk)
-    # The first order fills the content type cache and leaves stock messages pending, as on a
-    # running system.
-    with django_capture_on_commit_callbacks(execute=True):
-        place_two_line_order(["SW-Q1", "SW-Q2"])
+
+    def place_orders(count):
+        with django_capture_on_commit_callbacks(execute=True):
+            return [place_two_line_order(["SW-Q1", "SW-Q2"]) for _order in range(count)]
+
+    place_orders(1)
     process_inbound_event(InboundEvent.objects.get(state=InboundState.PENDING).pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        placed = place_two_line_order(["SW-Q1", "SW-Q2"])
+    return place_orders
+
+
+def test_typical_order_statement_count(running_shop, connection, django_assert_num_queries):
+    [placed] = running_shop(1)
     event = InboundEvent.objects.get(state=InboundState.PENDING)
 
     with django_assert_num_queries(TYPICAL_ORDER_STATEMENTS):
@@ -66,18 +75,8 @@ def test_typical_order_statement_count(
     assert (event.state, event.outcome) == (InboundState.PROCESSED, "created")
 
 
-def test_batch_statement_count(
-    sandbox, connection, make_product, django_assert_num_queries, django_capture_on_commit_callbacks
-):
-    make_product("SW-Q1", on_hand=100)
-    make_product("SW-Q2", on_hand=100)
-    push_catalog(connection.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        place_two_line_order(["SW-Q1", "SW-Q2"])
-    process_inbound_event(InboundEvent.objects.get(state=InboundState.PENDING).pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        for _order in range(10):
-            place_two_line_order(["SW-Q1", "SW-Q2"])
+def test_batch_statement_count(running_shop, django_assert_num_queries):
+    running_shop(10)
     first = InboundEvent.objects.filter(state=InboundState.PENDING).order_by("id").first()
 
     with django_assert_num_queries(BATCH_FIXED_STATEMENTS + 10 * BATCH_STATEMENTS_PER_ORDER):
