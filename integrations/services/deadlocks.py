@@ -17,10 +17,10 @@ logger = logging.getLogger(__name__)
 
 
 class DatabaseContention(ConnectorError):
-    """Work that PostgreSQL aborted as a deadlock victim on every attempt.
+    """Error for work that PostgreSQL aborted as a deadlock victim on every attempt.
 
     Inside a batch, the locks taken before the work stay held while it runs again, so the same
-    deadlock can repeat. The item succeeds on its own later.
+    deadlock can repeat. Retried later on its own, the item no longer competes with the batch.
     """
 
     code = "database_contention"
