@@ -165,8 +165,9 @@ def process_inbound_batch(event_id, *, limit=None):
 def _start_batch(connection, events):
     """Run the connector's batch hook; a failure is logged and the events are applied anyway.
 
-    Without the hook's locks a batch can deadlock with another, which the connectors' deadlock
-    retry absorbs. Failing the whole batch instead would leave every event in it stuck.
+    Without the hook's locks a batch can deadlock with another. The connectors' deadlock retry
+    then runs the event again, and schedules a later retry (DatabaseContention) if that fails
+    too. Failing the whole batch instead would leave every event in it stuck.
     """
     try:
         with transaction.atomic():
