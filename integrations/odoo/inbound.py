@@ -392,9 +392,22 @@ def confirm_orders(connection, orders):
     return confirmed
 
 
+# The labels of sale.order's state selection, as Odoo's own screens show them. Odoo 17 dropped
+# "done" for a locked flag; older versions still report it.
+SALE_ORDER_STATE_LABELS = {
+    "draft": gettext_lazy("Quotation"),
+    "sent": gettext_lazy("Quotation Sent"),
+    "sale": gettext_lazy("Sales Order"),
+    "done": gettext_lazy("Locked"),
+    "cancel": gettext_lazy("Cancelled"),
+}
+
+
 def _sale_order_note(name, state):
     """Return the status history note for a sale order state, stored in every language Kontor ships."""
-    return Translatable(gettext_lazy("Odoo sale order %(name)s is %(state)s."), name=name, state=state)
+    # A state Kontor does not know, such as one an Odoo module adds, is shown as Odoo sent it.
+    label = SALE_ORDER_STATE_LABELS.get(state, state)
+    return Translatable(gettext_lazy('Odoo sale order %(name)s has the status "%(state)s".'), name=name, state=label)
 
 
 def _confirmation_note(name):

@@ -26,9 +26,9 @@ def test_new_orders_confirmed_and_handed_over(sandbox):
     assert [order.pk for order in confirmed] == [order.pk for order in orders]
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CONFIRMED}
     notes = dict(OrderStatusChange.objects.filter(to_status=OrderStatus.CONFIRMED).values_list("order_id", "note"))
-    assert notes == {order.pk: f"Odoo sale order S0{number} is sale." for number, order in enumerate(orders)}
+    assert notes == {order.pk: f'Odoo sale order S0{number} has the status "Sales Order".' for number, order in enumerate(orders)}
     german = dict(OrderStatusChange.objects.filter(to_status=OrderStatus.CONFIRMED).values_list("order_id", "note_translations__de"))
-    assert german == {order.pk: f"Odoo-Verkaufsauftrag S0{number} hat den Status sale." for number, order in enumerate(orders)}
+    assert german == {order.pk: f"Odoo-Verkaufsauftrag S0{number} hat den Status „Verkaufsauftrag“." for number, order in enumerate(orders)}
     assert set(StockReservation.objects.values_list("state", flat=True)) == {"released"}
     level = StockLevel.objects.get(product__sku="BC-1")
     assert level.reserved == Decimal("0")
@@ -56,3 +56,14 @@ def test_orders_changed_meanwhile_follow_transition_rules(sandbox):
     # The order confirmed elsewhere still had its reservation; Odoo now holds that stock.
     assert StockReservation.objects.get(order_line__order=confirmed_elsewhere).state == "released"
     assert StockReservation.objects.get(order_line__order=waiting).state == "released"
+
+
+def test_state_label_in_note():
+    from django.utils import translation
+
+    from integrations.odoo.inbound import _sale_order_note
+
+    with translation.override("de"):
+        assert str(_sale_order_note("S1", "cancel")) == "Odoo-Verkaufsauftrag S1 hat den Status „Storniert“."
+        # A state that an Odoo module adds is shown as Odoo sent it.
+        assert str(_sale_order_note("S1", "to approve")) == "Odoo-Verkaufsauftrag S1 hat den Status „to approve“."
