@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -431,6 +432,30 @@ def set_attention_note(order, note, *, append=False):
     order.attention_note = text
     order.attention_note_translations = translations
     return ["needs_attention", "attention_note", "attention_note_translations"]
+
+
+def confirm_new_orders(notes, *, actor, connection=None):
+    """Move the orders of `notes` ({order pk: note}) that are still new to confirmed; return their pks.
+
+    transition_order's rule for its most common move, with three statements for all orders
+    instead of five per order, for an ERP that confirms orders in batches. The order rows are
+    locked in id order, so two batches wait for each other. Orders that are no longer new are
+    left out, for transition_order to judge one by one.
+    """
+    statuses = dict(Order.objects.select_for_update().filter(pk__in=list(notes)).order_by("pk").values_list("pk", "status"))
+    moved = [pk for pk, status in statuses.items() if status == OrderStatus.NEW]
+    if not moved:
+        return set()
+
+    Order.objects.filter(pk__in=moved).update(status=OrderStatus.CONFIRMED, updated_at=timezone.now())
+    OrderStatusChange.objects.bulk_create(
+        OrderStatusChange(
+            order_id=pk, from_status=OrderStatus.NEW, to_status=OrderStatus.CONFIRMED, actor=actor, connection=connection,
+            **_note_fields(notes[pk]),
+        )
+        for pk in moved
+    )
+    return set(moved)
 
 
 def _note_fields(note):

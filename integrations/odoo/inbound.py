@@ -21,7 +21,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from catalog.models import Product, ReservationState, StockLevel, StockReservation, Warehouse
 from catalog.services import availability, stock
-from core.translation import Translatable, translations_of
+from core.translation import Translatable
 from integrations.domains import Domain, FieldGroup
 from integrations.errors import ConnectorError
 from integrations.models import Binding
@@ -38,8 +38,8 @@ from integrations.odoo.mappers import (
 from integrations.odoo.pulls import read_stock_totals
 from integrations.services.bindings import bind, find_record
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
-from orders.models import Document, Order, OrderLine, OrderStatus, OrderStatusChange
-from orders.services import InvalidTransition, transition_order
+from orders.models import Document, Order, OrderLine, OrderStatus
+from orders.services import InvalidTransition, confirm_new_orders, transition_order
 
 logger = logging.getLogger(__name__)
 
@@ -415,28 +415,15 @@ def _confirmation_note(name):
 
 
 def _confirm_new_orders(connection, names):
-    """Move the orders of `names` ({order pk: sale order name}) that are still new to confirmed.
+    """Confirm the orders of `names` ({order pk: sale order name}) that are still new; return their pks.
 
-    This is transition_order's rule for the common case, with three statements for all orders
-    instead of five per order. The order rows are locked in id order, so two batches wait for
-    each other. The new ones are updated together and get their status history rows in one
-    INSERT. Returns the pks of the orders moved; the caller passes the others to _transition_one.
+    The caller passes the others to _transition_one.
     """
-    statuses = dict(Order.objects.select_for_update().filter(pk__in=list(names)).order_by("pk").values_list("pk", "status"))
-    moved = [pk for pk, status in statuses.items() if status == OrderStatus.NEW]
-    if not moved:
-        return set()
-    Order.objects.filter(pk__in=moved).update(status=OrderStatus.CONFIRMED, updated_at=timezone.now())
-    changes = []
-    for pk in moved:
-        note = _confirmation_note(names[pk])
-        changes.append(OrderStatusChange(
-            order_id=pk, from_status=OrderStatus.NEW, to_status=OrderStatus.CONFIRMED, actor=ACTOR, connection=connection,
-            note=str(note), note_translations=translations_of(note),
-        ))
-    OrderStatusChange.objects.bulk_create(changes)
-    logger.info("odoo orders confirmed", extra={"connection_id": connection.pk, "order_ids": moved})
-    return set(moved)
+    notes = {pk: _confirmation_note(name) for pk, name in names.items()}
+    moved = confirm_new_orders(notes, actor=ACTOR, connection=connection)
+    if moved:
+        logger.info("odoo orders confirmed", extra={"connection_id": connection.pk, "order_ids": sorted(moved)})
+    return moved
 
 
 def _transition_one(connection, order, name):
