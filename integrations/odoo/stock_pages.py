@@ -22,8 +22,6 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from catalog.models import Product, StockLevel, Warehouse
 from catalog.services import availability, stock
@@ -68,7 +66,7 @@ def apply_stock_events(connection, event_ids):
 
         if readable:
             outcomes = run_retrying_deadlocks(lambda: _apply(connection, readable))
-            _store_outcomes(outcomes)
+            inbox.store_outcomes(outcomes)
             for outcome, pks in outcomes.items():
                 counts[outcome] += len(pks)
 
@@ -178,15 +176,3 @@ def _read_times(connection, levels):
         pulled_at__isnull=False,
     ).values_list("object_id", "pulled_at")
     return {int(object_id): pulled_at for object_id, pulled_at in rows}
-
-
-def _store_outcomes(outcomes):
-    """Store each event's outcome as inbox.process_inbound_event does, with one UPDATE per outcome."""
-    now = timezone.now()
-    for outcome, pks in outcomes.items():
-        if not pks:
-            continue
-        state = InboundState.IGNORED if outcome in inbox.IGNORED_OUTCOMES else InboundState.PROCESSED
-        InboundEvent.objects.filter(pk__in=pks).update(
-            state=state, outcome=outcome, processed_at=now, attempts=F("attempts") + 1, next_attempt_at=None, error=""
-        )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.errors import ConnectorError
@@ -211,6 +212,22 @@ def _apply(event):
     # without an earlier error has none to resolve.
     if earlier_error:
         resolve_sync_error_of(inbound_event=event)
+
+
+def store_outcomes(outcomes):
+    """Store the outcomes of events applied in bulk ({outcome: [event pks]}), one UPDATE per outcome.
+
+    The same state, outcome and attempt count as _apply stores for one event that never failed,
+    so there is no sync error to resolve.
+    """
+    now = timezone.now()
+    for outcome, pks in outcomes.items():
+        if not pks:
+            continue
+        state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
+        InboundEvent.objects.filter(pk__in=pks).update(
+            state=state, outcome=outcome, processed_at=now, attempts=F("attempts") + 1, next_attempt_at=None, error=""
+        )
 
 
 def _record_failure(event, error):
