@@ -80,7 +80,7 @@ class Connector:
     stored_headers: tuple[str, ...] = ()
     credential_fields: tuple[CredentialField, ...] = ()
     # True when a connection without a base URL works from files alone (Akeneo's CSV import),
-    # so the admin asks for the API credentials only once a base URL is set.
+    # so the admin requires the API credentials only once a base URL is set.
     api_optional: bool = False
     # Mapper objects by entity, for code that wants to reach them through the registry.
     mappers: dict[str, Any] = {}
@@ -117,7 +117,7 @@ class Connector:
 
         The events are applied one after another in one transaction. A connector whose events
         lock shared rows, such as stock levels, locks all of them here in one ordered statement,
-        so concurrent batches cannot deadlock. The default locks nothing.
+        so concurrent batches wait for each other instead of deadlocking. The default locks nothing.
         """
 
     def pull(self, connection, entity: str, cursor: dict | None) -> Page:

@@ -94,7 +94,7 @@ def send_webhooks(system, webhooks, *, faults=None):
             _post(duplicate)
             deliveries.append(duplicate)
 
-        # Sent after the newer one, so the receiver sees them out of order.
+        # Sent after the newer one, so the receiver gets them out of order.
         for older in held:
             _post(older)
         deliveries.extend(held)

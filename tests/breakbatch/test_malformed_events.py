@@ -152,7 +152,8 @@ def test_own_task_respects_scheduled_retry(shop, connection, monkeypatch):
     monkeypatch.setattr(ShopwareConnector, "fetch_order", failing_fetch)
     process_inbound_batch(good_id)
     scheduled = InboundEvent.objects.get(pk=written_id)
-    assert (scheduled.attempts, scheduled.next_attempt_at is not None) == (1, True)
+    assert scheduled.attempts == 1
+    assert scheduled.next_attempt_at is not None
 
     # The written event's own task, queued when it was stored, runs a moment later.
     tasks.process_inbound_event(written_id)

@@ -53,7 +53,7 @@ def test_orders_changed_meanwhile_follow_transition_rules(sandbox):
     assert Order.objects.get(pk=waiting.pk).status == OrderStatus.CONFIRMED
     assert OrderStatusChange.objects.filter(order=cancelled, to_status=OrderStatus.CONFIRMED).count() == 0
     assert OrderStatusChange.objects.filter(order=confirmed_elsewhere, to_status=OrderStatus.CONFIRMED).count() == 1
-    # The order confirmed elsewhere still had its reservation; Odoo now holds that stock.
+    # The order confirmed elsewhere still had its reservation; Odoo now has that stock.
     assert StockReservation.objects.get(order_line__order=confirmed_elsewhere).state == "released"
     assert StockReservation.objects.get(order_line__order=waiting).state == "released"
 

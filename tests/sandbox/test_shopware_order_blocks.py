@@ -58,7 +58,7 @@ def test_block_does_not_sell_more_than_the_stock(django_capture_on_commit_callba
     assert outcomes["placed"] + outcomes["cancelled"] + outcomes["skipped"] == 20
 
 
-def test_cancellation_sees_the_orders_placed_before_it_in_the_block(monkeypatch):
+def test_cancellation_sees_earlier_block_orders(monkeypatch):
     placed, events = [], []
     invoices = [
         orderstream.Invoice("1", None, "C1", "GB", [orderstream.InvoiceLine("10001", "", 1, 1)]),
@@ -83,7 +83,7 @@ def test_cancellation_sees_the_orders_placed_before_it_in_the_block(monkeypatch)
     assert outcomes == {"placed": 3, "cancelled": 1, "skipped": 0}
 
 
-def test_block_of_webhooks_keeps_the_out_of_order_fault():
+def test_block_keeps_reorder_fault():
     faults.update_faults("shopware", {"reorder_webhooks": True})
     received = []
     with responses.RequestsMock() as rsps:

@@ -142,7 +142,12 @@ def implied_condition(domain, leaf_condition):
         if term in ("&", "|"):
             left, right = walk(), walk()
             if term == "&":
-                return right if left is None else left if right is None else left & right
+                # A side that cannot narrow in the database leaves the other side alone.
+                if left is None:
+                    return right
+                if right is None:
+                    return left
+                return left & right
             return None if left is None or right is None else left | right
         if term == "!":
             walk()
