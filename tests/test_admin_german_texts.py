@@ -1,5 +1,7 @@
 """Admin pages rendered in German show German texts, not English labels or raw codes."""
 
+from datetime import UTC, datetime
+
 import pytest
 import responses
 from django.contrib.auth import get_user_model
@@ -8,9 +10,19 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from apiclients.services import create_client
-from integrations.models import Connection, OutboundMessage
+from integrations.models import (
+    Conflict,
+    Connection,
+    ConnectionEntity,
+    DeltaCursor,
+    InboundEvent,
+    LeadingSystemRule,
+    OutboundMessage,
+    SyncError,
+    SyncRun,
+)
 from integrations.services.connections import check_connection
-from tests.factories import ChannelFactory, ProductFactory
+from tests.factories import ChannelFactory, OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +78,59 @@ def test_outbound_message_list_german_label(admin_client_de):
 
     assert f'aria-label="Dieses Objekt für eine Aktion auswählen - Artikel {message.object_id} → shop-de (ausstehend)"' in html
     assert "(pending)" not in html
+
+
+def test_outbound_message_list_german_lane_filter(admin_client_de):
+    outbound_message()
+
+    html = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_changelist"))
+
+    assert '<a href="?lane__exact=hot">Bewegungsdaten</a>' in html
+    assert '<a href="?lane__exact=master">Stammdaten</a>' in html
+
+
+# Titles of framework records: domains, directions and lanes by their labels, not their codes
+
+
+def test_framework_record_titles_in_german():
+    connection = Connection.objects.create(kind="shopware", name="Shop DE", slug="shop-de", base_url="https://shop.example.com")
+    order = OrderFactory()
+    entity = ConnectionEntity.objects.create(connection=connection, entity="orders")
+    event = InboundEvent.objects.create(
+        connection=connection, entity="orders", external_id="o-1", dedup_key="order.placed:o-1",
+        source="webhook", payload={}, received_at=timezone.now(),
+    )
+    rule = LeadingSystemRule.objects.create(domain="orders", field_group="status", connection=connection)
+    conflict = Conflict.objects.create(
+        connection=connection, content_type=ContentType.objects.get_for_model(order), object_id=str(order.pk),
+        domain="orders", field_group="status", field="status", current_value="new", incoming_value="cancelled",
+    )
+    run = SyncRun.objects.create(kind="pull", connection=connection, entity="stock", started_at=datetime(2026, 12, 5, 6, 30, tzinfo=UTC))
+    error = SyncError.objects.create(connection=connection, direction="outbound", entity="stock", external_id="SKU-1", code="rejected", message="x")
+    cursor = DeltaCursor.objects.create(connection=connection, entity="orders")
+
+    with translation.override("de"):
+        titles = [str(record) for record in (entity, event, rule, conflict, run, error, cursor)]
+
+    assert titles == [
+        "Shop DE / Bestellungen",
+        "shop-de Bestellungen o-1 (order.placed:o-1)",
+        "Bestellungen / Status ← Shop DE",
+        f"status von Bestellung {order.pk} aus Shop DE",
+        "Delta-Abruf Shop DE Bestand 2026-12-05 06:30",
+        "Shop DE ausgehend Bestand SKU-1: rejected",
+        "shop-de Bestellungen @ None",
+    ]
+
+
+def test_sync_error_page_title_in_german(admin_client_de):
+    connection = Connection.objects.create(kind="shopware", name="Shop DE", slug="shop-de", base_url="https://shop.example.com")
+    error = SyncError.objects.create(connection=connection, direction="inbound", entity="orders", external_id="o-7", code="unknown_sku", message="x")
+
+    html = get_german(admin_client_de, reverse("admin:integrations_syncerror_change", args=[error.pk]))
+
+    assert "&rsaquo; Shop DE eingehend Bestellungen o-7: unknown_sku" in html
+    assert "inbound orders" not in html
 
 
 # API clients

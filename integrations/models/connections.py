@@ -109,7 +109,7 @@ class ConnectionEntity(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.connection} / {self.entity}"
+        return f"{self.connection} / {self.get_entity_display()}"
 
     @property
     def effective_lane(self):

@@ -52,4 +52,4 @@ class InboundEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.connection.slug} {self.entity} {self.external_id} ({self.dedup_key})"
+        return f"{self.connection.slug} {self.get_entity_display()} {self.external_id} ({self.dedup_key})"

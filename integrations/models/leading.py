@@ -27,7 +27,8 @@ class LeadingSystemRule(models.Model):
         ]
 
     def __str__(self):
-        scope = f"{self.domain}.{self.field_group}" if self.field_group else self.domain
+        # The admin shows this in titles and breadcrumbs, so it names the domain by its label.
+        scope = f"{self.get_domain_display()} / {self.get_field_group_display()}" if self.field_group else self.get_domain_display()
         return f"{scope} ← {self.connection}"
 
 
@@ -57,4 +58,6 @@ class Conflict(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"], name="integrations_conflict_record")]
 
     def __str__(self):
-        return f"{self.domain}.{self.field} of {self.content_type.model} {self.object_id} from {self.connection}"
+        return _("%(field)s of %(record_type)s %(record_id)s from %(connection)s") % {
+            "field": self.field, "record_type": self.content_type.name, "record_id": self.object_id, "connection": self.connection,
+        }

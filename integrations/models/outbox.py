@@ -3,7 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations.domains import Domain
+from integrations.domains import DataClass, Domain
 from integrations.models.connections import Connection
 
 
@@ -36,7 +36,7 @@ class OutboundMessage(models.Model):
     payload = models.JSONField(_("payload"))
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
-    lane = models.CharField(_("lane"), max_length=10)
+    lane = models.CharField(_("lane"), max_length=10, choices=DataClass.choices)
     state = models.CharField(_("state"), max_length=10, choices=OutboundState.choices, default=OutboundState.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"))

@@ -43,7 +43,7 @@ class SyncRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.connection} {self.entity} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {self.connection} {self.get_entity_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
     def duration(self):
@@ -93,7 +93,7 @@ class SyncError(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.connection} {self.direction} {self.entity} {self.external_id or self.object_id}: {self.code}"
+        return f"{self.connection} {self.get_direction_display()} {self.get_entity_display()} {self.external_id or self.object_id}: {self.code}"
 
     def localized_message(self):
         """Return the message in the active language, or the stored message if it has no translation."""
@@ -117,4 +117,4 @@ class DeltaCursor(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.connection.slug} {self.entity} @ {self.updated_at}"
+        return f"{self.connection.slug} {self.get_entity_display()} @ {self.updated_at}"
