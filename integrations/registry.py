@@ -120,6 +120,18 @@ class Connector:
         so concurrent batches wait for each other instead of deadlocking. The default locks nothing.
         """
 
+    def process_inbound_many(self, connection, events):
+        """Apply some events of a batch together, with a fixed number of statements; return {event pk: outcome}.
+
+        Called by process_inbound_batch after inbound_batch_started, in a savepoint, with all
+        events of the batch in id order. Each event left out of the result is then applied by
+        process_inbound, in id order. When the hook raises, its savepoint is rolled back and
+        every event goes through process_inbound. So take an event only when applying it before
+        the events left out gives the same result as applying the batch in id order, and leave
+        out anything unusual. The default takes no event.
+        """
+        return {}
+
     def pull(self, connection, entity: str, cursor: dict | None) -> Page:
         """Read one page of changes after cursor (None means from the start)."""
         raise NotImplementedError(f"{self.kind} does not pull {entity}")

@@ -5,6 +5,7 @@ order never exists without its lines and a status never changes without its hist
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -12,6 +13,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -111,10 +113,12 @@ class OrderResult:
     shortages: list = field(default_factory=list)
 
 
-def validate_order_input(data):
+def validate_order_input(data, *, products=None):
     """Check an incoming order completely; raise one ValidationError listing every problem.
 
-    Returns the products by SKU so the caller does not look them up again.
+    Returns the products by SKU so the caller does not look them up again. `products` are
+    the catalog's products by SKU when the caller has read them for many orders at once;
+    a SKU missing from them counts as not in the catalog.
     """
     errors = {}
 
@@ -135,7 +139,8 @@ def validate_order_input(data):
     if data.placed_at.tzinfo is None:
         errors["placed_at"] = _("Order time %(value)s has no time zone.") % {"value": data.placed_at}
 
-    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in data.lines])}
+    if products is None:
+        products = _products_of([data])
     for index, line in enumerate(data.lines):
         errors.update(_line_errors(index, line, products, data.currency, data.rounding_rule))
         for key, message in _line_amount_errors(index, line, data.currency, data.prices_include_tax):
@@ -297,12 +302,12 @@ def create_order(data, *, actor, user=None, reserve=True):
     products = validate_order_input(data)
     try:
         with transaction.atomic():
-            order, lines = _write_order(data, products, actor=actor, user=user)
+            written = _write_orders([data], products, actor=actor, user=user)
+            [(order, lines)] = written
             # The lines just written are passed on, so neither step reads them back.
             shortages = stock.reserve_order(order, lines=lines) if reserve else []
-            if shortages:
-                _flag_shortage(order, shortages)
-            _publish_new_order(order, lines, products, origin=data.connection)
+            _flag_shortages([(order, shortages)])
+            _publish_new_orders(written, products)
     except IntegrityError:
         # Another worker created the same order between our check and insert.
         existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
@@ -310,12 +315,109 @@ def create_order(data, *, actor, user=None, reserve=True):
             raise
         return OrderResult(existing, created=False)
 
-    logger.info("Order created", extra={"order_id": order.pk, "channel": data.channel.code, "external_number": data.external_number})
+    _log_created(order)
     return OrderResult(order, created=True, shortages=shortages)
 
 
-def _write_order(data, products, *, actor, user):
-    order = Order.objects.create(
+def create_orders(datas, *, actor, user=None):
+    """Create many new orders with a fixed number of statements, as create_order would one by one.
+
+    For a batch of orders that arrive together, such as a batch of shop webhooks. Returns one
+    entry per item of `datas`: the OrderResult of an order created here, or None for an order
+    left to create_order. Left out are orders whose channel and number are known already or
+    came earlier in `datas`, and orders that fail validation: create_order returns the
+    existing order or raises the ValidationError for them, as it does for a single order.
+
+    The orders reserve stock in the order of `datas`, so a later order sees what an earlier
+    one reserved, and a short order is saved and flagged as create_order does. No savepoint
+    of its own: an IntegrityError (another worker created one of the orders after the check
+    here) rolls back the caller's transaction or savepoint, and the caller can then run the
+    orders through create_order one by one.
+    """
+    results = [None] * len(datas)
+    if not datas:
+        return results
+
+    known = _known_numbers(datas)
+    products = _products_of(datas)
+    accepted = []
+    for index, data in enumerate(datas):
+        key = (data.channel.pk, data.external_number)
+        if key in known:
+            continue
+        known.add(key)
+        try:
+            validate_order_input(data, products=products)
+        except ValidationError:
+            continue
+        accepted.append(index)
+    if not accepted:
+        return results
+
+    with transaction.atomic(savepoint=False):
+        written = _write_orders([datas[index] for index in accepted], products, actor=actor, user=user)
+        shortages_per_order = stock.reserve_orders(written)
+        _flag_shortages([(order, shortages) for (order, _lines), shortages in zip(written, shortages_per_order, strict=True)])
+        _publish_new_orders(written, products)
+
+    for index, (order, _lines), shortages in zip(accepted, written, shortages_per_order, strict=True):
+        _log_created(order)
+        results[index] = OrderResult(order, created=True, shortages=shortages)
+    return results
+
+
+def _known_numbers(datas):
+    """Return the (channel pk, order number) pairs of `datas` that are stored already, with one query."""
+    numbers = defaultdict(set)
+    for data in datas:
+        numbers[data.channel.pk].add(data.external_number)
+    known = Q()
+    for channel_pk, channel_numbers in numbers.items():
+        known |= Q(channel_id=channel_pk, external_number__in=sorted(channel_numbers))
+    return set(Order.objects.filter(known).values_list("channel_id", "external_number"))
+
+
+def _products_of(datas):
+    """Return the catalog's products named on the lines of `datas`, by SKU, with one query."""
+    skus = {line.sku for data in datas for line in data.lines}
+    return {product.sku: product for product in Product.objects.filter(sku__in=sorted(skus))}
+
+
+def _log_created(order):
+    logger.info("Order created", extra={"order_id": order.pk, "channel": order.channel.code, "external_number": order.external_number})
+
+
+def _write_orders(datas, products, *, actor, user):
+    """Insert the orders of `datas` with their lines, tax lines, addresses and first history rows.
+
+    One INSERT per table for all orders. Returns [(order, its lines)] in the order of `datas`.
+    """
+    orders = Order.objects.bulk_create([_new_order(data) for data in datas])
+    lines_per_order = [_new_lines(order, data, products) for order, data in zip(orders, datas, strict=True)]
+    OrderLine.objects.bulk_create([line for lines in lines_per_order for line in lines])
+    TaxLine.objects.bulk_create(
+        TaxLine(order=order, rate=t.rate, net=t.net, tax=t.tax, label=t.label)
+        for order, data in zip(orders, datas, strict=True)
+        for t in data.tax_lines
+    )
+    OrderAddress.objects.bulk_create(
+        OrderAddress(order=order, kind=kind, **vars(address))
+        for order, data in zip(orders, datas, strict=True)
+        for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address))
+        if address is not None
+    )
+    received = _note_fields(Translatable(gettext_lazy("Order received")))
+    OrderStatusChange.objects.bulk_create(
+        OrderStatusChange(
+            order=order, from_status="", to_status=OrderStatus.NEW, actor=actor, user=user, connection=data.connection, **received
+        )
+        for order, data in zip(orders, datas, strict=True)
+    )
+    return list(zip(orders, lines_per_order, strict=True))
+
+
+def _new_order(data):
+    return Order(
         channel=data.channel,
         connection=data.connection,
         external_number=data.external_number,
@@ -333,7 +435,10 @@ def _write_order(data, products, *, actor, user):
         placed_at=data.placed_at,
         customer_note=data.customer_note,
     )
-    lines = OrderLine.objects.bulk_create(
+
+
+def _new_lines(order, data, products):
+    return [
         OrderLine(
             order=order,
             position=index + 1,
@@ -350,23 +455,7 @@ def _write_order(data, products, *, actor, user):
             discount=line.discount,
         )
         for index, line in enumerate(data.lines)
-    )
-    TaxLine.objects.bulk_create(TaxLine(order=order, rate=t.rate, net=t.net, tax=t.tax, label=t.label) for t in data.tax_lines)
-    OrderAddress.objects.bulk_create(
-        OrderAddress(order=order, kind=kind, **vars(address))
-        for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address))
-        if address is not None
-    )
-    OrderStatusChange.objects.create(
-        order=order,
-        from_status="",
-        to_status=OrderStatus.NEW,
-        actor=actor,
-        user=user,
-        connection=data.connection,
-        **_note_fields(Translatable(gettext_lazy("Order received"))),
-    )
-    return order, lines
+    ]
 
 
 def _as_stored(quantity):
@@ -378,25 +467,52 @@ def _as_stored(quantity):
     return to_decimal(quantity).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP, context=Context(prec=100))
 
 
-def _publish_new_order(order, lines, products, *, origin):
-    """Queue the new order for the connections that receive orders, and every channel's new stock.
+def _publish_new_orders(written, products):
+    """Queue new orders for the connections that receive orders, and every channel's new stock.
 
-    Runs in the transaction that creates the order, so the ERP message and the lower stock
-    figures commit with it. The channel that took the order is not sent the order back, but
-    does get the stock, because its own count ignores the other channels. `products` are the
-    order's products by SKU, as validation read them.
+    Runs in the transaction that creates the orders, so the ERP messages and the lower stock
+    figures commit with them. The channel that took an order is not sent the order back, but
+    does get the stock, because its own count ignores the other channels. `written` is
+    [(order, its lines)], and `products` are the orders' products by SKU, as validation read them.
     """
     # Imported here: the framework's outbox imports the canonical apps' models.
     from catalog.services.availability import publish_availability
     from integrations.domains import Domain
-    from integrations.services.outbox import enqueue_outbound
+    from integrations.services.outbox import enqueue_outbound_many
 
-    products_by_id = {line.product_id: products[line.sku] for line in lines if line.product_id}
+    products_by_id = {line.product_id: products[line.sku] for _order, lines in written for line in lines if line.product_id}
     publish_availability(list(products_by_id), products=list(products_by_id.values()))
-    enqueue_outbound(order, Domain.ORDERS, {"order_id": order.pk, "number": order.external_number}, origin=origin)
+
+    # The connection an order came from gets no echo of it.
+    by_origin = {}
+    for order, _lines in written:
+        by_origin.setdefault(order.connection_id, (order.connection, []))[1].append(order)
+    for origin, orders in by_origin.values():
+        items = [(order, {"order_id": order.pk, "number": order.external_number}) for order in orders]
+        enqueue_outbound_many(items, Domain.ORDERS, origin=origin)
 
 
-def _flag_shortage(order, shortages):
+def _flag_shortages(orders_and_shortages):
+    """Flag each order that was short of stock with a note naming what is short, with one UPDATE.
+
+    `orders_and_shortages` is [(order, [(sku, needed, available)])]; orders without shortages
+    are left as they are.
+    """
+    flagged = [(order, shortages) for order, shortages in orders_and_shortages if shortages]
+    if not flagged:
+        return
+
+    now = timezone.now()
+    for order, shortages in flagged:
+        fields = set_attention_note(order, _shortage_note(shortages))
+        # bulk_update leaves auto_now fields alone.
+        order.updated_at = now
+    Order.objects.bulk_update([order for order, _shortages in flagged], [*fields, "updated_at"])
+    for order, shortages in flagged:
+        logger.warning("Order short of stock", extra={"order_id": order.pk, "shortages": len(shortages)})
+
+
+def _shortage_note(shortages):
     details = JoinedText(
         (
             Translatable(
@@ -407,9 +523,7 @@ def _flag_shortage(order, shortages):
         ),
         "; ",
     )
-    note = Translatable(gettext_lazy("Stock could not be reserved: %(details)s. Check stock or contact the customer."), details=details)
-    order.save(update_fields=[*set_attention_note(order, note), "updated_at"])
-    logger.warning("Order short of stock", extra={"order_id": order.pk, "shortages": len(shortages)})
+    return Translatable(gettext_lazy("Stock could not be reserved: %(details)s. Check stock or contact the customer."), details=details)
 
 
 def set_attention_note(order, note, *, append=False):

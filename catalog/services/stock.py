@@ -170,41 +170,74 @@ def reserve_order(order, *, lines=None):
     what the caller that creates the order needs anyway, and saves two round trips.
     """
     lines = list(order.lines.all()) if lines is None else list(lines)
-    demand = demand_by_product(lines)
-    if not demand:
-        return []
+    return reserve_orders([(order, lines)])[0]
 
-    levels = [level for level in lock_stock_levels(demand.keys()) if level.warehouse.is_active]
+
+@transaction.atomic(savepoint=False)
+def reserve_orders(orders_and_lines):
+    """Reserve stock for several orders, one after another, as reserve_order does for each.
+
+    `orders_and_lines` is [(order, its lines)]. The stock levels of all their products are
+    locked once, in id order, and each order is allocated against what the orders before it
+    left, so a later order sees what an earlier one took. Returns one list of shortages per
+    order, in the given order. All levels change with one UPDATE, and the reservations and
+    movements of all orders are inserted with one statement each.
+    """
+    demands = [demand_by_product(lines) for _order, lines in orders_and_lines]
+    product_ids = {product_id for demand in demands for product_id in demand}
+    if not product_ids:
+        return [[] for _order in orders_and_lines]
+
     levels_by_product = defaultdict(list)
-    for level in levels:
-        levels_by_product[level.product_id].append(level)
+    for level in lock_stock_levels(product_ids):
+        if level.warehouse.is_active:
+            levels_by_product[level.product_id].append(level)
+    bump_catalog(product_ids)
 
-    bump_catalog(demand)
-    shortages = []
+    # What each locked level has left for the next order, kept in memory: the UPDATE below
+    # adds up the reservations of all orders at once.
+    free = {level.pk: level.available for levels in levels_by_product.values() for level in levels}
+    allocations = []
+    shortages_per_order = []
+    for (order, lines), demand in zip(orders_and_lines, demands, strict=True):
+        order_allocations, shortages = _allocate_order(lines, demand, levels_by_product, free)
+        allocations.extend((order, line, level, quantity) for line, level, quantity in order_allocations)
+        shortages_per_order.append(shortages)
+
+    _write_reservations(allocations)
+    return shortages_per_order
+
+
+def _allocate_order(lines, demand, levels_by_product, free):
+    """Allocate one order's demand ({product id: quantity}) from the levels' `free` quantities.
+
+    A product is reserved completely or not at all, so two lines of one product cannot pass
+    separately. Returns ([(line, level, quantity)], [(sku, needed, available)]) and takes the
+    allocated quantities off `free`.
+    """
     lines_by_product = defaultdict(list)
     for line in lines:
         if line.product_id:
             lines_by_product[line.product_id].append(line)
 
     allocations = []
+    shortages = []
     for product_id, needed in demand.items():
-        product_levels = sorted(levels_by_product[product_id], key=lambda level: -level.available)
-        available = sum((level.available for level in product_levels), ZERO)
+        product_levels = sorted(levels_by_product[product_id], key=lambda level: -free[level.pk])
+        available = sum((free[level.pk] for level in product_levels), ZERO)
         if available < needed:
             shortages.append((lines_by_product[product_id][0].sku, needed, available))
             continue
-        allocations.extend(_allocate(lines_by_product[product_id], product_levels))
-
-    _write_reservations(order, allocations)
-    return shortages
+        allocations.extend(_allocate(lines_by_product[product_id], product_levels, free))
+    return allocations, shortages
 
 
-def _allocate(lines, levels):
-    """Spread the lines' quantities over the warehouses with stock, most available first.
+def _allocate(lines, levels, free):
+    """Spread the lines' quantities over the warehouses with stock, in the order of `levels`.
 
+    `free` is {level pk: quantity left}, and the allocated quantities are taken off it.
     Returns [(line, level, quantity)].
     """
-    free = {level.pk: level.available for level in levels}
     allocations = []
     for line in lines:
         remaining = Decimal(line.quantity)
@@ -220,19 +253,18 @@ def _allocate(lines, levels):
     return allocations
 
 
-def _write_reservations(order, allocations):
-    """Add the allocations to their stock levels and write their reservations and movements."""
-    reference = str(order)
+def _write_reservations(allocations):
+    """Add the allocations ([(order, line, level, quantity)]) to their levels; write reservations and movements."""
     reserved = defaultdict(lambda: ZERO)
-    for _line, level, quantity in allocations:
+    for _order, _line, level, quantity in allocations:
         reserved[level.pk] += quantity
-    # One UPDATE for all levels: reserve_order locked them in id order already.
+    # One UPDATE for all levels: reserve_orders locked them in id order already.
     if reserved:
         StockLevel.objects.filter(pk__in=list(reserved)).update(reserved=F("reserved") + _per_level(reserved))
 
     StockReservation.objects.bulk_create(
         StockReservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=quantity)
-        for line, level, quantity in allocations
+        for _order, line, level, quantity in allocations
     )
     StockMovement.objects.bulk_create(
         StockMovement(
@@ -240,9 +272,9 @@ def _write_reservations(order, allocations):
             warehouse_id=level.warehouse_id,
             reserved_delta=quantity,
             reason=MovementReason.RESERVATION,
-            reference=reference,
+            reference=str(order),
         )
-        for line, level, quantity in allocations
+        for order, line, level, quantity in allocations
     )
 
 

@@ -1,12 +1,13 @@
 """The inbox: every webhook and pulled item is stored raw, deduplicated, then processed once."""
 
 import logging
+from collections import defaultdict
 from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -132,6 +133,9 @@ def process_inbound_batch(event_id, *, limit=None):
     deadlocking. Events waiting for a scheduled retry are left to their retry, the given one
     included.
 
+    Before the events are applied one by one, the connector's `process_inbound_many` hook may
+    apply some of them together, with a fixed number of statements; see _apply_together.
+
     Returns the processed events; an empty list when `event_id` is no longer pending.
     """
     # Imported here: catalog's services import the framework's outbox.
@@ -152,14 +156,20 @@ def process_inbound_batch(event_id, *, limit=None):
         )[: limit - 1]
         events = sorted([anchor, *others], key=lambda event: event.pk)
 
+        for event in events:
+            event.connection = anchor.connection
         with deferred_publishing(), remembered_subscriptions():
             _start_batch(anchor.connection, events)
+            applied = _apply_together(anchor.connection, events)
             for event in events:
-                event.connection = anchor.connection
-                _apply(event)
+                if event.pk not in applied:
+                    _apply(event)
 
     if len(events) > 1:
-        logger.debug("inbound batch processed", extra={"connection_id": anchor.connection_id, "inbound_event_id": anchor.pk, "events": len(events)})
+        logger.debug(
+            "inbound batch processed",
+            extra={"connection_id": anchor.connection_id, "inbound_event_id": anchor.pk, "events": len(events), "applied_together": len(applied)},
+        )
     return events
 
 
@@ -178,6 +188,57 @@ def _start_batch(connection, events):
             "inbound batch hook failed; applying the events without it",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
         )
+
+
+def _apply_together(connection, events):
+    """Apply the events that the connector's process_inbound_many hook takes; return their pks.
+
+    The hook's writes and the events' outcomes share one savepoint. When the hook raises, such
+    as an IntegrityError because another worker created one of its records after the hook
+    looked, the savepoint is rolled back and every event is left to _apply. The hook is
+    written so that applying its events first gives the same result as applying the batch in
+    id order (see Connector.process_inbound_many).
+    """
+    try:
+        with transaction.atomic():
+            outcomes = connection.connector.process_inbound_many(connection, events) or {}
+            applied = [event for event in events if event.pk in outcomes]
+            _store_applied(applied, outcomes)
+    except (IntegrityError, OperationalError) as error:
+        # Concurrent work on the same records, such as a duplicate order created by another
+        # worker: one by one, each event meets it as it would alone.
+        logger.warning(
+            "inbound events not applied together, applying them one by one",
+            extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
+        )
+        return set()
+    except Exception:
+        logger.exception(
+            "inbound events not applied together, applying them one by one",
+            extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
+        )
+        return set()
+    return {event.pk for event in applied}
+
+
+def _store_applied(events, outcomes):
+    """Store the outcomes ({event pk: outcome}) of events applied together, as _apply does for each."""
+    now = timezone.now()
+    by_outcome = defaultdict(list)
+    for event in events:
+        outcome = str(outcomes[event.pk] or "processed")[:20]
+        by_outcome[outcome].append(event.pk)
+        event.attempts += 1
+        event.state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
+        event.outcome = outcome
+        event.processed_at = now
+        event.next_attempt_at = None
+    store_outcomes(by_outcome, now=now)
+
+    for event in events:
+        if event.error:
+            event.error = ""
+            resolve_sync_error_of(inbound_event=event)
 
 
 def _waits_for_retry(event):
@@ -214,13 +275,14 @@ def _apply(event):
         resolve_sync_error_of(inbound_event=event)
 
 
-def store_outcomes(outcomes):
+def store_outcomes(outcomes, *, now=None):
     """Store the outcomes of events applied in bulk ({outcome: [event pks]}), one UPDATE per outcome.
 
-    The same state, outcome and attempt count as _apply stores for one event that never failed,
-    so there is no sync error to resolve.
+    The same state, outcome and attempt count as _apply stores for one event, with `now` (the
+    current time by default) as the processing time. Resolving an earlier sync error of an
+    event is up to the caller.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     for outcome, pks in outcomes.items():
         if not pks:
             continue

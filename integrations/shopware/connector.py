@@ -98,6 +98,11 @@ class ShopwareConnector(Connector):
         # the whole batch in id order, a batch never holds one level while waiting for another.
         inbound.lock_stock_of_orders([event.payload for event in events if event.entity == Domain.ORDERS])
 
+    def process_inbound_many(self, connection, events):
+        # Plain new orders are written together; see inbound.create_new_orders for what is left
+        # to process_inbound.
+        return inbound.create_new_orders(connection, [event for event in events if event.entity == Domain.ORDERS])
+
     def fetch_order(self, connection, order_id):
         body = self.client(connection).search("order", {"ids": [order_id], "associations": ORDER_ASSOCIATIONS})
         return (body.get("data") or [None])[0]

@@ -21,8 +21,8 @@ from integrations.models import Binding
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes
 from integrations.shopware import order_mapper
-from orders.models import OrderStatus
-from orders.services import InvalidTransition, create_order, transition_order
+from orders.models import Order, OrderStatus
+from orders.services import InvalidTransition, create_order, create_orders, transition_order
 
 logger = logging.getLogger(__name__)
 
@@ -61,15 +61,84 @@ def lock_stock_of_orders(orders):
     """
     skus = set()
     for order in orders:
-        items = order.get("lineItems") if isinstance(order, dict) else None
-        for item in items if isinstance(items, list) else []:
-            payload = item.get("payload") if isinstance(item, dict) else None
-            sku = payload.get("productNumber") if isinstance(payload, dict) else None
-            # A malformed line is reported when its order is processed, not here.
-            if isinstance(sku, str) and sku:
-                skus.add(sku)
+        skus |= _skus_of(order)
     if skus:
         stock.lock_stock_levels(Product.objects.filter(sku__in=skus).values_list("pk", flat=True))
+
+
+def _skus_of(order):
+    """Return the product numbers on the line items of a Shopware order; malformed lines are left out.
+
+    A malformed line is reported when its order is processed, not here.
+    """
+    skus = set()
+    items = order.get("lineItems") if isinstance(order, dict) else None
+    for item in items if isinstance(items, list) else []:
+        payload = item.get("payload") if isinstance(item, dict) else None
+        sku = payload.get("productNumber") if isinstance(payload, dict) else None
+        if isinstance(sku, str) and sku:
+            skus.add(sku)
+    return skus
+
+
+def create_new_orders(connection, events):
+    """Create the plain new orders among a batch's order events together; return {event pk: "created"}.
+
+    The orders are written with a fixed number of statements (orders.services.create_orders)
+    and bound to their Shopware ids with one INSERT. Every other event is left to
+    process_order, which runs after the orders created here, so an event is taken only when
+    that order of work changes nothing:
+
+    - Left out are events that name only an id (order.written), cancelled orders, an order
+      number that came earlier in the batch, payloads without an id, and orders that fail
+      mapping or validation or are known already. process_order handles them as before and
+      records the same sync errors.
+    - An event left out may reserve or release the stock of its products, so a later order
+      with one of those products is left out as well, and an order.written event, whose
+      products are unknown, leaves out every order after it.
+    """
+    channel = channel_for(connection)
+    numbers = set()
+    blocked_skus = set()
+    all_blocked = False
+    taken = []
+    for event in events:
+        order = event.payload
+        if not isinstance(order, dict) or order.get("fetch"):
+            # The order is read from the shop later and may reserve any product.
+            all_blocked = True
+            continue
+
+        skus = _skus_of(order)
+        number = order_mapper.order_number_of(order)
+        state = (order.get("stateMachineState") or {}).get("technicalName")
+        if all_blocked or number in numbers or state == "cancelled" or "id" not in order or skus & blocked_skus:
+            numbers.add(number)
+            blocked_skus |= skus
+            continue
+        numbers.add(number)
+
+        try:
+            data = order_mapper.order_input(order, channel=channel, connection=connection)
+        except order_mapper.OrderRejected:
+            # Rejected again by process_order, which records the sync error. It writes nothing.
+            continue
+        taken.append((event, order, data))
+    if not taken:
+        return {}
+
+    results = create_orders([data for _event, _order, data in taken], actor=actor_of(connection))
+    content_type = ContentType.objects.get_for_model(Order)
+    outcomes = {}
+    bindings = []
+    for (event, order, _data), result in zip(taken, results, strict=True):
+        # None: known already or invalid, left to process_order.
+        if result is None:
+            continue
+        bindings.append(Binding(connection=connection, content_type=content_type, object_id=str(result.order.pk), external_id=str(order["id"])))
+        outcomes[event.pk] = "created"
+    Binding.objects.bulk_create(bindings)
+    return outcomes
 
 
 def process_order(connection, order, fetch):

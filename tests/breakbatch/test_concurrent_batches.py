@@ -22,6 +22,7 @@ from integrations.models import (
     OutboundMessage,
     SyncError,
 )
+from integrations.registry import Connector
 from integrations.services import inbox
 from integrations.services.cursors import run_delta_pull
 from integrations.services.inbox import process_inbound_batch
@@ -182,6 +183,10 @@ def test_killed_worker_commits_nothing(sandbox, connection, make_product, monkey
             raise WorkerKilled()
         return original(self, event)
 
+    # These orders would be created together by process_inbound_many, without process_inbound.
+    # This test is about a failure between events applied one by one, so that path is switched
+    # off; test_order_set_batches covers the same failure inside orders created together.
+    monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", dying)
     with pytest.raises(WorkerKilled):
         process_inbound_batch(ids[0])
@@ -220,6 +225,10 @@ def test_closed_connection_mid_batch_commits_nothing(sandbox, connection, make_p
             db_connection.close()
         return original(self, event)
 
+    # These orders would be created together by process_inbound_many, without process_inbound.
+    # This test is about a failure between events applied one by one, so that path is switched
+    # off; test_order_set_batches covers the same failure inside orders created together.
+    monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", dropping)
     outcome = run_in_threads(lambda: process_inbound_batch(ids[0]))[0]
 
@@ -306,6 +315,10 @@ def test_failed_event_keeps_hook_locks(sandbox, connection, make_product, monkey
             raise RuntimeError("bug after the reservation")
         return outcome
 
+    # These orders would be created together by process_inbound_many, without process_inbound.
+    # This test is about a failure between events applied one by one, so that path is switched
+    # off; test_order_set_batches covers the same failure inside orders created together.
+    monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", failing_first)
 
     process_inbound_batch(first)

@@ -1,0 +1,232 @@
+"""New shop orders of a batch created together: the same result as one by one, with fewer statements.
+
+Each comparison runs the same pending events twice, once as one batch and once one event at a
+time, each run rolled back after its state was read, and compares every row the runs wrote.
+"""
+
+import copy
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from catalog.models import StockLevel, StockMovement, StockReservation
+from integrations.models import (
+    Binding,
+    Connection,
+    ConnectionEntity,
+    Direction,
+    InboundEvent,
+    InboundState,
+    OutboundMessage,
+    SyncError,
+)
+from integrations.sandbox.shopware.orders import apply_transition
+from integrations.services.inbox import process_inbound_batch, process_inbound_event
+from integrations.shopware import webhooks
+from integrations.shopware.connector import ShopwareConnector
+from integrations.shopware.tasks import push_catalog
+from orders.models import Order, OrderAddress, OrderLine, OrderStatusChange, TaxLine
+from tests.breakbatch.helpers import (
+    malformed,
+    pending_ids,
+    place,
+    store_placed,
+    store_written,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def erp():
+    """An ERP connection that receives orders, so every new order queues an outbound message."""
+    erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo", base_url="http://testserver/sandbox/odoo")
+    ConnectionEntity.objects.create(connection=erp, entity="orders", direction=Direction.OUT)
+    return erp
+
+
+@pytest.fixture
+def shop(sandbox, connection, make_product, erp, settings, django_capture_on_commit_callbacks):
+    """Products SET-1 (5 units), SET-2 (4) and SET-3 (4) in the shop; `act` stores the webhooks of shop actions."""
+    settings.INBOX_BATCH_SIZE = 50
+    make_product("SET-1", on_hand=5)
+    make_product("SET-2", on_hand=4)
+    make_product("SET-3", on_hand=4)
+    push_catalog(connection.pk)
+
+    def act(action):
+        # The shop posts its webhooks after commit; their processing tasks go to a queue that no
+        # worker reads here.
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return act
+
+
+def with_version(order, version):
+    """Return a copy of a shop order with another updatedAt, which the inbox stores as a new event."""
+    copied = copy.deepcopy(order)
+    copied["updatedAt"] = version
+    return copied
+
+
+def state_after(run, calls):
+    """Run `run()` in a transaction that is rolled back; return everything it left, by natural keys.
+
+    `calls` collects the events that went through ShopwareConnector.process_inbound in the run.
+    """
+    calls.clear()
+    with transaction.atomic():
+        run()
+        state = snapshot()
+        state["one_by_one"] = sorted(calls)
+        transaction.set_rollback(True)
+    return state
+
+
+def snapshot():
+    number_of = dict(Order.objects.values_list("pk", "external_number"))
+    return {
+        "orders": sorted(
+            Order.objects.values_list(
+                "external_number", "status", "needs_attention", "attention_note", "attention_note_translations", "currency",
+                "total_net", "total_tax", "total_gross", "shipping_gross", "email", "connection__slug", "channel__code",
+            )
+        ),
+        "lines": sorted(
+            OrderLine.objects.values_list(
+                "order__external_number", "position", "sku", "product__sku", "name", "external_id", "quantity", "unit_price",
+                "tax_rate", "total_net", "total_tax", "total_gross", "discount",
+            )
+        ),
+        "tax_lines": sorted(TaxLine.objects.values_list("order__external_number", "rate", "net", "tax", "label")),
+        "addresses": sorted(OrderAddress.objects.values_list("order__external_number", "kind", "street", "city", "country", "postal_code")),
+        "history": sorted(
+            OrderStatusChange.objects.values_list(
+                "order__external_number", "from_status", "to_status", "applied", "actor", "connection__slug", "note", "note_translations",
+            )
+        ),
+        "reservations": sorted(
+            StockReservation.objects.values_list(
+                "order_line__order__external_number", "order_line__position", "product__sku", "warehouse__code", "quantity", "state", "release_reason",
+            )
+        ),
+        "levels": sorted(StockLevel.objects.values_list("product__sku", "warehouse__code", "on_hand", "reserved")),
+        "movements": sorted(
+            StockMovement.objects.values_list("product__sku", "warehouse__code", "on_hand_delta", "reserved_delta", "reason", "reference")
+        ),
+        "sync_errors": sorted(SyncError.objects.values_list("entity", "external_id", "code", "message", "resolved", "attempts")),
+        "bindings": sorted(
+            (external_id, number_of[int(object_id)])
+            for external_id, object_id in Binding.objects.filter(content_type__model="order").values_list("external_id", "object_id")
+        ),
+        "order_messages": sorted(
+            (slug, state, payload.get("number"), payload.get("order_id") == int(object_id) and number_of[int(object_id)] == payload.get("number"))
+            for slug, state, payload, object_id in OutboundMessage.objects.filter(entity="orders").values_list(
+                "connection__slug", "state", "payload", "object_id"
+            )
+        ),
+        "stock_messages": sorted(
+            (slug, payload["sku"], sorted(payload.items()))
+            for slug, payload in OutboundMessage.objects.filter(entity="stock", state="pending").values_list("connection__slug", "payload")
+        ),
+        "events": sorted(InboundEvent.objects.values_list("dedup_key", "state", "outcome", "attempts", "error")),
+    }
+
+
+@pytest.fixture
+def per_event_calls(monkeypatch):
+    """Record the events that go through ShopwareConnector.process_inbound."""
+    calls = []
+    original = ShopwareConnector.process_inbound
+
+    def recording(self, event):
+        calls.append(event.pk)
+        return original(self, event)
+
+    monkeypatch.setattr(ShopwareConnector, "process_inbound", recording)
+    return calls
+
+
+def run_batch(ids):
+    return lambda: process_inbound_batch(ids[0])
+
+
+def run_one_by_one(ids):
+    return lambda: [process_inbound_event(event_id) for event_id in ids]
+
+
+def test_mixed_batch_matches_one_by_one(shop, connection, per_event_calls):
+    known = shop(lambda: place(["SET-3"], quantity=1))
+    process_inbound_event(pending_ids()[0])
+    first = shop(lambda: place(["SET-1", "SET-2"], quantity=1))
+    unknown_sku = malformed(first, 1)
+    unknown_sku["lineItems"][0]["payload"]["productNumber"] = "NOT-IN-CATALOG"
+    bad_totals = malformed(first, 2, amountTotal=999.99)
+    second = shop(lambda: place(["SET-2"], quantity=2))
+    cancelled_later = shop(lambda: place(["SET-3"], quantity=1))
+    takes_last_of_set_1 = shop(lambda: place(["SET-1"], quantity=4))
+    short = shop(lambda: place(["SET-1"], quantity=1))
+    ids_so_far = pending_ids()
+    store_placed(connection, unknown_sku)
+    store_placed(connection, bad_totals)
+    store_placed(connection, with_version(first, "2026-01-01T00:00:00.000+00:00"))
+    store_placed(connection, with_version(known, "2026-01-01T00:00:00.000+00:00"))
+    shop(lambda: apply_transition("order", cancelled_later["id"], "cancel"))
+    # The cancellations release SET-3 again. The later SET-3 order needs those units, so it
+    # must not be created before them.
+    arrived_cancelled = malformed(cancelled_later, 3, stateMachineState={**cancelled_later["stateMachineState"], "technicalName": "cancelled"})
+    store_placed(connection, arrived_cancelled)
+    after_cancelled = shop(lambda: place(["SET-3"], quantity=3))
+    fetched = shop(lambda: place(["SET-2"], quantity=1))
+    InboundEvent.objects.filter(external_id=fetched["id"]).delete()
+    store_written(connection, fetched["id"], "evt-fetched")
+    # The fetched order takes the last SET-2, so the order after it is short.
+    after_fetch = shop(lambda: place(["SET-2"], quantity=1))
+    ids = pending_ids()
+    assert ids[: len(ids_so_far)] == ids_so_far
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+
+    for key in in_batch.keys() - {"one_by_one"}:
+        assert in_batch[key] == one_by_one[key], key
+    # Created together: the plain new orders before the first cancelled one. The order that
+    # arrives after the fetched one, and the SET-3 order after the cancelled one, go one by one.
+    together = {first["orderNumber"], second["orderNumber"], cancelled_later["orderNumber"], takes_last_of_set_1["orderNumber"], short["orderNumber"]}
+    taken_ids = {
+        InboundEvent.objects.get(dedup_key=webhooks.order_item(order, "checkout.order.placed").dedup_key).pk
+        for order in (first, second, cancelled_later, takes_last_of_set_1, short)
+    }
+    assert len(taken_ids) == 5
+    assert in_batch["one_by_one"] == sorted(set(ids) - taken_ids)
+    assert one_by_one["one_by_one"] == sorted(ids)
+
+    # The values both runs agree on.
+    orders = {row[0]: row for row in in_batch["orders"]}
+    assert set(orders) == together | {known["orderNumber"], "BROKEN-3", after_cancelled["orderNumber"], fetched["orderNumber"], after_fetch["orderNumber"]}
+    assert orders[cancelled_later["orderNumber"]][1] == "cancelled"
+    assert orders["BROKEN-3"][1] == "cancelled"
+    assert orders[short["orderNumber"]][2] is True
+    assert orders[short["orderNumber"]][3] == "Stock could not be reserved: SET-1: 1 ordered, 0 available. Check stock or contact the customer."
+    assert orders[short["orderNumber"]][4]["de"].startswith("Bestand konnte nicht reserviert werden")
+    assert orders[after_fetch["orderNumber"]][2] is True
+    assert [row[2] for number, row in orders.items() if number not in (short["orderNumber"], after_fetch["orderNumber"])] == [False] * 8
+    assert in_batch["levels"] == [
+        ("SET-1", "main", Decimal(5), Decimal(5)),
+        ("SET-2", "main", Decimal(4), Decimal(4)),
+        ("SET-3", "main", Decimal(4), Decimal(4)),
+    ]
+    assert sorted(row[2] for row in in_batch["sync_errors"]) == ["order_invalid", "order_invalid"]
+    messages = " ".join(row[3] for row in in_batch["sync_errors"])
+    assert "NOT-IN-CATALOG is not in the catalog" in messages
+    assert "Order total gross is 999.99" in messages
+    assert len(in_batch["bindings"]) == 10
+    assert all(matches for _slug, _state, _number, matches in in_batch["order_messages"])
+    assert sorted(number for slug, _state, number, _matches in in_batch["order_messages"]) == sorted(orders)
+    assert {row[1] for row in in_batch["events"]} == {InboundState.PROCESSED, InboundState.FAILED}
+    outcomes = sorted(row[2] for row in in_batch["events"] if row[1] == InboundState.PROCESSED)
+    assert outcomes.count("created") == 10
+    assert outcomes.count("skipped") == 2
+    assert outcomes.count("updated") == 1
