@@ -5,12 +5,18 @@ time, each run rolled back after its state was read, and compares every row the 
 """
 
 import copy
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection as db_connection
 from django.db import transaction
+from django.db.models import Sum
+from django.utils import translation
 
-from catalog.models import StockLevel, StockMovement, StockReservation
+from catalog.models import Product, StockLevel, StockMovement, StockReservation, Warehouse
+from catalog.services import stock
 from integrations.models import (
     Binding,
     Connection,
@@ -23,10 +29,11 @@ from integrations.models import (
 )
 from integrations.sandbox.shopware.orders import apply_transition
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
-from integrations.shopware import webhooks
+from integrations.shopware import inbound, order_mapper, webhooks
 from integrations.shopware.connector import ShopwareConnector
 from integrations.shopware.tasks import push_catalog
 from orders.models import Order, OrderAddress, OrderLine, OrderStatusChange, TaxLine
+from orders.services import create_order, create_orders
 from tests.breakbatch.helpers import (
     malformed,
     pending_ids,
@@ -230,3 +237,234 @@ def test_mixed_batch_matches_one_by_one(shop, connection, per_event_calls):
     assert outcomes.count("created") == 10
     assert outcomes.count("skipped") == 2
     assert outcomes.count("updated") == 1
+
+
+def test_last_unit_goes_to_first_order(shop, connection, per_event_calls):
+    shop(lambda: place(["SET-3"], quantity=3))
+    first = shop(lambda: place(["SET-3"], quantity=1))
+    second = shop(lambda: place(["SET-3"], quantity=1))
+    ids = pending_ids()
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+    per_event_calls.clear()
+    events = process_inbound_batch(ids[0])
+
+    assert per_event_calls == []
+    assert [event.outcome for event in events] == ["created"] * 3
+    assert Order.objects.get(external_number=first["orderNumber"]).needs_attention is False
+    flagged = Order.objects.get(external_number=second["orderNumber"])
+    assert flagged.needs_attention is True
+    assert flagged.attention_note == "Stock could not be reserved: SET-3: 1 ordered, 0 available. Check stock or contact the customer."
+    with translation.override("de"):
+        assert flagged.localized_attention_note() == (
+            "Bestand konnte nicht reserviert werden: SET-3: 1 bestellt, 0 verfügbar. Prüfen Sie den Bestand oder kontaktieren Sie den Kunden."
+        )
+    assert not StockReservation.objects.filter(order_line__order=flagged).exists()
+    assert list(StockReservation.objects.filter(order_line__order__external_number=first["orderNumber"]).values_list("quantity", flat=True)) == [Decimal(1)]
+    level = StockLevel.objects.get(product__sku="SET-3")
+    assert (level.on_hand, level.reserved) == (Decimal(4), Decimal(4))
+    assert in_batch == {**one_by_one, "one_by_one": []}
+
+
+def test_two_lines_of_one_product_reserve_together(shop, connection, per_event_calls):
+    # Each line alone fits in the 4 units of SET-2, both together do not.
+    both_lines = shop(lambda: place(["SET-2", "SET-2"], quantity=3))
+    after = shop(lambda: place(["SET-2"], quantity=4))
+    ids = pending_ids()
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+
+    assert in_batch == {**one_by_one, "one_by_one": []}
+    orders = {row[0]: row for row in in_batch["orders"]}
+    assert orders[both_lines["orderNumber"]][3] == "Stock could not be reserved: SET-2: 6 ordered, 4 available. Check stock or contact the customer."
+    assert orders[after["orderNumber"]][2] is False
+    assert [row[:5] for row in in_batch["reservations"]] == [(after["orderNumber"], 1, "SET-2", "main", Decimal(4))]
+    assert ("SET-2", "main", Decimal(4), Decimal(4)) in in_batch["levels"]
+
+
+def test_ledger_never_negative(shop, connection, per_event_calls):
+    # SET-1 has 5 units in the main warehouse and 2 in a second one; orders compete for them
+    # in several sizes, some with two lines of one product.
+    second_warehouse = Warehouse.objects.create(code="second", name="Second")
+    stock.record_on_hand(Product.objects.get(sku="SET-1"), second_warehouse, 2)
+    for skus, quantity in (
+        (["SET-1"], 3), (["SET-1", "SET-2"], 2), (["SET-1", "SET-1"], 1), (["SET-2"], 3),
+        (["SET-1"], 2), (["SET-2", "SET-1"], 1), (["SET-1"], 1), (["SET-2"], 1),
+    ):
+        shop(lambda skus=skus, quantity=quantity: place(skus, quantity=quantity))
+    ids = pending_ids()
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+    process_inbound_batch(ids[0])
+
+    assert in_batch == {**one_by_one, "one_by_one": []}
+    for level in StockLevel.objects.select_related("product", "warehouse"):
+        assert Decimal(0) <= level.reserved <= level.on_hand, level
+        open_reserved = sum(
+            StockReservation.objects.filter(product=level.product, warehouse=level.warehouse, state="open").values_list("quantity", flat=True),
+            Decimal(0),
+        )
+        assert open_reserved == level.reserved, level
+    # All 7 units of SET-1 are reserved, and every order is reserved in full or flagged.
+    assert StockLevel.objects.filter(product__sku="SET-1").aggregate(total=Sum("reserved"))["total"] == Decimal(7)
+    for order in Order.objects.prefetch_related("lines"):
+        demand = {}
+        for line in order.lines.all():
+            demand[line.sku] = demand.get(line.sku, Decimal(0)) + line.quantity
+        reserved = {}
+        for sku, quantity in StockReservation.objects.filter(order_line__order=order).values_list("product__sku", "quantity"):
+            reserved[sku] = reserved.get(sku, Decimal(0)) + quantity
+        short = {sku for sku in demand if reserved.get(sku) != demand[sku]}
+        assert all(sku not in reserved for sku in short), order
+        assert order.needs_attention is bool(short), order
+
+
+def test_earlier_failure_resolved_when_created_together(shop, connection, make_product, per_event_calls):
+    placed = shop(lambda: place(["SET-1"], quantity=1))
+    unknown = malformed(placed, 7)
+    unknown["lineItems"][0]["payload"]["productNumber"] = "LATER-1"
+    event_id = store_placed(connection, unknown)
+    InboundEvent.objects.exclude(pk=event_id).delete()
+    process_inbound_batch(event_id)
+    assert SyncError.objects.get(inbound_event_id=event_id).resolved is False
+    make_product("LATER-1", on_hand=5)
+    InboundEvent.objects.filter(pk=event_id).update(state=InboundState.PENDING)
+    per_event_calls.clear()
+
+    [event] = process_inbound_batch(event_id)
+
+    assert per_event_calls == []
+    assert (event.state, event.outcome, event.attempts, event.error) == (InboundState.PROCESSED, "created", 2, "")
+    stored = InboundEvent.objects.get(pk=event_id)
+    assert (stored.state, stored.outcome, stored.attempts, stored.error) == (InboundState.PROCESSED, "created", 2, "")
+    assert SyncError.objects.get(inbound_event_id=event_id).resolved is True
+    assert Order.objects.get(external_number="BROKEN-7").lines.get().sku == "LATER-1"
+
+
+class WorkerKilled(BaseException):
+    """A worker process dying mid-batch: a BaseException, so no `except Exception` catches it."""
+
+
+def test_killed_worker_commits_nothing(shop, connection, monkeypatch):
+    for _ in range(3):
+        shop(lambda: place(["SET-3"], quantity=1))
+    ids = pending_ids()
+    stock_messages = OutboundMessage.objects.filter(entity="stock").count()
+
+    def dying(datas, *, actor):
+        create_orders(datas, actor=actor)
+        raise WorkerKilled()
+
+    monkeypatch.setattr(inbound, "create_orders", dying)
+    with pytest.raises(WorkerKilled):
+        process_inbound_batch(ids[0])
+
+    assert pending_ids() == ids
+    assert set(InboundEvent.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {0}
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(product__sku="SET-3").reserved == Decimal(0)
+    assert not StockMovement.objects.filter(reason="reservation").exists()
+    assert OutboundMessage.objects.filter(entity="stock").count() == stock_messages
+    assert not OutboundMessage.objects.filter(entity="orders").exists()
+
+
+def test_failed_set_applies_one_by_one(shop, connection, monkeypatch, per_event_calls, caplog):
+    placed = [shop(lambda: place(["SET-3"], quantity=1)) for _ in range(3)]
+    ids = pending_ids()
+
+    def failing(datas, *, actor):
+        create_orders(datas, actor=actor)
+        raise RuntimeError("bug after the orders were written")
+
+    monkeypatch.setattr(inbound, "create_orders", failing)
+    events = process_inbound_batch(ids[0])
+
+    assert per_event_calls == ids
+    assert [(event.state, event.outcome, event.attempts) for event in events] == [(InboundState.PROCESSED, "created", 1)] * 3
+    assert sorted(Order.objects.values_list("external_number", flat=True)) == sorted(order["orderNumber"] for order in placed)
+    assert StockLevel.objects.get(product__sku="SET-3").reserved == Decimal(3)
+    assert StockReservation.objects.count() == 3
+    assert StockMovement.objects.filter(reason="reservation").count() == 3
+    assert Binding.objects.filter(content_type__model="order").count() == 3
+    assert OutboundMessage.objects.filter(entity="orders").count() == 3
+    assert OrderStatusChange.objects.count() == 3
+    [record] = [record for record in caplog.records if record.message == "inbound events not applied together, applying them one by one"]
+    assert record.levelname == "ERROR"
+    assert record.inbound_event_ids == ids
+
+
+def backend_waits_for_lock(pid):
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_falls_back(sandbox, connection, make_product, erp, per_event_calls, caplog):
+    make_product("RACE-1", on_hand=10)
+    push_catalog(connection.pk)
+    # The shop's webhooks store one pending event per order as each order commits.
+    placed = [place(["RACE-1"], quantity=1) for _ in range(3)]
+    ids = pending_ids()
+    assert len(ids) == 3
+    duplicate = placed[1]
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [batch_pid] = cursor.fetchone()
+    inserted = threading.Event()
+
+    def other_worker():
+        # Another worker creates the second order after the batch looked for known orders: its
+        # row is inserted but not committed until the batch waits for it on the unique index.
+        # It reserves nothing, so it holds no stock level lock that the batch would wait for first.
+        with transaction.atomic():
+            data = order_mapper.order_input(duplicate, channel=inbound.channel_for(connection), connection=connection)
+            create_order(data, actor="other-worker", reserve=False)
+            inserted.set()
+            deadline = time.monotonic() + 10
+            while not backend_waits_for_lock(batch_pid):
+                assert time.monotonic() < deadline, "the batch never waited for the other worker's order"
+                time.sleep(0.02)
+        return True
+
+    thread_results = []
+
+    def run_other_worker():
+        try:
+            thread_results.append(other_worker())
+        except BaseException as error:  # noqa: BLE001 - reported to the test, which asserts on it
+            thread_results.append(error)
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=run_other_worker)
+    thread.start()
+    assert inserted.wait(timeout=10)
+    events = process_inbound_batch(ids[0])
+    thread.join(timeout=30)
+
+    assert thread_results == [True]
+    assert per_event_calls == ids
+    assert [(event.pk, event.state, event.outcome) for event in events] == [
+        (ids[0], InboundState.PROCESSED, "created"),
+        (ids[1], InboundState.PROCESSED, "skipped"),
+        (ids[2], InboundState.PROCESSED, "created"),
+    ]
+    assert sorted(Order.objects.values_list("external_number", flat=True)) == sorted(order["orderNumber"] for order in placed)
+    assert Order.objects.get(external_number=duplicate["orderNumber"]).status_history.get().actor == "other-worker"
+    # Nothing of the rolled-back set remains: one reservation, movement and binding per order.
+    assert StockLevel.objects.get(product__sku="RACE-1").reserved == Decimal(2)
+    assert sorted(StockReservation.objects.values_list("order_line__order__external_number", flat=True)) == sorted(
+        [placed[0]["orderNumber"], placed[2]["orderNumber"]]
+    )
+    assert StockMovement.objects.filter(reason="reservation").count() == 2
+    assert sorted(Binding.objects.filter(content_type__model="order").values_list("external_id", flat=True)) == sorted(order["id"] for order in placed)
+    assert OutboundMessage.objects.filter(connection=erp, entity="orders").count() == 3
+    assert not SyncError.objects.exists()
+    [record] = [record for record in caplog.records if record.message == "inbound events not applied together, applying them one by one"]
+    assert (record.levelname, record.error) == ("WARNING", "IntegrityError")
