@@ -116,9 +116,9 @@ class OrderResult:
 def validate_order_input(data, *, products=None):
     """Check an incoming order completely; raise one ValidationError listing every problem.
 
-    Returns the products by SKU so the caller does not look them up again. `products` are
-    the catalog's products by SKU when the caller has read them for many orders at once;
-    a SKU missing from them counts as not in the catalog.
+    Returns the products by SKU so the caller does not look them up again. A caller that has
+    read the products of many orders at once passes them as `products`, by SKU. A SKU missing
+    from them counts as not in the catalog.
     """
     errors = {}
 
@@ -328,8 +328,8 @@ def create_orders(datas, *, actor, user=None):
     came earlier in `datas`, and orders that fail validation: create_order returns the
     existing order or raises the ValidationError for them, as it does for a single order.
 
-    The orders reserve stock in the order of `datas`, so a later order sees what an earlier
-    one reserved, and a short order is saved and flagged as create_order does. No savepoint
+    The orders reserve stock in the order of `datas`, so a later order gets only what the
+    earlier ones left. A short order is saved and flagged as create_order does. No savepoint
     of its own: an IntegrityError (another worker created one of the orders after the check
     here) rolls back the caller's transaction or savepoint, and the caller can then run the
     orders through create_order one by one.

@@ -179,7 +179,7 @@ def reserve_orders(orders_and_lines):
 
     `orders_and_lines` is [(order, its lines)]. The stock levels of all their products are
     locked once, in id order, and each order is allocated against what the orders before it
-    left, so a later order sees what an earlier one took. Returns one list of shortages per
+    left, so a later order gets only what the earlier ones left. Returns one list of shortages per
     order, in the given order. All levels change with one UPDATE, and the reservations and
     movements of all orders are inserted with one statement each.
     """

@@ -134,7 +134,7 @@ def process_inbound_batch(event_id, *, limit=None):
     included.
 
     Before the events are applied one by one, the connector's `process_inbound_many` hook may
-    apply some of them together, with a fixed number of statements; see _apply_together.
+    apply some of them together with a fixed number of statements (see _apply_together).
 
     Returns the processed events; an empty list when `event_id` is no longer pending.
     """
@@ -205,8 +205,8 @@ def _apply_together(connection, events):
             applied = [event for event in events if event.pk in outcomes]
             _store_applied(applied, outcomes)
     except (IntegrityError, OperationalError) as error:
-        # Concurrent work on the same records, such as a duplicate order created by another
-        # worker: one by one, each event meets it as it would alone.
+        # Concurrent work on the same records, such as a duplicate order that another worker
+        # created. Applied one by one, each event handles it as it would alone.
         logger.warning(
             "inbound events not applied together, applying them one by one",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},

@@ -99,8 +99,8 @@ class ShopwareConnector(Connector):
         inbound.lock_stock_of_orders([event.payload for event in events if event.entity == Domain.ORDERS])
 
     def process_inbound_many(self, connection, events):
-        # Plain new orders are written together; see inbound.create_new_orders for what is left
-        # to process_inbound.
+        # Plain new orders are written together. inbound.create_new_orders lists the events it
+        # leaves to process_inbound.
         return inbound.create_new_orders(connection, [event for event in events if event.entity == Domain.ORDERS])
 
     def fetch_order(self, connection, order_id):

@@ -94,14 +94,14 @@ def create_new_orders(connection, events):
       mapping or validation or are known already. process_order handles them as before and
       records the same sync errors.
     - An event left out may reserve or release the stock of its products, so a later order
-      with one of those products is left out as well, and an order.written event, whose
-      products are unknown, leaves out every order after it.
+      with one of those products is left out as well. An order.written event names no
+      products, so every order after it is left out.
     """
     channel = channel_for(connection)
     numbers = set()
     blocked_skus = set()
     all_blocked = False
-    taken = []
+    new_orders = []
     for event in events:
         order = event.payload
         if not isinstance(order, dict) or order.get("fetch"):
@@ -123,15 +123,15 @@ def create_new_orders(connection, events):
         except order_mapper.OrderRejected:
             # Rejected again by process_order, which records the sync error. It writes nothing.
             continue
-        taken.append((event, order, data))
-    if not taken:
+        new_orders.append((event, order, data))
+    if not new_orders:
         return {}
 
-    results = create_orders([data for _event, _order, data in taken], actor=actor_of(connection))
+    results = create_orders([data for _event, _order, data in new_orders], actor=actor_of(connection))
     content_type = ContentType.objects.get_for_model(Order)
     outcomes = {}
     bindings = []
-    for (event, order, _data), result in zip(taken, results, strict=True):
+    for (event, order, _data), result in zip(new_orders, results, strict=True):
         # None: known already or invalid, left to process_order.
         if result is None:
             continue

@@ -185,7 +185,7 @@ def test_killed_worker_commits_nothing(sandbox, connection, make_product, monkey
 
     # These orders would be created together by process_inbound_many, without process_inbound.
     # This test is about a failure between events applied one by one, so that path is switched
-    # off; test_order_set_batches covers the same failure inside orders created together.
+    # off. test_order_set_batches covers the same failure inside orders created together.
     monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", dying)
     with pytest.raises(WorkerKilled):
@@ -227,7 +227,7 @@ def test_closed_connection_mid_batch_commits_nothing(sandbox, connection, make_p
 
     # These orders would be created together by process_inbound_many, without process_inbound.
     # This test is about a failure between events applied one by one, so that path is switched
-    # off; test_order_set_batches covers the same failure inside orders created together.
+    # off. test_order_set_batches covers the same failure inside orders created together.
     monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", dropping)
     outcome = run_in_threads(lambda: process_inbound_batch(ids[0]))[0]
@@ -317,7 +317,7 @@ def test_failed_event_keeps_hook_locks(sandbox, connection, make_product, monkey
 
     # These orders would be created together by process_inbound_many, without process_inbound.
     # This test is about a failure between events applied one by one, so that path is switched
-    # off; test_order_set_batches covers the same failure inside orders created together.
+    # off. test_order_set_batches covers the same failure inside orders created together.
     monkeypatch.setattr(ShopwareConnector, "process_inbound_many", Connector.process_inbound_many)
     monkeypatch.setattr(ShopwareConnector, "process_inbound", failing_first)
 

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 # reservation, the stock messages to the shop, the binding and the event's new state.
 TYPICAL_ORDER_STATEMENTS = 32
 
-# In a batch, plain new orders are created together: the inbox lock, the stock level locks,
-# the known order numbers and the products are read once, and each table gets one statement
-# for all orders (orders, lines, tax lines, addresses, history rows, reservations, movements,
-# bindings, the events' new state), as do the stock messages. Nothing is repeated per order.
+# In a batch, plain new orders are created together. The inbox lock, the stock level locks,
+# the known order numbers and the products are read once. Each table gets one statement for
+# all orders: orders, lines, tax lines, addresses, history rows, reservations, movements,
+# bindings, the events' new state and the stock messages. Nothing is repeated per order.
 BATCH_FIXED_STATEMENTS = 34
 BATCH_STATEMENTS_PER_ORDER = 0
 

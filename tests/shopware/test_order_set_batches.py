@@ -285,8 +285,8 @@ def test_two_lines_of_one_product_reserve_together(shop, connection, per_event_c
 
 
 def test_ledger_never_negative(shop, connection, per_event_calls):
-    # SET-1 has 5 units in the main warehouse and 2 in a second one; orders compete for them
-    # in several sizes, some with two lines of one product.
+    # SET-1 has 5 units in the main warehouse and 2 in a second one. Orders of several sizes
+    # compete for them, some with two lines of one product.
     second_warehouse = Warehouse.objects.create(code="second", name="Second")
     stock.record_on_hand(Product.objects.get(sku="SET-1"), second_warehouse, 2)
     for skus, quantity in (
