@@ -38,6 +38,7 @@ from tests.breakbatch.helpers import (
     malformed,
     pending_ids,
     place,
+    run_in_threads,
     store_placed,
     store_written,
 )
@@ -468,3 +469,33 @@ def test_concurrent_duplicate_falls_back(sandbox, connection, make_product, erp,
     assert not SyncError.objects.exists()
     [record] = [record for record in caplog.records if record.message == "inbound events not applied together, applying them one by one"]
     assert (record.levelname, record.error) == ("WARNING", "IntegrityError")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_closed_connection_in_set_commits_nothing(sandbox, connection, make_product, monkeypatch):
+    make_product("DROP-1", on_hand=100)
+    push_catalog(connection.pk)
+    for _ in range(3):
+        place(["DROP-1"])
+    ids = pending_ids()
+
+    def dropping(datas, *, actor):
+        results = create_orders(datas, actor=actor)
+        db_connection.close()
+        return results
+
+    monkeypatch.setattr(inbound, "create_orders", dropping)
+    outcome = run_in_threads(lambda: process_inbound_batch(ids[0]))[0]
+
+    assert isinstance(outcome, Exception)
+    assert pending_ids() == ids
+    assert not Order.objects.exists()
+    assert StockLevel.objects.get(product__sku="DROP-1").reserved == Decimal(0)
+
+    monkeypatch.setattr(inbound, "create_orders", create_orders)
+    events = process_inbound_batch(ids[0])
+
+    assert [(event.state, event.outcome) for event in events] == [(InboundState.PROCESSED, "created")] * 3
+    assert Order.objects.count() == 3
+    assert StockLevel.objects.get(product__sku="DROP-1").reserved == Decimal(3)
