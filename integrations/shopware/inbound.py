@@ -111,8 +111,7 @@ def create_new_orders(connection, events):
 
         skus = _skus_of(order)
         number = order_mapper.order_number_of(order)
-        state = (order.get("stateMachineState") or {}).get("technicalName")
-        if all_blocked or number in numbers or state == "cancelled" or "id" not in order or skus & blocked_skus:
+        if all_blocked or number in numbers or skus & blocked_skus or not _open_with_id(order):
             numbers.add(number)
             blocked_skus |= skus
             continue
@@ -120,8 +119,8 @@ def create_new_orders(connection, events):
 
         try:
             data = order_mapper.order_input(order, channel=channel, connection=connection)
-        except order_mapper.OrderRejected:
-            # Rejected again by process_order, which records the sync error. It writes nothing.
+        except Exception:
+            # process_order maps the order again, fails and records the failure for the event.
             continue
         new_orders.append((event, order, data))
     if not new_orders:
@@ -139,6 +138,12 @@ def create_new_orders(connection, events):
         outcomes[event.pk] = "created"
     Binding.objects.bulk_create(bindings)
     return outcomes
+
+
+def _open_with_id(order):
+    """Return whether a full Shopware order has an id and a state other than cancelled."""
+    state_machine = order.get("stateMachineState") or {}
+    return isinstance(state_machine, dict) and state_machine.get("technicalName") != "cancelled" and "id" in order
 
 
 def process_order(connection, order, fetch):

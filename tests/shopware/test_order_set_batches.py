@@ -499,3 +499,25 @@ def test_closed_connection_in_set_commits_nothing(sandbox, connection, make_prod
     assert [(event.state, event.outcome) for event in events] == [(InboundState.PROCESSED, "created")] * 3
     assert Order.objects.count() == 3
     assert StockLevel.objects.get(product__sku="DROP-1").reserved == Decimal(3)
+
+
+def test_malformed_shapes_fail_alone(shop, connection, per_event_calls):
+    first = shop(lambda: place(["SET-3"], quantity=1))
+    ids_before = pending_ids()
+    store_placed(connection, malformed(first, 11, lineItems=["not a line item"]))
+    store_placed(connection, malformed(first, 12, stateMachineState="cancelled"))
+    malformed_ids = pending_ids()[len(ids_before):]
+    last = shop(lambda: place(["SET-3"], quantity=1))
+    ids = pending_ids()
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+
+    # The order with an unreadable state may be a cancellation of SET-3, so the SET-3 order
+    # after it goes one by one as well.
+    assert in_batch == {**one_by_one, "one_by_one": [*malformed_ids, ids[-1]]}
+    assert [row[0] for row in in_batch["orders"]] == sorted([first["orderNumber"], last["orderNumber"]])
+    states = {dedup_key: state for dedup_key, state, *_rest in in_batch["events"]}
+    assert [states[key] for key in InboundEvent.objects.filter(pk__in=malformed_ids).order_by("pk").values_list("dedup_key", flat=True)] == [
+        InboundState.FAILED, InboundState.FAILED,
+    ]
