@@ -69,6 +69,9 @@ class ConsentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
+    # The customer comes first: the address belongs to one, and the form otherwise puts the
+    # required customer input last, below the postal fields.
+    fields = ["customer", ("kind", "is_default"), *AddressInline.fields[1:]]
     list_display = ["__str__", "customer", "kind", "is_default"]
     list_select_related = ["customer"]
     list_filter = ["kind", "country"]

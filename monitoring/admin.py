@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from integrations.domains import DataClass
@@ -118,4 +119,13 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 @admin.register(LaneHeartbeat)
 class LaneHeartbeatAdmin(ReadOnlyAdmin):
-    list_display = ["lane", "last_seen_at", "queue_delay_seconds"]
+    list_display = ["lane", "last_seen_at", "queue_delay_shown"]
+    fields = ["lane", "last_seen_at", "queue_delay_shown"]
+    readonly_fields = fields
+
+    @admin.display(description=_("queue delay"), ordering="queue_delay_seconds")
+    def queue_delay_shown(self, heartbeat):
+        # The float has microseconds ("47.535684"), so it is rounded to tenths as on the dashboard.
+        if heartbeat.queue_delay_seconds is None:
+            return "-"
+        return _("%(seconds)s s") % {"seconds": number_format(heartbeat.queue_delay_seconds, 1)}

@@ -1,7 +1,9 @@
 import logging
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +16,27 @@ from integrations.services.connections import check_connection, connection_creat
 logger = logging.getLogger(__name__)
 
 
+class BaseURLField(forms.URLField):
+    """URL input whose "invalid" error always has the entered address as %(value)s."""
+
+    default_error_messages = {
+        "invalid": _("%(value)s is not a valid URL. Enter the address of the API, such as https://shop.example.com."),
+    }
+
+    def to_python(self, value):
+        # URLField raises its "invalid" error here without the value when it cannot split the
+        # address (such as "https://[::1"), and the URL validator later raises it with the value.
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid", params={"value": value}) from error
+
+
 class ConnectionForm(forms.ModelForm):
     """Connection form whose credential inputs are write-only: a stored secret is never rendered."""
 
     kind = forms.ChoiceField(label=_("kind"), choices=())
-    base_url = forms.URLField(label=_("base URL"), max_length=500, required=False, assume_scheme="https")
+    base_url = BaseURLField(label=_("base URL"), max_length=500, required=False, assume_scheme="https")
 
     class Meta:
         model = Connection
@@ -41,21 +59,66 @@ class ConnectionForm(forms.ModelForm):
         for spec in credential_fields:
             name = f"credential_{spec.name}"
             self._credential_fields.append((name, spec))
-            widget = forms.PasswordInput(render_value=False) if spec.secret else forms.TextInput()
             is_set = bool(stored.get(spec.name))
             self.fields[name] = forms.CharField(
-                label=spec.label,
-                required=spec.required and not is_set and not self._api_optional,
-                widget=widget,
-                help_text=gettext("Stored. Leave empty to keep it.") if is_set else "",
+                label=capfirst(spec.label),
+                required=spec.required and not (is_set and self._keeps_stored(name, spec)) and not self._api_optional,
+                widget=forms.PasswordInput(render_value=False) if spec.secret else forms.TextInput(),
+                help_text=gettext("Stored. Leave empty to keep it.") if is_set and spec.secret else "",
                 initial="" if spec.secret else stored.get(spec.name, ""),
             )
+
+    def _keeps_stored(self, name, spec):
+        """Return whether an empty input `name` keeps the stored value instead of clearing it.
+
+        A stored secret is never shown, so an empty input keeps it. A setting that is not secret
+        is shown in its input, so submitting it empty clears it, as in any other form. A post
+        without the input leaves the setting as it is.
+        """
+        return spec.secret or (self.is_bound and name not in self.data)
+
+    def clean_base_url(self):
+        """Accept only an address that Kontor can call: http or https."""
+        base_url = self.cleaned_data.get("base_url")
+        scheme = urlsplit(base_url).scheme if base_url else ""
+        if scheme and scheme not in ("http", "https"):
+            raise forms.ValidationError(
+                _("The base URL %(url)s starts with %(scheme)s://. Kontor calls APIs over HTTP, so enter an "
+                  "address that starts with https://, or http:// for a server on your own network."),
+                code="scheme",
+                params={"url": url_without_secrets(base_url), "scheme": scheme},
+            )
+        return base_url
 
     def clean(self):
         cleaned_data = super().clean()
         if self._api_optional and "base_url" not in self.errors:
             self._check_api_settings(cleaned_data)
+        if "base_url" not in self.errors:
+            self._reject_secrets_in_base_url(cleaned_data.get("base_url"))
         return cleaned_data
+
+    def _reject_secrets_in_base_url(self, base_url):
+        """Reject a user name, password, query or fragment in the base URL.
+
+        The base URL is stored in plain text and shown on this page, so secrets in it belong in
+        the encrypted credential inputs. Kontor appends API paths to it, so a query would break them.
+        """
+        parts = urlsplit(base_url or "")
+        if "@" in parts.netloc:
+            self.add_error("base_url", forms.ValidationError(
+                _("Remove the user name and password from the base URL %(url)s and enter them under Credentials, "
+                  "where Kontor stores them encrypted."),
+                code="credentials_in_url",
+                params={"url": url_without_secrets(base_url)},
+            ))
+        elif parts.query or parts.fragment:
+            self.add_error("base_url", forms.ValidationError(
+                _("Remove the part after ? or # from the base URL %(url)s. Kontor appends the API paths to the "
+                  "base URL, and tokens belong under Credentials."),
+                code="query_in_url",
+                params={"url": url_without_secrets(base_url)},
+            ))
 
     def _check_api_settings(self, cleaned_data):
         """Require the API credentials when a base URL is set, and the base URL when credentials are entered."""
@@ -71,7 +134,8 @@ class ConnectionForm(forms.ModelForm):
 
         stored = self._stored_credentials()
         for name, spec in self._credential_fields:
-            if spec.required and not cleaned_data.get(name) and not stored.get(spec.name):
+            kept = stored.get(spec.name) and self._keeps_stored(name, spec)
+            if spec.required and not cleaned_data.get(name) and not kept:
                 self.add_error(name, gettext(
                     "The field \"%(field)s\" is missing. The %(connector)s API at %(url)s needs it, so "
                     "enter it, or leave the base URL empty for a connection that imports CSV exports."
@@ -89,6 +153,8 @@ class ConnectionForm(forms.ModelForm):
             value = self.cleaned_data.get(name)
             if value:
                 credentials[spec.name] = value
+            elif not self._keeps_stored(name, spec):
+                credentials.pop(spec.name, None)
         self.instance.set_credentials(credentials)
         return super().save(commit=commit)
 
@@ -98,11 +164,29 @@ class ConnectionEntityInline(admin.TabularInline):
     extra = 0
 
 
+class ConnectorKindFilter(admin.SimpleListFilter):
+    """Filter by connector, named as the connector names itself ("Shopware 6"), not by its code."""
+
+    title = _("kind")
+    # The parameter of the plain field filter this replaces, so existing links keep working.
+    parameter_name = "kind__exact"
+
+    def lookups(self, request, model_admin):
+        names = dict(connector_choices())
+        kinds = model_admin.get_queryset(request).order_by("kind").values_list("kind", flat=True).distinct()
+        return [(kind, names.get(kind, kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(kind=self.value())
+        return queryset
+
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     form = ConnectionForm
-    list_display = ["name", "slug", "kind", "enabled", "time_zone", "rate_limit_per_second", "credentials_status"]
-    list_filter = ["kind", "enabled"]
+    list_display = ["name", "slug", "kind_name", "enabled", "time_zone", "rate_limit_per_second", "credentials_status"]
+    list_filter = [ConnectorKindFilter, "enabled"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ConnectionEntityInline]
@@ -131,6 +215,11 @@ class ConnectionAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             connection_created(obj)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, connection):
+        # A kind without an installed connector keeps its code, so support can still see it.
+        return dict(connector_choices()).get(connection.kind, connection.kind)
 
     @admin.display(description=_("credentials"))
     def credentials_status(self, connection):

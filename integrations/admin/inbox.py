@@ -1,15 +1,39 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import InboundEvent
+
+# Outcomes that connectors return from process_inbound, by their label. The field is free
+# text, so an outcome missing here is shown as its code.
+OUTCOME_LABELS = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "skipped": _("skipped"),
+    "processed": _("processed"),
+    "ignored": _("ignored"),
+    "stale": _("stale"),
+}
 
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "connection", "entity", "external_id", "event_type", "state", "attempts", "outcome"]
+    list_display = ["received_at", "connection", "entity", "external_id", "event_type", "state", "attempts", "outcome_label"]
     list_filter = ["state", "source", "entity", "connection"]
     search_fields = ["external_id", "dedup_key"]
     date_hierarchy = "received_at"
     list_select_related = ["connection"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The detail page shows every field read-only, and the outcome by its label as in the list.
+        names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
+        return [name if name != "outcome" else "outcome_label" for name in names]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_label(self, event):
+        return OUTCOME_LABELS.get(event.outcome, event.outcome) or "-"
 
     def has_add_permission(self, request):
         return False

@@ -1,4 +1,9 @@
+import json
+
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Conflict, LeadingSystemRule
@@ -11,21 +16,84 @@ class LeadingSystemRuleAdmin(admin.ModelAdmin):
     list_select_related = ["connection"]
 
 
+def conflict_field(conflict):
+    """Return the model field of the conflict's record that `conflict.field` names, or None.
+
+    Conflicts may name values that are not model fields, such as a product's translated name.
+    """
+    model = conflict.content_type.model_class()
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(conflict.field)
+    except FieldDoesNotExist:
+        return None
+    # Reverse relations have no verbose name and no choices.
+    return field if hasattr(field, "verbose_name") else None
+
+
+def shown_value(conflict, value):
+    """Return a stored conflict value as support reads it: a choice by its label, text without quotes."""
+    if value is None:
+        return "-"
+    field = conflict_field(conflict)
+    if field is not None and field.choices and isinstance(value, str | int):
+        labels = dict(field.flatchoices)
+        if value in labels:
+            return labels[value]
+    if isinstance(value, str) and value:
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 @admin.register(Conflict)
 class ConflictAdmin(admin.ModelAdmin):
     list_display = [
-        "detected_at", "domain", "field_group", "field", "record_label",
-        "current_value", "incoming_value", "connection", "leading_connection", "resolved",
+        "detected_at", "domain", "field_group", "field_name", "record_link",
+        "current_value_shown", "incoming_value_shown", "connection", "leading_connection", "resolved",
     ]
     list_filter = ["resolved", "domain", "field_group", "connection"]
     search_fields = ["object_id", "field"]
     date_hierarchy = "detected_at"
     list_select_related = ["connection", "leading_connection", "content_type"]
+    # A conflict records what a system sent, so support only marks it resolved. Editable
+    # relations would also render a select of every inbound event, which grows without bound.
+    fields = [
+        "detected_at", "record_link", "domain", "field_group", "field_name", "current_value_shown",
+        "incoming_value_shown", "connection", "leading_connection", "inbound_event", "resolved",
+    ]
+    readonly_fields = [name for name in fields if name != "resolved"]
     actions = ["mark_resolved"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("record")
+
+    @admin.display(description=_("field"), ordering="field")
+    def field_name(self, conflict):
+        field = conflict_field(conflict)
+        return field.verbose_name if field is not None else conflict.field
+
+    @admin.display(description=_("current value"))
+    def current_value_shown(self, conflict):
+        return shown_value(conflict, conflict.current_value)
+
+    @admin.display(description=_("incoming value"))
+    def incoming_value_shown(self, conflict):
+        return shown_value(conflict, conflict.incoming_value)
+
     @admin.display(description=_("record"))
-    def record_label(self, conflict):
-        return f"{conflict.content_type.name} {conflict.object_id}"
+    def record_link(self, conflict):
+        # Support searches for the record's own name, such as an order's number. The id is the
+        # fallback for a record that was deleted since.
+        record = conflict.record
+        label = f"{conflict.content_type.name} {record if record is not None else conflict.object_id}"
+        if record is None:
+            return label
+        try:
+            url = reverse(f"admin:{conflict.content_type.app_label}_{conflict.content_type.model}_change", args=[record.pk])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.action(description=_("Mark resolved"))
     def mark_resolved(self, request, queryset):

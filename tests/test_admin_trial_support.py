@@ -1,0 +1,355 @@
+"""Admin pages a German-speaking merchant and support person use: inputs, labels and values."""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from customers.models import Customer
+from integrations.admin.leading import ConflictAdmin
+from integrations.models import Conflict, Connection, InboundEvent
+from monitoring.models import LaneHeartbeat
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+SHOPWARE_SECRETS = {"secret_access_key": "sw-secret-0123456789", "shop_secret": "sw-shop-secret-9876"}
+
+
+@pytest.fixture
+def admin_client_de(client):
+    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
+    return client
+
+
+def get_german(client, url):
+    # The override restores the language afterwards, because LocaleMiddleware would leave German
+    # active for the tests that follow.
+    with translation.override("de"):
+        return client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+
+def post_german(client, url, data):
+    with translation.override("de"):
+        return client.post(url, data, HTTP_ACCEPT_LANGUAGE="de")
+
+
+def form_errors(response, field):
+    # The messages are lazy, so they are rendered in German here.
+    with translation.override("de"):
+        return [str(error) for error in response.context["adminform"].form.errors.get(field, [])]
+
+
+def shopware_form(**changes):
+    data = {
+        "kind": "shopware", "name": "Shop DE", "slug": "shop-de", "base_url": "https://shop.example.com",
+        "enabled": "on", "time_zone": "Europe/Berlin", "rate_limit_per_second": "5", "rate_limit_burst": "10",
+        "credential_access_key_id": "SWIA-KEY-1", "credential_secret_access_key": "sw-secret-0123456789",
+        "credential_shop_secret": "sw-shop-secret-9876",
+        "entities-TOTAL_FORMS": "0", "entities-INITIAL_FORMS": "0", "entities-MIN_NUM_FORMS": "0", "entities-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def shopware_connection(**settings):
+    connection = Connection(kind="shopware", name="Shop DE", slug="shop-de", base_url="https://shop.example.com")
+    connection.set_credentials({"access_key_id": "SWIA-KEY-1", **SHOPWARE_SECRETS, **settings})
+    connection.save()
+    return connection
+
+
+# Base URL of a new connection
+
+
+def test_base_url_other_scheme_rejected(admin_client_de):
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url="ftp://shop.example.com"))
+
+    assert response.status_code == 200
+    assert form_errors(response, "base_url") == [
+        "Die Basis-URL ftp://shop.example.com beginnt mit ftp://. Kontor ruft APIs über HTTP auf, geben Sie also "
+        "eine Adresse ein, die mit https:// beginnt, oder mit http:// für einen Server im eigenen Netz."
+    ]
+    assert not Connection.objects.filter(slug="shop-de").exists()
+
+
+def test_base_url_invalid_names_value(admin_client_de):
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url="shop example"))
+
+    assert form_errors(response, "base_url") == [
+        "https://shop example ist keine gültige URL. Geben Sie die Adresse der API ein, etwa https://shop.example.com."
+    ]
+
+
+def test_base_url_unsplittable_names_value(admin_client_de):
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url="https://[::1"))
+
+    assert form_errors(response, "base_url") == [
+        "https://[::1 ist keine gültige URL. Geben Sie die Adresse der API ein, etwa https://shop.example.com."
+    ]
+
+
+def test_base_url_with_password_rejected(admin_client_de):
+    url = "https://kontor:hunter22@shop.example.com/api"
+
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url=url))
+
+    assert form_errors(response, "base_url") == [
+        "Entfernen Sie Benutzername und Passwort aus der Basis-URL https://shop.example.com/api und geben Sie sie "
+        "unter Zugangsdaten ein, wo Kontor sie verschlüsselt speichert."
+    ]
+    assert "hunter22" not in "".join(form_errors(response, "base_url"))
+    assert not Connection.objects.filter(slug="shop-de").exists()
+
+
+def test_base_url_with_query_rejected(admin_client_de):
+    url = "https://shop.example.com/api?token=abc123"
+
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url=url))
+
+    assert form_errors(response, "base_url") == [
+        "Entfernen Sie den Teil ab ? oder # aus der Basis-URL https://shop.example.com/api. Kontor hängt die "
+        "API-Pfade an die Basis-URL an, und Tokens gehören unter Zugangsdaten."
+    ]
+    assert not Connection.objects.filter(slug="shop-de").exists()
+
+
+def test_base_url_plain_https_accepted(admin_client_de):
+    response = post_german(admin_client_de, reverse("admin:integrations_connection_add"), shopware_form(base_url="http://10.0.0.5:8000/shop"))
+
+    assert response.status_code == 302
+    assert Connection.objects.get(slug="shop-de").base_url == "http://10.0.0.5:8000/shop"
+
+
+# Credential inputs of a stored connection
+
+
+def test_setting_cleared_when_emptied(admin_client_de):
+    connection = shopware_connection(price_list="b2b", tax_rate="7")
+
+    response = post_german(
+        admin_client_de,
+        reverse("admin:integrations_connection_change", args=[connection.pk]),
+        shopware_form(credential_secret_access_key="", credential_shop_secret="", credential_price_list="", credential_tax_rate="7"),
+    )
+
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert connection.credentials == {"access_key_id": "SWIA-KEY-1", "tax_rate": "7", **SHOPWARE_SECRETS}
+
+
+def test_keep_hint_only_for_secrets(admin_client_de):
+    connection = shopware_connection(price_list="b2b")
+
+    html = get_german(admin_client_de, reverse("admin:integrations_connection_change", args=[connection.pk]))
+
+    assert 'id="id_credential_secret_access_key_helptext"' in html
+    assert 'id="id_credential_price_list_helptext"' not in html
+    assert 'id="id_credential_access_key_id_helptext"' not in html
+    assert 'name="credential_price_list" value="b2b"' in html
+    assert SHOPWARE_SECRETS["secret_access_key"] not in html
+
+
+def test_credential_labels_start_capitalised(admin_client_de):
+    html = get_german(admin_client_de, reverse("admin:integrations_connection_add") + "?kind=shopware")
+
+    assert '<label class="required" for="id_credential_secret_access_key">Geheimer Zugriffsschlüssel:</label>' in html
+    assert '<label for="id_credential_previous_shop_secret">Vorheriges Shop-Secret, während des Wechsels:</label>' in html
+
+
+# Connection list
+
+
+def test_connection_list_names_connector(admin_client_de):
+    shopware_connection()
+    Connection.objects.create(kind="otto", name="Otto Markt", slug="otto")
+
+    html = get_german(admin_client_de, reverse("admin:integrations_connection_changelist"))
+
+    assert '<td class="field-kind_name">Shopware 6</td>' in html
+    # A kind without an installed connector keeps its code.
+    assert '<td class="field-kind_name">otto</td>' in html
+    assert '<a href="?kind__exact=shopware">Shopware 6</a>' in html
+
+
+def test_connection_list_kind_filter(admin_client_de):
+    shopware_connection()
+    Connection.objects.create(kind="odoo", name="ERP", slug="erp")
+
+    html = get_german(admin_client_de, reverse("admin:integrations_connection_changelist") + "?kind__exact=odoo")
+
+    assert ">ERP</a>" in html
+    assert ">Shop DE</a>" not in html
+
+
+# Conflicts
+
+
+def order_conflict():
+    connection = shopware_connection()
+    order = OrderFactory()
+    event = InboundEvent.objects.create(
+        connection=connection, entity="orders", external_id="o-1", dedup_key="order.cancelled:o-1",
+        source="webhook", payload={}, received_at=timezone.now(),
+    )
+    conflict = Conflict.objects.create(
+        connection=connection, content_type=ContentType.objects.get_for_model(order), object_id=str(order.pk),
+        domain="orders", field_group="status", field="status", current_value="new", incoming_value="cancelled",
+        inbound_event=event,
+    )
+    return conflict, order
+
+
+def test_conflict_list_shows_labels(admin_client_de):
+    conflict, order = order_conflict()
+
+    html = get_german(admin_client_de, reverse("admin:integrations_conflict_changelist"))
+
+    order_url = reverse("admin:orders_order_change", args=[order.pk])
+    assert f'<td class="field-record_link"><a href="{order_url}">Bestellung {order}</a></td>' in html
+    assert '<td class="field-field_name">Status</td>' in html
+    assert '<td class="field-current_value_shown">neu</td>' in html
+    assert '<td class="field-incoming_value_shown">storniert</td>' in html
+    assert "&quot;cancelled&quot;" not in html
+
+
+def test_conflict_page_read_only(admin_client_de):
+    conflict, order = order_conflict()
+
+    html = get_german(admin_client_de, reverse("admin:integrations_conflict_change", args=[conflict.pk]))
+
+    # No select of every inbound event, content type or connection; only "resolved" is an input.
+    assert 'name="inbound_event"' not in html
+    assert 'name="content_type"' not in html
+    assert 'name="connection"' not in html
+    assert 'name="resolved"' in html
+    assert f"Bestellung {order}" in html
+
+
+def test_conflict_page_marks_resolved(admin_client_de):
+    conflict, _order = order_conflict()
+    other = Connection.objects.create(kind="odoo", name="ERP", slug="erp")
+
+    response = post_german(
+        admin_client_de,
+        reverse("admin:integrations_conflict_change", args=[conflict.pk]),
+        {"resolved": "on", "connection": other.pk, "field": "email"},
+    )
+
+    assert response.status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.resolved is True
+    assert conflict.connection.slug == "shop-de"
+    assert conflict.field == "status"
+
+
+def test_conflict_value_outside_choices():
+    conflict, _order = order_conflict()
+    conflict.field = "email"
+    conflict.current_value = None
+    conflict.incoming_value = {"email": "a@example.com"}
+
+    admin_view = ConflictAdmin(Conflict, admin.site)
+    with translation.override("de"):
+        field_name = str(admin_view.field_name(conflict))
+        current = admin_view.current_value_shown(conflict)
+        incoming = admin_view.incoming_value_shown(conflict)
+
+    assert field_name == "E-Mail"
+    assert current == "-"
+    assert incoming == '{"email": "a@example.com"}'
+
+
+
+def test_conflict_field_not_on_model():
+    conflict, _order = order_conflict()
+    conflict.field = "translated_name"
+    conflict.incoming_value = "Jacke"
+
+    admin_view = ConflictAdmin(Conflict, admin.site)
+
+    assert admin_view.field_name(conflict) == "translated_name"
+    assert admin_view.incoming_value_shown(conflict) == "Jacke"
+
+
+# Inbound events
+
+
+def test_inbound_event_outcome_german(admin_client_de):
+    connection = shopware_connection()
+    event = InboundEvent.objects.create(
+        connection=connection, entity="stock", external_id="293@1", dedup_key="stock:293@1",
+        source="poll", payload={}, received_at=timezone.now(), state="processed", outcome="skipped",
+    )
+    InboundEvent.objects.create(
+        connection=connection, entity="stock", external_id="294@1", dedup_key="stock:294@1",
+        source="poll", payload={}, received_at=timezone.now(), state="ignored", outcome="stale",
+    )
+
+    listing = get_german(admin_client_de, reverse("admin:integrations_inboundevent_changelist"))
+    detail = get_german(admin_client_de, reverse("admin:integrations_inboundevent_change", args=[event.pk]))
+
+    assert '<td class="field-outcome_label">übersprungen</td>' in listing
+    assert '<td class="field-outcome_label">veraltet</td>' in listing
+    assert '<div class="readonly">übersprungen</div>' in detail
+    assert ">skipped<" not in listing + detail
+
+
+# Lane heartbeats
+
+
+def test_lane_heartbeat_delay_rounded(admin_client_de):
+    LaneHeartbeat.objects.create(lane="poll", last_seen_at=timezone.now(), queue_delay_seconds=47.535684)
+
+    html = get_german(admin_client_de, reverse("admin:monitoring_laneheartbeat_changelist"))
+
+    assert '<td class="field-queue_delay_shown">47,5 s</td>' in html
+    assert "47,535684" not in html
+
+
+# Customer addresses
+
+
+def test_address_form_customer_first(admin_client_de):
+    html = get_german(admin_client_de, reverse("admin:customers_address_add"))
+
+    names = re.findall(r'<(?:input|select)[^>]*name="(customer|kind|first_name|country)"', html)
+    assert names == ["customer", "kind", "first_name", "country"]
+
+
+def test_address_added_for_customer(admin_client_de):
+    customer = Customer.objects.create(email="kundin@example.com")
+
+    response = post_german(
+        admin_client_de,
+        reverse("admin:customers_address_add"),
+        {"customer": customer.pk, "kind": "billing", "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+    )
+
+    assert response.status_code == 302
+    assert list(customer.addresses.values_list("street", "city")) == [("Hauptstraße 1", "Berlin")]
+
+
+# Django's user admin, whose German catalog misses these texts
+
+
+def test_user_add_page_german(admin_client_de):
+    html = get_german(admin_client_de, reverse("admin:auth_user_add"))
+
+    assert "Nachdem Sie einen Benutzer angelegt haben, können Sie weitere Benutzeroptionen bearbeiten." in html
+    assert "Anmeldung mit Passwort" in html
+    assert "Password-based authentication" not in html
+    assert "After you’ve created a user" not in html
+
+
+def test_user_change_page_german(admin_client_de):
+    user = get_user_model().objects.get(username="admin")
+
+    html = get_german(admin_client_de, reverse("admin:auth_user_change", args=[user.pk]))
+
+    assert "Passwort zurücksetzen" in html
+    assert "Raw passwords are not stored" not in html
