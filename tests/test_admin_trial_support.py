@@ -11,9 +11,16 @@ from django.utils import timezone, translation
 
 from customers.models import Customer
 from integrations.admin.leading import ConflictAdmin
-from integrations.models import Conflict, Connection, InboundEvent
+from integrations.models import (
+    Conflict,
+    Connection,
+    InboundEvent,
+    OutboundMessage,
+    OutboundState,
+    SyncError,
+)
 from monitoring.models import LaneHeartbeat
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -297,6 +304,82 @@ def test_inbound_event_outcome_german(admin_client_de):
     assert '<td class="field-outcome_label">veraltet</td>' in listing
     assert '<div class="readonly">übersprungen</div>' in detail
     assert ">skipped<" not in listing + detail
+
+
+
+# Retrying one sync error from its detail page
+
+
+def failed_product_message(connection):
+    product = ProductFactory()
+    message = OutboundMessage.objects.create(
+        connection=connection, entity="products", content_type=ContentType.objects.get_for_model(product),
+        object_id=str(product.pk), payload={"sku": product.sku}, fingerprint="0" * 64,
+        idempotency_key="outbound-retry-1", lane="master", state=OutboundState.FAILED, attempts=3,
+        next_attempt_at=timezone.now(),
+    )
+    return SyncError.objects.create(
+        connection=connection, direction="outbound", entity="products", code="price_missing",
+        message="No price", outbound_message=message,
+    )
+
+
+def test_sync_error_page_retry_button(admin_client_de):
+    sync_error = failed_product_message(shopware_connection())
+    retry_url = reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk])
+
+    html = get_german(admin_client_de, reverse("admin:integrations_syncerror_change", args=[sync_error.pk]))
+
+    assert f'<form method="post" action="{retry_url}">' in html
+    assert '<button type="submit" class="button">Erneut versuchen</button>' in html
+
+
+def test_resolved_sync_error_without_button(admin_client_de):
+    sync_error = failed_product_message(shopware_connection())
+    SyncError.objects.filter(pk=sync_error.pk).update(resolved=True)
+
+    html = get_german(admin_client_de, reverse("admin:integrations_syncerror_change", args=[sync_error.pk]))
+
+    assert reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk]) not in html
+
+
+def test_sync_error_page_retry_queues(admin_client_de, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr("integrations.services.queue.async_task", lambda func, *args, cluster: queued.append((func, args, cluster)))
+    sync_error = failed_product_message(shopware_connection())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_german(admin_client_de, reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk]), {})
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:integrations_syncerror_change", args=[sync_error.pk])
+    assert queued == [("integrations.tasks.deliver_outbound_message", (sync_error.outbound_message_id,), "master")]
+    message = OutboundMessage.objects.get(pk=sync_error.outbound_message_id)
+    assert message.state == OutboundState.PENDING
+    assert message.attempts == 0
+    page = get_german(admin_client_de, response.url)
+    assert "1 Eintrag zum erneuten Versuch eingereiht." in page
+
+
+def test_sync_error_page_retry_without_item(admin_client_de):
+    sync_error = SyncError.objects.create(
+        connection=shopware_connection(), direction="inbound", entity="products", code="akeneo_invalid_gtin_checksum", message="GTIN",
+    )
+
+    response = post_german(admin_client_de, reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk]), {})
+    page = get_german(admin_client_de, response.url)
+
+    assert "1 Synchronisationsfehler wurde übersprungen" in page
+    assert SyncError.objects.get(pk=sync_error.pk).next_retry_at is None
+
+
+def test_sync_error_retry_rejects_get(admin_client_de):
+    sync_error = failed_product_message(shopware_connection())
+
+    response = admin_client_de.get(reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk]))
+
+    assert response.status_code == 405
+    assert OutboundMessage.objects.get(pk=sync_error.outbound_message_id).state == OutboundState.FAILED
 
 
 # Lane heartbeats

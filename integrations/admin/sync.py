@@ -88,9 +88,23 @@ class SyncErrorAdmin(admin.ModelAdmin):
                 "retry-matching/",
                 self.admin_site.admin_view(self.retry_matching_view),
                 name="integrations_syncerror_retry_matching",
-            )
+            ),
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(self.retry_one_view),
+                name="integrations_syncerror_retry_one",
+            ),
         ]
         return urls + super().get_urls()
+
+    def retry_one_view(self, request, object_id):
+        """Retry the error shown on its detail page, because its message asks support to retry it there."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        self.report_retry(request, retry_sync_error_batch(SyncError.objects.filter(pk=object_id)))
+        return HttpResponseRedirect(reverse("admin:integrations_syncerror_change", args=[object_id]))
 
     def retry_matching_view(self, request):
         """Retry every unresolved error that the changelist's current filters and search show."""
