@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.domains import DataClass
 from integrations.models import Connection
+from integrations.registry import connector_choices
 from monitoring.charts import dashboard_charts
 from monitoring.models import (
     AlertRule,
@@ -57,12 +58,19 @@ class DashboardAdmin(admin.ModelAdmin):
         connection = Connection.objects.filter(slug=request.GET.get("connection", "")).first()
 
         series = chart_series(range_key, now, connection_id=connection.pk if connection else None)
+
+        tiles = connection_tiles(now)
+        connector_names = dict(connector_choices())
+        for tile in tiles:
+            # Named as in the connection list ("Shopware 6"); a kind without a connector keeps its code.
+            tile.kind_name = connector_names.get(tile.connection.kind, tile.connection.kind)
+
         context = {
             **self.admin_site.each_context(request),
             "title": _("Monitoring dashboard"),
             "opts": self.model._meta,
             "now": now,
-            "tiles": connection_tiles(now),
+            "tiles": tiles,
             "charts": dashboard_charts(series, default_target(DataClass.HOT), default_target(DataClass.MASTER)),
             "range_key": range_key,
             "ranges": [("24h", _("last 24 hours")), ("14d", _("last 14 days"))],

@@ -394,6 +394,33 @@ def test_lane_heartbeat_delay_rounded(admin_client_de):
     assert "47,535684" not in html
 
 
+
+# Monitoring dashboard
+
+
+def dashboard_tile(html, slug):
+    start = html.index(f'data-connection="{slug}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_dashboard_tile_names_connector(admin_client_de):
+    shopware_connection()
+    Connection.objects.create(kind="otto", name="Otto Markt", slug="otto")
+
+    html = get_german(admin_client_de, reverse("admin:monitoring_dashboard_changelist"))
+
+    assert '<p class="kontor-kind">Shopware 6 · shop-de</p>' in dashboard_tile(html, "shop-de")
+    assert '<p class="kontor-kind">otto · otto</p>' in dashboard_tile(html, "otto")
+
+
+def test_dashboard_switched_off_german(admin_client_de):
+    Connection.objects.create(kind="odoo", name="ERP", slug="erp", enabled=False)
+
+    html = get_german(admin_client_de, reverse("admin:monitoring_dashboard_changelist"))
+
+    assert "Die Verbindung ist abgeschaltet, daher ruft Kontor nichts ab und überträgt nichts." in dashboard_tile(html, "erp")
+
+
 # Customer addresses
 
 
