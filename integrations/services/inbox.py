@@ -199,11 +199,12 @@ def _apply_together(connection, events):
     written so that applying its events first gives the same result as applying the batch in
     id order (see Connector.process_inbound_many).
     """
+    now = timezone.now()
     try:
         with transaction.atomic():
             outcomes = connection.connector.process_inbound_many(connection, events) or {}
-            applied = [event for event in events if event.pk in outcomes]
-            _store_applied(applied, outcomes)
+            applied = {event.pk: str(outcomes[event.pk] or "processed")[:20] for event in events if event.pk in outcomes}
+            _store_applied(events, applied, now)
     except (IntegrityError, OperationalError) as error:
         # Concurrent work on the same records, such as a duplicate order that another worker
         # created. Applied one by one, each event handles it as it would alone.
@@ -218,26 +219,32 @@ def _apply_together(connection, events):
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
         )
         return set()
-    return {event.pk for event in applied}
 
-
-def _store_applied(events, outcomes):
-    """Store the outcomes ({event pk: outcome}) of events applied together, as _apply does for each."""
-    now = timezone.now()
-    by_outcome = defaultdict(list)
+    # The events in memory change only once their new state is stored, so an event that
+    # _apply gets after a rollback still has its stored attempts and error.
     for event in events:
-        outcome = str(outcomes[event.pk] or "processed")[:20]
-        by_outcome[outcome].append(event.pk)
+        if event.pk not in applied:
+            continue
         event.attempts += 1
-        event.state = InboundState.IGNORED if outcome in IGNORED_OUTCOMES else InboundState.PROCESSED
-        event.outcome = outcome
+        event.state = InboundState.IGNORED if applied[event.pk] in IGNORED_OUTCOMES else InboundState.PROCESSED
+        event.outcome = applied[event.pk]
         event.processed_at = now
         event.next_attempt_at = None
+        event.error = ""
+    return set(applied)
+
+
+def _store_applied(events, applied, now):
+    """Store the outcomes ({event pk: outcome}) of events applied together, as _apply does for each."""
+    by_outcome = defaultdict(list)
+    for pk, outcome in applied.items():
+        by_outcome[outcome].append(pk)
     store_outcomes(by_outcome, now=now)
 
+    # _record_failure sets the event's error whenever it records a sync error, so an event
+    # without an earlier error has none to resolve.
     for event in events:
-        if event.error:
-            event.error = ""
+        if event.pk in applied and event.error:
             resolve_sync_error_of(inbound_event=event)
 
 

@@ -28,6 +28,7 @@ from integrations.models import (
     SyncError,
 )
 from integrations.sandbox.shopware.orders import apply_transition
+from integrations.services import inbox
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
 from integrations.shopware import inbound, order_mapper, webhooks
 from integrations.shopware.connector import ShopwareConnector
@@ -521,3 +522,22 @@ def test_malformed_shapes_fail_alone(shop, connection, per_event_calls):
     assert [states[key] for key in InboundEvent.objects.filter(pk__in=malformed_ids).order_by("pk").values_list("dedup_key", flat=True)] == [
         InboundState.FAILED, InboundState.FAILED,
     ]
+
+
+def test_failed_outcome_store_keeps_events_unchanged(shop, connection, monkeypatch, per_event_calls):
+    shop(lambda: place(["SET-3"], quantity=1))
+    shop(lambda: place(["SET-3"], quantity=1))
+    ids = pending_ids()
+
+    def failing_store(outcomes, *, now=None):
+        raise RuntimeError("outcomes not stored")
+
+    monkeypatch.setattr(inbox, "store_outcomes", failing_store)
+    events = process_inbound_batch(ids[0])
+
+    # Both events went through process_inbound with the attempt count they had.
+    assert per_event_calls == ids
+    assert [(event.state, event.outcome, event.attempts) for event in events] == [(InboundState.PROCESSED, "created", 1)] * 2
+    assert list(InboundEvent.objects.filter(pk__in=ids).order_by("pk").values_list("attempts", flat=True)) == [1, 1]
+    assert Order.objects.count() == 2
+    assert StockLevel.objects.get(product__sku="SET-3").reserved == Decimal(2)
