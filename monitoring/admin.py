@@ -62,7 +62,7 @@ class DashboardAdmin(admin.ModelAdmin):
         tiles = connection_tiles(now)
         connector_names = dict(connector_choices())
         for tile in tiles:
-            # Named as in the connection list ("Shopware 6"); a kind without a connector keeps its code.
+            # Named as in the connection list ("Shopware 6"). A kind without a connector keeps its code.
             tile.kind_name = connector_names.get(tile.connection.kind, tile.connection.kind)
 
         context = {

@@ -1,6 +1,7 @@
 """Admin pages a German-speaking merchant and support person use: inputs, labels and values."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib import admin
@@ -380,6 +381,26 @@ def test_sync_error_retry_rejects_get(admin_client_de):
 
     assert response.status_code == 405
     assert OutboundMessage.objects.get(pk=sync_error.outbound_message_id).state == OutboundState.FAILED
+
+
+
+def test_outbound_next_attempt_only_when_due(admin_client_de):
+    sync_error = failed_product_message(shopware_connection())
+    failed = sync_error.outbound_message
+    pending = OutboundMessage.objects.create(
+        connection=failed.connection, entity="stock", content_type=failed.content_type, object_id=failed.object_id,
+        payload={}, fingerprint="1" * 64, idempotency_key="outbound-pending-1", lane="hot",
+        next_attempt_at=datetime(2026, 12, 5, 7, 30, tzinfo=UTC),
+    )
+
+    listing = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_changelist"))
+    failed_page = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_change", args=[failed.pk]))
+    pending_page = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_change", args=[pending.pk]))
+
+    assert listing.count('<td class="field-next_attempt_shown">-</td>') == 1
+    assert '<td class="field-next_attempt_shown">5. Dezember 2026 07:30</td>' in listing
+    assert '<div class="readonly">-</div>' in failed_page.split("Nächster Versuch am")[1][:200]
+    assert '<div class="readonly">5. Dezember 2026 07:30</div>' in pending_page
 
 
 # Lane heartbeats

@@ -1,15 +1,36 @@
 from django.contrib import admin
+from django.contrib.admin.utils import display_for_value
+from django.utils.translation import gettext_lazy as _
 
-from integrations.models import OutboundMessage
+from integrations.models import OutboundMessage, OutboundState
+
+# States in which Kontor still sends the message at next_attempt_at. In the others the field
+# keeps the time of the last scheduled attempt, which reads like a retry that never comes.
+WAITING_STATES = {OutboundState.PENDING, OutboundState.IN_FLIGHT}
 
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "connection", "entity", "object_id", "action", "state", "attempts", "next_attempt_at", "error_code"]
+    list_display = ["created_at", "connection", "entity", "object_id", "action", "state", "attempts", "next_attempt_shown", "error_code"]
     list_filter = ["state", "entity", "lane", "connection", "error_code"]
     search_fields = ["object_id", "idempotency_key", "remote_id"]
     date_hierarchy = "created_at"
     list_select_related = ["connection"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The detail page shows every field read-only, and the next attempt only while one is due.
+        names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
+        return [name if name != "next_attempt_at" else "next_attempt_shown" for name in names]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("next attempt at"), ordering="next_attempt_at")
+    def next_attempt_shown(self, message):
+        if message.state not in WAITING_STATES:
+            return "-"
+        # Formatted here, because the detail page shows a method's datetime unlocalized.
+        return display_for_value(message.next_attempt_at, "-")
 
     def has_add_permission(self, request):
         return False
