@@ -19,6 +19,7 @@ from integrations.models import (
     OutboundMessage,
     OutboundState,
     SyncError,
+    SyncRun,
 )
 from monitoring.models import LaneHeartbeat
 from tests.factories import OrderFactory, ProductFactory
@@ -401,6 +402,38 @@ def test_outbound_next_attempt_only_when_due(admin_client_de):
     assert '<td class="field-next_attempt_shown">5. Dezember 2026 07:30</td>' in listing
     assert '<div class="readonly">-</div>' in failed_page.split("Nächster Versuch am")[1][:200]
     assert '<div class="readonly">5. Dezember 2026 07:30</div>' in pending_page
+
+
+
+# Sync runs link to their errors
+
+
+def test_sync_run_links_open_errors(admin_client_de):
+    connection = shopware_connection()
+    run = SyncRun.objects.create(kind="push", connection=connection, entity="products", started_at=timezone.now(), failed_count=3)
+    for external_id in ("jacket-s", "jacket-m"):
+        SyncError.objects.create(connection=connection, direction="outbound", entity="products", external_id=external_id, code="price_missing", message="x", sync_run=run)
+    SyncError.objects.create(connection=connection, direction="outbound", entity="products", code="x", message="x", sync_run=run, resolved=True)
+    errors_url = reverse("admin:integrations_syncerror_changelist") + f"?sync_run__id__exact={run.pk}&amp;resolved__exact=0"
+
+    listing = get_german(admin_client_de, reverse("admin:integrations_syncrun_changelist"))
+    detail = get_german(admin_client_de, reverse("admin:integrations_syncrun_change", args=[run.pk]))
+    filtered = get_german(admin_client_de, errors_url.replace("&amp;", "&"))
+
+    assert f'<td class="field-failed_link"><a href="{errors_url}">3</a></td>' in listing
+    assert f'<div class="readonly"><a href="{errors_url}">2 offene Synchronisationsfehler</a></div>' in detail
+    assert "2 Synchronisationsfehler" in filtered
+    assert "jacket-s" in filtered
+
+
+def test_sync_run_without_failures_no_link(admin_client_de):
+    run = SyncRun.objects.create(kind="pull", connection=shopware_connection(), entity="stock", started_at=timezone.now())
+
+    listing = get_german(admin_client_de, reverse("admin:integrations_syncrun_changelist"))
+    detail = get_german(admin_client_de, reverse("admin:integrations_syncrun_change", args=[run.pk]))
+
+    assert '<td class="field-failed_link">0</td>' in listing
+    assert "sync_run__id__exact" not in detail
 
 
 # Lane heartbeats

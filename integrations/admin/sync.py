@@ -4,6 +4,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -11,15 +12,44 @@ from integrations.models import DeltaCursor, SyncError, SyncRun
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
 
 
+def sync_errors_url(run):
+    """Return the address of the sync error list filtered to the open errors of `run`."""
+    return reverse("admin:integrations_syncerror_changelist") + f"?sync_run__id__exact={run.pk}&resolved__exact=0"
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at", "kind", "connection", "entity", "state",
-        "read_count", "created_count", "updated_count", "skipped_count", "failed_count", "duration_shown",
+        "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "duration_shown",
     ]
     list_filter = ["kind", "state", "entity", "connection"]
     date_hierarchy = "started_at"
     list_select_related = ["connection"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The detail page shows every field read-only, plus a link to the run's open errors.
+        names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
+        return [*names, "sync_errors_link"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description=_("failed"), ordering="failed_count")
+    def failed_link(self, run):
+        # The count is the run's own tally. The errors it links to are those still recorded
+        # against this run, because retrying an error moves it to the run of the retry.
+        if not run.failed_count:
+            return run.failed_count
+        return format_html('<a href="{}">{}</a>', sync_errors_url(run), run.failed_count)
+
+    @admin.display(description=_("sync errors"))
+    def sync_errors_link(self, run):
+        count = run.errors.filter(resolved=False).count()
+        if not count:
+            return "-"
+        text = ngettext("%(count)d open sync error", "%(count)d open sync errors", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', sync_errors_url(run), text)
 
     def has_add_permission(self, request):
         return False
