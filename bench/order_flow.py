@@ -27,6 +27,7 @@ import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,20 +285,95 @@ def cpu_groups(processes, database_url):
     return groups
 
 
+class Probe(NamedTuple):
+    """One stock change of a latency probe, with wall-clock times (seconds since the epoch)."""
+
+    sku: str
+    level: int
+    changed_at: float
+    stored_at: float  # when set_stock returned, its transaction committed
+    seen_at: float | None  # None when the shop did not show the change within 30 s
+
+    @property
+    def latency(self):
+        return None if self.seen_at is None else self.seen_at - self.changed_at
+
+
 def probe_latency(probes, sku_pool):
-    """Change Odoo stock `probes` times and return the seconds until the shop showed each change."""
+    """Change Odoo stock `probes` times and return a Probe for each, seen or not."""
     from integrations.sandbox.odoo import seed
 
-    latencies = []
+    results = []
     for index in range(probes):
         sku = random.choice(sku_pool)
         level = PROBE_LEVELS[index % 2] if shop_stock(sku) > PROBE_LEVELS[0] + PROBE_BAND * 2 else PROBE_LEVELS[1]
-        changed_at = time.monotonic()
+        changed_at = time.time()
         seed.set_stock(sku, level)
-        if wait_for(lambda sku=sku, level=level: abs(shop_stock(sku) - level) < PROBE_BAND, 30, interval=0.02):
-            latencies.append(time.monotonic() - changed_at)
+        stored_at = time.time()
+        seen = wait_for(lambda sku=sku, level=level: abs(shop_stock(sku) - level) < PROBE_BAND, 30, interval=0.02)
+        results.append(Probe(sku, level, changed_at, stored_at, time.time() if seen else None))
         time.sleep(0.2)
-    return latencies
+    return results
+
+
+# The steps of a probe, from the stock change in Odoo until the shop shows it (see probe_steps).
+PROBE_STEPS = ("odoo write", "until read", "apply", "until claimed", "send", "until seen")
+
+
+def probe_steps(probe, erp):
+    """Return {step: seconds} for a seen probe, read from the inbox event and outbound message it caused.
+
+    odoo write: set_stock in the sandbox Odoo, waiting for quant locks that sale order
+    confirmations hold. until read: the change committed until the stock loop stored it as an
+    inbox event. apply: stored until processed. until claimed: processed until the stock message
+    with the new figure was claimed for sending. send: claimed until its outcome was recorded
+    (the Sync API request). until seen: from then until this process saw the figure in the shop.
+    Returns None when the event or the message cannot be found (a coalesced or stale read).
+    """
+    from datetime import UTC, datetime
+
+    from catalog.models import Product
+    from integrations.models import InboundEvent, OutboundMessage
+    from integrations.sandbox.odoo import seed
+
+    if probe.seen_at is None:
+        return None
+    since = datetime.fromtimestamp(probe.changed_at, UTC)
+    odoo_product_id = seed.product_by_sku(probe.sku)["id"]
+    events = InboundEvent.objects.filter(
+        connection=erp, entity="stock", external_id__startswith=f"{odoo_product_id}@", received_at__gte=since
+    ).order_by("received_at")
+    event = next((event for event in events if Decimal(event.payload["quantity"]) == probe.level), None)
+    if event is None or event.processed_at is None:
+        return None
+    product = Product.objects.get(sku=probe.sku)
+    messages = OutboundMessage.objects.filter(entity="stock", object_id=str(product.pk), created_at__gte=event.received_at).order_by("created_at")
+    message = next(
+        (message for message in messages if abs(Decimal(message.payload["available"]) - probe.level) < PROBE_BAND and message.delivered_at),
+        None,
+    )
+    if message is None:
+        return None
+    times = [
+        probe.changed_at, probe.stored_at, event.received_at.timestamp(), event.processed_at.timestamp(),
+        message.first_attempt_at.timestamp(), message.delivered_at.timestamp(), probe.seen_at,
+    ]
+    return {step: end - start for step, start, end in zip(PROBE_STEPS, times[:-1], times[1:], strict=True)}
+
+
+def print_probe_steps(label, probes, erp):
+    """Print each step's p50, p99 and maximum over the probes, and the steps of the slowest probes."""
+    steps = [(probe, probe_steps(probe, erp)) for probe in probes]
+    found = [(probe, step) for probe, step in steps if step is not None]
+    print(f"\nsteps of the stock probes {label} ({len(found)} of {len(probes)} traced), seconds:\n")
+    print("| step | p50 | p99 | max |")
+    print("| --- | ---: | ---: | ---: |")
+    for name in PROBE_STEPS:
+        values = [step[name] for _probe, step in found]
+        print(f"| {name} | {percentile(values, 0.5):.2f} | {percentile(values, 0.99):.2f} | {max(values, default=float('nan')):.2f} |")
+    print("\nslowest probes: total = " + " + ".join(PROBE_STEPS))
+    for probe, step in sorted(found, key=lambda entry: -entry[0].latency)[:5]:
+        print(f"  {probe.sku} {probe.latency:.2f} s = " + " + ".join(f"{step[name]:.2f}" for name in PROBE_STEPS))
 
 
 def percentile(values, fraction):
@@ -316,6 +392,7 @@ def main():
     parser.add_argument("--load-rate", type=float, default=10, help="Order rate during the loaded latency measurement.")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers.")
+    parser.add_argument("--steps", action="store_true", help="Print where the time of each stock probe went, step by step.")
     args = parser.parse_args()
 
     recreate_database(os.environ["DATABASE_URL"])
@@ -344,11 +421,13 @@ def main():
             results.append(result)
             print(result, flush=True)
 
+        print(f"load average before the probes: {os.getloadavg()[0]:.2f}", flush=True)
         idle = probe_latency(args.probes, skus)
         loader = threading.Thread(target=place_orders, args=(args.load_rate, args.probes), daemon=True)
         loader.start()
         loaded = probe_latency(args.probes, skus)
         loader.join()
+        print(f"load average after the loaded probes: {os.getloadavg()[0]:.2f}", flush=True)
         wait_for(lambda: confirmed_count() >= len(shop_order_numbers()), args.drain_timeout, 0.5)
 
         references = erp_references()
@@ -368,8 +447,12 @@ def main():
             cpu = result["cpu_ms_per_order"]
             print(f"| {result['rate']:g} | " + " | ".join(f"{cpu[name]:.1f}" for name in names) + f" | {sum(cpu.values()):.1f} |")
         print(f"\nshop orders {len(shop_numbers)}, missing in Odoo {len(missing)}, duplicated in Odoo {len(duplicated)}")
-        for label, latencies in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
+        for label, probes in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
+            latencies = [probe.latency for probe in probes if probe.latency is not None]
             print(f"stock change Odoo -> shop, {label}: n={len(latencies)}/{args.probes}, p50 {percentile(latencies, 0.5):.2f} s, p99 {percentile(latencies, 0.99):.2f} s, mean {statistics.mean(latencies) if latencies else float('nan'):.2f} s")
+        if args.steps:
+            for label, probes in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
+                print_probe_steps(label, probes, erp)
     finally:
         meter.stop()
         sweeper.stopped.set()
