@@ -1,4 +1,7 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -89,8 +92,37 @@ class LagTargetAdmin(admin.ModelAdmin):
     list_select_related = ["connection"]
 
 
+class NotificationChannelForm(forms.ModelForm):
+    """Channel form that checks each email recipient, so an alert is not lost to a typo."""
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["name", "kind", "recipients", "url", "daily_summary", "enabled"]
+
+    def clean_recipients(self):
+        recipients = self.cleaned_data["recipients"]
+        invalid = []
+        for address in NotificationChannel(recipients=recipients).recipient_list:
+            try:
+                validate_email(address)
+            except ValidationError:
+                invalid.append(address)
+        if invalid:
+            # The model's own check would see no recipients once this field fails, and add "enter
+            # at least one email address" next to this error. The entered text prevents that.
+            self.instance.recipients = recipients
+            raise ValidationError(
+                _("These are not valid email addresses: %(addresses)s. Correct them, and separate addresses with "
+                  "commas or new lines."),
+                code="invalid_recipients",
+                params={"addresses": ", ".join(invalid)},
+            )
+        return recipients
+
+
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
+    form = NotificationChannelForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "kind", "enabled", "daily_summary"]
     list_filter = ["kind", "enabled", "daily_summary"]

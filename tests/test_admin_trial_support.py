@@ -16,12 +16,13 @@ from integrations.models import (
     Conflict,
     Connection,
     InboundEvent,
+    LeadingSystemRule,
     OutboundMessage,
     OutboundState,
     SyncError,
     SyncRun,
 )
-from monitoring.models import LaneHeartbeat
+from monitoring.models import LaneHeartbeat, NotificationChannel
 from tests.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -473,6 +474,72 @@ def test_dashboard_switched_off_german(admin_client_de):
     html = get_german(admin_client_de, reverse("admin:monitoring_dashboard_changelist"))
 
     assert "Die Verbindung ist abgeschaltet, daher ruft Kontor nichts ab und überträgt nichts." in dashboard_tile(html, "erp")
+
+
+
+def test_channel_rejects_invalid_recipients(admin_client_de):
+    data = {"name": "Support", "kind": "email", "recipients": "support@example.com,\nkein-email; a@b", "url": ""}
+
+    response = post_german(admin_client_de, reverse("admin:monitoring_notificationchannel_add"), data)
+
+    assert form_errors(response, "recipients") == [
+        "Das sind keine gültigen E-Mail-Adressen: kein-email, a@b. Korrigieren Sie sie und trennen Sie Adressen "
+        "durch Kommas oder Zeilenumbrüche."
+    ]
+    assert not NotificationChannel.objects.exists()
+
+
+def test_channel_accepts_valid_recipients(admin_client_de):
+    data = {"name": "Support", "kind": "email", "recipients": "support@example.com\nlager@example.de", "url": ""}
+
+    response = post_german(admin_client_de, reverse("admin:monitoring_notificationchannel_add"), data)
+
+    assert response.status_code == 302
+    assert NotificationChannel.objects.get().recipient_list == ["support@example.com", "lager@example.de"]
+
+
+# Leading system rules
+
+
+def test_rule_rejects_group_of_domain_without_groups(admin_client_de):
+    connection = shopware_connection()
+
+    response = post_german(
+        admin_client_de, reverse("admin:integrations_leadingsystemrule_add"),
+        {"domain": "stock", "field_group": "texts", "connection": connection.pk},
+    )
+
+    assert form_errors(response, "field_group") == [
+        "Die Datendomäne Bestand hat keine Feldgruppen, daher würde eine Regel für Texte nie greifen. Lassen Sie "
+        "die Feldgruppe leer, um das führende System der ganzen Datendomäne festzulegen."
+    ]
+    assert not LeadingSystemRule.objects.filter(domain="stock").exists()
+
+
+def test_rule_rejects_group_of_other_domain(admin_client_de):
+    connection = shopware_connection()
+
+    response = post_german(
+        admin_client_de, reverse("admin:integrations_leadingsystemrule_add"),
+        {"domain": "products", "field_group": "status", "connection": connection.pk},
+    )
+
+    assert form_errors(response, "field_group") == [
+        "Status ist keine Feldgruppe der Datendomäne Artikel. Wählen Sie eine von Texte, Attribute, Kategorien, "
+        "Medien, Kennungen, oder lassen Sie die Feldgruppe leer, um das führende System der ganzen Datendomäne festzulegen."
+    ]
+
+
+def test_rule_accepts_group_of_domain(admin_client_de):
+    connection = shopware_connection()
+
+    response = post_german(
+        admin_client_de, reverse("admin:integrations_leadingsystemrule_add"),
+        {"domain": "orders", "field_group": "status", "connection": connection.pk},
+    )
+
+    assert response.status_code == 302
+    assert LeadingSystemRule.objects.filter(domain="orders", field_group="status", connection=connection).exists()
 
 
 # Customer addresses

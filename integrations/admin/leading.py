@@ -1,16 +1,54 @@
 import json
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from integrations.domains import Domain, FieldGroup, field_groups_of
 from integrations.models import Conflict, LeadingSystemRule
+
+
+class LeadingSystemRuleForm(forms.ModelForm):
+    """Rule form that accepts only a field group of the chosen domain."""
+
+    class Meta:
+        model = LeadingSystemRule
+        fields = ["domain", "field_group", "connection"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        domain = cleaned_data.get("domain")
+        field_group = cleaned_data.get("field_group")
+        if not domain or not field_group:
+            return cleaned_data
+
+        # Inbound changes name only field groups of their own domain, so a rule for another
+        # group would never apply.
+        groups = field_groups_of(domain)
+        params = {"domain": Domain(domain).label, "group": FieldGroup(field_group).label}
+        if not groups:
+            self.add_error("field_group", forms.ValidationError(
+                _("The data domain %(domain)s has no field groups, so a rule for %(group)s would never apply. "
+                  "Leave the field group empty to choose the leading system of the whole domain."),
+                code="no_field_groups",
+                params=params,
+            ))
+        elif field_group not in groups:
+            self.add_error("field_group", forms.ValidationError(
+                _("%(group)s is not a field group of the data domain %(domain)s. Choose one of %(groups)s, or "
+                  "leave the field group empty to choose the leading system of the whole domain."),
+                code="wrong_field_group",
+                params={**params, "groups": ", ".join(str(group.label) for group in groups)},
+            ))
+        return cleaned_data
 
 
 @admin.register(LeadingSystemRule)
 class LeadingSystemRuleAdmin(admin.ModelAdmin):
+    form = LeadingSystemRuleForm
     list_display = ["domain", "field_group", "connection"]
     list_filter = ["domain", "connection"]
     list_select_related = ["connection"]
