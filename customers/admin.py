@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -31,8 +32,37 @@ class ConsentInline(admin.TabularInline):
         return False
 
 
+class CustomerForm(forms.ModelForm):
+    """Customer form that names an existing registered customer with the same email.
+
+    The database constraint would reject the save as well, but with only its name.
+    """
+
+    class Meta:
+        model = Customer
+        fields = ["email", "is_guest", "first_name", "last_name", "company", "phone", "vat_number", "language", "segments"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        email = cleaned_data.get("email")
+        if not email or cleaned_data.get("is_guest"):
+            return cleaned_data
+
+        # The constraint compares emails case-insensitively, and only among registered customers.
+        registered = Customer.objects.filter(email__iexact=email, is_guest=False).exclude(pk=self.instance.pk)
+        if registered.exists():
+            self.add_error("email", forms.ValidationError(
+                _("A registered customer with the email %(email)s exists already. Search for it in the customer "
+                  "list, or tick \"guest\" for the buyer of a guest order."),
+                code="duplicate_email",
+                params={"email": email},
+            ))
+        return cleaned_data
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
     list_display = ["email", "first_name", "last_name", "company", "is_guest", "created_at"]
     list_filter = ["is_guest", "segments", "language"]
     search_fields = ["email", "last_name", "company", "=vat_number"]

@@ -565,6 +565,54 @@ def test_address_added_for_customer(admin_client_de):
     assert list(customer.addresses.values_list("street", "city")) == [("Hauptstraße 1", "Berlin")]
 
 
+
+# Customers
+
+
+def customer_form(**changes):
+    data = {
+        "email": "kunde@example.com", "language": "de",
+        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0", "addresses-MIN_NUM_FORMS": "0", "addresses-MAX_NUM_FORMS": "1000",
+        "consents-TOTAL_FORMS": "0", "consents-INITIAL_FORMS": "0", "consents-MIN_NUM_FORMS": "0", "consents-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def test_customer_duplicate_email_named(admin_client_de):
+    Customer.objects.create(email="kunde@example.com")
+
+    response = post_german(admin_client_de, reverse("admin:customers_customer_add"), customer_form(email="Kunde@example.com"))
+
+    assert form_errors(response, "email") == [
+        "Ein registrierter Kunde mit der E-Mail-Adresse Kunde@example.com existiert bereits. Suchen Sie ihn in der "
+        "Kundenliste, oder setzen Sie „Gast“ für den Käufer einer Gastbestellung."
+    ]
+    assert "customer_unique_registered_email" not in response.content.decode()
+    assert Customer.objects.count() == 1
+
+
+def test_customer_guest_same_email_saved(admin_client_de):
+    Customer.objects.create(email="kunde@example.com")
+
+    response = post_german(admin_client_de, reverse("admin:customers_customer_add"), customer_form(is_guest="on"))
+
+    assert response.status_code == 302
+    assert Customer.objects.filter(email="kunde@example.com").count() == 2
+
+
+def test_customer_saved_again_unchanged(admin_client_de):
+    customer = Customer.objects.create(email="kunde@example.com", first_name="Anna")
+
+    response = post_german(
+        admin_client_de, reverse("admin:customers_customer_change", args=[customer.pk]), customer_form(first_name="Anne"),
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.first_name == "Anne"
+
+
 # Django's user admin, whose German catalog misses these texts
 
 
