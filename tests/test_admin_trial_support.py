@@ -632,3 +632,22 @@ def test_user_change_page_german(admin_client_de):
 
     assert "Passwort zurücksetzen" in html
     assert "Raw passwords are not stored" not in html
+
+
+
+# Language menu in the header
+
+
+def test_language_menu_own_names(admin_client_de):
+    html = get_german(admin_client_de, reverse("admin:index"))
+
+    assert '<option value="en" lang="en">English</option>' in html
+    assert '<option value="de" lang="de" selected>Deutsch</option>' in html
+    assert ">Englisch</option>" not in html
+
+
+def test_language_label_header_color(admin_client_de):
+    html = get_german(admin_client_de, reverse("admin:index"))
+
+    assert "<style>.kontor-language-switch label { color: inherit; }</style>" in html
+    assert '<label for="kontor-language">/ Sprache</label>' in html
