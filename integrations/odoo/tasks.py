@@ -3,10 +3,11 @@
 Odoo has no signed push, and a stock change must reach the shops within about two seconds, so
 two poll loops per Odoo connection run as tasks of the poll lane, which runs nothing else:
 
-- The stock loop reads changed quants, applies them to the ledger at once (not through the
-  lane's queue) and sends every due stock and price message to the channels, one batch per
-  connection, several times a second. Stock therefore does not wait behind orders in the
-  queue or in a batch, so an order backlog delays a stock figure by about one loop step.
+- The stock loop reads changed quants and applies them to the ledger at once (not through the
+  lane's queue). Its sender thread (StockSender) sends every due stock and price message to
+  the channels, one batch per connection, ten times a second, beside the reads. Stock
+  therefore does not wait behind orders in the queue or in a batch, and a slow read or send
+  does not hold up the other.
 - The orders loop hands new shop orders to Odoo and reads sale orders and their documents.
 
 Each loop holds a lock in the cache, polls until shortly before the lane's task timeout, then
@@ -20,18 +21,27 @@ logged once when it starts failing and once when it recovers, and it backs off m
 """
 
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.db import transaction
 from django_q.tasks import async_task
 
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
-from integrations.models import Connection, ConnectionEntity, Direction, InboundEvent, InboundSource
+from integrations.models import (
+    Connection,
+    ConnectionEntity,
+    Direction,
+    InboundEvent,
+    InboundSource,
+    InboundState,
+)
 from integrations.odoo.forward import forward_new_orders
 from integrations.odoo.stock_pages import apply_stock_events
 from integrations.services import batches, inbox
@@ -58,13 +68,24 @@ ORDER_BATCH_WINDOW_SECONDS = ORDERS_INTERVAL_SECONDS
 # waits at most this long before it goes to the shops.
 PUSH_INTERVAL_SECONDS = 0.1
 PUSHED_DOMAINS = (Domain.STOCK, Domain.PRICES)
-SENDING_ANNOUNCEMENT_SECONDS = 2
+# How long one announcement of the stock sender lasts. It is renewed before every send, so it
+# must outlast a slow Sync API request under load (seconds): a lapse lets the next stock
+# message queue a hot-lane batch task, which claims stock together with Odoo orders and holds
+# the stock figures in flight until the orders are sent.
+SENDING_ANNOUNCEMENT_SECONDS = 10
+# Wait of the stock sender after a failed send, and how long a stopping loop waits for a send
+# in progress (below the poll lane's task timeout minus the loop's 15 s margin).
+SENDER_BACKOFF_SECONDS = 1.0
+SENDER_STOP_SECONDS = 10.0
 STOCK_LOOP, ORDERS_LOOP = "stock", "orders"
 # Wait between polls while Odoo fails, doubling up to this cap.
 MAX_BACKOFF_SECONDS = 30.0
 # A poll reads at most this many pages, so one loop iteration stays short under a backlog.
 MAX_PAGES_PER_POLL = 20
 LOCK_SECONDS = 30
+# Pending stock events of earlier steps that one step applies again, oldest first. Under order
+# load a step leaves at most one pending event per level and read, so this is several steps' worth.
+MAX_LEFT_OVER_EVENTS = 1000
 
 
 def _lock_key(connection_id, kind):
@@ -99,15 +120,22 @@ def poll_entity(connection, entity, *, overlap=POLL_OVERLAP, queue=True):
 def poll_stock(connection):
     """Read Odoo's changed stock and apply it now; return the number of new events.
 
-    The events are not queued as tasks, because they are applied here. One that stays pending
-    (this process died before the commit) is queued by the framework's sweep a minute later.
+    The events are not queued as tasks, because they are applied here. Pending events of
+    earlier steps are applied again with the new ones: apply_stock_events leaves an event that
+    changes nothing pending while another transaction holds its stock level. An event that
+    stays pending longer is queued by the framework's sweep a minute after it was received.
     """
     event_ids = poll_entity(connection, Domain.STOCK, queue=False)
-    if not event_ids:
-        return 0
-
-    # All events together, with the stock levels locked in id order as reservations lock them.
-    apply_stock_events(connection, event_ids)
+    left_over = list(
+        InboundEvent.objects.filter(
+            connection=connection, entity=Domain.STOCK, state=InboundState.PENDING, next_attempt_at__isnull=True
+        )
+        .exclude(pk__in=event_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:MAX_LEFT_OVER_EVENTS]
+    )
+    if event_ids or left_over:
+        apply_stock_events(connection, [*left_over, *event_ids])
     return len(event_ids)
 
 
@@ -155,8 +183,11 @@ def push_stock_messages():
     return counts
 
 
-def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
-    """Hand new shop orders to Odoo, poll the given entities once and send due stock; return counts."""
+def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS), *, push=True):
+    """Hand new shop orders to Odoo, poll the given entities once and send due stock; return counts.
+
+    `push=False` leaves the due stock and price messages to a running StockSender.
+    """
     connection = Connection.objects.filter(pk=connection_id, enabled=True, kind="odoo").first()
     if connection is None:
         return {}
@@ -167,8 +198,58 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS)):
         counts[Domain.ORDERS] = poll_orders(connection)
     if Domain.STOCK in entities:
         counts[Domain.STOCK] = poll_stock(connection)
-        counts["pushed"] = push_stock_messages()
+        if push:
+            counts["pushed"] = push_stock_messages()
     return counts
+
+
+class StockSender(threading.Thread):
+    """Thread of the stock loop that sends the due stock and price messages every `interval` seconds.
+
+    It runs beside the loop's Odoo reads. A figure already in the ledger therefore never waits
+    for a slow read or for the stock level locks of the next page, and a slow Sync API request
+    never delays the next read. While it sends, new stock and price messages queue no lane
+    task. The thread has its own database connection and closes it when it stops.
+    """
+
+    def __init__(self, connection_id, interval=PUSH_INTERVAL_SECONDS):
+        super().__init__(name=f"odoo-stock-sender-{connection_id}", daemon=True)
+        self.connection_id = connection_id
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self):
+        failing = False
+        try:
+            while not self.stopped.is_set():
+                wait = self.interval
+                try:
+                    if not failing:
+                        # A sender that stops or fails stops announcing, and within
+                        # SENDING_ANNOUNCEMENT_SECONDS new messages queue their lane task again.
+                        batches.announce_sending_loop(PUSHED_DOMAINS, SENDING_ANNOUNCEMENT_SECONDS)
+                    push_stock_messages()
+                except Exception:
+                    # Any failure must back off and try again: until the loop hands over, no
+                    # other worker sends stock while this thread announces that it does.
+                    if not failing:
+                        logger.exception("odoo stock push failed, backing off", extra={"connection_id": self.connection_id})
+                    failing = True
+                    wait = SENDER_BACKOFF_SECONDS
+                    # A broken database connection is opened again by the next query.
+                    db_connection.close()
+                else:
+                    if failing:
+                        logger.info("odoo stock push recovered", extra={"connection_id": self.connection_id})
+                    failing = False
+                self.stopped.wait(wait)
+        finally:
+            db_connection.close()
+
+    def stop(self, timeout=None):
+        """Ask the thread to stop after its current send and wait up to `timeout` seconds for it."""
+        self.stopped.set()
+        self.join(timeout)
 
 
 def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
@@ -189,24 +270,22 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     next_poll = 0.0
     backoff = 0.0
     failing = False
+    sender = None
     logger.info("odoo poll loop started", extra={"connection_id": connection_id, "kind": kind})
     try:
         while time.monotonic() < deadline:
             if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
                 return "disabled"
             cache.touch(key, LOCK_SECONDS)
-            if kind == STOCK_LOOP:
-                # New stock and price messages then queue no lane task: this loop sends them
-                # within a tenth of a second. A loop that stops stops announcing within two seconds.
-                batches.announce_sending_loop(PUSHED_DOMAINS, SENDING_ANNOUNCEMENT_SECONDS)
+            if kind == STOCK_LOOP and (sender is None or not sender.is_alive()):
+                # The sender sends the figures of this loop's pages and of reservations meanwhile.
+                sender = StockSender(connection_id)
+                sender.start()
 
             try:
                 if time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + interval
-                    poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS])
-                elif kind == STOCK_LOOP:
-                    # Between Odoo polls, send the figures that reservations changed meanwhile.
-                    push_stock_messages()
+                    poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS], push=False)
             except Exception as error:
                 # Any failure (Odoo down, a deadlock) must back off, not end the loop: until
                 # ensure_pollers restarts it a minute later, stock would wait in the lane's queue.
@@ -223,9 +302,10 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
                 logger.info("odoo poll recovered", extra={"connection_id": connection_id})
             failing = False
             backoff = 0.0
-            step = PUSH_INTERVAL_SECONDS if kind == STOCK_LOOP else interval
-            time.sleep(max(min(step, next_poll - time.monotonic()), 0.01))
+            time.sleep(max(next_poll - time.monotonic(), 0.01))
     finally:
+        if sender is not None:
+            sender.stop(timeout=SENDER_STOP_SECONDS)
         if cache.get(key) == token:
             cache.delete(key)
 

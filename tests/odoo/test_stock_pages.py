@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db
 READ_AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 ODOO_WAREHOUSE = 7
 
-# Statements of apply_stock_events for a page whose products, warehouse and levels exist,
-# whatever the number of events.
-STOCK_PAGE_STATEMENTS = 24
+# Statements of apply_stock_events for a page whose products, warehouse and levels exist and
+# whose figures all change, whatever the number of events. Three of them read the events,
+# levels and read times without locks, to find the events that change nothing.
+STOCK_PAGE_STATEMENTS = 27
 
 
 @pytest.fixture
