@@ -43,6 +43,9 @@ from orders.models.status import can_transition, is_backwards
 
 logger = logging.getLogger(__name__)
 
+# Digits before the decimal point that an order line's quantity column holds.
+QUANTITY_WHOLE_DIGITS = OrderLine._meta.get_field("quantity").max_digits - OrderLine._meta.get_field("quantity").decimal_places
+
 
 @dataclass
 class LineInput:
@@ -173,6 +176,10 @@ def _line_errors(index, line, products, currency, rounding_rule):
     quantity = to_decimal(line.quantity)
     if quantity <= 0:
         errors[f"{prefix}.quantity"] = _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": quantity, "sku": line.sku}
+    elif not _storable_quantity(quantity):
+        # Checked here so that the database does not reject the line later with an error that
+        # names neither the order nor the value.
+        errors[f"{prefix}.quantity"] = _quantity_column_errors(quantity, line.sku)
 
     gross, net, tax = (to_decimal(line.total_gross), to_decimal(line.total_net), to_decimal(line.total_tax))
     if gross != net + tax:
@@ -188,6 +195,22 @@ def _line_errors(index, line, products, currency, rounding_rule):
     return errors
 
 
+def _storable_quantity(quantity):
+    """Return whether a positive quantity fits its column and stays above zero once rounded to it."""
+    return quantity.is_finite() and quantity.adjusted() < QUANTITY_WHOLE_DIGITS and _as_stored(quantity) > 0
+
+
+def _quantity_column_errors(quantity, sku):
+    if quantity.is_finite() and quantity.adjusted() < QUANTITY_WHOLE_DIGITS:
+        # Rounded to the column's three decimal places, the quantity is zero.
+        return _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": _as_stored(quantity), "sku": sku}
+    try:
+        OrderLine._meta.get_field("quantity").run_validators(quantity)
+    except ValidationError as error:
+        return [f"{sku}: {message}" for message in error.messages]
+    return [f"{sku}: {quantity}"]
+
+
 def _line_amount_errors(index, line, currency, prices_include_tax):
     """Return (field, message) pairs for a line whose total or tax does not follow from its price.
 
@@ -199,7 +222,7 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
     # NOTE: a tax-free line that reports the product's rate with zero tax is rejected. Whether
     # Shopware's tax-free orders (taxStatus "tax-free") report line items that way is unverified.
     quantity = to_decimal(line.quantity)
-    if quantity <= 0:
+    if quantity <= 0 or not _storable_quantity(quantity):
         return []
 
     prefix = f"lines[{index}]"
@@ -348,7 +371,10 @@ def create_orders(datas, *, actor, user=None):
         known.add(key)
         try:
             validate_order_input(data, products=products)
-        except ValidationError:
+        except Exception:
+            # A ValidationError, or a value that breaks the checks themselves (such as a
+            # decimal beyond any precision). create_order raises the same for this order alone,
+            # so one odd order does not cost the others their place in the set.
             continue
         accepted.append(index)
     if not accepted:

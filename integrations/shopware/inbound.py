@@ -7,6 +7,7 @@ error that names every problem, and no part of the order is saved.
 """
 
 import logging
+from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from integrations.models import Binding
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes
 from integrations.shopware import order_mapper
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services import InvalidTransition, create_order, create_orders, transition_order
 
 logger = logging.getLogger(__name__)
@@ -96,9 +97,14 @@ def create_new_orders(connection, events):
     - An event left out may reserve or release the stock of its products, so a later order
       with one of those products is left out as well. An order.written event names no
       products, so every order after it is left out.
+    - A cancellation releases the stock of the order as Kontor stored it, whose lines may
+      differ from the lines in the cancelled payload (an order edited in the shop, or a state
+      event without line items). So a left-out event also blocks the products of the stored
+      order with its number and of the earlier events of the batch with its number.
     """
     channel = channel_for(connection)
-    numbers = set()
+    stored_skus = _stored_skus_of_cancelled(channel, events)
+    skus_by_number = defaultdict(set)
     blocked_skus = set()
     all_blocked = False
     new_orders = []
@@ -111,11 +117,11 @@ def create_new_orders(connection, events):
 
         skus = _skus_of(order)
         number = order_mapper.order_number_of(order)
-        if all_blocked or number in numbers or skus & blocked_skus or not _open_with_id(order):
-            numbers.add(number)
-            blocked_skus |= skus
+        if all_blocked or number in skus_by_number or skus & blocked_skus or not _open_with_id(order):
+            blocked_skus |= skus | skus_by_number[number] | stored_skus.get(number, set())
+            skus_by_number[number] |= skus
             continue
-        numbers.add(number)
+        skus_by_number[number] |= skus
 
         try:
             data = order_mapper.order_input(order, channel=channel, connection=connection)
@@ -138,6 +144,30 @@ def create_new_orders(connection, events):
         outcomes[event.pk] = "created"
     Binding.objects.bulk_create(bindings)
     return outcomes
+
+
+def _stored_skus_of_cancelled(channel, events):
+    """Return {order number: SKUs of its stored lines} for the cancelled orders among `events`.
+
+    One query, and none when the batch holds no cancellation.
+    """
+    numbers = {
+        order_mapper.order_number_of(event.payload)
+        for event in events
+        if isinstance(event.payload, dict) and not event.payload.get("fetch") and _state_of(event.payload) == "cancelled"
+    }
+    if not numbers:
+        return {}
+    stored = defaultdict(set)
+    lines = OrderLine.objects.filter(order__channel=channel, order__external_number__in=sorted(numbers))
+    for number, sku, product_sku in lines.values_list("order__external_number", "sku", "product__sku"):
+        stored[number] |= {sku, product_sku} - {None}
+    return stored
+
+
+def _state_of(order):
+    state_machine = order.get("stateMachineState")
+    return state_machine.get("technicalName") if isinstance(state_machine, dict) else None
 
 
 def _open_with_id(order):
