@@ -257,7 +257,7 @@ class LaneHeartbeat(models.Model):
     lane = models.CharField(_("lane"), max_length=20, primary_key=True)
     last_seen_at = models.DateTimeField(_("last seen at"))
     queue_delay_seconds = models.FloatField(
-        _("queue delay (seconds)"), null=True, blank=True, help_text=_("Time between the scheduled run and the worker starting it.")
+        _("queue delay (seconds)"), null=True, blank=True, help_text=_("Time the lane's last probe task waited in the queue before a worker started it.")
     )
 
     class Meta:

@@ -18,7 +18,8 @@ def schedule_definitions(now=None):
             "name": f"monitoring heartbeat {lane}",
             "func": "monitoring.tasks.heartbeat",
             "args": repr(lane),
-            "intended_date_kwarg": "scheduled_for",
+            # Cleared on schedules installed before the heartbeat measured the delay with a probe.
+            "intended_date_kwarg": None,
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "cluster": lane,

@@ -36,15 +36,21 @@ class Check:
     detail: str = ""
 
 
-def record_heartbeat(lane, scheduled_for=None, now=None):
-    """Store that a worker of `lane` runs tasks, and how long the task waited in the queue."""
+def record_heartbeat(lane, queued_at=None, now=None):
+    """Store that a worker of `lane` runs tasks; return how long the task waited in the queue.
+
+    `queued_at` is when the task was put in the lane's queue (a datetime or an ISO string).
+    Without it the stored queue delay is kept as it is.
+    """
     now = now or timezone.now()
+    defaults = {"last_seen_at": now}
     delay = None
-    if scheduled_for:
-        scheduled = parse_datetime(scheduled_for) if isinstance(scheduled_for, str) else scheduled_for
-        if scheduled is not None:
-            delay = max(0.0, (now - scheduled).total_seconds())
-    LaneHeartbeat.objects.update_or_create(lane=lane, defaults={"last_seen_at": now, "queue_delay_seconds": delay})
+    if queued_at:
+        queued = parse_datetime(queued_at) if isinstance(queued_at, str) else queued_at
+        if queued is not None:
+            delay = max(0.0, (now - queued).total_seconds())
+            defaults["queue_delay_seconds"] = delay
+    LaneHeartbeat.objects.update_or_create(lane=lane, defaults=defaults)
     return delay
 
 

@@ -2,7 +2,7 @@
 
 import copy
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from monitoring.models import LaneHeartbeat
 from monitoring.services.readiness import check_database, readiness, record_heartbeat
-from monitoring.tasks import heartbeat
+from monitoring.tasks import heartbeat, measure_queue_delay
 
 pytestmark = pytest.mark.django_db
 
@@ -124,15 +124,44 @@ def test_ready_details_only_for_staff_or_token(client, admin_client, fresh_heart
     assert token["details"]["broker:hot"] == ""
 
 
-def test_heartbeat_task_records_queue_delay():
-    # given a heartbeat scheduled 4.5 seconds ago
-    scheduled_for = (timezone.now() - timedelta(seconds=4.5)).isoformat()
+def test_queue_probe_records_queue_delay():
+    # given a probe queued 4.5 seconds ago
+    queued_at = (timezone.now() - timedelta(seconds=4.5)).isoformat()
 
     # when a worker runs it
-    delay = heartbeat("hot", scheduled_for=scheduled_for)
+    delay = measure_queue_delay("hot", queued_at)
 
     # then the lane's heartbeat is fresh and carries the delay
     beat = LaneHeartbeat.objects.get(lane="hot")
     assert 4.5 <= delay < 10
     assert beat.queue_delay_seconds == delay
     assert (timezone.now() - beat.last_seen_at).total_seconds() < 10
+
+
+def test_heartbeat_queues_probe_on_its_lane(monkeypatch):
+    queued = []
+    monkeypatch.setattr("monitoring.tasks.async_task", lambda func, *args, cluster: queued.append((func, args, cluster)))
+    LaneHeartbeat.objects.create(lane="poll", last_seen_at=timezone.now() - timedelta(minutes=5), queue_delay_seconds=0.4)
+    # A schedule due 11 minutes ago, as after a stop: its due time is not queue delay.
+    due = (timezone.now() - timedelta(minutes=11)).isoformat()
+
+    assert heartbeat("poll", scheduled_for=due) is True
+
+    beat = LaneHeartbeat.objects.get(lane="poll")
+    assert (timezone.now() - beat.last_seen_at).total_seconds() < 10
+    assert beat.queue_delay_seconds == 0.4
+    [(func, args, cluster)] = queued
+    assert (func, args[0], cluster) == ("monitoring.tasks.measure_queue_delay", "poll", "poll")
+    assert (timezone.now() - datetime.fromisoformat(args[1])).total_seconds() < 10
+
+
+def test_heartbeat_without_broker_still_recorded(monkeypatch, caplog):
+    def broker_down(func, *args, cluster):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr("monitoring.tasks.async_task", broker_down)
+
+    assert heartbeat("hot") is False
+
+    assert LaneHeartbeat.objects.filter(lane="hot").exists()
+    assert [(record.message, record.lane) for record in caplog.records if record.name == "monitoring.tasks"] == [("queue probe not queued", "hot")]

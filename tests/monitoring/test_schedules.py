@@ -21,7 +21,7 @@ def test_install_creates_schedules_on_their_lanes():
     ]
     assert schedules["monitoring heartbeat hot"].cluster == "hot"
     assert schedules["monitoring heartbeat hot"].args == "'hot'"
-    assert schedules["monitoring heartbeat hot"].intended_date_kwarg == "scheduled_for"
+    assert schedules["monitoring heartbeat hot"].intended_date_kwarg is None
     assert schedules["monitoring heartbeat master"].cluster == "master"
     assert schedules["monitoring heartbeat poll"].cluster == "poll"
     assert schedules["monitoring alerts"].cluster == "hot"
