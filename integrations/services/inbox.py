@@ -205,18 +205,27 @@ def _apply_together(connection, events):
             outcomes = connection.connector.process_inbound_many(connection, events) or {}
             applied = {event.pk: str(outcomes[event.pk] or "processed")[:20] for event in events if event.pk in outcomes}
             _store_applied(events, applied, now)
-    except (IntegrityError, OperationalError) as error:
+    except Exception as error:
+        if transaction.get_rollback():
+            # The savepoint could not be rolled back, so the connection is gone (a terminated
+            # session, a failover): no event can be applied or marked failed in this transaction.
+            # The batch rolls back whole and its events stay pending for the sweep.
+            logger.error(
+                "inbound batch lost its database connection; its events stay pending",
+                extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
+            )
+            raise
+        if not isinstance(error, (IntegrityError, OperationalError)):
+            logger.exception(
+                "inbound events not applied together, applying them one by one",
+                extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
+            )
+            return set()
         # Concurrent work on the same records, such as a duplicate order that another worker
         # created. Applied one by one, each event handles it as it would alone.
         logger.warning(
             "inbound events not applied together, applying them one by one",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
-        )
-        return set()
-    except Exception:
-        logger.exception(
-            "inbound events not applied together, applying them one by one",
-            extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
         )
         return set()
 
