@@ -43,7 +43,7 @@ from orders.models.status import can_transition, is_backwards
 
 logger = logging.getLogger(__name__)
 
-# Digits before the decimal point that an order line's quantity column holds.
+# Maximum digits before the decimal point in an order line's quantity column.
 QUANTITY_WHOLE_DIGITS = OrderLine._meta.get_field("quantity").max_digits - OrderLine._meta.get_field("quantity").decimal_places
 
 

@@ -207,9 +207,9 @@ def _apply_together(connection, events):
             _store_applied(events, applied, now)
     except Exception as error:
         if transaction.get_rollback():
-            # The savepoint could not be rolled back, so the connection is gone (a terminated
-            # session, a failover): no event can be applied or marked failed in this transaction.
-            # The batch rolls back whole and its events stay pending for the sweep.
+            # The savepoint could not be rolled back because the connection is gone, such as after
+            # a terminated session or a failover. No event can be applied or marked failed in this
+            # transaction, so the batch rolls back whole and its events stay pending for the sweep.
             logger.error(
                 "inbound batch lost its database connection; its events stay pending",
                 extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},

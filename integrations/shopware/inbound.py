@@ -149,7 +149,7 @@ def create_new_orders(connection, events):
 def _stored_skus_of_cancelled(channel, events):
     """Return {order number: SKUs of its stored lines} for the cancelled orders among `events`.
 
-    One query, and none when the batch holds no cancellation.
+    One query, and none when the batch contains no cancellation.
     """
     numbers = {
         order_mapper.order_number_of(event.payload)

@@ -49,7 +49,7 @@ def second_connection(connection, channel):
 
 
 def assert_ledger_consistent():
-    """Every level holds 0 <= reserved <= on-hand, and reserved is the sum of its open reservations."""
+    """Assert 0 <= reserved <= on-hand on every level, and that reserved is the sum of its open reservations."""
     for level in StockLevel.objects.select_related("product", "warehouse"):
         assert Decimal(0) <= level.reserved <= level.on_hand, level
         open_reserved = sum(
@@ -60,7 +60,7 @@ def assert_ledger_consistent():
 
 
 def assert_each_order_once(erp):
-    """Every order has lines, a binding, one first history row and exactly one ERP message."""
+    """Assert that every order has lines, a binding, one first history row and exactly one ERP message."""
     for order in Order.objects.all():
         assert order.lines.exists(), order
         assert Binding.objects.filter(content_type__model="order", object_id=str(order.pk)).count() == 1, order
@@ -222,7 +222,7 @@ def test_deadlock_in_set_falls_back(sandbox, connection, second_connection, make
     original_create = inbound.create_orders
 
     def crossing(datas, *, actor):
-        # Each set holds its own product's level (batch hook) and then asks for the other's.
+        # Each set has locked its own product's level in the batch hook and then requests the other's.
         results = original_create(datas, actor=actor)
         both_in_set.wait(timeout=10)
         other = "DL-2" if datas[0].lines[0].sku == "DL-1" else "DL-1"

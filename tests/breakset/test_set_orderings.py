@@ -49,7 +49,7 @@ def flags(state):
 
 
 def test_cancellation_without_lines_releases_before_later_order(shop, connection, per_event_calls):
-    # A known order holds all 4 units of SET-3. Its cancellation arrives without line items
+    # A known order has reserved all 4 units of SET-3. Its cancellation arrives without line items
     # (a state event whose payload lacks the association), then a new order for SET-3.
     known = shop(lambda: place(["SET-3"], quantity=4))
     process_inbound_event(pending_ids()[0])
@@ -79,7 +79,7 @@ def test_cancellation_with_edited_lines_releases_before_later_order(shop, connec
     assert flags(in_batch)[later["orderNumber"]] == (False, "")
 
 
-def test_cancellation_of_order_in_same_batch_with_other_lines(shop, connection, per_event_calls):
+def test_cancellation_in_batch_names_other_lines(shop, connection, per_event_calls):
     # The first event creates the order with all SET-3, the second cancels it but names SET-2,
     # the third needs SET-3, which only the cancellation frees.
     first = shop(lambda: place(["SET-3"], quantity=4))
@@ -155,8 +155,8 @@ def test_odd_quantities(shop, connection, per_event_calls, caplog, quantity):
 
     in_batch, _one_by_one = compare(ids, per_event_calls)
 
-    # A quantity the ledger cannot hold is a clear validation error for that order alone; the
-    # set does not fall back for it, and no bug is logged.
+    # A quantity that the ledger cannot store is a clear validation error for that order alone.
+    # The set does not fall back for it, and no bug is logged.
     events = {row[0]: row for row in in_batch["events"]}
     odd_event = events[webhooks.order_item(odd, "checkout.order.placed").dedup_key]
     if odd_event[1] == "failed":
