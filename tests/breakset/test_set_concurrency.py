@@ -5,6 +5,7 @@ set that fails for concurrent work leaves nothing behind.
 """
 
 import threading
+import time
 from decimal import Decimal
 
 import psycopg
@@ -308,3 +309,60 @@ def test_no_secrets_in_fallback_logs(sandbox, connection, make_product, monkeypa
     for secret in (connection.credentials["secret_access_key"], connection.credentials["shop_secret"], django_settings.SECRET_KEY * 3):
         assert secret not in text
     assert Order.objects.count() == 2
+
+
+def test_same_number_on_two_connections_of_one_channel(sandbox, connection, channel, make_product, erp, monkeypatch, caplog):
+    make_product("TWIN-1", on_hand=5)
+    make_product("TWIN-2", on_hand=5)
+    push_catalog(connection.pk)
+    twin = Connection(kind="shopware", name="Shopware DE twin", slug="shopware-de-twin", base_url=connection.base_url)
+    twin.set_credentials({**connection.credentials, "channel": channel.code})
+    twin.save()
+    placed = place(["TWIN-1"])
+    # The twin connection reports the same order number with another product, so the two batch
+    # hooks lock different stock levels. The second set then waits for the first one's order
+    # on the unique index of channel and number, not in its hook.
+    other = {**placed, "lineItems": [{**item, "payload": {**item["payload"], "productNumber": "TWIN-2"}} for item in placed["lineItems"]]}
+    InboundEvent.objects.all().delete()
+    first_id = store_placed(connection, placed)
+    twin_id = store_placed(twin, other)
+    twin_pid = []
+    original_create = inbound.create_orders
+
+    def creating(datas, *, actor):
+        if actor.endswith("twin"):
+            with db_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                twin_pid.append(cursor.fetchone()[0])
+            return original_create(datas, actor=actor)
+        results = original_create(datas, actor=actor)
+        twin_thread.start()
+        deadline = time.monotonic() + 10
+        while not (twin_pid and backend_waits_for_lock(twin_pid[0])):
+            assert time.monotonic() < deadline, "the twin batch never waited for the first batch's order"
+            time.sleep(0.02)
+        return results
+
+    monkeypatch.setattr(inbound, "create_orders", creating)
+    twin_results = []
+    twin_thread = threading.Thread(target=lambda: twin_results.extend(run_in_threads(lambda: process_inbound_batch(twin_id))))
+    first = process_inbound_batch(first_id)
+    twin_thread.join(timeout=30)
+
+    assert [event.outcome for event in first] == ["created"]
+    assert [[event.outcome for event in batch] for batch in twin_results] == [["skipped"]]
+    order = Order.objects.get()
+    assert order.lines.get().sku == "TWIN-1"
+    assert (stock_level("TWIN-1").reserved, stock_level("TWIN-2").reserved) == (Decimal(1), Decimal(0))
+    assert sorted(Binding.objects.filter(content_type__model="order").values_list("connection__slug", flat=True)) == ["shopware-de", "shopware-de-twin"]
+    assert OutboundMessage.objects.filter(connection=erp, entity="orders").count() == 1
+    assert_ledger_consistent()
+    [fallback] = [record for record in caplog.records if record.message == "inbound events not applied together, applying them one by one"]
+    assert (fallback.levelname, fallback.error, fallback.inbound_event_ids) == ("WARNING", "IntegrityError", [twin_id])
+
+
+def backend_waits_for_lock(pid):
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
