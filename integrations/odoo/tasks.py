@@ -217,6 +217,7 @@ class StockSender(threading.Thread):
         self.connection_id = connection_id
         self.interval = interval
         self.stopped = threading.Event()
+        self._woken = threading.Event()
 
     def run(self):
         failing = False
@@ -242,13 +243,23 @@ class StockSender(threading.Thread):
                     if failing:
                         logger.info("odoo stock push recovered", extra={"connection_id": self.connection_id})
                     failing = False
-                self.stopped.wait(wait)
+                if failing:
+                    # A wake does not cut the back-off short.
+                    self.stopped.wait(wait)
+                else:
+                    self._woken.wait(wait)
+                self._woken.clear()
         finally:
             db_connection.close()
+
+    def wake(self):
+        """Start the next send now instead of after the interval, as after a page was applied."""
+        self._woken.set()
 
     def stop(self, timeout=None):
         """Ask the thread to stop after its current send and wait up to `timeout` seconds for it."""
         self.stopped.set()
+        self._woken.set()
         self.join(timeout)
 
 
@@ -285,7 +296,11 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
             try:
                 if time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + interval
-                    poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS], push=False)
+                    counts = poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS], push=False)
+                    if sender is not None and counts.get(Domain.STOCK):
+                        # The page's figures are committed, so the sender sends them without
+                        # waiting for its interval.
+                        sender.wake()
             except Exception as error:
                 # Any failure (Odoo down, a deadlock) must back off, not end the loop: until
                 # ensure_pollers restarts it a minute later, stock would wait in the lane's queue.

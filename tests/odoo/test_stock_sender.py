@@ -1,5 +1,6 @@
 """The stock loop's sender thread: it sends due stock beside the Odoo reads, which leave sending to it."""
 
+import threading
 import time
 from decimal import Decimal
 
@@ -59,6 +60,28 @@ def test_sender_sends_due_stock_until_stopped():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_woken_sender_sends_before_interval():
+    shop = install_recording_shop()
+    erp = make_odoo_connection()
+    make_pair(erp)
+    sender = StockSender(erp.pk, interval=60)
+    sender.start()
+    try:
+        # The first send finds nothing. The next one is due in a minute unless the sender is woken.
+        assert wait_until(lambda: sending_loop_runs(Domain.STOCK))
+        time.sleep(0.5)
+        message = queue_stock("SND-WAKE", 4)
+        sender.wake()
+        delivered = wait_until(lambda: OutboundMessage.objects.get(pk=message.pk).state == OutboundState.DELIVERED)
+    finally:
+        sender.stop(timeout=10)
+
+    assert delivered
+    assert shop.shown["SND-WAKE"] == [Decimal("4")]
+    assert not sender.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_sender_backs_off_and_recovers(monkeypatch):
     install_recording_shop()
     erp = make_odoo_connection()
@@ -101,3 +124,21 @@ def test_loop_step_leaves_sending_to_sender(sandbox):
     message = OutboundMessage.objects.get(entity=Domain.STOCK, object_id=str(Product.objects.get(sku="SND-2").pk))
     assert message.state == OutboundState.PENDING
     assert message.payload["available"] == "8"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_loop_sends_through_sender(sandbox, monkeypatch):
+    shop = install_recording_shop()
+    erp = make_odoo_connection()
+    make_pair(erp)
+    make_product("SND-LOOP", on_hand=0, odoo_quantity=3)
+    seed.set_stock("SND-LOOP", 5)
+    successors = []
+    monkeypatch.setattr(tasks, "async_task", lambda *args, **kwargs: successors.append(args))
+
+    outcome = tasks.poll_loop(erp.pk, seconds=2, kind=tasks.STOCK_LOOP)
+
+    assert outcome == "continued"
+    assert shop.shown["SND-LOOP"][-1] == Decimal("5")
+    assert successors == [(tasks.POLL_TASK, erp.pk, None, tasks.STOCK_LOOP)]
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("odoo-stock-sender")]
