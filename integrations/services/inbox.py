@@ -178,16 +178,34 @@ def _start_batch(connection, events):
 
     Without the hook's locks a batch can deadlock with another. The connectors' deadlock retry
     then runs the event again, and schedules a later retry (DatabaseContention) if that fails
-    too. Failing the whole batch instead would leave every event in it stuck.
+    too. Failing the whole batch instead would leave every event in it stuck. Only a lost
+    database connection fails the batch (see _raise_if_connection_lost).
     """
     try:
         with transaction.atomic():
             connection.connector.inbound_batch_started(connection, events)
-    except Exception:
+    except Exception as error:
+        _raise_if_connection_lost(connection, events, error)
         logger.exception(
             "inbound batch hook failed; applying the events without it",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
         )
+
+
+def _raise_if_connection_lost(connection, events, error):
+    """Log one line and re-raise `error` when the savepoint it escaped from could not be rolled back.
+
+    That happens when the database connection is gone, such as after a terminated session or a
+    failover. No event can then be applied or marked failed in this transaction, so the batch
+    rolls back whole and its events stay pending for the sweep.
+    """
+    if not transaction.get_rollback():
+        return
+    logger.error(
+        "inbound batch lost its database connection; its events stay pending",
+        extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
+    )
+    raise error
 
 
 def _apply_together(connection, events):
@@ -206,15 +224,7 @@ def _apply_together(connection, events):
             applied = {event.pk: str(outcomes[event.pk] or "processed")[:20] for event in events if event.pk in outcomes}
             _store_applied(events, applied, now)
     except Exception as error:
-        if transaction.get_rollback():
-            # The savepoint could not be rolled back because the connection is gone, such as after
-            # a terminated session or a failover. No event can be applied or marked failed in this
-            # transaction, so the batch rolls back whole and its events stay pending for the sweep.
-            logger.error(
-                "inbound batch lost its database connection; its events stay pending",
-                extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
-            )
-            raise
+        _raise_if_connection_lost(connection, events, error)
         if not isinstance(error, (IntegrityError, OperationalError)):
             logger.exception(
                 "inbound events not applied together, applying them one by one",

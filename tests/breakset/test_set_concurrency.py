@@ -256,13 +256,7 @@ def test_terminated_session_in_set_commits_nothing(sandbox, connection, make_pro
 
     def terminated(datas, *, actor):
         results = create_orders(datas, actor=actor)
-        with db_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            [pid] = cursor.fetchone()
-        # Another session ends this test's own session, as an administrator or a failover would.
-        database = db_connection.settings_dict
-        with psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"], autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        terminate_own_session()
         return results
 
     monkeypatch.setattr(inbound, "create_orders", terminated)
@@ -287,6 +281,40 @@ def test_terminated_session_in_set_commits_nothing(sandbox, connection, make_pro
     assert [(event.state, event.outcome, event.attempts) for event in events] == [(InboundState.PROCESSED, "created", 1)] * 3
     assert stock_level("TERM-1").reserved == Decimal(3)
     assert_each_order_once(erp)
+
+
+def terminate_own_session():
+    """End this thread's database session from another session, as an administrator or a failover would."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    database = db_connection.settings_dict
+    with psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"], autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_terminated_session_in_batch_hook(sandbox, connection, make_product, erp, monkeypatch, caplog):
+    make_product("TERM-2", on_hand=100)
+    push_catalog(connection.pk)
+    for _ in range(2):
+        place(["TERM-2"])
+    ids = pending_ids()
+    original_hook = ShopwareConnector.inbound_batch_started
+
+    def terminating_hook(self, connection, events):
+        original_hook(self, connection, events)
+        terminate_own_session()
+
+    monkeypatch.setattr(ShopwareConnector, "inbound_batch_started", terminating_hook)
+    [outcome] = run_in_threads(lambda: process_inbound_batch(ids[0]))
+
+    assert isinstance(outcome, Exception)
+    assert pending_ids() == ids
+    assert not Order.objects.exists()
+    assert not SyncError.objects.exists()
+    lost = [record for record in caplog.records if "inbound_event_ids" in record.__dict__]
+    assert [record.message for record in lost] == ["inbound batch lost its database connection; its events stay pending"]
+    assert lost[0].inbound_event_ids == ids
 
 
 def test_no_secrets_in_fallback_logs(sandbox, connection, make_product, monkeypatch, caplog):
