@@ -23,7 +23,8 @@ three transactions. The changes whose levels are free are committed at once, the
 whose levels other transactions hold wait for them. The events that would change nothing (the
 ledger has the figure, or a newer read is applied) take only the levels that no other
 transaction holds, and their other events stay pending for the next step. A real change
-therefore waits for the locks of its own level at most, not for those of every product.
+therefore waits only when its own level is held, and then only for the levels of the other
+held changes, never for the levels whose figure stays the same.
 """
 
 import logging
