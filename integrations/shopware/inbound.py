@@ -91,9 +91,9 @@ def create_new_orders(connection, events):
     that order of work changes nothing:
 
     - Left out are events that name only an id (order.written), cancelled orders and orders
-      whose state is not an object, an order number that came earlier in the batch, payloads
-      without an id, and orders that fail mapping or validation or are known already. process_order handles them as before and
-      records the same sync errors.
+      whose state is not an object, an order number or Shopware id that came earlier in the
+      batch, payloads without an id, and orders that fail mapping or validation or are known
+      already. process_order handles them as before and records the same sync errors.
     - An event left out may reserve or release the stock of its products, so a later order
       with one of those products is left out as well. An order.written event names no
       products, so every order after it is left out.
@@ -105,6 +105,7 @@ def create_new_orders(connection, events):
     channel = channel_for(connection)
     stored_skus = _stored_skus_of_cancelled(channel, events)
     skus_by_number = defaultdict(set)
+    shop_ids = set()
     blocked_skus = set()
     all_blocked = False
     new_orders = []
@@ -117,7 +118,12 @@ def create_new_orders(connection, events):
 
         skus = _skus_of(order)
         number = order_mapper.order_number_of(order)
-        if all_blocked or number in skus_by_number or skus & blocked_skus or not _open_with_id(order):
+        # An id that came earlier under another number (a renumbered order) is bound by that
+        # earlier event first, one by one.
+        shop_id = str(order.get("id"))
+        seen = number in skus_by_number or shop_id in shop_ids
+        shop_ids.add(shop_id)
+        if all_blocked or seen or skus & blocked_skus or not _open_with_id(order):
             blocked_skus |= skus | skus_by_number[number] | stored_skus.get(number, set())
             skus_by_number[number] |= skus
             continue
