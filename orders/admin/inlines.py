@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInlineMixin, money_column
+from orders.admin.actors import actor_column, with_actor_names
 from orders.models import (
     Document,
     OrderAddress,
@@ -24,9 +26,14 @@ def change_link(obj, text=None):
     return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
 
 
+def format_plain_number(value):
+    """Format a quantity or rate in the active language without padding zeros: 19 rather than 19,000."""
+    return number_format(value.normalize())
+
+
 class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderLine
-    fields = ["position", "sku", "name", "product", "quantity", "unit_price_display", "tax_rate", "discount_display", "total_net_display", "total_tax_display", "total_gross_display"]
+    fields = ["position", "sku", "name", "product", "quantity_display", "unit_price_display", "tax_rate_display", "discount_display", "total_net_display", "total_tax_display", "total_gross_display"]
     readonly_fields = fields
 
     unit_price_display = money_column("unit_price", _("unit price"), "order.currency")
@@ -35,17 +42,29 @@ class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     total_tax_display = money_column("total_tax", _("total tax"), "order.currency")
     total_gross_display = money_column("total_gross", _("total gross"), "order.currency")
 
+    @admin.display(description=_("quantity"))
+    def quantity_display(self, line):
+        return format_plain_number(line.quantity)
+
+    @admin.display(description=_("tax rate %"))
+    def tax_rate_display(self, line):
+        return format_plain_number(line.tax_rate)
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "product")
 
 
 class TaxLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = TaxLine
-    fields = ["rate", "label", "net_display", "tax_display"]
+    fields = ["rate_display", "label", "net_display", "tax_display"]
     readonly_fields = fields
 
     net_display = money_column("net", _("net"), "order.currency")
     tax_display = money_column("tax", _("tax"), "order.currency")
+
+    @admin.display(description=_("rate %"))
+    def rate_display(self, tax_line):
+        return format_plain_number(tax_line.rate)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order")
@@ -59,16 +78,22 @@ class OrderAddressInline(ReadOnlyInlineMixin, admin.StackedInline):
 
 class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = OrderStatusChange
-    fields = ["created_at", "from_status", "to_status", "applied", "actor", "user", "connection", "shown_note"]
+    # The model's plural, "order status history", repeats the order on its own page.
+    verbose_name_plural = _("status history")
+    fields = ["created_at", "from_status", "to_status", "applied", "actor_display", "user", "connection", "shown_note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
+
+    @admin.display(description=_("changed by"))
+    def actor_display(self, change):
+        return actor_column(change)
 
     @admin.display(description=_("note"))
     def shown_note(self, change):
         return change.localized_note()
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "connection")
+        return with_actor_names(super().get_queryset(request).select_related("order__channel", "user", "connection"))
 
 
 class PaymentInline(ReadOnlyInlineMixin, admin.TabularInline):

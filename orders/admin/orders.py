@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.admin import ReadOnlyAdminMixin, money_column
+from orders.admin.actors import ADMIN_PREFIX, actor_column, with_actor_names
 from orders.admin.inlines import (
     DocumentInline,
     OrderAddressInline,
@@ -15,6 +16,7 @@ from orders.admin.inlines import (
     TaxLineInline,
 )
 from orders.models import Order, OrderStatus, OrderStatusChange
+from orders.models.status import status_label
 from orders.services import InvalidTransition, transition_order
 
 # Fields a support person may edit on an order: the flag and note about what needs doing.
@@ -24,25 +26,39 @@ EDITABLE_ORDER_FIELDS = ["needs_attention", "attention_note"]
 
 def admin_actor(request):
     """Name the admin user in status history rows."""
-    return f"admin:{request.user.get_username()}"
+    return f"{ADMIN_PREFIX}:{request.user.get_username()}"
 
 
 def transition_selected(modeladmin, request, queryset, to_status):
     """Move each selected order to `to_status` through the order service, one transaction each.
 
-    An order that cannot make the move is reported and left unchanged; the others still move.
+    An order that does not move gets a warning naming its status, and the others still move.
     """
+    target = status_label(to_status)
     moved = 0
-    for order_id in queryset.values_list("pk", flat=True):
+    for order in queryset.select_related("channel"):
         try:
-            change = transition_order(order_id, to_status, actor=admin_actor(request), user=request.user)
-        except InvalidTransition as error:
-            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+            change = transition_order(order.pk, to_status, actor=admin_actor(request), user=request.user)
+        except InvalidTransition:
+            # The service rolled back, so the stored status is the one the move was refused from.
+            order.refresh_from_db(fields=["status"])
+            reason = gettext("Order %(order)s cannot move from %(current)s to %(target)s.") % {"order": order, "current": status_label(order.status), "target": target}
+            modeladmin.message_user(request, reason, messages.WARNING)
             continue
-        if change is not None and change.applied:
-            moved += 1
 
-    label = OrderStatus(to_status).label
+        if change is None:
+            reason = gettext("Order %(order)s is already %(status)s.") % {"order": order, "status": target}
+        elif not change.applied:
+            reason = gettext("Order %(order)s was not moved to %(target)s because it is already %(current)s. The attempt is recorded in its status history.") % {
+                "order": order,
+                "target": target,
+                "current": status_label(change.from_status),
+            }
+        else:
+            moved += 1
+            continue
+        modeladmin.message_user(request, reason, messages.WARNING)
+
     modeladmin.message_user(
         request,
         ngettext(
@@ -50,7 +66,7 @@ def transition_selected(modeladmin, request, queryset, to_status):
             "%(count)d orders moved to %(status)s.",
             moved,
         )
-        % {"count": moved, "status": label},
+        % {"count": moved, "status": target},
         messages.SUCCESS if moved else messages.WARNING,
     )
 
@@ -72,6 +88,16 @@ class OrderForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["attention_note"] = self.instance.localized_attention_note()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The flag asks a colleague to act, and only the note explains what to do.
+        if cleaned_data.get("needs_attention") and not cleaned_data.get("attention_note"):
+            self.add_error(
+                "attention_note",
+                gettext('Write in the note what needs attention, or clear "%(field)s".') % {"field": self.fields["needs_attention"].label},
+            )
+        return cleaned_data
 
     def save(self, commit=True):
         # The translations belong to what a worker wrote; a person's edit replaces all of them.
@@ -140,16 +166,32 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
 
+class TargetStatusFilter(admin.ChoicesFieldListFilter):
+    """The filter on to_status, titled so it does not read "By to" ("Nach nach" in German)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("target status")
+
+
 @admin.register(OrderStatusChange)
 class OrderStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "order", "from_status", "to_status", "applied", "actor", "connection"]
-    list_select_related = ["order__channel", "connection"]
-    list_filter = ["to_status", "applied"]
+    list_display = ["created_at", "order", "from_status", "to_status", "applied", "actor_display", "connection"]
+    list_select_related = ["order__channel", "user", "connection"]
+    list_filter = [("to_status", TargetStatusFilter), "applied"]
+    # The stored actor codes stay searchable, such as "shopware:shop-de".
     search_fields = ["=order__external_number", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    fields = ["order", "from_status", "to_status", "applied", "actor", "user", "connection", "shown_note", "created_at"]
+    fields = ["order", "from_status", "to_status", "applied", "actor_display", "user", "connection", "shown_note", "created_at"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return with_actor_names(super().get_queryset(request))
+
+    @admin.display(description=_("changed by"), ordering="actor")
+    def actor_display(self, change):
+        return actor_column(change)
 
     @admin.display(description=_("note"))
     def shown_note(self, change):

@@ -3,9 +3,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import format_money
 from core.fields import CurrencyField, MoneyField, QuantityField
 from core.models import PostalAddress, TimeStampedModel
 from core.translation import in_active_language
@@ -16,7 +18,7 @@ from orders.models.checks import (
     require_sum,
     totals_errors,
 )
-from orders.models.status import OrderStatus, can_transition
+from orders.models.status import OrderStatus, can_transition, status_label
 
 
 class RoundingRule(models.TextChoices):
@@ -110,7 +112,7 @@ class Order(TimeStampedModel):
             return
         errors.setdefault("status", []).append(
             gettext("Order %(order)s cannot move from status %(current)s to %(value)s.")
-            % {"order": self.external_number, "current": stored, "value": self.status}
+            % {"order": self.external_number, "current": status_label(stored), "value": status_label(self.status)}
         )
 
 
@@ -172,8 +174,11 @@ class TaxLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["order", "rate"], name="tax_line_unique_rate")]
 
     def __str__(self):
-        cents = self.tax.quantize(Decimal("0.01"))
-        return f"{self.rate.normalize():f} %: {cents if cents == self.tax else self.tax.normalize():f}"
+        rate = number_format(self.rate.normalize())
+        if self.order_id is None:
+            cents = self.tax.quantize(Decimal("0.01"))
+            return f"{rate} %: {number_format(cents if cents == self.tax else self.tax.normalize(), force_grouping=True)}"
+        return f"{rate} %: {format_money(self.tax, self.order.currency)}"
 
     def clean(self):
         errors = {}

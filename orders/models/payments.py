@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import format_money
 from core.fields import CurrencyField, MoneyField
 from core.models import TimeStampedModel
 from orders.models.checks import require_not_negative, require_positive, require_precision
@@ -46,7 +47,7 @@ class Payment(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.provider} {self.external_id} ({self.amount} {self.currency})"
+        return f"{self.provider} {self.external_id} ({format_money(self.amount, self.currency)})"
 
     def clean(self):
         errors = {}
@@ -86,7 +87,7 @@ class Refund(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.external_id} ({self.amount} {self.currency})"
+        return f"{self.external_id} ({format_money(self.amount, self.currency)})"
 
     def clean(self):
         errors = {}

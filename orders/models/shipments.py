@@ -73,7 +73,8 @@ class ShipmentLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
 
     def __str__(self):
-        return f"{self.quantity} x {self.order_line.sku}"
+        # Plain digits: "1.000 x" reads as a thousand in German.
+        return f"{self.quantity.normalize():f} x {self.order_line.sku}"
 
     def clean(self):
         errors = {}

@@ -71,6 +71,11 @@ def can_transition(from_status, to_status):
     return to_status in TRANSITIONS.get(from_status, set())
 
 
+def status_label(value):
+    """Return the translated label of an order status, or `value` as stored when it is no status."""
+    return str(dict(OrderStatus.choices).get(value, value))
+
+
 class OrderStatusChange(models.Model):
     """One status transition: from where to where, who or what made it, through which connection."""
 
@@ -92,7 +97,7 @@ class OrderStatusChange(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.order}: {self.from_status or '-'} → {self.to_status}"
+        return f"{self.order}: {status_label(self.from_status) if self.from_status else '-'} → {status_label(self.to_status)}"
 
     def localized_note(self):
         """Return the note in the active language, or as stored when it has no translations."""
