@@ -12,8 +12,9 @@ import pytest
 
 from catalog.models import ChannelStockBuffer, Product, StockLevel, Warehouse
 from catalog.services import stock
-from integrations.models import InboundEvent
+from integrations.models import InboundEvent, SyncError
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
+from integrations.services.syncruns import retry_sync_error
 from integrations.shopware import webhooks
 from orders.models import Order
 from tests.breakbatch.helpers import malformed, pending_ids, place, store_placed, store_written
@@ -246,3 +247,31 @@ def test_one_shop_id_under_two_numbers(shop, connection, per_event_calls):
     assert [row[0] for row in in_batch["orders"]] == [placed["orderNumber"]]
     assert in_batch["one_by_one"] == ids
     assert [row[1] for row in sorted(in_batch["events"], key=lambda row: row[0].endswith("2026-05-05T00:00:00.000+00:00"))] == ["processed", "failed"]
+
+
+def test_retried_event_competes_for_last_unit(shop, connection, make_product, per_event_calls):
+    # An order failed for an unknown SKU. The product is imported with one unit, support retries
+    # the event, and a new order for the same product arrives before the retry runs.
+    template = shop(lambda: place(["SET-1"], quantity=1))
+    InboundEvent.objects.all().delete()
+    unknown = malformed(template, 41)
+    unknown["lineItems"][0]["payload"]["productNumber"] = "LATER-9"
+    failed_id = store_placed(connection, unknown)
+    process_inbound_event(failed_id)
+    sync_error = SyncError.objects.get(inbound_event_id=failed_id)
+    make_product("LATER-9", on_hand=1)
+    retry_sync_error(sync_error)
+    competing = malformed(template, 42)
+    competing["lineItems"][0]["payload"]["productNumber"] = "LATER-9"
+    competing_id = store_placed(connection, competing)
+    ids = [failed_id, competing_id]
+
+    in_batch, _one_by_one = compare(ids, per_event_calls)
+
+    assert in_batch["one_by_one"] == []
+    assert flags(in_batch) == {
+        "BROKEN-41": (False, ""),
+        "BROKEN-42": (True, "Stock could not be reserved: LATER-9: 1 ordered, 0 available. Check stock or contact the customer."),
+    }
+    assert [row[4] for row in in_batch["sync_errors"]] == [True]
+    assert sorted(row[1:4] for row in in_batch["events"]) == [("processed", "created", 1), ("processed", "created", 1)]
