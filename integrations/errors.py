@@ -44,6 +44,20 @@ class ConnectorError(Exception):
         """The message for support staff in the active language: what failed and what to do."""
         return str(self.message_template) % self.message_params()
 
+    # The message after a manual "Test connection", for the errors whose support message speaks
+    # of automatic retries or of records. None keeps the support message.
+    test_message_template = None
+
+    def test_message(self, *, url="", credentials=()):
+        """Return the message for a failed manual connection test in the active language.
+
+        `url` is the base URL that the test called, without secrets. `credentials` are the labels
+        of the settings that the remote system checks at sign-in, for AuthError.
+        """
+        if self.test_message_template is None or not url:
+            return self.support_message
+        return str(self.test_message_template) % {**self.message_params(), "url": url}
+
 
 class AuthError(ConnectorError):
     """401 or 403: the credentials are wrong, expired or lack a permission."""
@@ -53,6 +67,23 @@ class AuthError(ConnectorError):
         "%(connection)s rejected the credentials (HTTP %(status)s). Check the API key or token "
         "in the connection settings, run \"Test connection\", then retry."
     )
+    # Without the HTTP status, because Odoo's JSON-RPC rejects a login with HTTP 200.
+    test_message_template = _(
+        "%(url)s rejected the credentials. Check these connection settings, then test again: "
+        "%(credentials)s."
+    )
+    no_labels_test_message_template = _(
+        "%(url)s rejected the credentials. Check the credentials in the connection settings, "
+        "then test again."
+    )
+
+    def test_message(self, *, url="", credentials=()):
+        if not url:
+            return self.support_message
+        params = {**self.message_params(), "url": url}
+        if not credentials:
+            return str(self.no_labels_test_message_template) % params
+        return str(self.test_message_template) % {**params, "credentials": ", ".join(str(label) for label in credentials)}
 
 
 class RateLimited(ConnectorError):
@@ -64,6 +95,10 @@ class RateLimited(ConnectorError):
         "%(connection)s rejected the request because of its rate limit. Kontor retries it "
         "automatically. If this keeps happening, lower the rate limit in the connection settings."
     )
+    test_message_template = _(
+        "%(url)s rejected the test request because of a rate limit. Wait a minute, then test again. "
+        "If this keeps happening, lower the rate limit in the connection settings."
+    )
 
 
 class NotFound(ConnectorError):
@@ -73,6 +108,10 @@ class NotFound(ConnectorError):
     message_template = _(
         "%(connection)s does not have the requested record (HTTP 404). Check that the record "
         "still exists there and that its external ID in Kontor is correct, then retry."
+    )
+    test_message_template = _(
+        "%(url)s has no API at the address that the test called (HTTP 404). Check that the base "
+        "URL in the connection settings is the address of the API, then test again."
     )
 
 
@@ -136,6 +175,10 @@ class ServerError(ConnectorError):
         "%(connection)s had an internal error (HTTP %(status)s). Kontor retries automatically. "
         "If it persists, check the status page or the operator of %(connection)s."
     )
+    test_message_template = _(
+        "%(url)s had an internal error (HTTP %(status)s). Check the status page of the system or "
+        "ask its operator, then test again."
+    )
 
 
 class Timeout(ConnectorError):
@@ -147,6 +190,10 @@ class Timeout(ConnectorError):
         "%(connection)s did not respond in time. Kontor retries automatically. If this keeps "
         "happening, check that %(connection)s is reachable and not overloaded."
     )
+    test_message_template = _(
+        "%(url)s did not respond in time. Check that the base URL in the connection settings is "
+        "correct and that the system is online and not overloaded, then test again."
+    )
 
 
 class ConnectionFailed(ConnectorError):
@@ -157,6 +204,10 @@ class ConnectionFailed(ConnectorError):
     message_template = _(
         "Kontor could not connect to %(connection)s. Check the base URL in the connection "
         "settings and that the system is online. Kontor retries automatically."
+    )
+    test_message_template = _(
+        "Kontor could not connect to %(url)s. Check that the base URL in the connection settings "
+        "is correct and that the system is online and reachable from the Kontor server, then test again."
     )
 
 
@@ -176,6 +227,10 @@ class CircuitOpen(ConnectorError):
     no_url_message_template = _(
         "Requests to %(connection)s are paused after repeated failures. Kontor tries again "
         "automatically in a few minutes. Check that %(connection)s is online."
+    )
+    test_message_template = _(
+        "Kontor sent no test request to %(url)s, because requests to it are paused for a few "
+        "minutes after repeated failures. Check that %(url)s is online, then test again later."
     )
 
     def __init__(self, message="", *, url="", **kwargs):
@@ -204,6 +259,87 @@ class InvalidResponse(ConnectorError):
         "at the API and not at a web page, then retry. If it fails again, contact support with "
         "the error code %(code)s."
     )
+
+
+class ConfigurationError(ConnectorError, ValueError):
+    """A connection setting is missing or invalid, so Kontor sent nothing to the remote system.
+
+    Also a ValueError, because callers caught the ValueError that these checks raised before.
+    """
+
+    code = "configuration_invalid"
+
+
+class InvalidBaseURL(ConfigurationError):
+    """The base URL is empty or is not an http(s) address with a host."""
+
+    code = "base_url_invalid"
+    message_template = _(
+        "The base URL %(url)s in the connection settings is invalid. Enter the address of the API, "
+        "starting with https://, such as https://shop.example.com."
+    )
+    empty_message_template = _(
+        "The base URL in the connection settings is empty. Enter the address of the API, starting "
+        "with https://, such as https://shop.example.com."
+    )
+
+    def __init__(self, url, **kwargs):
+        # A URL without a host keeps its text, because url_without_secrets would return "".
+        shown_url = url_without_secrets(url) or str(url or "").strip()
+        super().__init__(f"base URL {shown_url!r} must start with https:// or http:// and name a host", **kwargs)
+        self.url = shown_url
+
+    def message_params(self):
+        return {**super().message_params(), "url": self.url}
+
+    @property
+    def support_message(self):
+        template = self.message_template if self.url else self.empty_message_template
+        return str(template) % self.message_params()
+
+    def test_message(self, *, url="", credentials=()):
+        return self.support_message
+
+
+class InvalidSetting(ConfigurationError):
+    """A connection setting has a value that Kontor cannot use.
+
+    `setting` is the label that the admin shows for it, `expected` a sentence saying what is
+    allowed. The message shows the value, so raise this only for settings that are not secret.
+    """
+
+    code = "setting_invalid"
+    message_template = _("%(value)s is not a valid value for \"%(setting)s\". %(expected)s")
+    empty_message_template = _("\"%(setting)s\" is empty. %(expected)s")
+
+    def __init__(self, message="", *, setting, value, expected, **kwargs):
+        super().__init__(message or f"setting {str(setting)!r} has the invalid value {value!r}", **kwargs)
+        self.setting = setting
+        self.value = str(value)
+        self.expected = expected
+
+    def message_params(self):
+        return {
+            **super().message_params(),
+            "setting": str(self.setting),
+            "value": f"\"{self.value}\"",
+            "expected": str(self.expected),
+        }
+
+    @property
+    def support_message(self):
+        template = self.message_template if self.value.strip() else self.empty_message_template
+        return str(template) % self.message_params()
+
+    def test_message(self, *, url="", credentials=()):
+        return self.support_message
+
+
+def check_base_url(url, *, connection=""):
+    """Raise InvalidBaseURL unless `url` is an http or https address with a host."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidBaseURL(url, connection=connection)
 
 
 def url_without_secrets(url):

@@ -5,11 +5,16 @@ register(MyConnector). The framework finds connectors only through this registry
 needs no change here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.domains import Domain
+from integrations.errors import InvalidSetting
 
 
 class Mode:
@@ -20,12 +25,80 @@ class Mode:
     BOTH = "both"
 
 
+class ValueKind:
+    """Kinds of value that a credential field contains, checked by CredentialField.clean when the admin saves it."""
+
+    TEXT = "text"
+    # Either true or false, stored as "true" or "false". The admin also accepts yes, no, 1, 0, ja and nein.
+    BOOLEAN = "boolean"
+    # A whole number of 1 or more, such as a remote record id.
+    POSITIVE_INTEGER = "positive_integer"
+    # A percentage from 0 to 100, stored with a decimal point. The admin also accepts a decimal comma.
+    PERCENT = "percent"
+
+
+BOOLEAN_VALUES = {"true": "true", "yes": "true", "1": "true", "ja": "true", "false": "false", "no": "false", "0": "false", "nein": "false"}
+
+
 @dataclass(frozen=True)
 class CredentialField:
+    """One credential or setting of a connection, stored encrypted in Connection.credentials."""
+
     name: str
     label: str
     secret: bool = True
     required: bool = True
+    # What the value contains; see ValueKind. Only TEXT is allowed for a secret field, because
+    # an error about another kind shows the value.
+    kind: str = ValueKind.TEXT
+    # True for the values that the remote system checks at sign-in. A rejected connection test
+    # names them, so the merchant sees what to check.
+    auth: bool = False
+    # Further check for the rules of one connector. It is called with the stripped value and
+    # returns the value to store or raises integrations.errors.InvalidSetting.
+    validator: Callable[[str], str] | None = None
+
+    def __post_init__(self):
+        if self.secret and self.kind != ValueKind.TEXT:
+            raise ValueError(f"credential field {self.name!r} is secret, so its kind must be {ValueKind.TEXT!r}, not {self.kind!r}")
+
+    def clean(self, value):
+        """Return `value` in the form that Kontor stores, or raise InvalidSetting naming it.
+
+        An empty value is returned unchanged, because whether it is allowed is `required`'s job.
+        """
+        value = str(value or "").strip()
+        if not value:
+            return value
+        value = check_value_kind(self, value)
+        if self.validator is not None:
+            value = self.validator(value)
+        return value
+
+
+def check_value_kind(spec, value):
+    """Return `value` normalized for `spec.kind`, or raise InvalidSetting."""
+    if spec.kind == ValueKind.BOOLEAN:
+        if value.lower() not in BOOLEAN_VALUES:
+            raise InvalidSetting(setting=spec.label, value=value, expected=_("Enter true or false."))
+        return BOOLEAN_VALUES[value.lower()]
+
+    if spec.kind == ValueKind.POSITIVE_INTEGER:
+        if not value.isascii() or not value.isdigit() or int(value) < 1:
+            raise InvalidSetting(setting=spec.label, value=value, expected=_("Enter a whole number of 1 or more, such as 8."))
+        return str(int(value))
+
+    if spec.kind == ValueKind.PERCENT:
+        try:
+            number = Decimal(value.replace(",", "."))
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or not 0 <= number <= 100:
+            raise InvalidSetting(setting=spec.label, value=value, expected=_("Enter a percentage from 0 to 100, such as 19 or 7.5."))
+        # Fixed-point notation, so "1e2" is stored as "100".
+        return format(number, "f")
+
+    return value
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.crypto import CredentialsUnreadable
-from integrations.errors import url_without_secrets
+from integrations.errors import InvalidSetting, url_without_secrets
 from integrations.models import Binding, Connection, ConnectionEntity
 from integrations.registry import UnknownConnector, connector_choices, get_connector
 from integrations.services.connections import check_connection, connection_created
@@ -92,11 +92,22 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        self._clean_credential_values(cleaned_data)
         if self._api_optional and "base_url" not in self.errors:
             self._check_api_settings(cleaned_data)
         if "base_url" not in self.errors:
             self._reject_secrets_in_base_url(cleaned_data.get("base_url"))
         return cleaned_data
+
+    def _clean_credential_values(self, cleaned_data):
+        """Check each entered setting against its declared kind and store the normalized value."""
+        for name, spec in self._credential_fields:
+            if name not in cleaned_data:
+                continue
+            try:
+                cleaned_data[name] = spec.clean(cleaned_data[name])
+            except InvalidSetting as error:
+                self.add_error(name, error.support_message)
 
     def _reject_secrets_in_base_url(self, base_url):
         """Reject a user name, password, query or fragment in the base URL.

@@ -44,10 +44,10 @@ class AkeneoConnector(Connector):
     # credentials are required only once a base URL is entered.
     api_optional = True
     credential_fields = (
-        CredentialField("client_id", _("client ID"), secret=False),
-        CredentialField("secret", _("secret")),
-        CredentialField("username", _("API user name"), secret=False),
-        CredentialField("password", _("API user password")),
+        CredentialField("client_id", _("client ID"), secret=False, auth=True),
+        CredentialField("secret", _("secret"), auth=True),
+        CredentialField("username", _("API user name"), secret=False, auth=True),
+        CredentialField("password", _("API user password"), auth=True),
     )
 
     def health_check(self, connection):

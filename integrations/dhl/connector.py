@@ -14,9 +14,9 @@ class DhlConnector(Connector):
     reads = frozenset({"shipments"})
     mode = Mode.PULL
     credential_fields = (
-        CredentialField("api_key", _("API key (dhl-api-key)")),
-        CredentialField("username", _("Business customer portal user"), secret=False),
-        CredentialField("password", _("Business customer portal password")),
+        CredentialField("api_key", _("API key (dhl-api-key)"), auth=True),
+        CredentialField("username", _("Business customer portal user"), secret=False, auth=True),
+        CredentialField("password", _("Business customer portal password"), auth=True),
         CredentialField("billing_number", _("Billing number (14 digits: EKP, procedure, participation)"), secret=False),
         CredentialField("product", _("Product, such as V01PAK"), secret=False, required=False),
         CredentialField("shipper_ref", _("Shipper reference from the business customer portal"), secret=False, required=False),

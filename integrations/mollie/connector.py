@@ -22,7 +22,7 @@ class MollieConnector(Connector):
     display_name = "Mollie"
     reads = frozenset({"payments"})
     mode = Mode.WEBHOOK
-    credential_fields = (CredentialField("api_key", _("API key (live_… or test_…)")),)
+    credential_fields = (CredentialField("api_key", _("API key (live_… or test_…)"), auth=True),)
 
     def health_check(self, connection):
         MollieClient(connection).http.request("GET", "/v2/methods")

@@ -17,13 +17,17 @@ import re
 from dataclasses import dataclass
 from itertools import count
 
+from django.utils.translation import gettext_lazy as _
+
 from integrations.errors import (
     AuthError,
     Conflict,
     InvalidResponse,
+    InvalidSetting,
     NotFound,
     ServerError,
     ValidationFailed,
+    check_base_url,
 )
 from integrations.services.clients import http_client_for
 
@@ -55,15 +59,30 @@ _ERRORS_BY_NAME = {
 }
 
 
+# The admin label of the version setting, also named in the error about an invalid version.
+VERSION_LABEL = _("Odoo version, such as 17.0 or 19.0")
+
+
 def major_version(version):
-    """Return the major version of an Odoo version string such as "19.0" or "saas~18.3"."""
+    """Return the major version of an Odoo version string such as "19.0" or "saas~18.3".
+
+    Raises InvalidSetting, which is also a ValueError, when the text contains no number.
+    """
     match = re.search(r"(\d+)", str(version or ""))
     if match is None:
-        raise ValueError(
-            f"Odoo version {version!r} has no major version number. Enter it as shown under "
-            "Settings > About in Odoo, such as 17.0 or 19.0."
+        raise InvalidSetting(
+            f"Odoo version {version!r} has no major version number",
+            setting=VERSION_LABEL,
+            value=version,
+            expected=_("Enter the version as shown under Settings > About in Odoo, such as 17.0 or 19.0."),
         )
     return int(match.group(1))
+
+
+def clean_version(value):
+    """Return `value` if it is an Odoo version that Kontor can use. The admin checks the setting with it."""
+    major_version(value)
+    return value
 
 
 def protocol_for(version):
@@ -127,6 +146,7 @@ class OdooClient:
         self.connection = connection
         self.settings = OdooSettings.from_connection(connection)
         self.protocol = self.settings.protocol
+        check_base_url(connection.base_url, connection=connection.slug)
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json; charset=utf-8"}
         if self.settings.database:
             headers["X-Odoo-Database"] = self.settings.database

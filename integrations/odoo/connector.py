@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.domains import Domain
 from integrations.odoo import inbound, push
-from integrations.odoo.client import OdooClient, OdooSettings
+from integrations.odoo.client import JSON2, VERSION_LABEL, OdooClient, OdooSettings, clean_version
 from integrations.odoo.pulls import pull_orders, pull_stock
-from integrations.registry import Connector, CredentialField, Mode
+from integrations.registry import Connector, CredentialField, Mode, ValueKind
 from integrations.services.deadlocks import run_retrying_deadlocks
 
 
@@ -24,18 +24,25 @@ class OdooConnector(Connector):
     batch_entities = frozenset({Domain.ORDERS})
 
     credential_fields = (
-        CredentialField("database", _("database name"), secret=False),
-        CredentialField("login", _("login of the integration user"), secret=False),
-        CredentialField("api_key", _("API key")),
-        CredentialField("version", _("Odoo version, such as 17.0 or 19.0"), secret=False),
-        CredentialField("confirm_orders", _("confirm sale orders (true or false)"), secret=False, required=False),
+        CredentialField("database", _("database name"), secret=False, auth=True),
+        CredentialField("login", _("login of the integration user"), secret=False, auth=True),
+        CredentialField("api_key", _("API key"), auth=True),
+        CredentialField("version", VERSION_LABEL, secret=False, validator=clean_version),
+        CredentialField("confirm_orders", _("confirm sale orders (true or false)"), secret=False, required=False, kind=ValueKind.BOOLEAN),
     )
 
     def health_check(self, connection):
         client = OdooClient(connection)
         version = client.server_version()
+        if client.protocol != JSON2:
+            # JSON-RPC's version call needs no login, so this call checks the database, login and API key.
+            client.call("res.users", "context_get")
         settings = OdooSettings.from_connection(connection)
-        return f"Odoo {version}, database {settings.database or '-'}, protocol {client.protocol}"
+        return _("Odoo %(version)s, database %(database)s, protocol %(protocol)s") % {
+            "version": version,
+            "database": settings.database or "-",
+            "protocol": "JSON-2" if client.protocol == JSON2 else "JSON-RPC",
+        }
 
     def pull(self, connection, entity, cursor):
         client = OdooClient(connection)

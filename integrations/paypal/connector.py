@@ -19,8 +19,8 @@ class PaypalConnector(Connector):
     mode = Mode.WEBHOOK
     stored_headers = ("PAYPAL-TRANSMISSION-ID",)
     credential_fields = (
-        CredentialField("client_id", _("Client ID"), secret=False),
-        CredentialField("client_secret", _("Secret")),
+        CredentialField("client_id", _("Client ID"), secret=False, auth=True),
+        CredentialField("client_secret", _("Secret"), auth=True),
         CredentialField("webhook_id", _("Webhook ID"), secret=False),
     )
 

@@ -8,7 +8,7 @@ import logging
 
 from django.utils.translation import gettext_lazy as _
 
-from integrations.registry import Connector, CredentialField, Mode
+from integrations.registry import Connector, CredentialField, Mode, ValueKind
 from integrations.sendcloud import mappers, webhooks
 from integrations.sendcloud.client import SendcloudClient
 from orders.services_shipments import apply_shipment_report
@@ -22,10 +22,10 @@ class SendcloudConnector(Connector):
     reads = frozenset({"shipments"})
     mode = Mode.WEBHOOK
     credential_fields = (
-        CredentialField("public_key", _("Public API key"), secret=False),
-        CredentialField("secret_key", _("Secret API key")),
+        CredentialField("public_key", _("Public API key"), secret=False, auth=True),
+        CredentialField("secret_key", _("Secret API key"), auth=True),
         CredentialField("webhook_signature_key", _("Webhook signature key (if not the secret API key)"), required=False),
-        CredentialField("shipping_method_id", _("Shipping method id for new parcels"), secret=False),
+        CredentialField("shipping_method_id", _("Shipping method id for new parcels"), secret=False, kind=ValueKind.POSITIVE_INTEGER),
     )
 
     def health_check(self, connection):

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from integrations.crypto import CredentialsUnreadable
-from integrations.errors import ConnectorError
+from integrations.errors import ConnectorError, url_without_secrets
 from integrations.registry import UnknownConnector
 from integrations.services.leading import claim_default_leads
 
@@ -24,11 +24,17 @@ def check_connection(connection):
     except (ConnectorError, CredentialsUnreadable, UnknownConnector, NotImplementedError) as error:
         logger.warning(
             "connection test failed",
-            extra={"connection_id": connection.pk, "error": type(error).__name__},
+            extra={
+                "connection_id": connection.pk,
+                "error": type(error).__name__,
+                "error_code": getattr(error, "code", ""),
+                "detail": str(error),
+            },
         )
         return False, failure_text(connection, error)
     except Exception:
-        logger.exception("connection test failed", extra={"connection_id": connection.pk})
+        # A bug in Kontor or the connector, not a state the merchant can fix.
+        logger.exception("connection test failed unexpectedly", extra={"connection_id": connection.pk, "kind": connection.kind})
         return False, gettext("The test failed with an unexpected error. The technical details are in the log.")
 
     logger.info("connection test succeeded", extra={"connection_id": connection.pk})
@@ -40,7 +46,9 @@ def check_connection(connection):
 def failure_text(connection, error):
     """Return the admin text for an expected failure of the connection test."""
     if isinstance(error, ConnectorError):
-        return error.support_message
+        # The client may have filled in the connector's default base URL (Stripe, Mollie ...).
+        auth_labels = [spec.label for spec in connection.connector.credential_fields if spec.auth]
+        return error.test_message(url=url_without_secrets(connection.base_url), credentials=auth_labels)
     if isinstance(error, CredentialsUnreadable):
         return gettext(
             "The stored credentials of %(connection)s cannot be decrypted with the current "

@@ -17,7 +17,7 @@ import time
 
 from django.core.cache import cache
 
-from integrations.errors import AuthError, ConnectorError
+from integrations.errors import AuthError, ConnectorError, check_base_url
 from integrations.retry import INTERACTIVE_POLICY
 from integrations.services.clients import http_client_for
 
@@ -37,6 +37,7 @@ class ShopwareClient:
         self.connection = connection
         self.access_key_id = credentials.get("access_key_id", "")
         self.secret_access_key = credentials.get("secret_access_key", "")
+        check_base_url(connection.base_url, connection=connection.name)
         self.http = http_client_for(
             connection,
             default_headers={"Accept": "application/json", "Content-Type": "application/json"},

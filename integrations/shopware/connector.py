@@ -15,7 +15,7 @@ from catalog.models import Product
 from catalog.services.stock import available_for_channel_many
 from integrations.domains import Domain
 from integrations.errors import Conflict
-from integrations.registry import Connector, CredentialField, Mode, Page
+from integrations.registry import Connector, CredentialField, Mode, Page, ValueKind
 from integrations.services.deadlocks import run_retrying_deadlocks
 from integrations.shopware import inbound, mappers, push, status, webhooks
 from integrations.shopware.client import ShopwareClient
@@ -55,12 +55,12 @@ class ShopwareConnector(Connector):
     batch_entities = frozenset({Domain.STOCK, Domain.PRICES})
     stored_headers = ("sw-version", "sw-context-language")
     credential_fields = (
-        CredentialField("access_key_id", _("access key ID"), secret=False),
-        CredentialField("secret_access_key", _("secret access key")),
+        CredentialField("access_key_id", _("access key ID"), secret=False, auth=True),
+        CredentialField("secret_access_key", _("secret access key"), auth=True),
         CredentialField("shop_secret", _("app shop secret (checks webhook signatures)")),
         CredentialField("previous_shop_secret", _("previous shop secret, while rotating"), required=False),
         CredentialField("channel", _("sales channel code in Kontor (default: the connection slug)"), secret=False, required=False),
-        CredentialField("tax_rate", _("tax rate of pushed products in % (default 19)"), secret=False, required=False),
+        CredentialField("tax_rate", _("tax rate of pushed products in % (default 19)"), secret=False, required=False, kind=ValueKind.PERCENT),
         CredentialField("locale", _("locale of product names (default de_DE)"), secret=False, required=False),
         CredentialField("price_list", _("price list code to push"), secret=False, required=False),
     )

@@ -23,7 +23,7 @@ class StripeConnector(Connector):
     reads = frozenset({"payments"})
     mode = Mode.WEBHOOK
     credential_fields = (
-        CredentialField("api_key", _("Secret API key (sk_… or rk_…)")),
+        CredentialField("api_key", _("Secret API key (sk_… or rk_…)"), auth=True),
         CredentialField("webhook_secrets", _("Webhook signing secrets (whsec_…), one per line while rolling")),
     )
 
