@@ -38,7 +38,7 @@ def with_actor_names(queryset):
 def actor_name(change):
     """Return who or what made `change`, in words of the active language.
 
-    `change` comes from with_actor_names(); a row without its annotations is read again with them.
+    `change` comes from with_actor_names(). A row without its annotations is read again with them.
     """
     if not hasattr(change, "actor_connection_name"):
         change = with_actor_names(OrderStatusChange.objects.filter(pk=change.pk).select_related("user", "connection")).get()

@@ -40,7 +40,7 @@ def transition_selected(modeladmin, request, queryset, to_status):
         try:
             change = transition_order(order.pk, to_status, actor=admin_actor(request), user=request.user)
         except InvalidTransition:
-            # The service rolled back, so the stored status is the one the move was refused from.
+            # The service rolled back, so the stored status is the one it rejected the move from.
             order.refresh_from_db(fields=["status"])
             reason = gettext("Order %(order)s cannot move from %(current)s to %(target)s.") % {"order": order, "current": status_label(order.status), "target": target}
             modeladmin.message_user(request, reason, messages.WARNING)
@@ -91,7 +91,7 @@ class OrderForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        # The flag asks a colleague to act, and only the note explains what to do.
+        # The flag marks work for a colleague, and only the note explains what to do.
         if cleaned_data.get("needs_attention") and not cleaned_data.get("attention_note"):
             self.add_error(
                 "attention_note",
