@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db_connection
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.domains import Domain
@@ -41,6 +42,9 @@ from integrations.models import (
     InboundEvent,
     InboundSource,
     InboundState,
+    SyncDirection,
+    SyncError,
+    SyncRunKind,
 )
 from integrations.odoo.forward import forward_new_orders
 from integrations.odoo.stock_pages import apply_stock_events
@@ -49,6 +53,7 @@ from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
 from integrations.services.lanes import lane_for
 from integrations.services.queue import enqueue_on_commit
+from integrations.services.syncruns import finish_sync_run, record_sync_error, start_sync_run
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +268,43 @@ class StockSender(threading.Thread):
         self.join(timeout)
 
 
+def _loop_entity(kind):
+    return Domain.STOCK if kind == STOCK_LOOP else Domain.ORDERS
+
+
+def _report_poll_failure(connection_id, kind, error):
+    """Show support that a loop stopped reading Odoo: a failed sync run and an open sync error.
+
+    Only the first failure of a streak is recorded, so a loop that backs off for an hour leaves
+    one run and one error, not thousands. Without them the connection's tile stayed healthy
+    while nothing was read, because the loop records no run while it works.
+    """
+    try:
+        connection = Connection.objects.get(pk=connection_id)
+        entity = _loop_entity(kind)
+        run = finish_sync_run(start_sync_run(connection, SyncRunKind.PULL, entity), failed_with=error)
+        record_sync_error(connection, SyncDirection.INBOUND, error, entity=entity, sync_run=run)
+    except Exception:
+        # The database may be what fails; the loop's own log line already names the error.
+        logger.exception("odoo poll failure not recorded", extra={"connection_id": connection_id, "kind": kind})
+
+
+def _report_poll_recovery(connection_id, kind):
+    """Record that a failing loop reads Odoo again: a succeeded sync run, and its errors resolved."""
+    try:
+        connection = Connection.objects.get(pk=connection_id)
+        entity = _loop_entity(kind)
+        finish_sync_run(start_sync_run(connection, SyncRunKind.PULL, entity))
+        # The loop's errors are the ones without an item: a failed item has an event or message.
+        resolved = SyncError.objects.filter(
+            connection=connection, direction=SyncDirection.INBOUND, entity=entity, resolved=False,
+            inbound_event__isnull=True, outbound_message__isnull=True, object_id="", external_id="",
+        ).update(resolved=True, resolved_at=timezone.now())
+        logger.info("odoo poll errors resolved", extra={"connection_id": connection_id, "kind": kind, "resolved": resolved})
+    except Exception:
+        logger.exception("odoo poll recovery not recorded", extra={"connection_id": connection_id, "kind": kind})
+
+
 def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     """Run one connection's stock or orders loop until shortly before the poll lane's timeout.
 
@@ -310,11 +352,13 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
                         logger.warning("odoo poll failed, backing off", extra={"connection_id": connection_id, "code": error.code})
                     else:
                         logger.exception("odoo poll failed, backing off", extra={"connection_id": connection_id})
+                    _report_poll_failure(connection_id, kind, error)
                 failing = True
                 time.sleep(min(backoff, max(deadline - time.monotonic(), 0)))
                 continue
             if failing:
                 logger.info("odoo poll recovered", extra={"connection_id": connection_id})
+                _report_poll_recovery(connection_id, kind)
             failing = False
             backoff = 0.0
             time.sleep(max(next_poll - time.monotonic(), 0.01))
