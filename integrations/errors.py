@@ -262,7 +262,7 @@ class InvalidResponse(ConnectorError):
 
 
 class ConfigurationError(ConnectorError, ValueError):
-    """A connection setting is missing or invalid, so Kontor sent nothing to the remote system.
+    """A missing or invalid connection setting, found before Kontor sent anything to the remote system.
 
     Also a ValueError, because callers caught the ValueError that these checks raised before.
     """
@@ -271,7 +271,7 @@ class ConfigurationError(ConnectorError, ValueError):
 
 
 class InvalidBaseURL(ConfigurationError):
-    """The base URL is empty or is not an http(s) address with a host."""
+    """A base URL that is empty or is not an http(s) address with a host."""
 
     code = "base_url_invalid"
     message_template = _(
@@ -302,7 +302,7 @@ class InvalidBaseURL(ConfigurationError):
 
 
 class InvalidSetting(ConfigurationError):
-    """A connection setting has a value that Kontor cannot use.
+    """A connection setting with a value that Kontor cannot use.
 
     `setting` is the label that the admin shows for it, `expected` a sentence saying what is
     allowed. The message shows the value, so raise this only for settings that are not secret.
