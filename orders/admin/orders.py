@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +100,21 @@ class OrderForm(forms.ModelForm):
                 gettext('Write in the note what needs attention, or clear "%(field)s".') % {"field": self.fields["needs_attention"].label},
             )
         return cleaned_data
+
+    def _update_errors(self, errors):
+        # Order.clean also checks the totals, which the form shows read-only. An error there
+        # cannot sit beside a field the form does not have (Django raises ValueError for it),
+        # so it is shown above the form and names the field.
+        if hasattr(errors, "error_dict"):
+            placed = {}
+            for name, messages in errors.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    placed.setdefault(name, []).extend(messages)
+                    continue
+                label = capfirst(Order._meta.get_field(name).verbose_name)
+                placed.setdefault(NON_FIELD_ERRORS, []).extend(f"{label}: {message}" for message in ValidationError(messages).messages)
+            errors = ValidationError(placed)
+        super()._update_errors(errors)
 
     def save(self, commit=True):
         # The translations belong to what a worker wrote; a person's edit replaces all of them.
