@@ -90,7 +90,7 @@ class ShopwareConnector(Connector):
         # New orders reserve stock while Odoo's stock is applied: a deadlock between them is
         # run again here instead of failing the order for good.
         return run_retrying_deadlocks(
-            lambda: inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id))
+            lambda: inbound.process_order(connection, event.payload, fetch=lambda order_id: self.fetch_order(connection, order_id), event=event)
         )
 
     def inbound_batch_started(self, connection, events):

@@ -182,8 +182,11 @@ def _open_with_id(order):
     return isinstance(state_machine, dict) and state_machine.get("technicalName") != "cancelled" and "id" in order
 
 
-def process_order(connection, order, fetch):
-    """Create or update the canonical order for a Shopware order; return the outcome."""
+def process_order(connection, order, fetch, event=None):
+    """Create or update the canonical order for a Shopware order; return the outcome.
+
+    `event` is the inbound event that brought the order, named in a conflict that it causes.
+    """
     if order.get("fetch"):
         order = fetch(order["id"])
         if order is None:
@@ -205,19 +208,20 @@ def process_order(connection, order, fetch):
         bind(connection, result.order, order["id"])
     state = (order.get("stateMachineState") or {}).get("technicalName")
     if state == "cancelled":
-        cancelled = _apply_cancellation(connection, result.order)
+        cancelled = _apply_cancellation(connection, result.order, event)
         if result.created:
             return "created"
         return "updated" if cancelled else "skipped"
     return "created" if result.created else "skipped"
 
 
-def _apply_cancellation(connection, order):
+def _apply_cancellation(connection, order, event=None):
     """Cancel the canonical order if this connection may set its status; return True if applied."""
     if order.status == OrderStatus.CANCELLED:
         return False
     try:
-        allowed = apply_inbound_changes(connection, "orders", order, {"status": {"status": OrderStatus.CANCELLED}})
+        # The conflict names the event, so support can open the webhook that brought the cancellation.
+        allowed = apply_inbound_changes(connection, "orders", order, {"status": {"status": OrderStatus.CANCELLED}}, event=event)
         may_cancel = bool(allowed)
     except NoLeadingSystem:
         # No rule for orders at all: the shop that took the order decides on its cancellation.

@@ -176,7 +176,13 @@ def test_bad_order_is_kept_with_sync_error(client, connection, make_product, ord
 
 def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_product, django_capture_on_commit_callbacks):
     from catalog.models import Product
-    from integrations.models import Binding, Connection, LeadingSystemRule, OutboundMessage
+    from integrations.models import (
+        Binding,
+        Conflict,
+        Connection,
+        LeadingSystemRule,
+        OutboundMessage,
+    )
     from integrations.services.bindings import bind
 
     # The ERP leads order status, so the shop's cancellation is a conflict, not a cancel.
@@ -192,11 +198,14 @@ def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_produ
 
     cancel_body = fixture_bytes("state_enter.order.state.cancelled")
     post_hook(client, cancel_body, webhooks.signature(cancel_body, DEFAULT_SHOP_SECRET))
+    cancel_event = InboundEvent.objects.order_by("-pk").first()
     with django_capture_on_commit_callbacks(execute=False):
-        process_inbound_event(InboundEvent.objects.order_by("-pk").first().pk)
+        process_inbound_event(cancel_event.pk)
 
     order = Order.objects.get()
     assert order.status != "cancelled"
+    conflict = Conflict.objects.get(object_id=str(order.pk))
+    assert (conflict.field, conflict.incoming_value, conflict.inbound_event_id) == ("status", "cancelled", cancel_event.pk)
     assert product.stock_levels.get().reserved == 2
     message = OutboundMessage.objects.get(connection=connection, entity="stock")
     assert message.object_id == str(Product.objects.get(sku="SW-TEST-1").pk)
