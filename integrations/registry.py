@@ -155,6 +155,9 @@ class Connector:
     # True when a connection without a base URL works from files alone (Akeneo's CSV import),
     # so the admin requires the API credentials only once a base URL is set.
     api_optional: bool = False
+    # True when the system has no fixed address (every shop and ERP has its own), so the admin
+    # refuses to save a connection without a base URL.
+    base_url_required: bool = False
     # Mapper objects by entity, for code that wants to reach them through the registry.
     mappers: dict[str, Any] = {}
     # (domain, field group) pairs this kind of system usually leads, such as product texts for

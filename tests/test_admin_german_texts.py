@@ -246,3 +246,37 @@ def test_add_connection_shows_credential_errors(admin_client_de):
     assert 'id="id_credential_access_key_id_error"' in html
     assert "Dieses Feld ist zwingend erforderlich." in html
     assert not Connection.objects.filter(slug="shop-de").exists()
+
+
+def add_connection_data(kind, base_url, **credentials):
+    return {
+        "kind": kind, "name": "System DE", "slug": "system-de", "base_url": base_url,
+        "enabled": "on", "time_zone": "Europe/Berlin", "rate_limit_per_second": "5", "rate_limit_burst": "10",
+        "entities-TOTAL_FORMS": "0", "entities-INITIAL_FORMS": "0", "entities-MIN_NUM_FORMS": "0", "entities-MAX_NUM_FORMS": "1000",
+        **{f"credential_{name}": value for name, value in credentials.items()},
+    }
+
+
+SHOPWARE_CREDENTIALS = {"access_key_id": "SWIA-KEY", "secret_access_key": "secret-value", "shop_secret": "shop-secret-value"}
+
+
+def test_add_shop_without_base_url_refused(admin_client_de):
+    data = add_connection_data("shopware", "", **SHOPWARE_CREDENTIALS)
+
+    with translation.override("de"):
+        response = admin_client_de.post(reverse("admin:integrations_connection_add"), data, HTTP_ACCEPT_LANGUAGE="de")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Eine Shopware 6-Verbindung braucht die Adresse ihrer API. Geben Sie die Basis-URL ein, beginnend mit https://." in html
+    assert not Connection.objects.filter(slug="system-de").exists()
+
+
+def test_add_payment_without_base_url_saved(admin_client_de):
+    data = add_connection_data("stripe", "", api_key="sk_test_4eC39HqLyjWDarjtT1zdp7dc", webhook_secrets="whsec_test")
+
+    with translation.override("de"):
+        response = admin_client_de.post(reverse("admin:integrations_connection_add"), data, HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 302
+    assert Connection.objects.get(slug="system-de").base_url == ""

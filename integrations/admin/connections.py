@@ -97,6 +97,16 @@ class ConnectionForm(forms.ModelForm):
             self._check_api_settings(cleaned_data)
         if "base_url" not in self.errors:
             self._reject_secrets_in_base_url(cleaned_data.get("base_url"))
+        if "base_url" not in self.errors and self._connector and self._connector.base_url_required and not cleaned_data.get("base_url"):
+            # Saved without one, every call fails until someone finds the empty field.
+            self.add_error(
+                "base_url",
+                forms.ValidationError(
+                    _("A %(system)s connection needs the address of its API. Enter the base URL, starting with https://."),
+                    code="required",
+                    params={"system": self._connector.display_name or self._connector.kind},
+                ),
+            )
         return cleaned_data
 
     def _clean_credential_values(self, cleaned_data):

@@ -17,6 +17,7 @@ from integrations.services.deadlocks import run_retrying_deadlocks
 class OdooConnector(Connector):
     kind = "odoo"
     display_name = "Odoo"
+    base_url_required = True
     reads = frozenset({Domain.STOCK, Domain.ORDERS})
     writes = frozenset({Domain.ORDERS, Domain.CUSTOMERS})
     mode = Mode.PULL

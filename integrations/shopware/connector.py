@@ -48,6 +48,7 @@ def shop_context(client, connection):
 class ShopwareConnector(Connector):
     kind = "shopware"
     display_name = "Shopware 6"
+    base_url_required = True
     reads = frozenset({Domain.ORDERS})
     writes = frozenset({Domain.PRODUCTS, Domain.PRICES, Domain.STOCK, Domain.ORDERS, Domain.SHIPMENTS})
     mode = Mode.BOTH
