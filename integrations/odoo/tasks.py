@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db_connection
 from django.db import transaction
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.domains import Domain
@@ -53,7 +52,12 @@ from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
 from integrations.services.lanes import lane_for
 from integrations.services.queue import enqueue_on_commit
-from integrations.services.syncruns import finish_sync_run, record_sync_error, start_sync_run
+from integrations.services.syncruns import (
+    finish_sync_run,
+    record_sync_error,
+    resolve_sync_errors,
+    start_sync_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -296,10 +300,12 @@ def _report_poll_recovery(connection_id, kind):
         entity = _loop_entity(kind)
         finish_sync_run(start_sync_run(connection, SyncRunKind.PULL, entity))
         # The loop's errors are the ones without an item: a failed item has an event or message.
-        resolved = SyncError.objects.filter(
-            connection=connection, direction=SyncDirection.INBOUND, entity=entity, resolved=False,
-            inbound_event__isnull=True, outbound_message__isnull=True, object_id="", external_id="",
-        ).update(resolved=True, resolved_at=timezone.now())
+        resolved = resolve_sync_errors(
+            SyncError.objects.filter(
+                connection=connection, direction=SyncDirection.INBOUND, entity=entity,
+                inbound_event__isnull=True, outbound_message__isnull=True, object_id="", external_id="",
+            )
+        )
         logger.info("odoo poll errors resolved", extra={"connection_id": connection_id, "kind": kind, "resolved": resolved})
     except Exception:
         logger.exception("odoo poll recovery not recorded", extra={"connection_id": connection_id, "kind": kind})
