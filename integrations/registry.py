@@ -52,7 +52,7 @@ class CredentialField:
     # an error about another kind shows the value.
     kind: str = ValueKind.TEXT
     # True for the values that the remote system checks at sign-in. A rejected connection test
-    # names them, so the merchant sees what to check.
+    # names them, so the merchant knows what to check.
     auth: bool = False
     # Further check for the rules of one connector. It is called with the stripped value and
     # returns the value to store or raises integrations.errors.InvalidSetting.

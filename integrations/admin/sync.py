@@ -128,7 +128,7 @@ class SyncErrorAdmin(admin.ModelAdmin):
         return urls + super().get_urls()
 
     def retry_one_view(self, request, object_id):
-        """Retry the error shown on its detail page, because its message asks support to retry it there."""
+        """Retry the error shown on its detail page, because its message tells support to retry it there."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):

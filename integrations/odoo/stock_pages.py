@@ -22,7 +22,7 @@ levels are locked by order batches for most of that time. So a page is applied i
 three transactions. The changes whose levels are free are committed at once, then the changes
 whose levels other transactions hold wait for them. The events that would change nothing (the
 ledger has the figure, or a newer read is applied) take only the levels that no other
-transaction holds, and their other events stay pending for the next step. A real change
+transaction locks, and their other events stay pending for the next step. A real change
 therefore waits only when its own level is held, and then only for the levels of the other
 held changes, never for the levels whose figure stays the same.
 """
@@ -55,7 +55,7 @@ def apply_stock_events(connection, event_ids):
     """Apply pending pulled stock events of `connection`; return {outcome: number of events}.
 
     Events that another worker has locked are left to it. The events that change a level come
-    first: those whose levels no other transaction holds in one transaction, then the others
+    first: those whose levels no other transaction locks in one transaction, then the others
     in one that waits for their levels. The events that change nothing follow in a transaction
     that skips levels held elsewhere; those it skips stay pending and are counted as
     "deferred". Each event that the bulk path leaves to the inbox runs in a transaction of its own.
@@ -182,7 +182,7 @@ def _apply(connection, readable, products, warehouses, *, wait=True):
     """Apply the readable events in the caller's transaction; return {outcome: [event pks]}.
 
     `warehouses` ({Odoo warehouse id: Warehouse}) gets the warehouses bound here. With
-    `wait=False`, events whose stock level another transaction holds are returned under
+    `wait=False`, events whose stock level another transaction locks are returned under
     "deferred" and not applied.
     """
     outcomes = defaultdict(list)
@@ -257,7 +257,7 @@ def _locked_levels(product_ids, pairs):
 
 
 def _free_levels(product_ids):
-    """Lock the products' stock levels that no other transaction holds; return {(product id, warehouse id): level}."""
+    """Lock the products' stock levels that no other transaction locks; return {(product id, warehouse id): level}."""
     levels = (
         StockLevel.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("warehouse")

@@ -78,8 +78,8 @@ ORDER_BATCH_WINDOW_SECONDS = ORDERS_INTERVAL_SECONDS
 PUSH_INTERVAL_SECONDS = 0.1
 PUSHED_DOMAINS = (Domain.STOCK, Domain.PRICES)
 # How long one announcement of the stock sender lasts. It is renewed before every send, so it
-# must outlast a slow Sync API request under load (seconds): a lapse lets the next stock
-# message queue a hot-lane batch task, which claims stock together with Odoo orders and holds
+# must outlast a slow Sync API request under load (seconds). A lapse lets the next stock
+# message queue a hot-lane batch task, which claims stock together with Odoo orders and keeps
 # the stock figures in flight until the orders are sent.
 SENDING_ANNOUNCEMENT_SECONDS = 10
 # Wait of the stock sender after a failed send, and how long a stopping loop waits for a send
@@ -131,7 +131,7 @@ def poll_stock(connection):
 
     The events are not queued as tasks, because they are applied here. Pending events of
     earlier steps are applied again with the new ones: apply_stock_events leaves an event that
-    changes nothing pending while another transaction holds its stock level. An event that
+    changes nothing pending while another transaction locks its stock level. An event that
     stays pending longer is queued by the framework's sweep a minute after it was received.
     """
     event_ids = poll_entity(connection, Domain.STOCK, queue=False)
@@ -215,9 +215,9 @@ def poll_once(connection_id, entities=(Domain.STOCK, Domain.ORDERS), *, push=Tru
 class StockSender(threading.Thread):
     """Thread of the stock loop that sends the due stock and price messages every `interval` seconds.
 
-    It runs beside the loop's Odoo reads. A figure already in the ledger therefore never waits
+    It runs beside the loop's Odoo reads. A figure already in the ledger therefore does not wait
     for a slow read or for the stock level locks of the next page, and a slow Sync API request
-    never delays the next read. While it sends, new stock and price messages queue no lane
+    does not delay the next read. While it sends, new stock and price messages queue no lane
     task. The thread has its own database connection and closes it when it stops.
     """
 
