@@ -93,8 +93,7 @@ def create_new_orders(connection, events):
     - Left out are events that name only an id (order.written), cancelled orders, and orders
       whose state is not an object. So are an order number or Shopware id that came earlier in
       the batch, payloads without an id, and orders that fail mapping or validation or are known
-      already.
-      process_order handles them as before and records the same sync errors.
+      already. process_order handles them as before and records the same sync errors.
     - An event left out may reserve or release the stock of its products, so a later order
       with one of those products is left out as well. An order.written event names no
       products, so every order after it is left out.
