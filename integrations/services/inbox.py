@@ -225,17 +225,15 @@ def _apply_together(connection, events):
             _store_applied(events, applied, now)
     except Exception as error:
         _raise_if_connection_lost(connection, events, error)
-        if not isinstance(error, (IntegrityError, OperationalError)):
-            logger.exception(
-                "inbound events not applied together, applying them one by one",
-                extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events]},
-            )
-            return set()
         # Concurrent work on the same records, such as a duplicate order that another worker
-        # created. Applied one by one, each event handles it as it would alone.
-        logger.warning(
+        # created, is expected: applied one by one, each event handles it as it would alone.
+        # Anything else is a bug, logged with its traceback.
+        expected = isinstance(error, (IntegrityError, OperationalError))
+        logger.log(
+            logging.WARNING if expected else logging.ERROR,
             "inbound events not applied together, applying them one by one",
             extra={"connection_id": connection.pk, "inbound_event_ids": [event.pk for event in events], "error": type(error).__name__},
+            exc_info=not expected,
         )
         return set()
 
