@@ -195,13 +195,18 @@ def _line_errors(index, line, products, currency, rounding_rule):
     return errors
 
 
+def _fits_quantity_column(quantity):
+    """Return whether a quantity has no more whole digits than its column."""
+    return quantity.is_finite() and quantity.adjusted() < QUANTITY_WHOLE_DIGITS
+
+
 def _storable_quantity(quantity):
     """Return whether a positive quantity fits its column and stays above zero once rounded to it."""
-    return quantity.is_finite() and quantity.adjusted() < QUANTITY_WHOLE_DIGITS and _as_stored(quantity) > 0
+    return _fits_quantity_column(quantity) and _as_stored(quantity) > 0
 
 
 def _quantity_column_errors(quantity, sku):
-    if quantity.is_finite() and quantity.adjusted() < QUANTITY_WHOLE_DIGITS:
+    if _fits_quantity_column(quantity):
         # Rounded to the column's three decimal places, the quantity is zero.
         return _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": _as_stored(quantity), "sku": sku}
     try:
