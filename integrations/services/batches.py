@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
@@ -241,24 +242,25 @@ def _bindings_of(messages):
 def _record_outcomes(outcomes, bindings):
     now = timezone.now()
     counts = Counter()
+    token = outcomes[0][0].claim_token
+    finished = [(message, state, detail) for message, state, detail in outcomes if state in (OutboundState.DELIVERED, OutboundState.SKIPPED)]
+    unfinished = [(message, state, detail) for message, state, detail in outcomes if state not in (OutboundState.DELIVERED, OutboundState.SKIPPED)]
     with transaction.atomic():
-        owned = set(
-            OutboundMessage.objects.select_for_update()
-            .filter(
-                pk__in=[message.pk for message, _state, _detail in outcomes],
-                claim_token=outcomes[0][0].claim_token,
-                state=OutboundState.IN_FLIGHT,
+        # The lease check and the writes of all finished messages are one statement, because
+        # every delivered message has a remote id of its own and would otherwise take an UPDATE.
+        owned = _finish_owned(finished, token, now)
+        if unfinished:
+            owned |= set(
+                OutboundMessage.objects.select_for_update()
+                .filter(pk__in=[message.pk for message, _state, _detail in unfinished], claim_token=token, state=OutboundState.IN_FLIGHT)
+                .values_list("pk", flat=True)
             )
-            .values_list("pk", flat=True)
-        )
-        finished = {}
         pushed = []
         for message, state, detail in outcomes:
             if message.pk not in owned:
                 logger.warning("outbound result dropped, lease lost", extra={"outbound_message_id": message.pk})
                 continue
             if state in (OutboundState.DELIVERED, OutboundState.SKIPPED):
-                finished.setdefault((state, detail), []).append(message.pk)
                 if state == OutboundState.DELIVERED:
                     pushed.append((message, detail))
                 counts[str(state)] += 1
@@ -269,22 +271,44 @@ def _record_outcomes(outcomes, bindings):
                 _fail_attempt(message, detail, now)
                 counts["retry" if message.state == OutboundState.PENDING else "failed"] += 1
 
-        for (state, remote_id), ids in finished.items():
-            OutboundMessage.objects.filter(pk__in=ids).update(
-                state=state,
-                delivered_at=now if state == OutboundState.DELIVERED else None,
-                remote_id=remote_id,
-                lease_expires_at=None,
-                error_code="",
-                last_error="",
-            )
         _record_pushed(pushed, bindings, now)
-        finished_ids = [pk for ids in finished.values() for pk in ids]
-        if finished_ids:
-            SyncError.objects.filter(resolved=False, outbound_message_id__in=finished_ids).update(
+        # Only a message that failed before has an open sync error, and a failure stores its
+        # last_error, which a retry from the admin keeps while it resets the attempts.
+        retried_ids = [
+            message.pk for message, _state, _detail in finished
+            if message.pk in owned and (message.last_error or message.attempts > 1)
+        ]
+        if retried_ids:
+            SyncError.objects.filter(resolved=False, outbound_message_id__in=retried_ids).update(
                 resolved=True, resolved_at=now, next_retry_at=None
             )
     return dict(counts)
+
+
+def _values_table(rows):
+    """Return the SQL of a VALUES list of `rows` (tuples of equal length) named v, and its parameters.
+
+    Its columns are v.column1, v.column2 and so on, which PostgreSQL and SQLite both name so.
+    """
+    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return f"(VALUES {', '.join([row_sql] * len(rows))}) AS v", [value for row in rows for value in row]
+
+
+def _finish_owned(finished, token, now):
+    """Mark delivered and skipped messages finished where this claim still holds their lease; return their pks."""
+    if not finished:
+        return set()
+    table = db_connection.ops.quote_name(OutboundMessage._meta.db_table)
+    values, params = _values_table([(message.pk, str(state), detail) for message, state, detail in finished])
+    sql = (
+        f"UPDATE {table} SET state = v.column2, remote_id = v.column3, "
+        "delivered_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END, "
+        "lease_expires_at = NULL, error_code = '', last_error = '' "
+        f"FROM {values} WHERE {table}.id = v.column1 AND {table}.claim_token = %s AND {table}.state = %s RETURNING {table}.id"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [str(OutboundState.DELIVERED), now, *params, token, str(OutboundState.IN_FLIGHT)])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _record_pushed(pushed, bindings, now):
@@ -308,7 +332,11 @@ def _record_pushed(pushed, bindings, now):
         binding.pushed_fingerprint = message.fingerprint
         binding.pushed_at = now
     if changed:
-        Binding.objects.bulk_update(changed, ["pushed_fingerprint", "pushed_at"])
+        # One statement, like bulk_update, without the CPU of its CASE expression per row.
+        table = db_connection.ops.quote_name(Binding._meta.db_table)
+        values, params = _values_table([(binding.pk, binding.pushed_fingerprint) for binding in changed])
+        with db_connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET pushed_fingerprint = v.column2, pushed_at = %s FROM {values} WHERE {table}.id = v.column1", [now, *params])
     if created:
         # Another worker may have bound the record meanwhile. Its row stays, and it gets this
         # push's fingerprint, as bindings.record_pushed does.
