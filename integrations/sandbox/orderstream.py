@@ -63,13 +63,17 @@ class InvoiceLine:
 class Invoice:
     number: str
     placed_at: datetime
-    customer_id: str
+    customer_id: str  # empty for a guest order
     country: str
     lines: list = field(default_factory=list)
 
     @property
     def is_cancellation(self):
         return self.number.startswith("C")
+
+    @property
+    def is_guest(self):
+        return not self.customer_id
 
 
 @lru_cache(maxsize=2)
@@ -81,7 +85,8 @@ def read_invoices(path=CSV_PATH):
             number = row["InvoiceNo"].strip()
             invoice = invoices.get(number)
             if invoice is None:
-                customer = row["CustomerID"].strip().removesuffix(".0") or "guest"
+                # Empty for a guest order: the data set has no customer id for it.
+                customer = row["CustomerID"].strip().removesuffix(".0")
                 invoice = Invoice(
                     number=number,
                     placed_at=datetime.fromisoformat(row["InvoiceDate"]).replace(tzinfo=UTC),

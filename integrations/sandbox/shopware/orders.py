@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from integrations.sandbox import store
-from integrations.sandbox.shopware import events
+from integrations.sandbox.shopware import customers, events
 from integrations.sandbox.shopware.state import (
     DEFAULT_CURRENCY,
     DEFAULT_LANGUAGE_ID,
@@ -94,40 +94,29 @@ class PlacedLine:
     unit_gross: Decimal
 
 
-def _address(order_id, customer_number, first_name, place, kind):
-    return {
-        "id": seed_id("address", order_id, kind),
-        "firstName": first_name,
-        "lastName": f"Customer {customer_number}",
-        "street": f"{customer_number} Market Street",
-        "zipcode": "10115",
-        "city": "Sandbox City",
-        "countryId": place["id"],
-        "country": {"id": place["id"], "iso": place["iso"], "name": place["name"], "apiAlias": "country"},
-        "phoneNumber": None,
-        "company": None,
-        "apiAlias": "order_address",
-    }
-
-
 @dataclass
 class NewOrder:
-    """An order to place: its lines, customer number, country (ISO 3166 code) and order time."""
+    """An order to place: its lines, customer number, country (ISO 3166 code) and order time.
+
+    An empty customer number makes a guest order, whose buyer is derived from `guest_reference`
+    (the invoice number of a replayed invoice), or from the order number when that is empty too.
+    """
 
     lines: list  # of PlacedLine
     customer_number: str
     country_iso: str
     placed_at: object  # aware datetime
     order_number: str | None = None
+    guest_reference: str = ""
 
 
-def place_order(lines, *, customer_number, country_iso, placed_at, order_number=None):
+def place_order(lines, *, customer_number, country_iso, placed_at, order_number=None, guest_reference=""):
     """Store a new order with its lines, delivery and transaction and decrement stock.
 
     Returns the assembled order. Sends checkout.order.placed to subscribed app webhooks after
     the transaction commits.
     """
-    return place_orders([NewOrder(lines, customer_number, country_iso, placed_at, order_number)])[0]
+    return place_orders([NewOrder(lines, customer_number, country_iso, placed_at, order_number, guest_reference)])[0]
 
 
 @transaction.atomic
@@ -175,7 +164,7 @@ def _build_order(new_order, order_number, place, now):
     """Return (assembled order, stored order document, {product id: quantity sold}) of a new order."""
     order_id = new_id()
     placed = new_order.placed_at.isoformat(timespec="milliseconds")
-    customer_number = new_order.customer_number
+    buyer = customers.buyer_for(new_order.customer_number, new_order.guest_reference or order_number)
 
     positions_gross = positions_net = positions_tax = Decimal(0)
     sold = {}
@@ -195,11 +184,11 @@ def _build_order(new_order, order_number, place, now):
 
     shipping_total, shipping_net, shipping_tax, shipping_price = _calculated_price(SHIPPING_GROSS, 1)
     total = positions_gross + shipping_total
-    address = _address(order_id, customer_number, "Sandbox", place, "billing")
+    address = customers.order_address(buyer, seed_id("address", order_id, "billing"), place)
     delivery_id, transaction_id = new_id(), new_id()
     delivery = {
         "id": delivery_id, "orderId": order_id, "trackingCodes": [], "shippingCosts": shipping_price,
-        "shippingOrderAddress": _address(order_id, customer_number, "Sandbox", place, "shipping"),
+        "shippingOrderAddress": customers.order_address(buyer, seed_id("address", order_id, "shipping"), place),
         "stateId": state("order_delivery.state", "open")["id"], "stateMachineState": state("order_delivery.state", "open"),
         "shippingDateEarliest": placed, "shippingDateLatest": placed, "apiAlias": "order_delivery", "createdAt": now, "updatedAt": None,
     }
@@ -228,11 +217,7 @@ def _build_order(new_order, order_number, place, now):
         "amountTotal": _money(total), "amountNet": _money(positions_net + shipping_net), "positionPrice": _money(positions_gross),
         "taxStatus": "gross", "shippingTotal": _money(shipping_total), "shippingCosts": shipping_price,
         "itemRounding": rounding, "totalRounding": rounding,
-        "orderCustomer": {
-            "id": seed_id("order_customer", order_id), "email": f"customer-{customer_number}@example.com",
-            "firstName": "Sandbox", "lastName": f"Customer {customer_number}", "customerNumber": str(customer_number),
-            "customerId": seed_id("customer", str(customer_number)), "apiAlias": "order_customer",
-        },
+        "orderCustomer": customers.order_customer(buyer, order_id, now),
         "stateId": state("order.state", "open")["id"], "stateMachineState": state("order.state", "open"),
         "customerComment": None, "customFields": None, "apiAlias": "order", "createdAt": now, "updatedAt": None,
     }

@@ -3,7 +3,8 @@
 A line is sold only if the shop has the product and stock for it, as a shop with stock
 management does: the quantity is capped at the product's stock and a line without stock is
 left out. The unit price is the product's gross price in the default currency, or the data
-set's price when the product has none.
+set's price when the product has none. The order's customer and addresses are derived from the
+invoice's customer id, or from its invoice number for a guest order (see customers.py).
 """
 
 from decimal import Decimal
@@ -64,13 +65,20 @@ def place_many(placements):
             placed_lines.append(PlacedLine(product=product, quantity=quantity, unit_gross=_unit_price(product, data_set_price, parents)))
         outcomes.append(bool(placed_lines))
         if placed_lines:
-            new_orders.append(NewOrder(placed_lines, customer_number=invoice.customer_id, country_iso=invoice.country, placed_at=now))
+            new_orders.append(NewOrder(
+                placed_lines, customer_number=invoice.customer_id, country_iso=invoice.country, placed_at=now, guest_reference=invoice.number,
+            ))
     store_orders(new_orders)
     return outcomes
 
 
 def cancel(invoice, lines):
-    """Cancel the newest open order of the invoice's customer; False when there is none."""
+    """Cancel the newest open order of the invoice's customer; False when there is none.
+
+    A guest's cancellation names no customer, so it cannot be matched to an order and is skipped.
+    """
+    if invoice.is_guest:
+        return False
     orders = (
         store.rows(SYSTEM, "order")
         .filter(data__orderCustomer__customerNumber=invoice.customer_id)
