@@ -144,6 +144,8 @@ def process_inbound_batch(event_id, *, limit=None):
     limit = settings.INBOX_BATCH_SIZE if limit is None else limit
     if limit < 1:
         raise ValueError(f"The inbox batch size is {limit}; it must be 1 or more.")
+    if not _is_pending(event_id):
+        return []
     with transaction.atomic():
         anchor = _locked_pending(InboundEvent.objects.filter(pk=event_id)).first()
         # An event whose retry is scheduled waits for it, even when its own task runs first.
@@ -263,6 +265,18 @@ def _store_applied(events, applied, now):
     for event in events:
         if event.pk in applied and event.error:
             resolve_sync_error_of(inbound_event=event)
+
+
+def _is_pending(event_id):
+    """Return whether the event is pending, read without a lock or a transaction.
+
+    Under load most tasks find their event applied already by another task's batch. This read
+    costs a fraction of the locking query, which checks a pending event again.
+    """
+    table = db_connection.ops.quote_name(InboundEvent._meta.db_table)
+    with db_connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s AND state = %s", [event_id, str(InboundState.PENDING)])
+        return cursor.fetchone() is not None
 
 
 def _waits_for_retry(event):
