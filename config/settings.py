@@ -298,25 +298,37 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kontor@localhost")
 # Logging: one logger per module; LOG_FORMAT=json gives one JSON object per line.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# Kontor's HTTP client logs each call to a simulated system, so the access line of the web server
+# and Django's 4xx/5xx line for the same request are dropped (see integrations/sandbox/requestlog.py).
+_REQUEST_LOG_FILTERS = ["skip_sandbox_requests"] if SANDBOX_ENABLED else []
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        "skip_sandbox_requests": {"()": "integrations.sandbox.requestlog.SkipSandboxRequests"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logging.JsonFormatter"},
+        # Django's default for the development server's access lines.
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
             "filters": ["request_id"],
-        }
+        },
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "level": "INFO"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_q": {"level": env.str("LOG_LEVEL_DJANGO_Q", default="WARNING")},
+        # Listing a logger here replaces Django's default for it, so the access log's handler is repeated.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": _REQUEST_LOG_FILTERS},
+        "django.request": {"filters": _REQUEST_LOG_FILTERS},
     },
 }
 
