@@ -3,6 +3,7 @@
 import logging
 
 from integrations.dhl import mappers
+from integrations.dhl.billing import clean_billing_number
 from integrations.dhl.client import DhlClient
 from integrations.errors import ValidationFailed
 from orders.models import Shipment
@@ -27,7 +28,8 @@ def create_label(shipment_id, connection, *, weight_kg="1.0"):
     credentials = connection.credentials
     request = mappers.shipment_request(
         shipment,
-        billing_number=credentials.get("billing_number", ""),
+        # A number saved before the admin checked it is rejected here, before DHL is called.
+        billing_number=clean_billing_number(credentials.get("billing_number", "")),
         product=credentials.get("product") or DEFAULT_PRODUCT,
         shipper=_shipper(credentials),
         weight_kg=weight_kg,
