@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations.models import DeltaCursor, SyncError, SyncRun
+from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
 
 
@@ -97,18 +98,23 @@ class SyncErrorAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d sync errors marked resolved.") % {"count": count}, messages.SUCCESS)
 
     def report_retry(self, request, outcome):
+        """Show one message with what was queued, what a retry check held back and what was skipped."""
         text = ngettext(
-            "%(count)d item queued for retry.", "%(count)d items queued for retry.", outcome.queued
-        ) % {"count": outcome.queued}
+            "%(count)s item queued for retry.", "%(count)s items queued for retry.", outcome.queued
+        ) % {"count": format_count(outcome.queued)}
         level = messages.SUCCESS
+        held_back = held_back_messages(outcome.held_back)
+        if held_back:
+            text += " " + " ".join(held_back)
+            level = messages.WARNING
         if outcome.skipped:
             text += " " + ngettext(
-                "%(count)d sync error was skipped because it has no stored webhook event or outgoing "
+                "%(count)s sync error was skipped because it has no stored webhook event or outgoing "
                 "message to send again; run the import or sync again after fixing the cause.",
-                "%(count)d sync errors were skipped because they have no stored webhook event or outgoing "
+                "%(count)s sync errors were skipped because they have no stored webhook event or outgoing "
                 "message to send again; run the import or sync again after fixing the cause.",
                 outcome.skipped,
-            ) % {"count": outcome.skipped}
+            ) % {"count": format_count(outcome.skipped)}
             level = messages.WARNING
         self.message_user(request, text, level)
 
@@ -133,7 +139,9 @@ class SyncErrorAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
-        self.report_retry(request, retry_sync_error_batch(SyncError.objects.filter(pk=object_id)))
+        # Support requested this one error by name, so it is queued even when a retry check would
+        # hold it back. One task cannot flood the lane.
+        self.report_retry(request, retry_sync_error_batch(SyncError.objects.filter(pk=object_id), check_causes=False))
         return HttpResponseRedirect(reverse("admin:integrations_syncerror_change", args=[object_id]))
 
     def retry_matching_view(self, request):

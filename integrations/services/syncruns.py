@@ -1,7 +1,7 @@
 """Sync runs (one execution with counts and timings) and sync errors (one failed item)."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -18,6 +18,7 @@ from integrations.models import (
 )
 from integrations.services.lanes import lane_for
 from integrations.services.queue import enqueue_on_commit
+from integrations.services.retrychecks import unchanged_errors
 
 logger = logging.getLogger(__name__)
 
@@ -218,29 +219,48 @@ def retry_sync_error(sync_error):
 
 @dataclass
 class RetryOutcome:
-    """Counts of one bulk retry: errors whose item was queued and errors that have no item to queue."""
+    """Counts of one bulk retry.
+
+    `queued`: errors whose item was queued again. `skipped`: errors that have no item to queue.
+    `held_back`: {error code: count} of errors left unqueued because a retry check found their
+    cause still there (see integrations.services.retrychecks).
+    """
 
     queued: int = 0
     skipped: int = 0
+    held_back: dict = field(default_factory=dict)
 
 
-def retry_sync_error_batch(queryset):
+def retry_sync_error_batch(queryset, *, check_causes=True):
     """Retry every unresolved error in `queryset` and return a RetryOutcome.
 
     An error without an inbound event or outbound message (an import row, a failed pull page)
-    counts as skipped, because only running the import or sync again retries it.
+    counts as skipped, because only running the import or sync again retries it. With
+    `check_causes`, errors whose code has a retry check and whose cause is still there are
+    held back instead of queued to fail again.
     """
-    outcome = RetryOutcome()
-    for sync_error in queryset.filter(resolved=False).select_related("outbound_message", "inbound_event"):
-        if retry_sync_error(sync_error):
+    sync_errors = list(
+        queryset.filter(resolved=False).select_related("connection", "outbound_message", "inbound_event")
+    )
+    retryable = [error for error in sync_errors if error.outbound_message_id or error.inbound_event_id]
+    outcome = RetryOutcome(skipped=len(sync_errors) - len(retryable))
+
+    unchanged = unchanged_errors(retryable) if check_causes else {}
+    held_back_ids = set()
+    for code, ids in unchanged.items():
+        outcome.held_back[code] = len(ids)
+        held_back_ids |= ids
+    if held_back_ids:
+        logger.info("sync error retry held back", extra={"held_back": outcome.held_back})
+
+    for sync_error in retryable:
+        if sync_error.pk not in held_back_ids and retry_sync_error(sync_error):
             outcome.queued += 1
-        else:
-            outcome.skipped += 1
     return outcome
 
 
 def retry_sync_errors(queryset):
-    """Retry every unresolved error in `queryset`; return how many were queued."""
+    """Retry every unresolved error in `queryset`, except those a retry check holds back; return how many were queued."""
     return retry_sync_error_batch(queryset).queued
 
 
