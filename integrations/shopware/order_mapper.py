@@ -5,6 +5,10 @@ missing or invalid one, so a malformed order fails as one clear error instead of
 code. Amounts arrive as JSON numbers and are converted to Decimal through their text form,
 so 11.9 becomes Decimal("11.9") exactly, then rounded to the currency.
 
+Amounts that the order tables cannot store (not finite, too many digits before or after the
+decimal point, negative) are rejected here with the Shopware field and value, before any
+arithmetic or database write could fail on them without naming either.
+
 Rounding: Shopware computes the tax of each line item and rounds it per item (itemRounding),
 then adds the rounded items up. Kontor keeps the shop's own totals and checks them with the
 per-line rule (orders.models.RoundingRule.PER_LINE).
@@ -17,8 +21,9 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from core.translation import JoinedText, Translatable
 from integrations.itemerrors import ItemError
-from orders.models import RoundingRule
+from orders.models import Order, OrderLine, RoundingRule, TaxLine
 from orders.services import AddressInput, LineInput, OrderInput, TaxLineInput
 
 
@@ -40,6 +45,80 @@ def reject(order_number, error):
     """Return the OrderRejected error for a ValidationError or a plain message."""
     problems = _problems_text(error) if isinstance(error, ValidationError) else str(error)
     return OrderRejected(number=order_number or "?", problems=problems)
+
+
+# Problems of one amount, listed inside OrderRejected's message, which adds the final period.
+NOT_FINITE = _("%(field)s is %(value)s, which is not a finite number. Correct the value in the Shopware order")
+TOO_MANY_WHOLE_DIGITS = _(
+    "%(field)s is %(value)s, which has %(digits)d digits before the decimal point, but Kontor stores at most "
+    "%(limit)d. Correct the amount in the Shopware order"
+)
+TOO_MANY_DECIMAL_PLACES = _(
+    "%(field)s is %(value)s, which has %(places)d decimal places, but Kontor stores at most %(limit)d. "
+    "Round the amount in the Shopware order"
+)
+NEGATIVE = _("%(field)s is %(value)s, but it must not be negative. Correct the amount in the Shopware order")
+
+
+class AmountProblems(ValueError):
+    """Amounts of one order that the order tables cannot store, each a Translatable naming its field."""
+
+    def __init__(self, problems):
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+def _column(model, name):
+    """Return the model field that an amount is stored in, whose limits the checks read."""
+    return model._meta.get_field(name)
+
+
+def _whole_digits(value):
+    return max(value.adjusted() + 1, 0)
+
+
+def _decimal_places(value):
+    """Return the decimal places of a finite Decimal, without trailing zeros (11.90 has 1)."""
+    if value.is_zero():
+        return 0
+    _sign, digits, exponent = value.as_tuple()
+    while exponent < 0 and digits[-1] == 0:
+        digits = digits[:-1]
+        exponent += 1
+    return max(-exponent, 0)
+
+
+def _storable_amount(value, field, column, problems):
+    """Return `value` if `column` can store it, else record why in `problems` and return 0.
+
+    A rejected amount is replaced by zero, so the arithmetic after the check cannot raise on it.
+    The order is then rejected with every problem before anything is stored.
+    """
+    params = {"field": field, "value": value}
+    whole_limit = column.max_digits - column.decimal_places
+    if not value.is_finite():
+        problems.append(Translatable(NOT_FINITE, **params))
+    elif value < 0:
+        problems.append(Translatable(NEGATIVE, **params))
+    elif _whole_digits(value) > whole_limit:
+        problems.append(Translatable(TOO_MANY_WHOLE_DIGITS, digits=_whole_digits(value), limit=whole_limit, **params))
+    elif _decimal_places(value) > column.decimal_places:
+        problems.append(Translatable(TOO_MANY_DECIMAL_PLACES, places=_decimal_places(value), limit=column.decimal_places, **params))
+    else:
+        return value
+    return Decimal(0)
+
+
+def _checked_quantity(value, field, problems):
+    """Return a finite quantity, else record the problem and return 0.
+
+    The quantity's own limits (greater than zero, whole digits) are checked by the order service,
+    which rounds extra decimal places instead of rejecting them.
+    """
+    if value.is_finite():
+        return value
+    problems.append(Translatable(NOT_FINITE, field=field, value=value))
+    return Decimal(0)
 
 
 def _decimal(value, field):
@@ -86,6 +165,9 @@ def order_input(order, *, channel, connection):
     number = order_number_of(order)
     try:
         return _order_input(order, channel=channel, connection=connection)
+    except AmountProblems as error:
+        # Kept as Translatables, so the sync error names the problems in each language.
+        raise OrderRejected(number=number, problems=JoinedText(error.problems, "; ")) from None
     except ValueError as error:
         raise reject(number, error) from None
 
@@ -106,6 +188,11 @@ def _order_input(order, *, channel, connection):
     line_items = order.get("lineItems")
     if not isinstance(line_items, list):
         raise ValueError("lineItems is missing; request the lineItems association")
+    problems = []
+
+    def amount(value, field, model, column_name):
+        return _storable_amount(_decimal(value, field), field, _column(model, column_name), problems)
+
     lines = []
     for index, item in enumerate(sorted(line_items, key=lambda item: item.get("position") or 0)):
         field = f"lineItems[{index}]"
@@ -114,37 +201,45 @@ def _order_input(order, *, channel, connection):
         sku = (item.get("payload") or {}).get("productNumber")
         if not sku:
             raise ValueError(f"{field}.payload.productNumber is missing")
-        total = _decimal(item.get("totalPrice"), f"{field}.totalPrice")
+        total = amount(item.get("totalPrice"), f"{field}.totalPrice", OrderLine, "total_gross")
         taxes = _tax_of(item.get("price"), f"{field}.price")
-        tax = sum((_decimal(entry.get("tax"), f"{field}.tax") for entry in taxes), Decimal(0))
+        tax = sum((amount(entry.get("tax"), f"{field}.tax", OrderLine, "total_tax") for entry in taxes), Decimal(0))
         net, gross = (total - tax, total) if gross_prices else (total, total + tax)
+        quantity = _checked_quantity(_decimal(item.get("quantity"), f"{field}.quantity"), f"{field}.quantity", problems)
+        unit_price = amount(item.get("unitPrice"), f"{field}.unitPrice", OrderLine, "unit_price")
         lines.append(LineInput(
             sku=sku,
-            quantity=_decimal(item.get("quantity"), f"{field}.quantity"),
-            unit_price=_decimal(item.get("unitPrice"), f"{field}.unitPrice"),
+            quantity=quantity,
+            unit_price=unit_price,
             total_net=net,
             total_tax=tax,
             total_gross=gross,
-            tax_rate=_decimal(taxes[0].get("taxRate"), f"{field}.taxRate") if taxes else Decimal(0),
+            tax_rate=amount(taxes[0].get("taxRate"), f"{field}.taxRate", OrderLine, "tax_rate") if taxes else Decimal(0),
             name=str(item.get("label") or "")[:500],
             external_id=str(item.get("id") or ""),
         ))
 
     shipping = order.get("shippingCosts") or {}
-    shipping_total = _decimal(shipping.get("totalPrice", 0), "shippingCosts.totalPrice")
-    shipping_tax = sum((_decimal(entry.get("tax"), "shippingCosts.tax") for entry in shipping.get("calculatedTaxes") or []), Decimal(0))
+    shipping_total = amount(shipping.get("totalPrice", 0), "shippingCosts.totalPrice", Order, "shipping_gross")
+    shipping_tax = sum(
+        (amount(entry.get("tax"), "shippingCosts.tax", Order, "shipping_tax") for entry in shipping.get("calculatedTaxes") or []),
+        Decimal(0),
+    )
     shipping_net, shipping_gross = (shipping_total - shipping_tax, shipping_total) if gross_prices else (shipping_total, shipping_total + shipping_tax)
 
-    total_gross = _decimal(order.get("amountTotal"), "amountTotal")
-    total_net = _decimal(order.get("amountNet"), "amountNet")
-    tax_lines = [
-        TaxLineInput(
-            rate=_decimal(entry.get("taxRate"), "price.calculatedTaxes.taxRate"),
-            net=_decimal(entry.get("price"), "price.calculatedTaxes.price") - (_decimal(entry.get("tax"), "price.calculatedTaxes.tax") if gross_prices else 0),
-            tax=_decimal(entry.get("tax"), "price.calculatedTaxes.tax"),
-        )
-        for entry in (order.get("price") or {}).get("calculatedTaxes") or []
-    ]
+    total_gross = amount(order.get("amountTotal"), "amountTotal", Order, "total_gross")
+    total_net = amount(order.get("amountNet"), "amountNet", Order, "total_net")
+    tax_lines = []
+    for entry in (order.get("price") or {}).get("calculatedTaxes") or []:
+        tax = amount(entry.get("tax"), "price.calculatedTaxes.tax", TaxLine, "tax")
+        price = amount(entry.get("price"), "price.calculatedTaxes.price", TaxLine, "net")
+        tax_lines.append(TaxLineInput(
+            rate=amount(entry.get("taxRate"), "price.calculatedTaxes.taxRate", TaxLine, "rate"),
+            net=price - tax if gross_prices else price,
+            tax=tax,
+        ))
+    if problems:
+        raise AmountProblems(problems)
 
     deliveries = order.get("deliveries") or []
     customer = order.get("orderCustomer") or {}
