@@ -134,6 +134,26 @@ def publish_order_availability(order, *, origin=None):
 
 
 @contextmanager
+def forgotten_on_error():
+    """Drop what the block deferred for publishing when it raises, as its savepoint drops its writes.
+
+    For a savepoint inside deferred_publishing() whose error the caller catches, such as one
+    event of a batch. Without it, the batch would still publish the products of that event.
+    """
+    pending = _deferred.get()
+    if pending is None:
+        yield
+        return
+    before = {key: (origin, set(product_ids)) for key, (origin, product_ids) in pending.items()}
+    try:
+        yield
+    except BaseException:
+        pending.clear()
+        pending.update(before)
+        raise
+
+
+@contextmanager
 def deferred_publishing():
     """Collect the products published inside the block and publish each once when it ends.
 

@@ -221,7 +221,7 @@ def _apply_together(connection, events):
     """
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _forgotten_on_error():
             outcomes = connection.connector.process_inbound_many(connection, events) or {}
             applied = {event.pk: str(outcomes[event.pk] or "processed")[:20] for event in events if event.pk in outcomes}
             _store_applied(events, applied, now)
@@ -267,6 +267,14 @@ def _store_applied(events, applied, now):
             resolve_sync_error_of(inbound_event=event)
 
 
+def _forgotten_on_error():
+    """Return catalog's forgotten_on_error(), so a rolled-back event publishes no stock message."""
+    # Imported here: catalog's services import the framework's outbox.
+    from catalog.services.availability import forgotten_on_error
+
+    return forgotten_on_error()
+
+
 def _is_pending(event_id):
     """Return whether the event is pending, read without a lock or a transaction.
 
@@ -294,7 +302,7 @@ def _apply(event):
     earlier_error = event.error
     try:
         # A savepoint, so a failing hook's partial writes roll back but the failure is stored.
-        with transaction.atomic():
+        with transaction.atomic(), _forgotten_on_error():
             outcome = event.connection.connector.process_inbound(event) or "processed"
     except Exception as error:
         # Any failure, a bug included, must end as a retry or a visible sync error.
