@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Product
+from catalog.models.stock import ReleaseReason
 from catalog.services import stock
 from core.money import (
     format_amount,
@@ -650,7 +651,7 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
         order=order, from_status=current, to_status=to_status, actor=actor, user=user, connection=connection, **_note_fields(note)
     )
 
-    if to_status == OrderStatus.CANCELLED and stock.release_order(order, reason=_("order cancelled")):
+    if to_status == OrderStatus.CANCELLED and stock.release_order(order, reason=ReleaseReason.ORDER_CANCELLED):
         from catalog.services.availability import publish_order_availability
 
         publish_order_availability(order)

@@ -36,21 +36,35 @@ class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "reference", "connection"]
+    list_display = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "shown_reference", "connection"]
     list_select_related = ["product", "warehouse", "connection"]
     list_filter = ["reason", "warehouse"]
     search_fields = ["=product__sku", "reference"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    fields = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "shown_reference", "connection"]
+    readonly_fields = fields
+
+    @admin.display(description=_("reference"), ordering="reference")
+    def shown_reference(self, movement):
+        return movement.reference_label()
 
 
 @admin.register(StockReservation)
 class StockReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "order", "product", "warehouse", "quantity", "state", "released_at", "release_reason"]
+    list_display = ["created_at", "order", "product", "warehouse", "quantity", "state", "released_at", "shown_release_reason"]
     list_select_related = ["order_line__order__channel", "product", "warehouse"]
     list_filter = ["state", "warehouse"]
     search_fields = ["=product__sku", "order_line__order__external_number"]
     show_full_result_count = False
+    fields = ["order_line", "product", "warehouse", "quantity", "state", "created_at", "released_at", "shown_release_reason"]
+    readonly_fields = fields
+
+    # The field's own column would show "-" for a text stored before the codes existed,
+    # because the admin looks values up in the choices only.
+    @admin.display(description=_("release reason"), ordering="release_reason")
+    def shown_release_reason(self, reservation):
+        return reservation.get_release_reason_display()
 
     @admin.display(description=_("order"), ordering="order_line__order")
     def order(self, obj):

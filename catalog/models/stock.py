@@ -72,6 +72,13 @@ class MovementReason(models.TextChoices):
     RETURN = "return", _("returned")
 
 
+class ReleaseReason(models.TextChoices):
+    """Reason for releasing a stock reservation, stored as its code and shown in the reader's language."""
+
+    ORDER_CANCELLED = "order_cancelled", _("order cancelled")
+    ERP_HOLDS_STOCK = "erp_holds_stock", _("ERP holds the stock of the confirmed order")
+
+
 class StockMovement(models.Model):
     """One change to on-hand or reserved quantity; the ledger that explains every stock level."""
 
@@ -92,6 +99,18 @@ class StockMovement(models.Model):
     def __str__(self):
         return f"{self.product} @ {self.warehouse}: {self.on_hand_delta:+} / {self.reserved_delta:+}"
 
+    def reference_label(self):
+        """Return the reference in the active language.
+
+        A release's reference is "<order>: <release reason code>", so its code is replaced with
+        the reason's label. Any other reference is returned as stored.
+        """
+        if self.reason == MovementReason.RELEASE:
+            order, separator, code = self.reference.rpartition(": ")
+            if separator and code in ReleaseReason.values:
+                return f"{order}: {ReleaseReason(code).label}"
+        return self.reference
+
 
 class ReservationState(models.TextChoices):
     OPEN = "open", _("open")
@@ -107,7 +126,9 @@ class StockReservation(TimeStampedModel):
     quantity = QuantityField(_("quantity"))
     state = models.CharField(_("state"), max_length=10, choices=ReservationState.choices, default=ReservationState.OPEN)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
-    release_reason = models.CharField(_("release reason"), max_length=255, blank=True)
+    # A reservation released before the codes existed keeps its text where the migration to
+    # codes did not recognise it, and get_release_reason_display returns that text as stored.
+    release_reason = models.CharField(_("release reason"), max_length=255, blank=True, choices=ReleaseReason.choices)
 
     class Meta:
         verbose_name = _("stock reservation")

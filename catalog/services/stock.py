@@ -25,6 +25,7 @@ from catalog.models import (
     StockReservation,
     Warehouse,
 )
+from catalog.models.stock import ReleaseReason
 
 logger = logging.getLogger(__name__)
 
@@ -283,14 +284,27 @@ def release_order(order, reason):
     return release_orders([order], reason)
 
 
+def _release_reason(reason):
+    """Return `reason` as a ReleaseReason, or raise ValueError that lists the valid codes."""
+    try:
+        return ReleaseReason(reason)
+    except ValueError:
+        raise ValueError(
+            f"Release reason {reason!r} is not a ReleaseReason code. Pass one of: {', '.join(ReleaseReason.values)}."
+        ) from None
+
+
 @transaction.atomic
 def release_orders(orders, reason, *, locked_levels=None):
     """Release the open reservations of several orders with a few queries; return how many were released.
 
+    `reason` is a ReleaseReason. It is stored as its code, so the admin shows it in the
+    reader's language, and the release movements' reference is "<order>: <code>".
     The stock levels are locked in id order before the reservations, as reserve_order does.
     `locked_levels` are the levels that the caller has locked with lock_stock_levels, covering
     every product of the orders' lines, so they are not locked a second time.
     """
+    reason = _release_reason(reason)
     orders_by_pk = {order.pk: order for order in orders}
     open_reservations = StockReservation.objects.filter(order_line__order__in=list(orders_by_pk), state=ReservationState.OPEN)
     if locked_levels is None:
@@ -318,13 +332,13 @@ def release_orders(orders, reason, *, locked_levels=None):
             warehouse_id=reservation.warehouse_id,
             reserved_delta=-reservation.quantity,
             reason=MovementReason.RELEASE,
-            reference=f"{orders_by_pk[reservation.order_line.order_id]}: {reason}",
+            reference=f"{orders_by_pk[reservation.order_line.order_id]}: {reason.value}",
         )
         for reservation in reservations
     )
     now = timezone.now()
     StockReservation.objects.filter(pk__in=[reservation.pk for reservation in reservations]).update(
-        state=ReservationState.RELEASED, released_at=now, release_reason=reason, updated_at=now
+        state=ReservationState.RELEASED, released_at=now, release_reason=reason.value, updated_at=now
     )
     return len(reservations)
 

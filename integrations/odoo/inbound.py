@@ -17,9 +17,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, ReservationState, StockLevel, StockReservation, Warehouse
+from catalog.models.stock import ReleaseReason
 from catalog.services import availability, stock
 from core.translation import Translatable
 from integrations.domains import Domain, FieldGroup
@@ -367,7 +368,7 @@ def hand_stock_to_erp(connection, orders):
     if leads:
         reference = f"odoo {connection.slug}: {orders[0]}" if len(orders) == 1 else f"odoo {connection.slug}: {len(orders)} orders"
         record_stock_reading(connection, reading, reference=reference, leads=True)
-    stock.release_orders(orders, reason=gettext("Odoo holds the stock of the confirmed order"), locked_levels=levels)
+    stock.release_orders(orders, reason=ReleaseReason.ERP_HOLDS_STOCK, locked_levels=levels)
     availability.publish_availability(product_ids, origin=connection)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from apiclients.services import create_client
 from catalog.models import Channel, ChannelStockBuffer, Price, PriceList, Product, Warehouse
+from catalog.models.stock import ReleaseReason
 from catalog.services.stock import available_for_channel, record_on_hand, release_order
 from integrations.akeneo.services import import_csv_export
 from tests.akeneo.conftest import DEMO_EXPORT, REFERENCE_FILES, product_line, write_products
@@ -90,7 +91,7 @@ def test_order_reservation_and_release_show_on_next_read(api, camera, channel, d
         created = post_order(api, order_body(quantity="2"))
     reserved = read(api, camera, HTTP_IF_NONE_MATCH=before["ETag"])
     with django_capture_on_commit_callbacks(execute=True):
-        release_order(camera.order_lines.get().order, reason="test")
+        release_order(camera.order_lines.get().order, reason=ReleaseReason.ORDER_CANCELLED)
     released = read(api, camera, HTTP_IF_NONE_MATCH=reserved["ETag"])
 
     assert created.status_code == 201

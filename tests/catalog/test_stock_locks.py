@@ -8,7 +8,7 @@ from django.db import OperationalError, transaction
 from django.db import connection as db_connection
 
 from catalog.models import Channel, Product, StockLevel, StockMovement, StockReservation, Warehouse
-from catalog.models.stock import MovementReason, ReservationState
+from catalog.models.stock import MovementReason, ReleaseReason, ReservationState
 from catalog.services import stock
 from orders.models import Order, OrderLine
 
@@ -101,19 +101,19 @@ def test_release_orders_frees_every_reservation():
     stock.reserve_order(first)
     stock.reserve_order(second)
 
-    released = stock.release_orders([first, second], "handed over")
-    released_again = stock.release_orders([first, second], "handed over")
+    released = stock.release_orders([first, second], ReleaseReason.ERP_HOLDS_STOCK)
+    released_again = stock.release_orders([first, second], ReleaseReason.ERP_HOLDS_STOCK)
 
     assert released == 4
     assert released_again == 0
     assert sorted(StockLevel.objects.values_list("product__sku", "warehouse__code", "reserved")) == [
         ("CAM-1", "a", Decimal(0)), ("CAM-1", "b", Decimal(0)), ("LENS-1", "a", Decimal(0)),
     ]
-    assert set(StockReservation.objects.values_list("state", "release_reason")) == {(ReservationState.RELEASED, "handed over")}
+    assert set(StockReservation.objects.values_list("state", "release_reason")) == {(ReservationState.RELEASED, "erp_holds_stock")}
     releases = StockMovement.objects.filter(reason=MovementReason.RELEASE)
     assert sorted(releases.values_list("reference", "reserved_delta")) == [
-        ("shop-de/1001: handed over", Decimal(-5)),
-        ("shop-de/1001: handed over", Decimal(-1)),
-        ("shop-de/1001: handed over", Decimal(-1)),
-        ("shop-de/1002: handed over", Decimal(-2)),
+        ("shop-de/1001: erp_holds_stock", Decimal(-5)),
+        ("shop-de/1001: erp_holds_stock", Decimal(-1)),
+        ("shop-de/1001: erp_holds_stock", Decimal(-1)),
+        ("shop-de/1002: erp_holds_stock", Decimal(-2)),
     ]
