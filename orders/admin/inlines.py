@@ -18,6 +18,8 @@ from orders.models import (
     Shipment,
     TaxLine,
 )
+from orders.models.payments import payment_method_label, payment_provider_label
+from orders.models.shipments import carrier_label
 
 
 def change_link(obj, text=None):
@@ -98,7 +100,7 @@ class OrderStatusChangeInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 class PaymentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Payment
-    fields = ["payment_link", "provider", "method", "status", "amount_display", "captured_display", "refunded_display", "status_changed_at"]
+    fields = ["payment_link", "shown_provider", "shown_method", "status", "amount_display", "captured_display", "refunded_display", "status_changed_at"]
     readonly_fields = fields
 
     amount_display = money_column("amount", _("amount"))
@@ -109,15 +111,27 @@ class PaymentInline(ReadOnlyInlineMixin, admin.TabularInline):
     def payment_link(self, obj):
         return change_link(obj, obj.external_id)
 
+    @admin.display(description=_("provider"))
+    def shown_provider(self, payment):
+        return payment_provider_label(payment.provider)
+
+    @admin.display(description=_("method"))
+    def shown_method(self, payment):
+        return payment_method_label(payment.method)
+
 
 class ShipmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = Shipment
-    fields = ["shipment_link", "carrier", "service", "tracking_number", "status", "shipped_at", "delivered_at"]
+    fields = ["shipment_link", "shown_carrier", "service", "tracking_number", "status", "shipped_at", "delivered_at"]
     readonly_fields = fields
 
     @admin.display(description=_("shipment"))
     def shipment_link(self, obj):
         return change_link(obj, obj.tracking_number or obj.pk)
+
+    @admin.display(description=_("carrier"))
+    def shown_carrier(self, shipment):
+        return carrier_label(shipment.carrier)
 
 
 class DocumentInline(ReadOnlyInlineMixin, admin.TabularInline):

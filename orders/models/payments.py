@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import format_money
@@ -19,6 +19,57 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", _("refunded")
     PARTIALLY_REFUNDED = "partially_refunded", _("partially refunded")
     DISPUTED = "disputed", _("disputed")
+
+
+# Names of the payment providers by the code that Payment.provider stores. Brand names are
+# not translated.
+PAYMENT_PROVIDER_LABELS = {
+    "stripe": "Stripe",
+    "paypal": "PayPal",
+    "mollie": "Mollie",
+}
+
+# Labels of the payment methods by the code that Payment.method stores: Mollie's method ids,
+# Stripe's payment method types and common shop codes. Brand names are not translated, and a
+# code not listed is shown as stored.
+PAYMENT_METHOD_LABELS = {
+    "card": pgettext_lazy("payment method", "card"),
+    "creditcard": pgettext_lazy("payment method", "credit card"),
+    "credit_card": pgettext_lazy("payment method", "credit card"),
+    "banktransfer": pgettext_lazy("payment method", "bank transfer"),
+    "bank_transfer": pgettext_lazy("payment method", "bank transfer"),
+    "prepayment": pgettext_lazy("payment method", "prepayment"),
+    "invoice": pgettext_lazy("payment method", "invoice"),
+    "directdebit": pgettext_lazy("payment method", "SEPA direct debit"),
+    "sepa_debit": pgettext_lazy("payment method", "SEPA direct debit"),
+    "cash_on_delivery": pgettext_lazy("payment method", "cash on delivery"),
+    "giftcard": pgettext_lazy("payment method", "gift card"),
+    "voucher": pgettext_lazy("payment method", "voucher"),
+    "paypal": "PayPal",
+    "klarna": "Klarna",
+    "applepay": "Apple Pay",
+    "googlepay": "Google Pay",
+    "ideal": "iDEAL",
+    "bancontact": "Bancontact",
+    "eps": "EPS",
+    "giropay": "giropay",
+    "sofort": "Sofort",
+    "przelewy24": "Przelewy24",
+    "p24": "Przelewy24",
+    "twint": "TWINT",
+    "blik": "BLIK",
+    "trustly": "Trustly",
+}
+
+
+def payment_provider_label(code):
+    """Return the provider's name for its stored code; an unknown code is returned as it is."""
+    return PAYMENT_PROVIDER_LABELS.get(code, code)
+
+
+def payment_method_label(code):
+    """Return the payment method's label in the active language; an unknown code is returned as it is."""
+    return PAYMENT_METHOD_LABELS.get(code, code)
 
 
 class Payment(TimeStampedModel):
@@ -47,7 +98,7 @@ class Payment(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.provider} {self.external_id} ({format_money(self.amount, self.currency)})"
+        return f"{payment_provider_label(self.provider)} {self.external_id} ({format_money(self.amount, self.currency)})"
 
     def clean(self):
         errors = {}

@@ -22,6 +22,33 @@ class ShipmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# Names of the carriers by the code that Shipment.carrier stores: the DHL connector's "dhl" and
+# common carrier codes such as Sendcloud reports them. Brand names are not translated, and a
+# code not listed is shown as stored.
+CARRIER_LABELS = {
+    "dhl": "DHL",
+    "dhl_de": "DHL",
+    "dhl_express": "DHL Express",
+    "deutsche_post": "Deutsche Post",
+    "dpd": "DPD",
+    "gls": "GLS",
+    "gls_de": "GLS",
+    "hermes": "Hermes",
+    "hermes_de": "Hermes",
+    "ups": "UPS",
+    "fedex": "FedEx",
+    "postnl": "PostNL",
+    "bpost": "bpost",
+    "colissimo": "Colissimo",
+    "sendcloud": "Sendcloud",
+}
+
+
+def carrier_label(code):
+    """Return the carrier's name for its stored code; an unknown code is returned as it is."""
+    return CARRIER_LABELS.get(code, code)
+
+
 class Shipment(TimeStampedModel):
     """A parcel for (part of) an order, with its carrier, tracking number and label."""
 
@@ -53,7 +80,7 @@ class Shipment(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.carrier} {self.tracking_number or self.pk}"
+        return f"{carrier_label(self.carrier)} {self.tracking_number or self.pk}"
 
     def clean(self):
         if self.shipped_at and self.delivered_at and self.delivered_at < self.shipped_at:

@@ -209,7 +209,7 @@ def test_payment_title_amount_localised(order):
     with translation.override("de"):
         title = str(payment)
 
-    assert title == "stripe pi_1 (1.234,50 EUR)"
+    assert title == "Stripe pi_1 (1.234,50 EUR)"
 
 
 # Actors
