@@ -153,7 +153,7 @@ def validate_order_input(data, *, products=None):
     for name in ("total_net", "total_tax", "total_gross", "shipping_net", "shipping_tax", "shipping_gross"):
         value = to_decimal(getattr(data, name))
         if value < 0:
-            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": value}
+            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": _money_text(value, data.currency)}
         else:
             _collect_precision(errors, name, value, data.currency)
 
@@ -186,9 +186,9 @@ def _line_errors(index, line, products, currency, rounding_rule):
     if gross != net + tax:
         errors[f"{prefix}.total_gross"] = _("Line %(sku)s: gross %(gross)s is not net %(net)s plus tax %(tax)s.") % {
             "sku": line.sku,
-            "gross": gross,
-            "net": net,
-            "tax": tax,
+            "gross": format_amount(gross, currency),
+            "net": format_amount(net, currency),
+            "tax": format_amount(tax, currency),
         }
     if rounding_rule == RoundingRule.PER_LINE:
         for name in ("total_net", "total_tax", "total_gross"):
@@ -287,11 +287,25 @@ def _collect_precision(errors, key, value, currency):
         errors[key] = error.messages
 
 
+def _money_text(amount, currency):
+    """Format an amount and its currency for a message, such as "20.00 EUR".
+
+    format_amount keeps the digits finer than the currency's minor unit, so two amounts that
+    compare unequal never read the same.
+    """
+    return f"{format_amount(amount, currency)} {currency}"
+
+
+# The parts of an order total by their field suffix, as the messages name them.
+TOTAL_PART_NAMES = {"net": gettext_lazy("net"), "tax": gettext_lazy("tax"), "gross": gettext_lazy("gross")}
+
+
 def _totals_errors(data):
     """Compare the order totals with its lines and shipping, by the source's rounding rule.
 
     Per-line rounding: the rounded line totals add up to the order total exactly. Per-order
     rounding: the unrounded line totals add up, then are rounded once to the currency.
+    The amounts are compared unrounded, and only the messages show them with the currency's places.
     """
     errors = {}
     for part in ("net", "tax", "gross"):
@@ -304,14 +318,18 @@ def _totals_errors(data):
             errors[f"total_{part}"] = _(
                 "Order total %(part)s is %(stated)s but the lines and shipping add up to %(expected)s. "
                 "Check the order in the source system."
-            ) % {"part": part, "stated": stated, "expected": expected}
+            ) % {
+                "part": TOTAL_PART_NAMES[part],
+                "stated": _money_text(stated, data.currency),
+                "expected": _money_text(expected, data.currency),
+            }
 
     if data.tax_lines:
         tax_sum = sum((to_decimal(t.tax) for t in data.tax_lines), Decimal(0))
         if tax_sum != to_decimal(data.total_tax):
             errors["tax_lines"] = _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {
-                "sum": tax_sum,
-                "total": data.total_tax,
+                "sum": _money_text(tax_sum, data.currency),
+                "total": _money_text(data.total_tax, data.currency),
             }
     return errors
 
