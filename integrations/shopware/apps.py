@@ -8,6 +8,8 @@ class ShopwareConfig(AppConfig):
 
     def ready(self):
         from integrations.registry import register
+        from integrations.shopware import retrychecks
         from integrations.shopware.connector import ShopwareConnector
 
         register(ShopwareConnector)
+        retrychecks.register()

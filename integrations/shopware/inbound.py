@@ -32,6 +32,11 @@ ORDER_ASSOCIATIONS = {
 }
 
 
+def channel_code(connection):
+    """Return the code of a connection's sales channel: the `channel` setting, else its slug."""
+    return connection.credentials.get("channel") or connection.slug
+
+
 def channel_for(connection):
     """Return the sales channel of a connection: the `channel` setting, else its slug.
 
@@ -43,8 +48,7 @@ def channel_for(connection):
     # an order that fails rolls its row back.
     channel = connection.__dict__.get("_shopware_channel")
     if channel is None:
-        code = connection.credentials.get("channel") or connection.slug
-        channel, created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name})
+        channel, created = Channel.objects.get_or_create(code=channel_code(connection), defaults={"name": connection.name})
         if not created:
             connection.__dict__["_shopware_channel"] = channel
     return channel
