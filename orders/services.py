@@ -41,6 +41,7 @@ from orders.models import (
     TaxLine,
 )
 from orders.models.status import can_transition, is_backwards
+from orders.money import format_amount_with_currency
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def validate_order_input(data, *, products=None):
     for name in ("total_net", "total_tax", "total_gross", "shipping_net", "shipping_tax", "shipping_gross"):
         value = to_decimal(getattr(data, name))
         if value < 0:
-            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": _money_text(value, data.currency)}
+            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": format_amount_with_currency(value, data.currency)}
         else:
             _collect_precision(errors, name, value, data.currency)
 
@@ -287,15 +288,6 @@ def _collect_precision(errors, key, value, currency):
         errors[key] = error.messages
 
 
-def _money_text(amount, currency):
-    """Format an amount and its currency for a message, such as "20.00 EUR".
-
-    format_amount keeps the digits finer than the currency's minor unit, so two amounts that
-    compare unequal never read the same.
-    """
-    return f"{format_amount(amount, currency)} {currency}"
-
-
 # The parts of an order total by their field suffix, as the messages name them.
 TOTAL_PART_NAMES = {"net": gettext_lazy("net"), "tax": gettext_lazy("tax"), "gross": gettext_lazy("gross")}
 
@@ -320,16 +312,16 @@ def _totals_errors(data):
                 "Check the order in the source system."
             ) % {
                 "part": TOTAL_PART_NAMES[part],
-                "stated": _money_text(stated, data.currency),
-                "expected": _money_text(expected, data.currency),
+                "stated": format_amount_with_currency(stated, data.currency),
+                "expected": format_amount_with_currency(expected, data.currency),
             }
 
     if data.tax_lines:
         tax_sum = sum((to_decimal(t.tax) for t in data.tax_lines), Decimal(0))
         if tax_sum != to_decimal(data.total_tax):
             errors["tax_lines"] = _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {
-                "sum": _money_text(tax_sum, data.currency),
-                "total": _money_text(data.total_tax, data.currency),
+                "sum": format_amount_with_currency(tax_sum, data.currency),
+                "total": format_amount_with_currency(data.total_tax, data.currency),
             }
     return errors
 
