@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.money import is_known_currency, quantize, validate_amount_precision
+from orders.money import format_amount_with_currency
 
 
 def require_positive(errors, field, value):
@@ -35,13 +36,19 @@ def require_precision(errors, field, value, currency):
         errors.setdefault(field, []).extend(error.messages)
 
 
-def require_sum(errors, field, gross, net, tax):
-    """Add an error unless gross is net plus tax."""
+def require_sum(errors, field, gross, net, tax, *, currency=None):
+    """Add an error unless gross is net plus tax.
+
+    The message shows the amounts with the places of a known `currency`, such as "11.90 EUR",
+    and as stored without one.
+    """
+    # NOTE: Order, OrderLine and Document clean() pass no currency yet, so their messages show four places.
     if None in (gross, net, tax) or gross == net + tax:
         return
-    errors.setdefault(field, []).append(
-        _("Gross %(gross)s is not net %(net)s plus tax %(tax)s.") % {"gross": gross, "net": net, "tax": tax}
-    )
+    amounts = {"gross": gross, "net": net, "tax": tax}
+    if is_known_currency(currency):
+        amounts = {name: format_amount_with_currency(amount, currency) for name, amount in amounts.items()}
+    errors.setdefault(field, []).append(_("Gross %(gross)s is not net %(net)s plus tax %(tax)s.") % amounts)
 
 
 def totals_errors(order, lines, tax_lines, *, round_once):
@@ -49,6 +56,7 @@ def totals_errors(order, lines, tax_lines, *, round_once):
 
     Per-line rounding: the rounded line totals add up to the order total exactly. Per-order
     rounding (`round_once`): the unrounded line totals add up, then are rounded once.
+    The comparison uses the amounts as computed, and only the messages show them with the currency's places.
     """
     errors = {}
     if not lines or not is_known_currency(order.currency):
@@ -63,10 +71,16 @@ def totals_errors(order, lines, tax_lines, *, round_once):
             errors[f"total_{part}"] = _(
                 "Order total %(stated)s does not match its lines and shipping, which add up to %(expected)s. "
                 "Check the order in the source system."
-            ) % {"stated": stated, "expected": expected}
+            ) % {
+                "stated": format_amount_with_currency(stated, order.currency),
+                "expected": format_amount_with_currency(expected, order.currency),
+            }
 
     if tax_lines:
         tax_sum = sum((tax_line.tax for tax_line in tax_lines), Decimal(0))
         if order.total_tax is not None and tax_sum != order.total_tax:
-            errors.setdefault("total_tax", _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {"sum": tax_sum, "total": order.total_tax})
+            errors.setdefault("total_tax", _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {
+                "sum": format_amount_with_currency(tax_sum, order.currency),
+                "total": format_amount_with_currency(order.total_tax, order.currency),
+            })
     return errors
