@@ -22,6 +22,7 @@ from core.translation import Translatable
 from integrations.domains import Domain
 from integrations.services.outbox import enqueue_outbound
 from orders.models import Order, Payment, PaymentState, PaymentStatus, Refund, RefundStatus
+from orders.models.payments import payment_provider_label
 from orders.payments import Dispute, InvalidPaymentReport, PaymentNotYetKnown, UnmatchedPaymentEvent
 from orders.services import set_attention_note
 
@@ -253,7 +254,7 @@ def update_order_payment_state(order_id, *, connection=None, actor):
         if disputed and not order.needs_attention:
             note = Translatable(
                 gettext_lazy("Payment %(payment)s is disputed by the buyer. Answer the dispute at %(provider)s."),
-                payment=disputed[0].external_id, provider=disputed[0].provider,
+                payment=disputed[0].external_id, provider=payment_provider_label(disputed[0].provider),
             )
             fields += set_attention_note(order, note)
         if not fields:
