@@ -1,9 +1,10 @@
 """The stock ledger: on-hand from the leading system, reservations for open orders, availability.
 
-Every change is a StockMovement plus an update of StockLevel with F() expressions under a row
-lock, never a read-then-write of an absolute number, so concurrent workers add up. The check
-constraints on StockLevel (on_hand >= 0, 0 <= reserved <= on_hand) are the last guard: a
-reservation that would oversell fails in the database even if a check here were wrong.
+Every change is a StockMovement plus an update of StockLevel that SQL computes from the stored
+figures under a row lock, never a read-then-write of an absolute number, so concurrent workers
+add up. The check constraints on StockLevel (on_hand >= 0, 0 <= reserved <= on_hand) are the
+last guard: a reservation that would oversell fails in the database even if a check here were
+wrong.
 """
 
 import logging
@@ -11,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Sum, Value, When
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from catalog.models import (
     Warehouse,
 )
 from catalog.models.stock import ReleaseReason
+from core.sql import greatest, least, update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +117,7 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
         ))
     if new_on_hand:
         # One UPDATE for all levels; the caller holds their locks.
-        on_hand_of = _per_level(new_on_hand)
-        StockLevel.objects.filter(pk__in=list(new_on_hand)).update(on_hand=on_hand_of, reserved=_min(F("reserved"), on_hand_of))
+        _update_levels(new_on_hand, f"on_hand = {QUANTITY}, reserved = {least()}(reserved, {QUANTITY})")
     StockMovement.objects.bulk_create(movements)
     changed = {movement.product_id for movement in movements}
     if changed:
@@ -124,9 +125,17 @@ def record_on_hand_of_locked_levels(levels_and_quantities, *, connection=None, r
     return changed
 
 
-def _per_level(values):
-    """Return a CASE expression that gives each stock level id in `values` ({id: quantity}) its quantity."""
-    return Case(*(When(pk=level_pk, then=Value(quantity)) for level_pk, quantity in values.items()), output_field=StockLevel._meta.get_field("reserved"))
+# A level's own quantity in _update_levels. SQLite receives decimals as text, which would compare
+# as greater than any number in MIN, so the value is cast on both databases.
+QUANTITY = "CAST(v.column2 AS NUMERIC)"
+
+
+def _update_levels(values, set_clause):
+    """Update many stock levels ({id: quantity}) with one statement, each with its own quantity.
+
+    `set_clause` names the quantity QUANTITY. The caller holds the levels' locks.
+    """
+    update_rows(StockLevel, sorted(values.items()), set_clause)
 
 
 def _min(expression, value):
@@ -261,7 +270,7 @@ def _write_reservations(allocations):
         reserved[level.pk] += quantity
     # One UPDATE for all levels: reserve_orders locked them in id order already.
     if reserved:
-        StockLevel.objects.filter(pk__in=list(reserved)).update(reserved=F("reserved") + _per_level(reserved))
+        _update_levels(reserved, f"reserved = reserved + {QUANTITY}")
 
     StockReservation.objects.bulk_create(
         StockReservation(order_line=line, product_id=line.product_id, warehouse_id=level.warehouse_id, quantity=quantity)
@@ -324,7 +333,7 @@ def release_orders(orders, reason, *, locked_levels=None):
             released[level_pk] += reservation.quantity
     # One UPDATE for all levels; they were locked above.
     if released:
-        StockLevel.objects.filter(pk__in=list(released)).update(reserved=_max_zero(F("reserved") - _per_level(released)))
+        _update_levels(released, f"reserved = {greatest()}(reserved - {QUANTITY}, 0)")
 
     StockMovement.objects.bulk_create(
         StockMovement(
@@ -342,11 +351,6 @@ def release_orders(orders, reason, *, locked_levels=None):
     )
     return len(reservations)
 
-
-def _max_zero(expression):
-    from django.db.models.functions import Greatest
-
-    return Greatest(expression, ZERO)
 
 
 def channel_buffer(channel, product):

@@ -20,12 +20,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.sql import update_rows
 from integrations.errors import CircuitOpen, RateLimited
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncError
 from integrations.services.delivery import (
@@ -247,7 +247,8 @@ def _record_outcomes(outcomes, bindings):
     unfinished = [(message, state, detail) for message, state, detail in outcomes if state not in (OutboundState.DELIVERED, OutboundState.SKIPPED)]
     with transaction.atomic():
         # The lease check and the writes of all finished messages are one statement, because
-        # every delivered message has a remote id of its own and would otherwise take an UPDATE.
+        # every delivered message has a remote id of its own and would otherwise take an UPDATE
+        # (see core.sql).
         owned = _finish_owned(finished, token, now)
         if unfinished:
             owned |= set(
@@ -285,30 +286,18 @@ def _record_outcomes(outcomes, bindings):
     return dict(counts)
 
 
-def _values_table(rows):
-    """Return the SQL of a VALUES list of `rows` (tuples of equal length) named v, and its parameters.
-
-    Its columns are v.column1, v.column2 and so on, which PostgreSQL and SQLite both name so.
-    """
-    row_sql = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-    return f"(VALUES {', '.join([row_sql] * len(rows))}) AS v", [value for row in rows for value in row]
-
-
 def _finish_owned(finished, token, now):
     """Mark delivered and skipped messages finished where this claim still holds their lease; return their pks."""
-    if not finished:
-        return set()
-    table = db_connection.ops.quote_name(OutboundMessage._meta.db_table)
-    values, params = _values_table([(message.pk, str(state), detail) for message, state, detail in finished])
-    sql = (
-        f"UPDATE {table} SET state = v.column2, remote_id = v.column3, "
-        "delivered_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END, "
-        "lease_expires_at = NULL, error_code = '', last_error = '' "
-        f"FROM {values} WHERE {table}.id = v.column1 AND {table}.claim_token = %s AND {table}.state = %s RETURNING {table}.id"
+    return update_rows(
+        OutboundMessage,
+        [(message.pk, str(state), detail) for message, state, detail in finished],
+        "state = v.column2, remote_id = v.column3, delivered_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END, "
+        "lease_expires_at = NULL, error_code = '', last_error = ''",
+        set_params=[str(OutboundState.DELIVERED), now],
+        condition="t.claim_token = %s AND t.state = %s",
+        condition_params=[token, str(OutboundState.IN_FLIGHT)],
+        returning=True,
     )
-    with db_connection.cursor() as cursor:
-        cursor.execute(sql, [str(OutboundState.DELIVERED), now, *params, token, str(OutboundState.IN_FLIGHT)])
-        return {row[0] for row in cursor.fetchall()}
 
 
 def _record_pushed(pushed, bindings, now):
@@ -332,11 +321,10 @@ def _record_pushed(pushed, bindings, now):
         binding.pushed_fingerprint = message.fingerprint
         binding.pushed_at = now
     if changed:
-        # One statement, like bulk_update, without the CPU of its CASE expression per row.
-        table = db_connection.ops.quote_name(Binding._meta.db_table)
-        values, params = _values_table([(binding.pk, binding.pushed_fingerprint) for binding in changed])
-        with db_connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET pushed_fingerprint = v.column2, pushed_at = %s FROM {values} WHERE {table}.id = v.column1", [now, *params])
+        update_rows(
+            Binding, [(binding.pk, binding.pushed_fingerprint) for binding in changed],
+            "pushed_fingerprint = v.column2, pushed_at = %s", set_params=[now],
+        )
     if created:
         # Another worker may have bound the record meanwhile. Its row stays, and it gets this
         # push's fingerprint, as bindings.record_pushed does.
