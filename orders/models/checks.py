@@ -36,13 +36,12 @@ def require_precision(errors, field, value, currency):
         errors.setdefault(field, []).extend(error.messages)
 
 
-def require_sum(errors, field, gross, net, tax, *, currency=None):
+def require_sum(errors, field, gross, net, tax, *, currency):
     """Add an error unless gross is net plus tax.
 
-    The message shows the amounts with the places of a known `currency`, such as "11.90 EUR",
-    and as stored without one.
+    The message shows the amounts with the places of `currency`, such as "11.90 EUR". With a
+    missing or unknown currency it shows them as given, because there are no places to round to.
     """
-    # NOTE: Order, OrderLine and Document clean() pass no currency yet, so their messages show four places.
     if None in (gross, net, tax) or gross == net + tax:
         return
     amounts = {"gross": gross, "net": net, "tax": tax}

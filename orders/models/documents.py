@@ -45,6 +45,6 @@ class Document(TimeStampedModel):
             errors["currency"] = [gettext("Document %(number)s has amounts but no currency. Enter the currency, such as EUR.") % {"number": self.number}]
         for name, value in amounts.items():
             require_precision(errors, name, value, self.currency)
-        require_sum(errors, "amount_gross", self.amount_gross, self.amount_net, self.amount_tax)
+        require_sum(errors, "amount_gross", self.amount_gross, self.amount_net, self.amount_tax, currency=self.currency)
         if errors:
             raise ValidationError(errors)

@@ -93,8 +93,8 @@ class Order(TimeStampedModel):
             value = getattr(self, name)
             require_not_negative(errors, name, value)
             require_precision(errors, name, value, self.currency)
-        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax)
-        require_sum(errors, "shipping_gross", self.shipping_gross, self.shipping_net, self.shipping_tax)
+        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax, currency=self.currency)
+        require_sum(errors, "shipping_gross", self.shipping_gross, self.shipping_net, self.shipping_tax, currency=self.currency)
 
         if self.pk is not None:
             self._check_status_move(errors)
@@ -154,9 +154,17 @@ class OrderLine(models.Model):
         require_not_negative(errors, "unit_price", self.unit_price)
         require_not_negative(errors, "tax_rate", self.tax_rate)
         require_not_negative(errors, "discount", self.discount)
-        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax)
+        require_sum(errors, "total_gross", self.total_gross, self.total_net, self.total_tax, currency=self._order_currency())
         if errors:
             raise ValidationError(errors)
+
+    def _order_currency(self):
+        # A line validated without an order, such as from a form with the order left empty, has
+        # no currency. The order field reports the missing order.
+        try:
+            return self.order.currency
+        except Order.DoesNotExist:
+            return None
 
 
 class TaxLine(models.Model):
