@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.money import to_decimal, validate_amount_precision, validate_currency
 from integrations.errors import ConnectorError
 from orders.models import PaymentStatus, RefundStatus
+from orders.models.payments import payment_provider_label
 
 
 class Dispute:
@@ -110,9 +111,11 @@ class PaymentEventError(ConnectorError):
         self.reason = reason
 
     def message_params(self):
+        # The messages name the provider by its brand, such as "Stripe". The exception's own
+        # text, for developers, keeps the stored code.
         params = super().message_params()
         params.update(
-            provider=self.report.provider,
+            provider=payment_provider_label(self.report.provider),
             payment=self.report.external_id,
             order=str(self.report.order),
             reason=self.reason,
