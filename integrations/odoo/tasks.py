@@ -17,7 +17,9 @@ net for anything a fast poll missed, and the lane's batch tasks still deliver st
 when no stock loop runs.
 
 Fast polls write no sync run, because that would be two rows a second. A failing poll is
-logged once when it starts failing and once when it recovers, and it backs off meanwhile.
+logged once when it starts failing and once when it recovers, and it backs off meanwhile. The
+open sync error of a failing loop is its failure state, so a successor or a restarted loop
+continues an outage instead of reporting it again, and reports the recovery.
 """
 
 import logging
@@ -293,19 +295,34 @@ def _report_poll_failure(connection_id, kind, error):
         logger.exception("odoo poll failure not recorded", extra={"connection_id": connection_id, "kind": kind})
 
 
+def _loop_errors(connection_id, kind):
+    """Return the sync errors of a loop's connection and entity that name no item.
+
+    Besides the loop's own errors, they include those of the scheduled delta pull of the same
+    entity, which reads Odoo the same way. A failed item's error has an event, a message or an id.
+    """
+    return SyncError.objects.filter(
+        connection_id=connection_id, direction=SyncDirection.INBOUND, entity=_loop_entity(kind),
+        inbound_event__isnull=True, outbound_message__isnull=True, object_id="", external_id="",
+    )
+
+
+def _loop_is_failing(connection_id, kind):
+    """Return whether a loop starts failing: its connection and entity have an open loop error.
+
+    The database stores this state, not the loop: a successor after a hand-over, or a loop that
+    ensure_pollers started after a worker died, then records no second failure during an
+    outage and reports the recovery once it reads again.
+    """
+    return _loop_errors(connection_id, kind).filter(resolved=False).exists()
+
+
 def _report_poll_recovery(connection_id, kind):
     """Record that a failing loop reads Odoo again: a succeeded sync run, and its errors resolved."""
     try:
         connection = Connection.objects.get(pk=connection_id)
-        entity = _loop_entity(kind)
-        finish_sync_run(start_sync_run(connection, SyncRunKind.PULL, entity))
-        # The loop's errors are the ones without an item: a failed item has an event or message.
-        resolved = resolve_sync_errors(
-            SyncError.objects.filter(
-                connection=connection, direction=SyncDirection.INBOUND, entity=entity,
-                inbound_event__isnull=True, outbound_message__isnull=True, object_id="", external_id="",
-            )
-        )
+        finish_sync_run(start_sync_run(connection, SyncRunKind.PULL, _loop_entity(kind)))
+        resolved = resolve_sync_errors(_loop_errors(connection_id, kind))
         logger.info("odoo poll errors resolved", extra={"connection_id": connection_id, "kind": kind, "resolved": resolved})
     except Exception:
         logger.exception("odoo poll recovery not recorded", extra={"connection_id": connection_id, "kind": kind})
@@ -330,8 +347,9 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     backoff = 0.0
     failing = False
     sender = None
-    logger.info("odoo poll loop started", extra={"connection_id": connection_id, "kind": kind})
     try:
+        failing = _loop_is_failing(connection_id, kind)
+        logger.info("odoo poll loop started", extra={"connection_id": connection_id, "kind": kind, "failing": failing})
         while time.monotonic() < deadline:
             if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
                 return "disabled"
