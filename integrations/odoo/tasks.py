@@ -64,6 +64,8 @@ from integrations.services.syncruns import (
 logger = logging.getLogger(__name__)
 
 POLL_TASK = "integrations.odoo.tasks.poll_loop"
+# The django-q2 schedule that runs ensure_pollers every minute.
+POLLERS_SCHEDULE = "odoo pollers"
 # The loops run on their own lane: a successor queued on the hot lane waited behind every order.
 POLL_LANE = "poll"
 
@@ -409,11 +411,15 @@ def ensure_pollers():
 
 
 def schedule_pollers():
-    """Store the every-minute schedule of ensure_pollers once; safe to call on every start."""
+    """Create or update the every-minute schedule of ensure_pollers; return it.
+
+    Calling it again changes nothing, so every start, every saved Odoo connection and the
+    `odoo_pollers --install-schedule` command may call it.
+    """
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name="odoo pollers",
+    schedule, created = Schedule.objects.update_or_create(
+        name=POLLERS_SCHEDULE,
         defaults={
             "func": "integrations.odoo.tasks.ensure_pollers",
             "schedule_type": Schedule.MINUTES,
@@ -422,3 +428,17 @@ def schedule_pollers():
             "cluster": POLL_LANE,
         },
     )
+    if created:
+        logger.info("odoo pollers schedule installed", extra={"schedule_id": schedule.pk})
+    return schedule
+
+
+def schedule_pollers_for_saved_connection(sender, instance, raw=False, **kwargs):
+    """Install the pollers' schedule when an enabled Odoo connection is saved (post_save receiver).
+
+    A connection created or enabled in the admin, the API or a shell then gets its loops within
+    a minute, without a deployment step. Fixture loading (`raw`) installs nothing.
+    """
+    if raw or instance.kind != "odoo" or not instance.enabled:
+        return
+    schedule_pollers()
