@@ -110,7 +110,7 @@ TEMPLATES = [
     },
 ]
 
-# Database. SQLite in WAL mode lets the web server and both worker lanes read while one writes,
+# Database. SQLite in WAL mode lets the web server and the worker lanes read while one writes,
 # and the busy timeout makes a writer wait for the lock instead of failing at once.
 SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "kontor.sqlite3"))
 if EMBEDDED:
@@ -184,13 +184,6 @@ else:
     }
 
 
-LANE_LABELS = {
-    "hot": _("Kontor hot lane"),
-    "master": _("Kontor master lane"),
-    "poll": _("Kontor poll lane"),
-}
-
-
 def _lane(name, workers, timeout, retry):
     """Build the django-q2 settings of one lane from LANE_<NAME>_* variables."""
     prefix = f"LANE_{name.upper()}_"
@@ -209,8 +202,6 @@ def _lane(name, workers, timeout, retry):
         "max_attempts": env.int(prefix + "MAX_ATTEMPTS", default=1),
         "queue_limit": env.int(prefix + "QUEUE_LIMIT", default=100),
         "catch_up": False,
-        # django-q2 shows the label as the name of its section in the admin, so it is translated.
-        "label": LANE_LABELS[name],
     }
     if REDIS_URL:
         lane["redis"] = REDIS_URL
@@ -219,7 +210,7 @@ def _lane(name, workers, timeout, retry):
     return lane
 
 
-# Two lanes so that hot data (stock, prices, order and payment status) never waits behind a
+# Three lanes, so that hot data (stock, prices, order and payment status) never waits behind a
 # catalog import. Kontor keeps its own attempt counts and backoff in delivery rows, so django-q2
 # runs each task once (max_attempts 1) and only redelivers one whose worker died.
 # The poll lane runs only the long poll loops of ERPs without push (Odoo: a stock loop and an
@@ -230,7 +221,15 @@ LANES = {
     "master": _lane("master", workers=2, timeout=1800, retry=1900),
     "poll": _lane("poll", workers=2, timeout=60, retry=90),
 }
-Q_CLUSTER = dict(LANES["master"], ALT_CLUSTERS={"hot": LANES["hot"], "poll": LANES["poll"]})
+# A worker started with Q_CLUSTER_NAME=hot or poll reads that lane from ALT_CLUSTERS. Without
+# Q_CLUSTER_NAME, or with master, a process uses the master lane. django-q2 titles its admin
+# section with the label, and the queued, scheduled and failed tasks listed there come from all
+# lanes. The lanes carry no label of their own, so every process keeps this one.
+Q_CLUSTER = dict(
+    LANES["master"],
+    ALT_CLUSTERS={"hot": LANES["hot"], "poll": LANES["poll"]},
+    label=_("Task queue (all lanes)"),
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -325,7 +324,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django_q": {"level": env.str("LOG_LEVEL_DJANGO_Q", default="WARNING")},
+        # django-q2 logs as "django-q" (django_q/conf.py in django-q2 1.11), and at INFO it logs every task.
+        "django-q": {"level": env.str("LOG_LEVEL_DJANGO_Q", default="WARNING")},
         # Listing a logger here replaces Django's default for it, so the access log's handler is repeated.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": _REQUEST_LOG_FILTERS},
         "django.request": {"filters": _REQUEST_LOG_FILTERS},
