@@ -26,6 +26,10 @@ HALF_OPEN = "half-open"
 
 KEY_PREFIX = "kontor:circuit:"
 
+# Seconds an open circuit blocks calls before it lets a probe through. CircuitOpen states this
+# wait in its support message.
+DEFAULT_RESET_TIMEOUT_SECONDS = 60.0
+
 # Each script takes KEYS[1] (a hash with state, failures, opened_at, probe_until) and the
 # caller's clock as ARGV[1], so tests can drive the clock and all processes share one state.
 _ALLOW_SCRIPT = """
@@ -59,7 +63,7 @@ end
 class CircuitBreaker:
     """Breaker `key` that opens after `failure_threshold` consecutive failures."""
 
-    def __init__(self, key, failure_threshold=5, reset_timeout=60.0, *, clock=time.time):
+    def __init__(self, key, failure_threshold=5, reset_timeout=DEFAULT_RESET_TIMEOUT_SECONDS, *, clock=time.time):
         if failure_threshold < 1:
             raise ValueError(f"failure_threshold must be 1 or more, got {failure_threshold}")
         self.key = key

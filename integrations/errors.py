@@ -6,10 +6,13 @@ person can act on. The technical text (`str(error)`) is English, for logs, and c
 payload, secret or personal data.
 """
 
+import math
 from urllib.parse import urlsplit, urlunsplit
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from integrations.circuit import DEFAULT_RESET_TIMEOUT_SECONDS
 
 # Field errors shown in a support message, so a 500-field rejection stays readable.
 MAX_FIELDS_IN_MESSAGE = 5
@@ -215,30 +218,37 @@ class CircuitOpen(ConnectorError):
     """The circuit breaker blocks calls after repeated failures; nothing was sent.
 
     `url` is the connection's base URL. Only its scheme, host, port and path are kept, because
-    the user info, query string and fragment may contain credentials.
+    the user info, query string and fragment may contain credentials. `reset_timeout` is the
+    breaker's setting in seconds, which the messages state as the pause.
     """
 
     code = "circuit_open"
     retryable = True
     message_template = _(
-        "Requests to %(connection)s at %(url)s are paused after repeated failures. Kontor tries "
-        "again automatically in a few minutes. Check that %(url)s is online."
+        "Requests to %(connection)s at %(url)s are paused for %(pause)s after repeated failures. "
+        "Kontor then tries again automatically. Check that %(url)s is online."
     )
     no_url_message_template = _(
-        "Requests to %(connection)s are paused after repeated failures. Kontor tries again "
-        "automatically in a few minutes. Check that %(connection)s is online."
+        "Requests to %(connection)s are paused for %(pause)s after repeated failures. Kontor then "
+        "tries again automatically. Check that %(connection)s is online."
     )
     test_message_template = _(
-        "Kontor sent no test request to %(url)s, because requests to it are paused for a few "
-        "minutes after repeated failures. Check that %(url)s is online, then test again later."
+        "Kontor sent no test request to %(url)s, because requests to it are paused for %(pause)s "
+        "after repeated failures. Check that %(url)s is online, then test again later."
     )
 
-    def __init__(self, message="", *, url="", **kwargs):
+    def __init__(self, message="", *, url="", reset_timeout=DEFAULT_RESET_TIMEOUT_SECONDS, **kwargs):
+        if reset_timeout <= 0:
+            raise ValueError(f"reset_timeout must be greater than 0, got {reset_timeout}")
         super().__init__(message, **kwargs)
         self.url = url_without_secrets(url)
+        self.reset_timeout = reset_timeout
 
     def message_params(self):
-        return {**super().message_params(), "url": self.url}
+        # Rounded up, so the message never promises a retry before the breaker allows one.
+        seconds = math.ceil(self.reset_timeout)
+        pause = ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+        return {**super().message_params(), "url": self.url, "pause": pause}
 
     @property
     def support_message(self):
