@@ -1,12 +1,14 @@
 """End-to-end order flow benchmark: sandbox Shopware shop -> Kontor -> sandbox Odoo, and stock back.
 
-Runs everything on loopback: gunicorn serves Kontor's webhooks and both sandbox systems, one
-django-q2 cluster per lane (hot, master, poll) does the work, and this process places orders in the
-sandbox shop at rising rates (replaying the UCI invoices) from several threads. For each rate it
-reports the orders placed per second, the orders per second that reached Odoo as confirmed sale
-orders (from the first order placed to the last one confirmed), the CPU time per confirmed order
-of each kind of process (bench/cpu.py) and whether any order was lost or duplicated. Then it changes Odoo stock and measures how long the sandbox shop takes to show it,
-idle and under order load (p50, p99).
+Runs everything on loopback: gunicorn serves Kontor's webhooks, a second gunicorn on the next
+port serves both sandbox systems, one django-q2 cluster per lane (hot, master, poll) does the
+work, and this process places orders in the sandbox shop at rising rates (replaying the UCI
+invoices) from several threads. For each rate it reports the orders placed per second, the
+orders per second that reached Odoo as confirmed sale orders (from the first order placed to the
+last one confirmed), the CPU time per confirmed order of each kind of process (bench/cpu.py),
+with Kontor's own share apart from the simulated systems and this driver, and whether any order
+was lost or duplicated. Then it changes Odoo stock and measures how long the sandbox shop takes
+to show it, idle and under order load (p50, p99).
 
 The database named in DATABASE_URL is dropped and created again, and the Redis db in REDIS_URL
 is flushed, so point both at a benchmark database:
@@ -28,7 +30,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 SKU_COUNT = 60
@@ -36,6 +38,21 @@ ODOO_STOCK = 1_000_000
 # Stock bands for the latency probes: a change is seen once the shop's figure is in the new band.
 PROBE_LEVELS = (500_000, 800_000)
 PROBE_BAND = 50_000
+# PostgreSQL application names of the process groups, so the CPU meter can tell apart the
+# database work of Kontor, of the simulated systems and of this driver.
+KONTOR_APPLICATION = "kontor-bench"
+SANDBOX_APPLICATION = "kontor-bench-sandbox"
+DRIVER_APPLICATION = "kontor-bench-driver"
+# Process groups that stand in for the shop, the ERP and their customers, not for Kontor.
+OUTSIDE_KONTOR = ("driver", "sandboxes", "PostgreSQL (sandboxes)", "PostgreSQL (driver)")
+
+
+def with_application_name(database_url, name):
+    """Return `database_url` with PostgreSQL's application_name set to `name`."""
+    parsed = urlparse(database_url)
+    query = dict(parse_qsl(parsed.query))
+    query["application_name"] = name
+    return urlunparse(parsed._replace(query=urlencode(query)))
 
 
 def recreate_database(url):
@@ -56,8 +73,12 @@ def setup_django():
     django.setup()
 
 
-def prepare(port):
-    """Migrate, build the catalog, the two connections and the sandbox systems; return them."""
+def prepare(port, sandbox_port=None):
+    """Migrate, build the catalog, the two connections and the sandbox systems; return them.
+
+    The connections call the sandboxes on `sandbox_port` (default: `port`), and the sandbox
+    shop sends its webhooks to Kontor on `port`.
+    """
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -79,11 +100,12 @@ def prepare(port):
         seed.add_product(product.sku, f"Artikel {index}", quantity=ODOO_STOCK)
 
     base = f"http://127.0.0.1:{port}"
+    sandbox_base = f"http://127.0.0.1:{sandbox_port or port}"
     Channel.objects.create(code="shopware-bench", name="Shopware bench", currencies=["EUR", "GBP", "USD"])
-    shop = Connection(kind="shopware", name="Shopware bench", slug="shopware-bench", base_url=f"{base}/sandbox/shopware", rate_limit_per_second=5000, rate_limit_burst=5000)
+    shop = Connection(kind="shopware", name="Shopware bench", slug="shopware-bench", base_url=f"{sandbox_base}/sandbox/shopware", rate_limit_per_second=5000, rate_limit_burst=5000)
     shop.set_credentials({"access_key_id": state.DEFAULT_ACCESS_KEY, "secret_access_key": state.DEFAULT_SECRET_ACCESS_KEY, "shop_secret": state.DEFAULT_SHOP_SECRET})
     shop.save()
-    erp = Connection(kind="odoo", name="Odoo bench", slug="odoo-bench", base_url=f"{base}/sandbox/odoo", rate_limit_per_second=5000, rate_limit_burst=5000)
+    erp = Connection(kind="odoo", name="Odoo bench", slug="odoo-bench", base_url=f"{sandbox_base}/sandbox/odoo", rate_limit_per_second=5000, rate_limit_burst=5000)
     erp.set_credentials({"database": seed.DEFAULT_DATABASE, "login": seed.DEFAULT_LOGIN, "api_key": seed.DEFAULT_API_KEY, "version": "19.0"})
     erp.save()
     set_up_shop_and_erp(shop, erp)
@@ -96,15 +118,21 @@ def prepare(port):
     return shop, erp
 
 
-def start_processes(port, workers):
-    from django.conf import settings
-
-    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
-    gunicorn = subprocess.Popen(
+def _gunicorn(port, workers, env):
+    return subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )
+
+
+def start_processes(port, workers):
+    """Start Kontor: gunicorn on `port` and one django-q2 cluster per lane; return [gunicorn, *clusters]."""
+    from django.conf import settings
+
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
+    env["DATABASE_URL"] = with_application_name(env["DATABASE_URL"], KONTOR_APPLICATION)
+    gunicorn = _gunicorn(port, workers, env)
     clusters = [
         subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=dict(env, Q_CLUSTER_NAME=lane), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for lane in settings.LANES
@@ -117,6 +145,25 @@ def start_processes(port, workers):
             time.sleep(0.2)
     stop_processes([gunicorn, *clusters])
     raise SystemExit("gunicorn did not start within 20 s")
+
+
+def start_sandbox_server(port, workers):
+    """Start a gunicorn of its own on `port` that serves only the simulated shop and ERP; return it.
+
+    The simulated systems then use CPU outside Kontor's processes, so the meter shows what
+    Kontor itself costs per order.
+    """
+    env = dict(os.environ, DEBUG="false", LOG_LEVEL="WARNING")
+    env["DATABASE_URL"] = with_application_name(env["DATABASE_URL"], SANDBOX_APPLICATION)
+    server = _gunicorn(port, workers, env)
+    for _attempt in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox/odoo/_control", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    stop_processes([server])
+    raise SystemExit("the sandbox gunicorn did not start within 20 s")
 
 
 def stop_processes(processes):
@@ -256,11 +303,13 @@ def run_rate(rate, seconds, drain_timeout, meter):
     }
 
 
-def cpu_groups(processes, database_url):
+def cpu_groups(processes, database_url, sandbox=None):
     """Return the process groups to meter: this driver, gunicorn, each lane's cluster, PostgreSQL, Redis.
 
     PostgreSQL counts the backends connected to the benchmark database, read from
-    pg_stat_activity on the meter's own connection, which is left out.
+    pg_stat_activity on the meter's own connection, which is left out. With a `sandbox` server
+    (start_sandbox_server), its gunicorn and the database work of the sandboxes and of this
+    driver are groups of their own, told apart by their application_name.
     """
     import psycopg
     from django.conf import settings
@@ -271,14 +320,26 @@ def cpu_groups(processes, database_url):
     name = parsed.path.lstrip("/")
     monitor = psycopg.connect(host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres", dbname="postgres", autocommit=True)
 
-    def backends():
-        rows = monitor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]).fetchall()
-        return [row[0] for row in rows]
+    def backends(*, only=None, without=()):
+        rows = monitor.execute(
+            "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+        ).fetchall()
+        return [pid for pid, application in rows if (only is None or application == only) and application not in without]
 
     gunicorn, *clusters = processes
-    groups = {"driver": lambda: [os.getpid()], "gunicorn (intake, sandboxes)": gunicorn.pid}
+    groups = {"driver": lambda: [os.getpid()]}
+    if sandbox is None:
+        groups["gunicorn (intake, sandboxes)"] = gunicorn.pid
+    else:
+        groups["sandboxes"] = sandbox.pid
+        groups["gunicorn (intake)"] = gunicorn.pid
     groups.update({f"{lane} lane": cluster.pid for lane, cluster in zip(settings.LANES, clusters, strict=True)})
-    groups["PostgreSQL"] = backends
+    if sandbox is None:
+        groups["PostgreSQL"] = backends
+    else:
+        groups["PostgreSQL (Kontor)"] = lambda: backends(without=(SANDBOX_APPLICATION, DRIVER_APPLICATION))
+        groups["PostgreSQL (sandboxes)"] = lambda: backends(only=SANDBOX_APPLICATION)
+        groups["PostgreSQL (driver)"] = lambda: backends(only=DRIVER_APPLICATION)
     redis_pid = redis_client(settings.REDIS_URL).info("server").get("process_id")
     if redis_pid:
         groups["Redis"] = lambda: [int(redis_pid)]
@@ -391,18 +452,27 @@ def main():
     parser.add_argument("--probes", type=int, default=40, help="Stock changes per latency measurement.")
     parser.add_argument("--load-rate", type=float, default=10, help="Order rate during the loaded latency measurement.")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers.")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers of Kontor.")
+    parser.add_argument(
+        "--sandbox-workers", type=int, default=4,
+        help="Sync workers of a gunicorn of their own on port + 1 for the simulated systems; 0 serves them from Kontor's gunicorn.",
+    )
     parser.add_argument("--steps", action="store_true", help="Print where the time of each stock probe went, step by step.")
     args = parser.parse_args()
 
     recreate_database(os.environ["DATABASE_URL"])
+    # This process's own database work (the sandbox shop placing orders) is metered apart.
+    database_url = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = with_application_name(database_url, DRIVER_APPLICATION)
     setup_django()
-    shop, erp = prepare(args.port)
+    sandbox_port = args.port + 1 if args.sandbox_workers else None
+    shop, erp = prepare(args.port, sandbox_port)
     processes = start_processes(args.port, args.web_workers)
+    sandbox = start_sandbox_server(sandbox_port, args.sandbox_workers) if sandbox_port else None
     sweeper = Sweeper()
     from bench.cpu import CpuMeter
 
-    meter = CpuMeter(cpu_groups(processes, os.environ["DATABASE_URL"]))
+    meter = CpuMeter(cpu_groups(processes, database_url, sandbox))
     meter.start()
     try:
         from integrations.odoo.tasks import ensure_pollers
@@ -441,11 +511,16 @@ def main():
             print(f"| {result['rate']:g} | {result['placed_per_second']:.1f} | {result['end_to_end_per_second']:.1f} | {result['placed']} | {result['confirmed']} | {result['seconds']:.1f} |")
         names = list(results[0]["cpu_ms_per_order"]) if results else []
         print("\nCPU milliseconds per confirmed order, by process group:\n")
-        print("| target orders/s | " + " | ".join(names) + " | total |")
-        print("| ---: |" + " ---: |" * (len(names) + 1))
+        print("| target orders/s | " + " | ".join(names) + " | total | Kontor alone |")
+        print("| ---: |" + " ---: |" * (len(names) + 2))
         for result in results:
             cpu = result["cpu_ms_per_order"]
-            print(f"| {result['rate']:g} | " + " | ".join(f"{cpu[name]:.1f}" for name in names) + f" | {sum(cpu.values()):.1f} |")
+            kontor = sum(value for name, value in cpu.items() if name not in OUTSIDE_KONTOR)
+            print(f"| {result['rate']:g} | " + " | ".join(f"{cpu[name]:.1f}" for name in names) + f" | {sum(cpu.values()):.1f} | {kontor:.1f} |")
+        if sandbox is not None and results:
+            kontor = min(sum(value for name, value in result["cpu_ms_per_order"].items() if name not in OUTSIDE_KONTOR) for result in results)
+            cores = os.cpu_count()
+            print(f"\nAt {kontor:.1f} ms of CPU per order, Kontor alone would carry about {1000 * cores / kontor:.0f} orders/s on this host's {cores} cores.")
         print(f"\nshop orders {len(shop_numbers)}, missing in Odoo {len(missing)}, duplicated in Odoo {len(duplicated)}")
         for label, probes in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
             latencies = [probe.latency for probe in probes if probe.latency is not None]
@@ -456,7 +531,7 @@ def main():
     finally:
         meter.stop()
         sweeper.stopped.set()
-        stop_processes(processes)
+        stop_processes([*processes, sandbox] if sandbox else processes)
 
 
 if __name__ == "__main__":
