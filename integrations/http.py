@@ -115,6 +115,7 @@ class ConnectorHttpClient:
                 connection=self.name,
                 url=self.base_url,
                 retry_after=self.circuit_breaker.retry_after(),
+                reset_timeout=self.circuit_breaker.reset_timeout,
             )
         if self.rate_limiter and not self.rate_limiter.acquire(timeout=self.rate_limit_wait):
             raise RateLimited(

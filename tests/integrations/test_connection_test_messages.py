@@ -330,8 +330,8 @@ def test_circuit_open_message_english():
         text = error.test_message(url="http://127.0.0.1:8000")
 
     assert text == (
-        "Kontor sent no test request to http://127.0.0.1:8000, because requests to it are paused for a "
-        "few minutes after repeated failures. Check that http://127.0.0.1:8000 is online, then test again later."
+        "Kontor sent no test request to http://127.0.0.1:8000, because requests to it are paused for 60 "
+        "seconds after repeated failures. Check that http://127.0.0.1:8000 is online, then test again later."
     )
 
 
@@ -343,7 +343,7 @@ def test_circuit_open_message_german():
 
     assert text == (
         "Kontor hat keine Testanfrage an http://127.0.0.1:8000 gesendet, weil Anfragen dorthin nach "
-        "wiederholten Fehlern für einige Minuten pausiert sind. Prüfen Sie, ob http://127.0.0.1:8000 online "
+        "wiederholten Fehlern für 60 Sekunden pausiert sind. Prüfen Sie, ob http://127.0.0.1:8000 online "
         "ist, und testen Sie später erneut."
     )
 

@@ -19,7 +19,7 @@ def test_lane_label_in_german():
     with translation.override("de"):
         label = str(apps.get_app_config("django_q").verbose_name)
 
-    assert label == "Kontor-Warteschlange master"
+    assert label == "Aufgabenwarteschlange (alle Spuren)"
 
 
 def test_lane_label_in_german_admin(client):
@@ -29,8 +29,8 @@ def test_lane_label_in_german_admin(client):
     with translation.override("de"):
         html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
-    assert "Kontor-Warteschlange master" in html
-    assert "Kontor master lane" not in html
+    assert "Aufgabenwarteschlange (alle Spuren)" in html
+    assert "Task queue (all lanes)" not in html
 
 
 def mock_shop():

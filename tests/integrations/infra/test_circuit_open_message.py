@@ -33,8 +33,8 @@ def test_circuit_open_message_names_base_url():
         message = error.support_message
 
     assert message == (
-        "Requests to Shop DE at https://shop.example.com/api are paused after repeated failures. "
-        "Kontor tries again automatically in a few minutes. Check that https://shop.example.com/api is online."
+        "Requests to Shop DE at https://shop.example.com/api are paused for 60 seconds after repeated failures. "
+        "Kontor then tries again automatically. Check that https://shop.example.com/api is online."
     )
     assert len(responses.calls) == 0
 
@@ -47,8 +47,8 @@ def test_circuit_open_message_in_german():
         message = error.support_message
 
     assert message == (
-        "Anfragen an Shop DE unter https://shop.example.com/api sind nach wiederholten Fehlern pausiert. "
-        "Kontor versucht es in einigen Minuten automatisch erneut. Prüfen Sie, ob https://shop.example.com/api online ist."
+        "Anfragen an Shop DE unter https://shop.example.com/api sind nach wiederholten Fehlern für 60 Sekunden pausiert. "
+        "Danach versucht Kontor es automatisch erneut. Prüfen Sie, ob https://shop.example.com/api online ist."
     )
 
 
@@ -73,8 +73,8 @@ def test_circuit_open_message_without_url():
         message = error.support_message
 
     assert message == (
-        "Anfragen an Shop DE sind nach wiederholten Fehlern pausiert. Kontor versucht es in einigen "
-        "Minuten automatisch erneut. Prüfen Sie, ob Shop DE online ist."
+        "Anfragen an Shop DE sind nach wiederholten Fehlern für 60 Sekunden pausiert. Danach versucht "
+        "Kontor es automatisch erneut. Prüfen Sie, ob Shop DE online ist."
     )
 
 
