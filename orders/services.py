@@ -31,6 +31,7 @@ from core.money import (
 )
 from core.translation import JoinedText, Translatable, translations_of
 from customers.models import normalize_email
+from customers.services import BuyerInput, CustomerLink, customers_for
 from orders.models import (
     Order,
     OrderAddress,
@@ -103,7 +104,9 @@ class OrderInput:
     prices_include_tax: bool = True
     rounding_rule: str = RoundingRule.PER_LINE
     email: str = ""
+    # The customer when the caller knows it; else the buyer that create_order links to a customer.
     customer: object = None
+    buyer: BuyerInput | None = None
     connection: object = None
     billing_address: AddressInput | None = None
     shipping_address: AddressInput | None = None
@@ -341,7 +344,7 @@ def create_order(data, *, actor, user=None, reserve=True):
     products = validate_order_input(data)
     try:
         with transaction.atomic():
-            written = _write_orders([data], products, actor=actor, user=user)
+            written = _write_orders([data], products, actor=actor, user=user, links=_link_customers([data]))
             [(order, lines)] = written
             # The lines just written are passed on, so neither step reads them back.
             shortages = stock.reserve_order(order, lines=lines) if reserve else []
@@ -397,7 +400,8 @@ def create_orders(datas, *, actor, user=None):
         return results
 
     with transaction.atomic(savepoint=False):
-        written = _write_orders([datas[index] for index in accepted], products, actor=actor, user=user)
+        accepted_datas = [datas[index] for index in accepted]
+        written = _write_orders(accepted_datas, products, actor=actor, user=user, links=_link_customers(accepted_datas))
         shortages_per_order = stock.reserve_orders(written)
         _flag_shortages([(order, shortages) for (order, _lines), shortages in zip(written, shortages_per_order, strict=True)])
         _publish_new_orders(written, products)
@@ -429,12 +433,30 @@ def _log_created(order):
     logger.info("Order created", extra={"order_id": order.pk, "channel": order.channel.code, "external_number": order.external_number})
 
 
-def _write_orders(datas, products, *, actor, user):
+def _link_customers(datas):
+    """Return the CustomerLink of each item of `datas`, finding or creating customers for their buyers.
+
+    An order whose caller gave its customer, or that has no buyer, keeps its customer. The
+    buyers are linked per connection, with customers_for's fixed statements for each.
+    """
+    links = [CustomerLink(data.customer) for data in datas]
+    by_connection = defaultdict(list)
+    for index, data in enumerate(datas):
+        if data.customer is None and data.buyer is not None:
+            by_connection[data.connection].append(index)
+    for connection, indexes in by_connection.items():
+        for index, link in zip(indexes, customers_for([datas[index].buyer for index in indexes], connection=connection), strict=True):
+            links[index] = link
+    return links
+
+
+def _write_orders(datas, products, *, actor, user, links):
     """Insert the orders of `datas` with their lines, tax lines, addresses and first history rows.
 
-    One INSERT per table for all orders. Returns [(order, its lines)] in the order of `datas`.
+    One INSERT per table for all orders. `links` gives each order its customer and the notes
+    about its buyer, which flag the order. Returns [(order, its lines)] in the order of `datas`.
     """
-    orders = Order.objects.bulk_create([_new_order(data) for data in datas])
+    orders = Order.objects.bulk_create([_new_order(data, link) for data, link in zip(datas, links, strict=True)])
     lines_per_order = [_new_lines(order, data, products) for order, data in zip(orders, datas, strict=True)]
     OrderLine.objects.bulk_create([line for lines in lines_per_order for line in lines])
     TaxLine.objects.bulk_create(
@@ -458,13 +480,17 @@ def _write_orders(datas, products, *, actor, user):
     return list(zip(orders, lines_per_order, strict=True))
 
 
-def _new_order(data):
-    return Order(
+def _new_order(data, link):
+    email = normalize_email(data.email)
+    if len(email) > Order._meta.get_field("email").max_length:
+        # Left out so that the insert does not fail. The buyer's note names the invalid email.
+        email = ""
+    order = Order(
         channel=data.channel,
         connection=data.connection,
         external_number=data.external_number,
-        customer=data.customer,
-        email=normalize_email(data.email),
+        customer=link.customer,
+        email=email,
         currency=data.currency,
         prices_include_tax=data.prices_include_tax,
         rounding_rule=data.rounding_rule,
@@ -477,6 +503,9 @@ def _new_order(data):
         placed_at=data.placed_at,
         customer_note=data.customer_note,
     )
+    for note in link.notes:
+        set_attention_note(order, note, append=True)
+    return order
 
 
 def _new_lines(order, data, products):
@@ -546,7 +575,8 @@ def _flag_shortages(orders_and_shortages):
 
     now = timezone.now()
     for order, shortages in flagged:
-        fields = set_attention_note(order, _shortage_note(shortages))
+        # Below a note about the buyer that the order may have got when it was written.
+        fields = set_attention_note(order, _shortage_note(shortages), append=True)
         # bulk_update leaves auto_now fields alone.
         order.updated_at = now
     Order.objects.bulk_update([order for order, _shortages in flagged], [*fields, "updated_at"])

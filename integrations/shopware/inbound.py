@@ -27,8 +27,10 @@ from orders.services import InvalidTransition, create_order, create_orders, tran
 
 logger = logging.getLogger(__name__)
 
+# orderCustomer.customer carries the customer's `guest` flag, which tells a guest order.
 ORDER_ASSOCIATIONS = {
-    "lineItems": {}, "deliveries": {}, "transactions": {}, "currency": {}, "billingAddress": {}, "orderCustomer": {}, "stateMachineState": {},
+    "lineItems": {}, "deliveries": {}, "transactions": {}, "currency": {}, "billingAddress": {},
+    "orderCustomer": {"associations": {"customer": {}}}, "stateMachineState": {},
 }
 
 

@@ -12,6 +12,10 @@ arithmetic or database write could fail on them without naming either.
 Rounding: Shopware computes the tax of each line item and rounds it per item (itemRounding),
 then adds the rounded items up. Kontor keeps the shop's own totals and checks them with the
 per-line rule (orders.models.RoundingRule.PER_LINE).
+
+The orderCustomer becomes the order's buyer, which the order service links to a canonical
+customer (customers.services.customers_for). Its email and VAT id are checked there, so an
+invalid one flags the order instead of rejecting it.
 """
 
 from datetime import UTC
@@ -22,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from core.translation import JoinedText, Translatable
+from customers.services import BuyerInput
 from integrations.itemerrors import ItemError
 from orders.models import Order, OrderLine, RoundingRule, TaxLine
 from orders.services import AddressInput, LineInput, OrderInput, TaxLineInput
@@ -156,6 +161,34 @@ def _address(data):
     )
 
 
+def _buyer(customer):
+    """Return the BuyerInput of an order's orderCustomer, or None when the order has none.
+
+    Shopware 6 keeps a guest as a customer entity with `guest` true (IsGuestCustomerRule in
+    shopware/shopware reads the same flag), so a guest order also has a customerId. The flag
+    arrives with the orderCustomer.customer association. Without it, an order without a
+    customerId (its customer was deleted, or never existed) counts as a guest order.
+    """
+    if not isinstance(customer, dict):
+        return None
+    account = customer.get("customer")
+    if isinstance(account, dict) and isinstance(account.get("guest"), bool):
+        is_guest = account["guest"]
+    else:
+        is_guest = not customer.get("customerId")
+    vat_ids = customer.get("vatIds") if isinstance(customer.get("vatIds"), list) else []
+    return BuyerInput(
+        email=str(customer.get("email") or ""),
+        is_guest=is_guest,
+        first_name=str(customer.get("firstName") or ""),
+        last_name=str(customer.get("lastName") or ""),
+        company=str(customer.get("company") or ""),
+        # NOTE: a customer may have several VAT ids; the first one is taken.
+        vat_number=next((str(value).strip() for value in vat_ids if str(value or "").strip()), ""),
+        external_id=str(customer.get("customerId") or ""),
+    )
+
+
 def order_number_of(order):
     return str(order.get("orderNumber") or order.get("id") or "?") if isinstance(order, dict) else "?"
 
@@ -257,7 +290,8 @@ def _order_input(order, *, channel, connection):
         shipping_gross=shipping_gross,
         prices_include_tax=gross_prices,
         rounding_rule=RoundingRule.PER_LINE,
-        email=customer.get("email") or "",
+        email=str(customer.get("email") or ""),
+        buyer=_buyer(order.get("orderCustomer")),
         connection=connection,
         billing_address=_address(order.get("billingAddress")),
         shipping_address=_address(deliveries[0].get("shippingOrderAddress")) if deliveries else None,

@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from catalog.models import StockLevel, StockReservation
+from customers.models import Customer
+from customers.services import BuyerInput
 from orders.models import Order, OrderStatusChange
 from orders.services import create_order, create_orders
 from tests.orders.test_order_service import line, make_channel, make_product, order_input
@@ -16,6 +18,10 @@ pytestmark = pytest.mark.django_db
 # its update, the reservations and movements, and the subscriptions of stock and orders (none
 # here). The same for any number of orders.
 CREATE_ORDERS_STATEMENTS = 11
+
+# Orders with buyers add the read of their known customers and the INSERT of the new ones.
+# No connection, so no bindings and no leading-system rules.
+BUYER_STATEMENTS = 2
 
 
 @pytest.mark.parametrize("count", [2, 8])
@@ -29,6 +35,23 @@ def test_statement_count_fixed(django_assert_num_queries, count):
 
     assert [result.order.external_number for result in results] == [f"N-{index}" for index in range(count)]
     assert StockLevel.objects.get(product__sku="CAM-1").reserved == Decimal(count)
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_statement_count_fixed_with_buyers(django_assert_num_queries, count):
+    channel = make_channel()
+    make_product("CAM-1", on_hand=100)
+    Customer.objects.create(email="known@example.com")
+    buyers = [BuyerInput(email=f"buyer-{index % 2}@example.com" if index % 3 else "known@example.com") for index in range(count)]
+    datas = [order_input(channel, number=f"N-{index}", buyer=buyer) for index, buyer in enumerate(buyers)]
+
+    with django_assert_num_queries(CREATE_ORDERS_STATEMENTS + BUYER_STATEMENTS):
+        results = create_orders(datas, actor="test")
+
+    assert [result.order.customer.email for result in results] == [buyer.email for buyer in buyers]
+    assert sorted(Customer.objects.values_list("email", flat=True)) == sorted({"known@example.com", *(buyer.email for buyer in buyers)})
+    stored = dict(Order.objects.values_list("external_number", "customer__email"))
+    assert stored == {f"N-{index}": buyer.email for index, buyer in enumerate(buyers)}
 
 
 def test_unusual_orders_left_to_create_order():

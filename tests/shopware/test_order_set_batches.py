@@ -1,7 +1,8 @@
 """New shop orders of a batch created together: the same result as one by one, with fewer statements.
 
 Each comparison runs the same pending events twice, once as one batch and once one event at a
-time, each run rolled back after its state was read, and compares every row the runs wrote.
+time, each run rolled back after its state was read, and compares every row the runs wrote,
+the customers of the orders included.
 """
 
 import copy
@@ -13,21 +14,25 @@ import pytest
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog.models import Product, StockLevel, StockMovement, StockReservation, Warehouse
 from catalog.services import stock
+from customers.models import Customer
 from integrations.models import (
     Binding,
+    Conflict,
     Connection,
     ConnectionEntity,
     Direction,
     InboundEvent,
     InboundState,
+    LeadingSystemRule,
     OutboundMessage,
     SyncError,
 )
-from integrations.sandbox.shopware.orders import apply_transition
+from integrations.sandbox import store
+from integrations.sandbox.shopware.orders import PlacedLine, apply_transition, place_order
 from integrations.services import inbox
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
 from integrations.shopware import inbound, order_mapper, webhooks
@@ -96,11 +101,27 @@ def state_after(run, calls):
 
 def snapshot():
     number_of = dict(Order.objects.values_list("pk", "external_number"))
+    # Guests share emails, but no guest is bound or in a conflict, so the email names a customer there.
+    email_of = dict(Customer.objects.values_list("pk", "email"))
     return {
         "orders": sorted(
             Order.objects.values_list(
                 "external_number", "status", "needs_attention", "attention_note", "attention_note_translations", "currency",
                 "total_net", "total_tax", "total_gross", "shipping_gross", "email", "connection__slug", "channel__code",
+                "customer__email", "customer__is_guest",
+            )
+        ),
+        "customers": sorted(Customer.objects.values_list("email", "is_guest", "first_name", "last_name", "company", "vat_number")),
+        "customer_bindings": sorted(
+            (slug, external_id, email_of[int(object_id)])
+            for slug, external_id, object_id in Binding.objects.filter(content_type__model="customer").values_list(
+                "connection__slug", "external_id", "object_id"
+            )
+        ),
+        "conflicts": sorted(
+            (slug, email_of[int(object_id)], field, current, incoming, leader)
+            for slug, object_id, field, current, incoming, leader in Conflict.objects.filter(content_type__model="customer").values_list(
+                "connection__slug", "object_id", "field", "current_value", "incoming_value", "leading_connection__slug"
             )
         ),
         "lines": sorted(
@@ -541,3 +562,82 @@ def test_failed_outcome_store_keeps_events_unchanged(shop, connection, monkeypat
     assert list(InboundEvent.objects.filter(pk__in=ids).order_by("pk").values_list("attempts", flat=True)) == [1, 1]
     assert Order.objects.count() == 2
     assert StockLevel.objects.get(product__sku="SET-3").reserved == Decimal(2)
+
+
+def unsent_order(sku, customer_number, **order_customer):
+    """Place an order in the shop without its webhook; return it with `order_customer` merged into its orderCustomer."""
+    product = store.find_by_natural_key("shopware", "product", sku).data
+    order = copy.deepcopy(
+        place_order([PlacedLine(product=product, quantity=1, unit_gross=Decimal("11.90"))], customer_number=customer_number, country_iso="DE", placed_at=timezone.now())
+    )
+    order["orderCustomer"].update(order_customer)
+    return order
+
+
+@pytest.mark.parametrize("leader", [None, "shopware-de", "odoo"])
+def test_new_customers_match_one_by_one(shop, connection, erp, per_event_calls, leader):
+    if leader is not None:
+        LeadingSystemRule.objects.create(domain="customers", field_group="master", connection=Connection.objects.get(slug=leader))
+    Customer.objects.create(email="known@example.com", first_name="Known", last_name="Before")
+    first = unsent_order("SET-1", "501")
+    buyer = first["orderCustomer"]
+    orders = [
+        first,
+        unsent_order("SET-2", "502", company="Zweite GmbH", vatIds=["DE136695976"]),
+        # The first customer again, with another last name and a company.
+        unsent_order("SET-3", "501", lastName="Changed", company="Erste GmbH"),
+        unsent_order("SET-1", "", email="guest@example.com", customer={"guest": True, "apiAlias": "customer"}),
+        unsent_order("SET-2", "", email="guest@example.com", customer={"guest": True, "apiAlias": "customer"}),
+        # A registered customer with a guest's email, in other letter case.
+        unsent_order("SET-3", "503", email="GUEST@example.com"),
+        unsent_order("SET-1", "504", email="Known@Example.com", firstName="Kim", lastName="Known"),
+        unsent_order("SET-2", "505", email="not an email", vatIds=["DE123"]),
+        unsent_order("SET-3", "506", vatIds=["XX1"]),
+    ]
+    for order in orders:
+        store_placed(connection, order)
+    ids = pending_ids()
+    assert len(ids) == len(orders)
+
+    in_batch = state_after(run_batch(ids), per_event_calls)
+    one_by_one = state_after(run_one_by_one(ids), per_event_calls)
+
+    assert in_batch == {**one_by_one, "one_by_one": []}
+    customers = {(row[0], row[1]): row for row in in_batch["customers"] if row[0] != "guest@example.com"}
+    known = customers[("known@example.com", False)]
+    first_customer = customers[(buyer["email"], False)]
+    if leader == "shopware-de":
+        assert known[2:4] == ("Kim", "Known")
+        assert first_customer[3:5] == ("Changed", "Erste GmbH")
+    else:
+        assert known[2:4] == ("Known", "Before")
+        assert first_customer[2:5] == (buyer["firstName"], buyer["lastName"], "")
+    if leader == "odoo":
+        assert in_batch["conflicts"] == sorted([
+            ("shopware-de", buyer["email"], "company", "", "Erste GmbH", "odoo"),
+            ("shopware-de", buyer["email"], "last_name", buyer["lastName"], "Changed", "odoo"),
+            ("shopware-de", "known@example.com", "first_name", "Known", "Kim", "odoo"),
+            ("shopware-de", "known@example.com", "last_name", "Before", "Known", "odoo"),
+        ])
+    else:
+        assert in_batch["conflicts"] == []
+    assert [row[1] for row in in_batch["customers"] if row[0] == "guest@example.com"] == [False, True, True]
+    assert customers[(orders[1]["orderCustomer"]["email"], False)][4:] == ("Zweite GmbH", "DE136695976")
+    assert customers[(orders[8]["orderCustomer"]["email"], False)][5] == ""
+    # Every registered customer is bound to its shop id; guests and the unlinked order are not.
+    assert [row[1] for row in in_batch["customer_bindings"]] == sorted(order["orderCustomer"]["customerId"] for order in orders[:2] + orders[5:7] + orders[8:])
+    rows = {row[0]: row for row in in_batch["orders"]}
+    assert [rows[order["orderNumber"]][-2:] for order in orders] == [
+        (buyer["email"], False),
+        (orders[1]["orderCustomer"]["email"], False),
+        (buyer["email"], False),
+        ("guest@example.com", True),
+        ("guest@example.com", True),
+        ("guest@example.com", False),
+        ("known@example.com", False),
+        (None, None),
+        (orders[8]["orderCustomer"]["email"], False),
+    ]
+    assert rows[orders[7]["orderNumber"]][2] is True
+    assert rows[orders[7]["orderNumber"]][3].startswith('The customer email "not an email" is invalid')
+    assert rows[orders[8]["orderNumber"]][3].startswith('The VAT ID "XX1" of the customer is invalid')
