@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.money import to_decimal, validate_amount_precision, validate_currency
+from core.translation import Translatable
 from integrations.errors import ConnectorError
 from orders.models import PaymentStatus, RefundStatus
 from orders.models.payments import payment_provider_label
@@ -71,37 +72,50 @@ class PaymentReport:
     occurred_at: datetime | None = None
 
     def validate(self):
-        """Raise InvalidPaymentReport naming the first value that is not a valid amount."""
-        amounts = [("amount", self.amount), ("captured", self.captured_amount), ("refunded", self.refunded_amount)]
-        amounts += [(f"refund {refund.external_id}", refund.amount) for refund in self.refunds]
+        """Raise InvalidPaymentReport naming the first value that is not a valid amount.
+
+        The reasons stay Translatables, so the stored sync error reads in each language entirely.
+        """
+        amounts = [
+            (_("amount"), self.amount),
+            (_("captured amount"), self.captured_amount),
+            (_("refunded amount"), self.refunded_amount),
+        ]
+        amounts += [(Translatable(_("refund %(refund)s"), refund=refund.external_id), refund.amount) for refund in self.refunds]
         carries_money = any(value is not None for _name, value in amounts)
         # A dispute report may name no currency; it then changes no amount either.
         if carries_money or self.currency:
             try:
                 validate_currency(self.currency)
             except ValidationError:
-                raise InvalidPaymentReport(self, _("currency %(value)s is not an ISO 4217 code") % {"value": self.currency}) from None
+                raise InvalidPaymentReport(self, Translatable(_("currency %(value)s is not an ISO 4217 code"), value=self.currency)) from None
 
         for name, value in amounts:
             if value is None:
                 continue
             value = to_decimal(value)
             if value < 0:
-                raise InvalidPaymentReport(self, _("%(name)s %(value)s is negative") % {"name": name, "value": value})
+                raise InvalidPaymentReport(self, Translatable(_("%(name)s %(value)s is negative"), name=name, value=value))
             try:
                 validate_amount_precision(value, self.currency)
             except ValidationError:
                 raise InvalidPaymentReport(
                     self,
-                    _("%(name)s %(value)s is finer than the minor unit of %(currency)s")
-                    % {"name": name, "value": value, "currency": self.currency},
+                    Translatable(
+                        _("%(name)s %(value)s is finer than the minor unit of %(currency)s"),
+                        name=name, value=value, currency=self.currency,
+                    ),
                 ) from None
         if self.status is not None and self.status not in PaymentStatus.values:
-            raise InvalidPaymentReport(self, _("payment status %(value)s is unknown") % {"value": self.status})
+            raise InvalidPaymentReport(self, Translatable(_("payment status %(value)s is unknown"), value=self.status))
 
 
 class PaymentEventError(ConnectorError):
-    """A genuine provider event that Kontor cannot apply until someone acts on it."""
+    """A genuine provider event that Kontor cannot apply until someone acts on it.
+
+    `reason` is a Translatable, so the stored sync error states it in each language; plain text
+    is for technical detail that needs no translation.
+    """
 
     code = "payment_event_error"
 

@@ -14,10 +14,9 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.money import quantize
+from core.money import format_amount, quantize
 from core.translation import Translatable
 from integrations.domains import Domain
 from integrations.services.outbox import enqueue_outbound
@@ -68,7 +67,9 @@ def apply_payment_report(report, *, connection=None, actor):
         if report.currency and payment.currency != report.currency:
             raise UnmatchedPaymentEvent(
                 report,
-                _("the event is in %(event)s but the payment is in %(payment)s") % {"event": report.currency, "payment": payment.currency},
+                Translatable(
+                    gettext_lazy("the event is in %(event)s but the payment is in %(payment)s"), event=report.currency, payment=payment.currency
+                ),
             )
 
         changed = _merge_facts(payment, report)
@@ -90,7 +91,7 @@ def apply_payment_report(report, *, connection=None, actor):
 def _create_payment(report, connection):
     if report.amount is None or not (report.order.order_id or report.order.order_number):
         # A refund, or a charge without the order metadata: the payment's own event names the order.
-        raise PaymentNotYetKnown(report, _("the payment is not known yet"))
+        raise PaymentNotYetKnown(report, Translatable(gettext_lazy("the payment is not known yet")))
     order = _match_order(report)
     try:
         # A savepoint, so losing the race to another worker leaves this transaction usable.
@@ -121,23 +122,26 @@ def _match_order(report):
             candidates = candidates.filter(channel__code=reference.channel_code)
         candidates = list(candidates[:2])
         if len(candidates) > 1:
-            raise UnmatchedPaymentEvent(report, _("more than one channel has an order with this number"))
+            raise UnmatchedPaymentEvent(report, Translatable(gettext_lazy("more than one channel has an order with this number")))
         order = candidates[0] if candidates else None
     else:
-        raise UnmatchedPaymentEvent(report, _("the event carries no order reference"))
+        raise UnmatchedPaymentEvent(report, Translatable(gettext_lazy("the event carries no order reference")))
 
     if order is None:
-        raise UnmatchedPaymentEvent(report, _("Kontor has no such order (yet)"))
+        raise UnmatchedPaymentEvent(report, Translatable(gettext_lazy("Kontor has no such order (yet)")))
     if order.currency != report.currency:
         raise UnmatchedPaymentEvent(
             report,
-            _("the payment is in %(payment)s but the order is in %(order)s") % {"payment": report.currency, "order": order.currency},
+            Translatable(gettext_lazy("the payment is in %(payment)s but the order is in %(order)s"), payment=report.currency, order=order.currency),
         )
     if report.amount is not None and report.amount != order.total_gross:
         raise UnmatchedPaymentEvent(
             report,
-            _("the payment amount %(payment)s differs from the order total %(order)s")
-            % {"payment": report.amount, "order": order.total_gross},
+            Translatable(
+                gettext_lazy("the payment amount %(payment)s differs from the order total %(order)s"),
+                payment=format_amount(report.amount, report.currency),
+                order=format_amount(order.total_gross, order.currency),
+            ),
         )
     return order
 
@@ -165,7 +169,11 @@ def _merge_facts(payment, report):
     if payment.refunded_amount > payment.amount:
         raise InvalidPaymentReport(
             report,
-            _("refunds of %(refunded)s exceed the payment amount %(amount)s") % {"refunded": payment.refunded_amount, "amount": payment.amount},
+            Translatable(
+                gettext_lazy("refunds of %(refunded)s exceed the payment amount %(amount)s"),
+                refunded=format_amount(payment.refunded_amount, payment.currency),
+                amount=format_amount(payment.amount, payment.currency),
+            ),
         )
 
     payment.status = derive_payment_status(payment, report.status, report.dispute)
