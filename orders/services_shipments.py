@@ -105,13 +105,13 @@ def _match_order(report):
         if reference.channel_code:
             orders = orders.filter(channel__code=reference.channel_code)
     else:
-        raise UnmatchedShipmentEvent(report, _("the report carries no order reference"))
+        raise UnmatchedShipmentEvent(report, Translatable(gettext_lazy("the report carries no order reference")))
 
     candidates = list(orders[:2])
     if len(candidates) > 1:
-        raise UnmatchedShipmentEvent(report, _("more than one channel has an order with this number"))
+        raise UnmatchedShipmentEvent(report, Translatable(gettext_lazy("more than one channel has an order with this number")))
     if not candidates:
-        raise UnmatchedShipmentEvent(report, _("Kontor has no such order (yet)"))
+        raise UnmatchedShipmentEvent(report, Translatable(gettext_lazy("Kontor has no such order (yet)")))
     return candidates[0]
 
 

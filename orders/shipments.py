@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.errors import ConnectorError
 from orders.models import ShipmentStatus
+from orders.models.shipments import carrier_label
 from orders.payments import OrderReference
 
 # How far along its way a parcel is. A report of a lower rank than the shipment's current
@@ -51,7 +52,10 @@ class ShipmentReport:
 
 
 class UnmatchedShipmentEvent(ConnectorError):
-    """The report names no shipment Kontor has and no order it could belong to."""
+    """The report names no shipment Kontor has and no order it could belong to.
+
+    `reason` is a Translatable, so the stored sync error states it in each language.
+    """
 
     code = "unmatched_shipment"
     message_template = _(
@@ -65,9 +69,11 @@ class UnmatchedShipmentEvent(ConnectorError):
         self.reason = reason
 
     def message_params(self):
+        # The messages name the carrier by its brand, such as "DHL". The exception's own text,
+        # for developers, keeps the stored code.
         params = super().message_params()
         params.update(
-            carrier=self.report.carrier,
+            carrier=carrier_label(self.report.carrier),
             parcel=self.report.tracking_number or self.report.external_id,
             order=str(self.report.order),
             reason=self.reason,
