@@ -168,6 +168,9 @@ def _buyer(customer):
     shopware/shopware reads the same flag), so a guest order also has a customerId. The flag
     arrives with the orderCustomer.customer association. Without it, an order without a
     customerId (its customer was deleted, or never existed) counts as a guest order.
+
+    NOTE: whether checkout.order.placed webhooks carry orderCustomer.customer is unverified.
+    A guest order without it is linked like a registered customer's.
     """
     if not isinstance(customer, dict):
         return None
