@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Channel, Product, StockLevel, StockReservation
 from catalog.services.stock import available_for_channel
+from customers.models import Customer
 from integrations import tasks
 from integrations.models import (
     Connection,
@@ -24,6 +25,7 @@ from integrations.models import (
 )
 from integrations.registry import Connector
 from integrations.services import inbox
+from integrations.services.bindings import bind
 from integrations.services.cursors import run_delta_pull
 from integrations.services.inbox import process_inbound_batch
 from integrations.shopware.connector import ShopwareConnector
@@ -256,6 +258,12 @@ def test_fetched_orders_do_not_deadlock(sandbox, connection, make_product, setti
     make_product("DL-2", on_hand=100)
     push_catalog(connection.pk)
     first_order, second_order, third_order, fourth_order = (place([sku]) for sku in ("DL-1", "DL-2", "DL-2", "DL-1"))
+    # All four orders are the same sandbox customer. Known and bound beforehand, it is only linked.
+    # A new or unbound customer, or one whose names change, would make the second batch wait
+    # on its rows for the first batch's commit, before the barrier that the test needs.
+    buyer = first_order["orderCustomer"]
+    customer = Customer.objects.create(email=buyer["email"], first_name=buyer["firstName"], last_name=buyer["lastName"], company=buyer.get("company") or "")
+    bind(connection, customer, buyer["customerId"])
     InboundEvent.objects.all().delete()
     connector = ShopwareConnector()
     shop_orders = {order["id"]: connector.fetch_order(connection, order["id"]) for order in (second_order, fourth_order)}

@@ -15,6 +15,7 @@ from django.db import connection as db_connection
 from django.utils import translation
 
 from catalog.models import StockLevel, StockMovement, StockReservation
+from customers.models import Customer
 from integrations.models import (
     Binding,
     Connection,
@@ -23,6 +24,7 @@ from integrations.models import (
     OutboundMessage,
     SyncError,
 )
+from integrations.services.bindings import bind
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
 from integrations.shopware import inbound
 from integrations.shopware.connector import ShopwareConnector
@@ -216,6 +218,13 @@ def test_deadlock_in_set_falls_back(sandbox, connection, second_connection, make
     push_catalog(connection.pk)
     first = place(["DL-1"])
     second = place(["DL-2"])
+    # Both orders are the same sandbox customer. Known and bound beforehand, it is only linked.
+    # A new or unbound customer, or one whose names change, would make the second set wait
+    # on its rows for the first set's commit, before the barrier that makes the deadlock.
+    buyer = first["orderCustomer"]
+    customer = Customer.objects.create(email=buyer["email"], first_name=buyer["firstName"], last_name=buyer["lastName"], company=buyer.get("company") or "")
+    bind(connection, customer, buyer["customerId"])
+    bind(second_connection, customer, buyer["customerId"])
     InboundEvent.objects.all().delete()
     first_id = store_placed(connection, first)
     second_id = store_placed(second_connection, second)
