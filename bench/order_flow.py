@@ -309,7 +309,7 @@ def cpu_groups(processes, database_url, sandbox=None):
     PostgreSQL counts the backends connected to the benchmark database, read from
     pg_stat_activity on the meter's own connection, which is left out. With a `sandbox` server
     (start_sandbox_server), its gunicorn and the database work of the sandboxes and of this
-    driver are groups of their own, told apart by their application_name.
+    driver are groups of their own, distinguished by their application_name.
     """
     import psycopg
     from django.conf import settings

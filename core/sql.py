@@ -1,8 +1,8 @@
 """Raw UPDATE statements that give each row its own value, for the hot paths that write many rows.
 
 Django's bulk_update and an update() with Case/When also write many rows in one statement, but
-they build a CASE expression with one WHEN per row, and for a batch of stock levels or outbox
-messages that costs more Python time than the statement itself. These statements join the
+they build a CASE expression with one WHEN per row. For a batch of stock levels or outbox
+messages, building it costs more Python time than running the statement. These statements join the
 table to a VALUES list instead. They run on PostgreSQL and on SQLite 3.35 or newer (the
 embedded default), which both support UPDATE ... FROM and RETURNING.
 """

@@ -4,7 +4,7 @@ A retry puts the failed item back on its lane. When the cause lies in Kontor's o
 as a product without a price, the item fails the same way until someone changes that data.
 Retrying a thousand such errors then only fills the lane with tasks that fail again. A check
 takes the errors of one code together and returns those whose cause is still there. The retry
-leaves them unqueued and tells support what to fix first.
+leaves them unqueued and shows support what to fix first.
 
 Errors of a code without a check are retried as before. A connector app adds a check for its
 own code with register_retry_check when it is ready (the Shopware app checks price_missing).

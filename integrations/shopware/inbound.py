@@ -27,7 +27,7 @@ from orders.services import InvalidTransition, create_order, create_orders, tran
 
 logger = logging.getLogger(__name__)
 
-# orderCustomer.customer carries the customer's `guest` flag, which tells a guest order.
+# orderCustomer.customer carries the customer's `guest` flag, which marks a guest order.
 ORDER_ASSOCIATIONS = {
     "lineItems": {}, "deliveries": {}, "transactions": {}, "currency": {}, "billingAddress": {},
     "orderCustomer": {"associations": {"customer": {}}}, "stateMachineState": {},

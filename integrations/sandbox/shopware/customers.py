@@ -150,7 +150,7 @@ def order_customer(buyer, order_id, created_at):
         "customFields": None,
         "createdAt": created_at,
         "updatedAt": None,
-        # The customer association, which tells a guest from a registered customer.
+        # The customer association, whose guest flag marks a guest order.
         "customer": {"id": buyer.customer_id, "customerNumber": buyer.customer_number, "guest": buyer.guest, "apiAlias": "customer"},
         "apiAlias": "order_customer",
     }
