@@ -49,11 +49,15 @@ UNFINISHED = (OutboundState.PENDING, OutboundState.IN_FLIGHT)
 
 
 def due_messages(lane, now, entities=None):
-    """Messages of `lane` that a worker may claim now, oldest due first.
+    """Messages of `lane` that a worker may claim now, oldest written first.
 
     Due: pending and past next_attempt_at, or in flight with an expired lease. A message waits
     while an older message for the same record and connection is unfinished, so a record's
-    changes arrive in order. At most one message per record is claimable at a time.
+    changes arrive in order. At most one message per record is claimable at a time. Among the
+    due messages the oldest goes first, not the earliest due: after an outage, the messages
+    handed back to the circuit breaker's reopening are due later than those written during
+    the outage and never claimed, and the ERP must still get the orders in the order they were
+    placed.
     `entities` limits the messages to these domains (the stock loop claims stock and prices).
     """
     older_unfinished = OutboundMessage.objects.filter(
@@ -69,7 +73,7 @@ def due_messages(lane, now, entities=None):
     return (
         messages.filter(_claimable(now))
         .filter(~Exists(older_unfinished))
-        .order_by("next_attempt_at", "pk")
+        .order_by("pk")
     )
 
 

@@ -107,7 +107,16 @@ def cluster():
 @pytest.mark.postgres
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the lane's queue is a Redis list")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("victim", ["reading the pipe", "waiting for the lock"])
+@pytest.mark.parametrize(
+    "victim",
+    [
+        # NOTE: django-q2 1.11.1 leaves the reader lock with the killed worker, so this case fails
+        # until a fix in django-q2. Kontor shows the stopped lane on the dashboard through the
+        # lane's heartbeat, and restarting the lane's qcluster resumes it.
+        pytest.param("reading the pipe", marks=pytest.mark.xfail(strict=True, reason="django-q2 keeps the queue lock of a killed idle worker")),
+        "waiting for the lock",
+    ],
+)
 def test_lane_runs_tasks_after_idle_worker_killed(cluster, victim):
     sentinel = _wait_for(lambda: _children(cluster.pid)[:1], 30)
     assert sentinel, "the qcluster started no sentinel within 30 s"
@@ -126,6 +135,6 @@ def test_lane_runs_tasks_after_idle_worker_killed(cluster, victim):
     assert _wait_for(lambda: victim_pid not in _children(sentinel), 15), f"worker {victim_pid} still runs 15 s after SIGKILL"
     assert _wait_for(lambda: len(_children(sentinel)) == WORKERS + 2, 15), "the sentinel did not start a new worker within 15 s"
 
-    assert _run_marker_task(timeout=30), (
-        f"the {LANE} lane ran no task within 30 s after its idle worker {victim_pid} ({victim}) was killed"
+    assert _run_marker_task(timeout=10), (
+        f"the {LANE} lane ran no task within 10 s after its idle worker {victim_pid} ({victim}) was killed"
     )
