@@ -71,11 +71,13 @@ class RetryPolicy:
         return now + timedelta(seconds=self.next_delay(attempt, error.retry_after))
 
 
-# Outbox deliveries and queued pushes. 12 attempts ride out a deploy or a short outage: the
-# waits double from 2 s to the 15-minute cap, at most 1022 s + 2 * 900 s (about 47 minutes)
-# and about 24 minutes on average. A longer outage trips the circuit breaker and ends as sync
-# errors with a retry button.
-DELIVERY_POLICY = RetryPolicy(base=2.0, cap=900.0, max_attempts=12, total_window=3600.0)
+# Outbox deliveries and queued pushes. 30 attempts ride out an ERP that is down for an hour:
+# the waits double from 2 s to the 15-minute cap, at most 1022 s + 20 * 900 s (about 5.3 hours)
+# and about 2.6 hours on average, so a message placed at the start of such an outage is still
+# retried when the system returns. While the circuit breaker is open, messages are handed back
+# without counting an attempt. Past 30 attempts or 6 hours a message ends as a sync error with
+# a retry button.
+DELIVERY_POLICY = RetryPolicy(base=2.0, cap=900.0, max_attempts=30, total_window=6 * 3600.0)
 
 # Calls that someone or something waits for: admin "Test connection", pulling one page of a
 # delta. Three attempts within 20 seconds, because a person would rather see the error.

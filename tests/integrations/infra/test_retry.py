@@ -117,8 +117,17 @@ def test_delivery_policy_worst_case_fits_window():
     # the sum of all delay ceilings is the longest a message can wait between attempts
     worst = sum(min(DELIVERY_POLICY.cap, DELIVERY_POLICY.base * 2 ** (n - 1)) for n in range(1, DELIVERY_POLICY.max_attempts))
 
-    assert worst == 2822.0
+    assert worst == 19022.0
     assert worst < DELIVERY_POLICY.total_window
+
+
+def test_delivery_policy_rides_out_hour():
+    # With full jitter each wait averages half its ceiling. An ERP down for an hour must not use
+    # up a message's attempts on average, with a wide margin for the jitter of 20 capped waits.
+    average = sum(min(DELIVERY_POLICY.cap, DELIVERY_POLICY.base * 2 ** (n - 1)) / 2 for n in range(1, DELIVERY_POLICY.max_attempts))
+
+    assert average > 2 * 3600
+    assert DELIVERY_POLICY.total_window > 3600
 
 
 def test_parse_retry_after_seconds():
