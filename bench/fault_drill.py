@@ -24,9 +24,9 @@ is flushed, so point both at a database of your own:
         .venv/bin/python bench/fault_drill.py --outage 60
 
 The default outage is 60 seconds so the drill ends within minutes. The real case is an ERP down
-for an hour (--outage 3600): the retry policy then runs out of its one-hour window for messages
-that were tried while the circuit breaker let calls through. Exits with status 1 when a promise
-is broken and 2 when the system did not settle within --settle-timeout.
+for an hour (--outage 3600), which the delivery retry policy (30 attempts within 6 hours) is
+sized to ride out. Exits with status 1 when a promise is broken and 2 when the system did not
+settle within --settle-timeout.
 """
 
 import argparse
