@@ -85,3 +85,11 @@ def run_in_threads(*works, timeout=60):
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads), "a worker thread did not finish"
     return results
+
+
+def backend_waits_for_lock(pid):
+    """Return whether the PostgreSQL backend `pid` waits for a lock now."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"

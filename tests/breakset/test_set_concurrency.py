@@ -31,7 +31,14 @@ from integrations.shopware.connector import ShopwareConnector
 from integrations.shopware.tasks import push_catalog
 from orders.models import Order, OrderStatusChange
 from orders.services import create_orders
-from tests.breakbatch.helpers import pending_ids, place, run_in_threads, stock_level, store_placed
+from tests.breakbatch.helpers import (
+    backend_waits_for_lock,
+    pending_ids,
+    place,
+    run_in_threads,
+    stock_level,
+    store_placed,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -396,10 +403,3 @@ def test_same_number_on_two_connections_of_one_channel(sandbox, connection, chan
     assert_ledger_consistent()
     [fallback] = [record for record in caplog.records if record.message == "inbound events not applied together, applying them one by one"]
     assert (fallback.levelname, fallback.error, fallback.inbound_event_ids) == ("WARNING", "IntegrityError", [twin_id])
-
-
-def backend_waits_for_lock(pid):
-    with db_connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"

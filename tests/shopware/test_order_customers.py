@@ -20,7 +20,7 @@ from integrations.shopware import inbound, order_mapper
 from integrations.shopware.tasks import push_catalog
 from orders.models import Order
 from orders.services import create_order
-from tests.breakbatch.helpers import pending_ids, store_placed
+from tests.breakbatch.helpers import backend_waits_for_lock, pending_ids, store_placed
 
 pytestmark = pytest.mark.django_db
 
@@ -149,12 +149,6 @@ def test_bad_vat_keeps_customer(shop, connection):
     assert stored.needs_attention is True
     assert stored.attention_note.startswith('The VAT ID "DE123" of the customer is invalid')
 
-
-def backend_waits_for_lock(pid):
-    with db_connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"
 
 
 @pytest.mark.postgres

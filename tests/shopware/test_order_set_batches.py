@@ -41,6 +41,7 @@ from integrations.shopware.tasks import push_catalog
 from orders.models import Order, OrderAddress, OrderLine, OrderStatusChange, TaxLine
 from orders.services import create_order, create_orders
 from tests.breakbatch.helpers import (
+    backend_waits_for_lock,
     malformed,
     pending_ids,
     place,
@@ -418,12 +419,6 @@ def test_failed_set_applies_one_by_one(shop, connection, monkeypatch, per_event_
     assert record.levelname == "ERROR"
     assert record.inbound_event_ids == ids
 
-
-def backend_waits_for_lock(pid):
-    with db_connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == "Lock"
 
 
 @pytest.mark.postgres
