@@ -91,8 +91,10 @@ SENDING_ANNOUNCEMENT_SECONDS = 10
 SENDER_BACKOFF_SECONDS = 1.0
 SENDER_STOP_SECONDS = 10.0
 STOCK_LOOP, ORDERS_LOOP = "stock", "orders"
-# Wait between polls while Odoo fails, doubling up to this cap.
-MAX_BACKOFF_SECONDS = 30.0
+# Wait between polls while Odoo fails, doubling up to this cap. The connection's circuit breaker
+# already keeps requests away from an Odoo that is down, so a failing poll costs no request, and
+# a short cap lets stock flow again within seconds once the breaker's probe succeeds.
+MAX_BACKOFF_SECONDS = 5.0
 # A poll reads at most this many pages, so one loop iteration stays short under a backlog.
 MAX_PAGES_PER_POLL = 20
 LOCK_SECONDS = 30
