@@ -21,6 +21,7 @@ is flushed, so point both at a benchmark database:
 import argparse
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,15 @@ def start_sandbox_server(port, workers):
 
 
 def stop_processes(processes):
+    """Stop the processes and everything they started; kill what is left after 15 s.
+
+    A django-q2 cluster whose poll loop is still running does not stop in time, and killing only
+    its main process would leave its sentinel and workers running.
+    """
+    from bench.cpu import descendants, process_tree
+
+    tree = process_tree()
+    children = [pid for process in processes for pid in descendants(process.pid, tree) if pid != process.pid]
     for process in processes:
         if process.poll() is None:
             process.terminate()
@@ -175,6 +185,11 @@ def stop_processes(processes):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def shop_stock(sku):
