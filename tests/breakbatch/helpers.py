@@ -12,7 +12,7 @@ from catalog.models import StockLevel
 from integrations.models import InboundEvent, InboundState
 from integrations.sandbox import store
 from integrations.sandbox.shopware.orders import PlacedLine, place_order
-from integrations.services.inbox import store_inbound_items
+from integrations.services.inbox import process_inbound_batch, store_inbound_items
 from integrations.shopware import webhooks
 
 
@@ -93,3 +93,16 @@ def backend_waits_for_lock(pid):
         cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
         row = cursor.fetchone()
     return row is not None and row[0] == "Lock"
+
+
+def process_batches_in_workers(ids, workers=4):
+    """Process every `workers`-th event id as a batch in each of `workers` threads started together; return their results."""
+    barrier = threading.Barrier(workers)
+
+    def worker(start):
+        def work():
+            barrier.wait(timeout=10)
+            return [process_inbound_batch(event_id) for event_id in ids[start::workers]]
+        return work
+
+    return run_in_threads(*(worker(start) for start in range(workers)))

@@ -34,6 +34,7 @@ from orders.models import Order
 from tests.breakbatch.helpers import (
     pending_ids,
     place,
+    process_batches_in_workers,
     run_in_threads,
     states_of,
     stock_level,
@@ -73,15 +74,7 @@ def test_webhook_duplicate_and_pull_create_one_order(sandbox, connection, make_p
         store_written(connection, order["id"], f"evt-{index}")
     run_delta_pull(connection, "orders")
     ids = pending_ids()
-    barrier = threading.Barrier(4)
-
-    def worker(start):
-        def work():
-            barrier.wait(timeout=10)
-            return [process_inbound_batch(event_id) for event_id in ids[start::4]]
-        return work
-
-    results = run_in_threads(*(worker(start) for start in range(4)))
+    results = process_batches_in_workers(ids, workers=4)
     # Four workers inserting the same orders can deadlock. An event that loses every deadlock
     # retry waits for a later retry (DatabaseContention), and runs when the sweep finds it due.
     contended = InboundEvent.objects.filter(pk__in=ids, state=InboundState.PENDING)

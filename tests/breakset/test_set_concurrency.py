@@ -35,6 +35,7 @@ from tests.breakbatch.helpers import (
     backend_waits_for_lock,
     pending_ids,
     place,
+    process_batches_in_workers,
     run_in_threads,
     stock_level,
     store_placed,
@@ -189,15 +190,7 @@ def test_overlapping_workers_bigger_than_batch(sandbox, connection, make_product
     for order in orders[:5]:
         store_placed(connection, {**order, "updatedAt": "2026-04-04T00:00:00.000+00:00"})
     ids = pending_ids()
-    barrier = threading.Barrier(4)
-
-    def worker(start):
-        def work():
-            barrier.wait(timeout=10)
-            return [process_inbound_batch(event_id) for event_id in ids[start::4]]
-        return work
-
-    results = run_in_threads(*(worker(start) for start in range(4)))
+    results = process_batches_in_workers(ids, workers=4)
 
     assert not [result for result in results if isinstance(result, BaseException)], results
     assert pending_ids() == []
