@@ -71,9 +71,9 @@ class RetryPolicy:
         return now + timedelta(seconds=self.next_delay(attempt, error.retry_after))
 
 
-# Outbox deliveries and queued pushes. 30 attempts ride out an ERP that is down for an hour:
-# the waits double from 2 s to the 15-minute cap, at most 1022 s + 20 * 900 s (about 5.3 hours)
-# and about 2.6 hours on average, so a message placed at the start of such an outage is still
+# Outbox deliveries and queued pushes. 30 attempts ride out an ERP that is down for an hour.
+# The waits double from 2 s to the 15-minute cap: at most 1022 s + 20 * 900 s (about 5.3 hours)
+# and about 2.6 hours on average. So a message placed at the start of such an outage is still
 # retried when the system returns. While the circuit breaker is open, messages are handed back
 # without counting an attempt. Past 30 attempts or 6 hours a message ends as a sync error with
 # a retry button.

@@ -53,11 +53,11 @@ def due_messages(lane, now, entities=None):
 
     Due: pending and past next_attempt_at, or in flight with an expired lease. A message waits
     while an older message for the same record and connection is unfinished, so a record's
-    changes arrive in order. At most one message per record is claimable at a time. Among the
-    due messages the oldest goes first, not the earliest due: after an outage, the messages
-    handed back to the circuit breaker's reopening are due later than those written during
-    the outage and never claimed, and the ERP must still get the orders in the order they were
-    placed.
+    changes arrive in order. At most one message per record is claimable at a time.
+
+    Among the due messages the oldest goes first, not the earliest due. After an outage, the
+    messages handed back until the circuit breaker reopens are due later than those written
+    during the outage and never claimed, yet the ERP must get the orders in placement order.
     `entities` limits the messages to these domains (the stock loop claims stock and prices).
     """
     older_unfinished = OutboundMessage.objects.filter(

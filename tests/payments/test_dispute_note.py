@@ -40,7 +40,7 @@ def test_stripe_dispute_note_names_stripe(client, queued):
 
 @pytest.mark.parametrize(("provider", "name"), [("paypal", "PayPal"), ("mollie", "Mollie"), ("acme_pay", "acme_pay")])
 def test_dispute_note_provider_name(provider, name):
-    # A code without a label is shown as stored, so the merchant still sees where to answer.
+    # A code without a label is shown as stored, so the note still names where to answer.
     order = make_order()
     Payment.objects.create(
         order=order, provider=provider, external_id="PAY-1", currency="EUR",

@@ -116,7 +116,7 @@ def test_guest_orders_get_own_guest_customers(shop, connection):
 
 
 def test_order_without_customer_id_is_guest(shop, connection):
-    # Without the customer association, which tells a guest apart, and without a customer id.
+    # Neither the customer association, whose guest flag marks a guest, nor a customer id.
     stored = imported(connection, shop_order(customerId=None, customer=None))
 
     assert stored.customer.is_guest is True
