@@ -27,14 +27,38 @@ CONFIGURED_HANDLERS = ("console", "django.server")
 SEARCH_PATH = "/sandbox/odoo/json/2/res.partner/search_read"
 
 
+class CountingRequestHandler(WSGIRequestHandler):
+    """Signal each fully handled request to the test.
+
+    Django logs the access line after the response is sent, so a client can read the response
+    before the line exists. The tests wait for this signal before they count lines.
+    """
+
+    def handle_one_request(self):
+        super().handle_one_request()
+        if self.raw_requestline:
+            self.server.handled.release()
+
+
+class WebServer:
+    def __init__(self, server):
+        self.server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def wait_until_handled(self, count=1):
+        for _ in range(count):
+            assert self.server.handled.acquire(timeout=10), "the web server did not finish a request within 10 s"
+
+
 @pytest.fixture
 def web_server(transactional_db):
-    """Serve Kontor as runserver does, on a free loopback port; yield its base URL."""
-    server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler, allow_reuse_address=True)
+    """Serve Kontor as runserver does, on a free loopback port."""
+    server = ThreadedWSGIServer(("127.0.0.1", 0), CountingRequestHandler, allow_reuse_address=True)
+    server.handled = threading.Semaphore(0)
     server.set_app(WSGIHandler())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield WebServer(server)
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
@@ -79,9 +103,10 @@ def records_about(records, path):
 
 
 def test_sandbox_request_logged_once(web_server, emitted):
-    client = OdooClient(odoo_connection(web_server))
+    client = OdooClient(odoo_connection(web_server.url))
 
     client.search_read("res.partner", [], ["name"])
+    web_server.wait_until_handled()
 
     [record] = records_about(emitted, SEARCH_PATH)
     assert record.name == "integrations.http"
@@ -90,10 +115,11 @@ def test_sandbox_request_logged_once(web_server, emitted):
 
 
 def test_rejected_sandbox_request_logged_once(web_server, emitted):
-    client = OdooClient(odoo_connection(web_server, api_key="wrong-key"))
+    client = OdooClient(odoo_connection(web_server.url, api_key="wrong-key"))
 
     with pytest.raises(AuthError):
         client.search_read("res.partner", [], ["name"])
+    web_server.wait_until_handled()
 
     [record] = records_about(emitted, SEARCH_PATH)
     assert record.name == "integrations.http"
@@ -102,7 +128,8 @@ def test_rejected_sandbox_request_logged_once(web_server, emitted):
 
 
 def test_kontor_request_keeps_access_line(web_server, emitted):
-    response = requests.get(f"{web_server}/admin/login/", timeout=10)
+    response = requests.get(f"{web_server.url}/admin/login/", timeout=10)
+    web_server.wait_until_handled()
 
     assert response.status_code == 200
     [record] = records_about(emitted, "/admin/login/")
