@@ -147,6 +147,9 @@ class Connector:
     # Entities (Domain values) this connector reads from and writes to the remote system.
     reads: frozenset[str] = frozenset()
     writes: frozenset[str] = frozenset()
+    # Written entities that must reach the remote system in the order Kontor wrote them, such
+    # as orders for an ERP that numbers them as they arrive (see batches.due_messages).
+    ordered_entities: frozenset[str] = frozenset()
     mode: str = Mode.PULL
     # Request headers stored with each webhook event, for support (delivery ids, event types).
     # Signature headers are left out: they are useless once verified.
@@ -253,6 +256,11 @@ def get_connector(kind):
         raise UnknownConnector(
             f"No connector is registered for kind {kind!r}. Add its app to CONNECTOR_APPS."
         ) from None
+
+
+def ordered_streams():
+    """Return the (kind, entity) pairs whose messages go out in the order they were written."""
+    return sorted((kind, entity) for kind, connector in _connectors.items() for entity in connector.ordered_entities)
 
 
 def connector_choices():

@@ -23,6 +23,8 @@ class OdooConnector(Connector):
     mode = Mode.PULL
     # Orders go out many at a time: one sale.order create and one confirm for a whole batch.
     batch_entities = frozenset({Domain.ORDERS})
+    # Odoo numbers sale orders as they are created, so orders go in the order they were placed.
+    ordered_entities = frozenset({Domain.ORDERS})
 
     credential_fields = (
         CredentialField("database", _("database name"), secret=False, auth=True),

@@ -15,17 +15,20 @@ coalescing happens when messages are written (outbox.enqueue_outbound).
 import logging
 import time
 import uuid
+import zlib
 from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.sql import update_rows
+from integrations import registry
 from integrations.errors import CircuitOpen, RateLimited
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncError
 from integrations.services.delivery import (
@@ -47,8 +50,11 @@ BATCH_SIZE = 50
 
 UNFINISHED = (OutboundState.PENDING, OutboundState.IN_FLIGHT)
 
+# First key of the advisory lock that serializes claims of ordered streams. The lane is the second key.
+ORDERED_CLAIM_LOCK = 0x4B6F6E
 
-def due_messages(lane, now, entities=None):
+
+def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     """Messages of `lane` that a worker may claim now, oldest written first.
 
     Due: pending and past next_attempt_at, or in flight with an expired lease. A message waits
@@ -58,7 +64,13 @@ def due_messages(lane, now, entities=None):
     Among the due messages the oldest goes first, not the earliest due. After an outage, the
     messages handed back until the circuit breaker reopens are due later than those written
     during the outage and never claimed, yet the ERP must get the orders in placement order.
-    `entities` limits the messages to these domains (the stock loop claims stock and prices).
+    `entities` limits the messages to these domains (the stock loop claims stock and prices),
+    and `with_ordered_streams=False` leaves out the ordered streams described below.
+
+    A domain that a connector lists in `ordered_entities` (orders for Odoo) goes out as one
+    stream per connection. Its message waits while an older message of the stream is in flight
+    or not yet due, unless that older message has failed. So a batch is claimed only
+    after the one before it has been sent, and a failing order does not hold up the rest.
     """
     older_unfinished = OutboundMessage.objects.filter(
         connection_id=OuterRef("connection_id"),
@@ -70,11 +82,47 @@ def due_messages(lane, now, entities=None):
     messages = OutboundMessage.objects.filter(lane=lane, connection__enabled=True)
     if entities is not None:
         messages = messages.filter(entity__in=list(entities))
-    return (
-        messages.filter(_claimable(now))
-        .filter(~Exists(older_unfinished))
-        .order_by("pk")
-    )
+    messages = messages.filter(_claimable(now)).filter(~Exists(older_unfinished))
+
+    streams = _ordered_streams(entities)
+    in_stream = Q()
+    for kind, entity in streams:
+        in_stream |= Q(connection__kind=kind, entity=entity)
+    if streams and not with_ordered_streams:
+        messages = messages.exclude(in_stream)
+    elif streams:
+        older_waiting = OutboundMessage.objects.filter(
+            connection_id=OuterRef("connection_id"),
+            entity=OuterRef("entity"),
+            pk__lt=OuterRef("pk"),
+            state__in=UNFINISHED,
+            last_error="",
+        ).exclude(_claimable(now))
+        messages = messages.exclude(in_stream & Exists(older_waiting))
+    return messages.order_by("pk")
+
+
+def _ordered_streams(entities):
+    """Return the (kind, entity) pairs of ordered domains that a claim of `entities` may take."""
+    return [(kind, entity) for kind, entity in registry.ordered_streams() if entities is None or entity in entities]
+
+
+def _may_claim_ordered_streams(lane, entities):
+    """Return whether this claim may take messages of ordered streams, taking the lane's lock.
+
+    Only one claim of a lane at a time takes ordered streams. Otherwise two claimers would skip
+    each other's locked rows and send two batches of one stream at once. A claim that finds the
+    lock taken claims the other messages instead of waiting. The lock is released at commit, so
+    the next claim that takes it reads the in-flight state that the previous claim committed.
+
+    NOTE: SQLite (the embedded default) has no such lock, so two of its workers may still send two
+    batches of a stream at once.
+    """
+    if not _ordered_streams(entities) or db_connection.vendor != "postgresql":
+        return True
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s::integer, %s::integer)", [ORDERED_CLAIM_LOCK, zlib.crc32(lane.encode()) & 0x7FFFFFFF])
+        return cursor.fetchone()[0]
 
 
 def _claimable(now):
@@ -92,8 +140,9 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
     """
     now = now or timezone.now()
     with transaction.atomic():
+        streams = _may_claim_ordered_streams(lane, entities)
         messages = list(
-            due_messages(lane, now, entities)
+            due_messages(lane, now, entities, with_ordered_streams=streams)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("connection")[:limit]
         )
