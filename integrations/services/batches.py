@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -91,15 +91,25 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     if streams and not with_ordered_streams:
         messages = messages.exclude(in_stream)
     elif streams:
-        older_waiting = OutboundMessage.objects.filter(
-            connection_id=OuterRef("connection_id"),
-            entity=OuterRef("entity"),
-            pk__lt=OuterRef("pk"),
-            state__in=UNFINISHED,
-            last_error="",
-        ).exclude(_claimable(now))
-        messages = messages.exclude(in_stream & Exists(older_waiting))
+        for (connection_id, entity), first_waiting in _first_waiting(lane, now, in_stream).items():
+            messages = messages.exclude(connection_id=connection_id, entity=entity, pk__gte=first_waiting)
     return messages.order_by("pk")
+
+
+def _first_waiting(lane, now, in_stream):
+    """Return {(connection id, entity): pk of the stream's oldest message in `lane` that holds up newer ones}.
+
+    That is the oldest unfinished message in flight or not yet due, unless it has failed. It is
+    read once per claim, because a per-row subquery costs a scan of the backlog for each due message.
+    """
+    waiting = (
+        OutboundMessage.objects.filter(in_stream, lane=lane, state__in=UNFINISHED, last_error="")
+        .exclude(_claimable(now))
+        .values_list("connection_id", "entity")
+        .annotate(first=Min("pk"))
+        .order_by()
+    )
+    return {(connection_id, entity): first for connection_id, entity, first in waiting}
 
 
 def _ordered_streams(entities):

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.errors import CircuitOpen, ConnectorError, RateLimited
@@ -258,24 +258,29 @@ def _queue_next_for_record(message):
         enqueue_on_commit(DELIVER_TASK, following[0], lane=following[1])
 
 
-def requeue_due_messages(now=None, *, limit=1000):
-    """Queue pending messages that are due and in-flight ones whose lease expired; return the count.
+def requeue_due_messages(now=None):
+    """Queue a batch delivery task on each lane with due messages; return how many messages are due.
 
-    Run periodically: it is what sends a retry at its next_attempt_at and what rescues a
-    message whose worker died or whose queue entry was lost.
+    Run periodically: it is what rescues a message whose worker died or whose queue entry was
+    lost. The batch task claims the due messages with the rules of batches.due_messages. A task
+    per message would deliver a backlog one message at a time, and out of order for an ordered
+    stream such as orders to Odoo.
     """
+    from integrations.services.batches import BATCH_TASK
+
     now = now or timezone.now()
-    due = (
+    due_per_lane = (
         OutboundMessage.objects.filter(connection__enabled=True)
         .filter(
             Q(state=OutboundState.PENDING, next_attempt_at__lte=now)
             | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
         )
-        .order_by("next_attempt_at")
-        .values_list("pk", "lane")[:limit]
+        .values_list("lane")
+        .annotate(due=Count("pk"))
+        .order_by("lane")
     )
     count = 0
-    for pk, lane in due:
-        enqueue_on_commit(DELIVER_TASK, pk, lane=lane)
-        count += 1
+    for lane, due in due_per_lane:
+        enqueue_on_commit(BATCH_TASK, lane, lane=lane)
+        count += due
     return count
