@@ -9,6 +9,8 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_finished
 
+        from core import taskqueue
         from core.logging import clear_request_id
 
         request_finished.connect(clear_request_id, dispatch_uid="core-clear-request-id")
+        taskqueue.install()

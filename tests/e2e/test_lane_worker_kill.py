@@ -3,9 +3,10 @@
 The sentinel starts a new worker at once, so the lane is expected to go on running tasks.
 django-q2 (1.11) hands tasks to its workers through one multiprocessing queue, and the idle
 worker that waits for the next task holds the queue's reader lock while it reads the pipe. A
-worker killed at that moment never releases the lock, so every other worker, the new one
-included, waits for it for ever: the lane's tasks pile up in Redis and nothing runs them until
-the cluster is restarted. bench/fault_drill.py --kill-idle shows the same in the running stack.
+worker killed at that moment never releases the lock. With django-q2's own queue, every other
+worker, the new one included, then waited for it for ever, and the lane stopped until the
+cluster was restarted. Kontor's RecoverableQueue (core/taskqueue.py) lets the next worker take
+the dead worker's lock over.
 
 The cluster runs in a process of its own against the test database and the Redis db in
 REDIS_URL, on the hot lane's queue, so no other process may use that queue meanwhile.
@@ -107,16 +108,7 @@ def cluster():
 @pytest.mark.postgres
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the lane's queue is a Redis list")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    "victim",
-    [
-        # NOTE: django-q2 1.11.1 leaves the reader lock with the killed worker, so this case fails
-        # until a fix in django-q2. Kontor shows the stopped lane on the dashboard through the
-        # lane's heartbeat, and restarting the lane's qcluster resumes it.
-        pytest.param("reading the pipe", marks=pytest.mark.xfail(strict=True, reason="django-q2 keeps the queue lock of a killed idle worker")),
-        "waiting for the lock",
-    ],
-)
+@pytest.mark.parametrize("victim", ["reading the pipe", "waiting for the lock"])
 def test_lane_runs_tasks_after_idle_worker_killed(cluster, victim):
     sentinel = _wait_for(lambda: _children(cluster.pid)[:1], 30)
     assert sentinel, "the qcluster started no sentinel within 30 s"
