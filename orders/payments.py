@@ -155,6 +155,14 @@ class InvalidPaymentReport(PaymentEventError):
     )
 
 
+def unreadable_reason(part, error):
+    """Return the reason for an event whose `part` (an object or event id) a mapper could not read.
+
+    The error type and text are technical detail for support, such as the missing field's name.
+    """
+    return Translatable(_("%(part)s could not be read (%(error)s)"), part=part, error=f"{type(error).__name__}: {error}")
+
+
 class PaymentNotYetKnown(PaymentEventError):
     """A refund or dispute arrived before the payment it belongs to; retried until it is known."""
 

@@ -15,6 +15,7 @@ from orders.payments import (
     OrderReference,
     PaymentReport,
     RefundReport,
+    unreadable_reason,
 )
 
 PROVIDER = "mollie"
@@ -96,5 +97,5 @@ def report_from_payment(payment):
             open_chargebacks = [chargeback for chargeback in chargebacks if not chargeback.get("reversedAt")]
             report.dispute = Dispute.LOST if open_chargebacks else Dispute.WON
     except (KeyError, TypeError, ValueError) as error:
-        raise InvalidPaymentReport(report, f"{type(error).__name__} in payment {report.external_id}") from None
+        raise InvalidPaymentReport(report, unreadable_reason(report.external_id, error)) from None
     return report

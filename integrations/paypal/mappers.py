@@ -15,6 +15,7 @@ from orders.payments import (
     OrderReference,
     PaymentReport,
     RefundReport,
+    unreadable_reason,
 )
 
 PROVIDER = "paypal"
@@ -89,7 +90,7 @@ def report_from_event(event, capture_id):
             if report.status == PaymentStatus.CAPTURED:
                 report.captured_amount = report.amount
     except (KeyError, TypeError, ValueError) as error:
-        raise InvalidPaymentReport(report, f"{type(error).__name__} in {event_type} {event.get('id', '-')}") from None
+        raise InvalidPaymentReport(report, unreadable_reason(f"{event_type} {event.get('id', '-')}", error)) from None
     return report
 
 

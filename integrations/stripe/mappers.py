@@ -16,6 +16,7 @@ from orders.payments import (
     OrderReference,
     PaymentReport,
     RefundReport,
+    unreadable_reason,
 )
 
 PROVIDER = "stripe"
@@ -93,7 +94,7 @@ def report_from_event(event, *, fetch_dispute=None):
         elif kind == "checkout.session":
             _read_session(report, obj, event["type"])
     except (ValidationError, KeyError, TypeError, ValueError) as error:
-        raise InvalidPaymentReport(report, f"{type(error).__name__} in {kind} {obj.get('id', '-')}") from None
+        raise InvalidPaymentReport(report, unreadable_reason(f"{kind} {obj.get('id', '-')}", error)) from None
     return report
 
 

@@ -154,3 +154,22 @@ def test_amount_finer_than_currency_rejected(client, queued):
     assert error.code == "invalid_payment_event"
     assert "10.001" in error.message
     assert Payment.objects.count() == 0
+
+
+@responses.activate
+def test_unreadable_payment_reason_in_each_language(client, queued):
+    make_order("12345", total="10.00")
+    mollie = make_mollie()
+    responses.get(API, json=mollie_payment("teleported"))
+
+    ping(client, mollie)
+    process_pending()
+
+    error = SyncError.objects.get()
+    assert error.code == "invalid_payment_event"
+    assert error.message_translations["en"] == (
+        "Mollie payment tr_7UhSN1zuXS was not applied because the event is invalid: "
+        "tr_7UhSN1zuXS could not be read (KeyError: 'teleported'). Check the payment at the provider."
+    )
+    assert "tr_7UhSN1zuXS konnte nicht gelesen werden (KeyError: 'teleported')" in error.message_translations["de"]
+    assert Payment.objects.count() == 0
