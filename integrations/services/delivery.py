@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from integrations import registry
 from integrations.errors import CircuitOpen, ConnectorError, RateLimited
 from integrations.models import OutboundMessage, OutboundState, SyncDirection
 from integrations.retry import DELIVERY_POLICY
 from integrations.services.bindings import push_is_redundant, record_pushed
-from integrations.services.queue import enqueue_on_commit
+from integrations.services.queue import enqueue_on_commit, enqueue_once_on_commit
 from integrations.services.syncruns import record_sync_error, resolve_sync_error_of
 
 logger = logging.getLogger(__name__)
@@ -240,7 +241,11 @@ def log_retry(message, retry_at):
 
 
 def _queue_next_for_record(message):
-    """Queue the oldest pending message for the same record, which waited for this one."""
+    """Queue the oldest pending message for the same record, which waited for this one.
+
+    A message of an ordered stream (orders to Odoo) is left to the lane's batch task, whose
+    claim also waits for the older messages of the stream (see batches.due_messages).
+    """
     following = (
         OutboundMessage.objects.filter(
             connection_id=message.connection_id,
@@ -255,7 +260,12 @@ def _queue_next_for_record(message):
     )
     if following is not None:
         OutboundMessage.objects.filter(pk=following[0]).update(next_attempt_at=timezone.now())
-        enqueue_on_commit(DELIVER_TASK, following[0], lane=following[1])
+        if (message.connection.kind, message.entity) in registry.ordered_streams():
+            from integrations.services.batches import BATCH_TASK
+
+            enqueue_once_on_commit(BATCH_TASK, following[1], lane=following[1])
+        else:
+            enqueue_on_commit(DELIVER_TASK, following[0], lane=following[1])
 
 
 def requeue_due_messages(now=None):
