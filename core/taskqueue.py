@@ -102,9 +102,10 @@ class RecoveringLock:
         if not self.guard.acquire(True, HOLDER_CHECK_SECONDS):
             return False
         try:
-            # The lock may have become free since this waiter's last try.
+            # The lock may have become free since this waiter's last try. The holder is recorded
+            # before the guard is released, or the next waiter would still see the dead holder.
             if self.lock.acquire(False):
-                return True
+                return self._record_holder(True)
             pid = self.holder.value
             if pid and not process_is_dead(pid):
                 return False
@@ -115,7 +116,7 @@ class RecoveringLock:
                 "task queue reader lock taken over, its holder died",
                 extra={"holder_pid": pid or None, "worker_pid": os.getpid()},
             )
-            return True
+            return self._record_holder(True)
         finally:
             self.guard.release()
 
