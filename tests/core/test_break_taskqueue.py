@@ -106,3 +106,38 @@ def test_lock_usable_after_repeated_kills():
 
     assert task_queue.get(timeout=10) == "task"
     assert task_queue._holder.value == 0
+
+
+def hold_writer_lock(result_queue, locked):
+    result_queue._wlock.acquire()
+    locked.set()
+    signal.pause()
+
+
+def put_and_pause(result_queue, value):
+    result_queue.put(value)
+    signal.pause()
+
+
+@pytest.mark.xfail(strict=True, reason="only the reader lock is taken over, so a writer killed while it sends keeps the writer lock")
+def test_results_arrive_after_writer_killed():
+    """A worker's feeder thread holds the result queue's writer lock while it sends a result into the pipe.
+
+    NOTE: a worker killed then (a large result that fills the pipe makes that moment long) keeps
+    the writer lock, so the other workers' results never reach the monitor.
+    """
+    result_queue = RecoverableQueue()
+    locked = multiprocessing.Event()
+    dead_writer = multiprocessing.Process(target=hold_writer_lock, args=(result_queue, locked), daemon=True)
+    dead_writer.start()
+    assert locked.wait(10), "the writer did not take the writer lock within 10 s"
+    os.kill(dead_writer.pid, signal.SIGKILL)
+    dead_writer.join(10)
+    writer = multiprocessing.Process(target=put_and_pause, args=(result_queue, "result"), daemon=True)
+    writer.start()
+
+    try:
+        assert result_queue.get(timeout=10 * CHECK_SECONDS + 3) == "result"
+    finally:
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.join(10)
