@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.core import get_global
 from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 # Currencies CLDR lists as in use today, for validating codes coming from external systems.
@@ -58,14 +59,38 @@ def quantize(amount, currency, rounding=ROUND_HALF_UP):
     return to_decimal(amount).quantize(exponent, rounding=rounding)
 
 
+class LocalizedAmount:
+    """An amount in a message, written with the decimal and group separators of the language it is rendered in.
+
+    The digits are fixed when the object is made, and the separators when the message is
+    rendered. So a sync error stored in each language reads "1,234.50" in English and "1.234,50"
+    in German.
+    """
+
+    def __init__(self, amount):
+        self.amount = amount
+
+    def __str__(self):
+        return number_format(self.amount, use_l10n=True, force_grouping=True)
+
+    def __repr__(self):
+        return f"LocalizedAmount({self.amount!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, LocalizedAmount) and self.amount == other.amount
+
+    def __hash__(self):
+        return hash(self.amount)
+
+
 def format_amount(amount, currency):
-    """Format `amount` for a message: with the minor units of `currency`, more digits only where it has them.
+    """Return `amount` for a message: with the minor units of `currency`, more digits only where it has them.
 
     Amounts pass through fields with four decimal places, so 19 reads "19.0000" unformatted.
     """
     amount = to_decimal(amount)
     rounded = quantize(amount, currency)
-    return f"{rounded if rounded == amount else amount.normalize():f}"
+    return LocalizedAmount(rounded if rounded == amount else amount.normalize())
 
 
 def validate_amount_precision(amount, currency):
@@ -79,7 +104,7 @@ def validate_amount_precision(amount, currency):
                 "(%(places)s). Round it to the currency's minor unit."
             ),
             code="too_precise",
-            params={"value": amount, "currency": currency, "places": places},
+            params={"value": LocalizedAmount(amount), "currency": currency, "places": places},
         )
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.money import to_decimal, validate_amount_precision, validate_currency
+from core.money import LocalizedAmount, to_decimal, validate_amount_precision, validate_currency
 from core.translation import Translatable
 from integrations.errors import ConnectorError
 from orders.models import PaymentStatus, RefundStatus
@@ -95,7 +95,7 @@ class PaymentReport:
                 continue
             value = to_decimal(value)
             if value < 0:
-                raise InvalidPaymentReport(self, Translatable(_("%(name)s %(value)s is negative"), name=name, value=value))
+                raise InvalidPaymentReport(self, Translatable(_("%(name)s %(value)s is negative"), name=name, value=LocalizedAmount(value)))
             try:
                 validate_amount_precision(value, self.currency)
             except ValidationError:
@@ -103,7 +103,7 @@ class PaymentReport:
                     self,
                     Translatable(
                         _("%(name)s %(value)s is finer than the minor unit of %(currency)s"),
-                        name=name, value=value, currency=self.currency,
+                        name=name, value=LocalizedAmount(value), currency=self.currency,
                     ),
                 ) from None
         if self.status is not None and self.status not in PaymentStatus.values:

@@ -256,7 +256,7 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
                 "quantity": stock.format_quantity(quantity),
                 "unit_price": format_amount(unit_price, currency),
                 "discount": format_amount(discount, currency),
-                "expected": expected_total,
+                "expected": format_amount(expected_total, currency),
             },
         ))
 
@@ -272,7 +272,7 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
                 "value": format_amount(tax, currency),
                 "rate": f"{rate.normalize():f}",
                 "net": format_amount(net, currency),
-                "expected": quantize(net * rate / 100, currency),
+                "expected": format_amount(quantize(net * rate / 100, currency), currency),
             },
         ))
     return problems

@@ -9,7 +9,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.money import is_known_currency, quantize, validate_amount_precision
+from core.money import (
+    LocalizedAmount,
+    is_known_currency,
+    quantize,
+    to_decimal,
+    validate_amount_precision,
+)
 from orders.money import format_amount_with_currency
 
 
@@ -47,6 +53,8 @@ def require_sum(errors, field, gross, net, tax, *, currency):
     amounts = {"gross": gross, "net": net, "tax": tax}
     if is_known_currency(currency):
         amounts = {name: format_amount_with_currency(amount, currency) for name, amount in amounts.items()}
+    else:
+        amounts = {name: LocalizedAmount(to_decimal(amount)) for name, amount in amounts.items()}
     errors.setdefault(field, []).append(_("Gross %(gross)s is not net %(net)s plus tax %(tax)s.") % amounts)
 
 

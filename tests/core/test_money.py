@@ -120,14 +120,20 @@ def test_format_money_shows_currency_and_minor_unit(language, amount, currency, 
 
 
 @pytest.mark.parametrize(
-    ("amount", "currency", "expected"),
+    ("amount", "currency", "english", "german"),
     [
-        (Decimal("19.0000"), "EUR", "19.00"),
-        (Decimal("19.1234"), "EUR", "19.1234"),
-        (Decimal("19.5000"), "EUR", "19.50"),
-        (Decimal("1200.0000"), "JPY", "1200"),
-        (Decimal("0E-4"), "EUR", "0.00"),
+        (Decimal("19.0000"), "EUR", "19.00", "19,00"),
+        (Decimal("19.1234"), "EUR", "19.1234", "19,1234"),
+        (Decimal("19.5000"), "EUR", "19.50", "19,50"),
+        (Decimal("1200.0000"), "JPY", "1,200", "1.200"),
+        (Decimal("0E-4"), "EUR", "0.00", "0,00"),
+        (Decimal("-1234.5000"), "EUR", "-1,234.50", "-1.234,50"),
     ],
 )
-def test_format_amount(amount, currency, expected):
-    assert format_amount(amount, currency) == expected
+def test_format_amount_in_each_language(amount, currency, english, german):
+    formatted = format_amount(amount, currency)
+
+    with translation.override("en"):
+        assert str(formatted) == english
+    with translation.override("de"):
+        assert str(formatted) == german

@@ -50,11 +50,11 @@ def test_totals_mismatch_shown_above_form():
     assert "total_net" not in form.fields
     assert [message.split(": ", 1)[0] for message in errors] == ["Summe netto", "Summe brutto"]
     assert errors[0] == (
-        "Summe netto: Bestellsumme 20.00 EUR passt nicht zu Positionen und Versand, die zusammen 10.00 EUR ergeben. "
+        "Summe netto: Bestellsumme 20,00 EUR passt nicht zu Positionen und Versand, die zusammen 10,00 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem."
     )
     assert errors[1] == (
-        "Summe brutto: Bestellsumme 21.90 EUR passt nicht zu Positionen und Versand, die zusammen 11.90 EUR ergeben. "
+        "Summe brutto: Bestellsumme 21,90 EUR passt nicht zu Positionen und Versand, die zusammen 11,90 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem."
     )
 
@@ -88,9 +88,9 @@ def test_totals_compared_unrounded():
 
     assert valid is False
     assert errors == [
-        "Summe netto: Bestellsumme 10.00 EUR passt nicht zu Positionen und Versand, die zusammen 10.004 EUR ergeben. "
+        "Summe netto: Bestellsumme 10,00 EUR passt nicht zu Positionen und Versand, die zusammen 10,004 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem.",
-        "Summe Steuer: Bestellsumme 1.90 EUR passt nicht zu Positionen und Versand, die zusammen 1.896 EUR ergeben. "
+        "Summe Steuer: Bestellsumme 1,90 EUR passt nicht zu Positionen und Versand, die zusammen 1,896 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem.",
     ]
 
@@ -107,9 +107,9 @@ def test_per_order_rounding_message():
 
     assert valid is False
     assert errors == [
-        "Summe netto: Bestellsumme 16.80 EUR passt nicht zu Positionen und Versand, die zusammen 16.81 EUR ergeben. "
+        "Summe netto: Bestellsumme 16,80 EUR passt nicht zu Positionen und Versand, die zusammen 16,81 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem.",
-        "Summe Steuer: Bestellsumme 3.20 EUR passt nicht zu Positionen und Versand, die zusammen 3.19 EUR ergeben. "
+        "Summe Steuer: Bestellsumme 3,20 EUR passt nicht zu Positionen und Versand, die zusammen 3,19 EUR ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem.",
     ]
 
@@ -121,7 +121,7 @@ def test_tax_lines_mismatch_message():
     valid, errors = form_errors(order, "de")
 
     assert valid is False
-    assert errors == ["Summe Steuer: Die Steuerzeilen ergeben 1.80 EUR, die Steuersumme der Bestellung ist aber 1.90 EUR."]
+    assert errors == ["Summe Steuer: Die Steuerzeilen ergeben 1,80 EUR, die Steuersumme der Bestellung ist aber 1,90 EUR."]
 
 
 def test_currency_without_minor_unit():
@@ -132,6 +132,6 @@ def test_currency_without_minor_unit():
 
     assert valid is False
     assert errors[0] == (
-        "Summe netto: Bestellsumme 2000 JPY passt nicht zu Positionen und Versand, die zusammen 1000 JPY ergeben. "
+        "Summe netto: Bestellsumme 2.000 JPY passt nicht zu Positionen und Versand, die zusammen 1.000 JPY ergeben. "
         "Prüfen Sie die Bestellung im Quellsystem."
     )

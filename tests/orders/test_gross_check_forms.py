@@ -48,7 +48,7 @@ def test_admin_order_gross_in_german():
     valid, errors = form_errors(order, "de")
 
     assert valid is False
-    assert errors == ["Summe brutto: Brutto 21.90 EUR ist nicht netto 10.00 EUR plus Steuer 1.90 EUR."]
+    assert errors == ["Summe brutto: Brutto 21,90 EUR ist nicht netto 10,00 EUR plus Steuer 1,90 EUR."]
 
 
 def test_admin_order_shipping_gross_in_german():
@@ -62,7 +62,7 @@ def test_admin_order_shipping_gross_in_german():
     valid, errors = form_errors(order, "de")
 
     assert valid is False
-    assert errors == ["Versand brutto: Brutto 5.90 EUR ist nicht netto 4.90 EUR plus Steuer 0.93 EUR."]
+    assert errors == ["Versand brutto: Brutto 5,90 EUR ist nicht netto 4,90 EUR plus Steuer 0,93 EUR."]
 
 
 def test_admin_order_gross_without_minor_unit():
@@ -72,7 +72,7 @@ def test_admin_order_gross_without_minor_unit():
     valid, errors = form_errors(order, "de")
 
     assert valid is False
-    assert errors == ["Summe brutto: Brutto 1200 JPY ist nicht netto 1000 JPY plus Steuer 190 JPY."]
+    assert errors == ["Summe brutto: Brutto 1.200 JPY ist nicht netto 1.000 JPY plus Steuer 190 JPY."]
 
 
 def test_order_line_gross_in_german():
@@ -81,7 +81,7 @@ def test_order_line_gross_in_german():
     form = bound_form(OrderLine, LINE_FIELDS, line_data(order, total_gross="12"), "de")
 
     assert form.errors.keys() == {"total_gross"}
-    assert form.errors["total_gross"] == ["Brutto 12.00 EUR ist nicht netto 10.00 EUR plus Steuer 1.90 EUR."]
+    assert form.errors["total_gross"] == ["Brutto 12,00 EUR ist nicht netto 10,00 EUR plus Steuer 1,90 EUR."]
 
 
 def test_order_line_uses_order_currency():
@@ -91,7 +91,7 @@ def test_order_line_uses_order_currency():
     data = line_data(order, unit_price="1190", total_net="1000", total_tax="190", total_gross="1200")
     form = bound_form(OrderLine, LINE_FIELDS, data, "de")
 
-    assert form.errors["total_gross"] == ["Brutto 1200 JPY ist nicht netto 1000 JPY plus Steuer 190 JPY."]
+    assert form.errors["total_gross"] == ["Brutto 1.200 JPY ist nicht netto 1.000 JPY plus Steuer 190 JPY."]
 
 
 def test_order_line_without_order():
@@ -99,7 +99,7 @@ def test_order_line_without_order():
     form = bound_form(OrderLine, LINE_FIELDS, line_data(None, total_gross="12"), "de")
 
     assert form.errors.keys() == {"order", "total_gross"}
-    assert form.errors["total_gross"] == ["Brutto 12 ist nicht netto 10.00 plus Steuer 1.90."]
+    assert form.errors["total_gross"] == ["Brutto 12 ist nicht netto 10,00 plus Steuer 1,90."]
 
 
 def test_document_gross_in_german():
@@ -108,7 +108,7 @@ def test_document_gross_in_german():
     form = bound_form(Document, DOCUMENT_FIELDS, document_data(order, amount_gross="24.8"), "de")
 
     assert form.errors.keys() == {"amount_gross"}
-    assert form.errors["amount_gross"] == ["Brutto 24.80 EUR ist nicht netto 20.00 EUR plus Steuer 3.80 EUR."]
+    assert form.errors["amount_gross"] == ["Brutto 24,80 EUR ist nicht netto 20,00 EUR plus Steuer 3,80 EUR."]
 
 
 def test_document_gross_in_english():
@@ -126,7 +126,7 @@ def test_document_uses_own_currency():
     data = document_data(order, currency="KWD", amount_net="20", amount_tax="3.8", amount_gross="24.8")
     form = bound_form(Document, DOCUMENT_FIELDS, data, "de")
 
-    assert form.errors["amount_gross"] == ["Brutto 24.800 KWD ist nicht netto 20.000 KWD plus Steuer 3.800 KWD."]
+    assert form.errors["amount_gross"] == ["Brutto 24,800 KWD ist nicht netto 20,000 KWD plus Steuer 3,800 KWD."]
 
 
 def test_document_without_currency():
@@ -136,7 +136,7 @@ def test_document_without_currency():
 
     assert form.errors.keys() == {"currency", "amount_gross"}
     assert form.errors["currency"] == ["Beleg RE-1001 hat Beträge, aber keine Währung. Geben Sie die Währung an, etwa EUR."]
-    assert form.errors["amount_gross"] == ["Brutto 24.8 ist nicht netto 20 plus Steuer 3.8."]
+    assert form.errors["amount_gross"] == ["Brutto 24,8 ist nicht netto 20 plus Steuer 3,8."]
 
 
 def test_matching_document_is_valid():

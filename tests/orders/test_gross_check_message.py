@@ -19,7 +19,7 @@ def test_gross_message_uses_currency_places():
 
 
 def test_gross_message_in_german():
-    assert gross_errors("EUR", "de") == {"total_gross": ["Brutto 12.00 EUR ist nicht netto 10.00 EUR plus Steuer 1.90 EUR."]}
+    assert gross_errors("EUR", "de") == {"total_gross": ["Brutto 12,00 EUR ist nicht netto 10,00 EUR plus Steuer 1,90 EUR."]}
 
 
 def test_gross_message_without_currency():

@@ -327,8 +327,8 @@ def test_line_error_in_german():
     with translation.override("de"):
         errors = line_errors_of(order_input(channel, lines=lines))
 
-    assert errors["lines[0].total_gross"][0].startswith("Position CAM-1: total_gross ist 11.90, aber Menge 5 mal Stückpreis 11.90")
-    assert errors["lines[0].total_tax"][0].startswith("Position CAM-1: Steuer 1.90 entspricht nicht 7 % von netto 10.00")
+    assert errors["lines[0].total_gross"][0].startswith("Position CAM-1: total_gross ist 11,90, aber Menge 5 mal Stückpreis 11,90")
+    assert errors["lines[0].total_tax"][0].startswith("Position CAM-1: Steuer 1,90 entspricht nicht 7 % von netto 10,00")
 
 
 def test_line_and_tax_titles_read_plainly():

@@ -40,7 +40,7 @@ def test_totals_message_in_german():
     errors = errors_of(data, "de")
 
     assert errors["total_net"] == [
-        "Bestellsumme (netto) ist 12.00 EUR, Positionen und Versand ergeben aber 10.00 EUR. Prüfen Sie die Bestellung im Quellsystem."
+        "Bestellsumme (netto) ist 12,00 EUR, Positionen und Versand ergeben aber 10,00 EUR. Prüfen Sie die Bestellung im Quellsystem."
     ]
 
 
@@ -89,7 +89,7 @@ def test_tax_lines_message_uses_currency_places():
 
     errors = errors_of(data, "de")
 
-    assert errors["tax_lines"] == ["Die Steuerzeilen ergeben 1.80 EUR, die Steuersumme der Bestellung ist aber 1.90 EUR."]
+    assert errors["tax_lines"] == ["Die Steuerzeilen ergeben 1,80 EUR, die Steuersumme der Bestellung ist aber 1,90 EUR."]
 
 
 def test_line_gross_message_uses_currency_places():

@@ -61,7 +61,7 @@ def test_amount_mismatch_reason_in_german(client, queued):
 
     german, english = unmatched_messages(client)
 
-    assert "wurde nicht übernommen: der Zahlungsbetrag 20.00 weicht von der Bestellsumme 25.00 ab. " in german
+    assert "wurde nicht übernommen: der Zahlungsbetrag 20,00 weicht von der Bestellsumme 25,00 ab. " in german
     assert "differs" not in german
     assert "was not applied: the payment amount 20.00 differs from the order total 25.00. " in english
 
@@ -138,22 +138,22 @@ INVALID_REPORTS = [
     ),
     (
         {"amount": Decimal("-1.00")},
-        "Betrag -1.00 ist negativ",
+        "Betrag -1,00 ist negativ",
         "amount -1.00 is negative",
     ),
     (
         {"captured_amount": Decimal("0.001")},
-        "eingezogener Betrag 0.001 ist feiner als die kleinste Einheit von EUR",
+        "eingezogener Betrag 0,001 ist feiner als die kleinste Einheit von EUR",
         "captured amount 0.001 is finer than the minor unit of EUR",
     ),
     (
         {"refunded_amount": Decimal("-2.00")},
-        "erstatteter Betrag -2.00 ist negativ",
+        "erstatteter Betrag -2,00 ist negativ",
         "refunded amount -2.00 is negative",
     ),
     (
         {"refunds": [RefundReport(external_id="re_1", amount=Decimal("-5.00"))]},
-        "Erstattung re_1 -5.00 ist negativ",
+        "Erstattung re_1 -5,00 ist negativ",
         "refund re_1 -5.00 is negative",
     ),
     (
@@ -183,6 +183,6 @@ def test_refunds_above_amount_reason_in_german():
 
     german, english = rejected_report_messages(payment_report(refunded_amount=Decimal("30.00")))
 
-    assert "ungültig ist: Erstattungen von 30.00 übersteigen den Zahlungsbetrag 20.00. " in german
+    assert "ungültig ist: Erstattungen von 30,00 übersteigen den Zahlungsbetrag 20,00. " in german
     assert "exceed" not in german
     assert "invalid: refunds of 30.00 exceed the payment amount 20.00. " in english
