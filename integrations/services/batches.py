@@ -15,7 +15,6 @@ coalescing happens when messages are written (outbox.enqueue_outbound).
 import logging
 import time
 import uuid
-import zlib
 from collections import Counter
 from datetime import timedelta
 
@@ -50,7 +49,7 @@ BATCH_SIZE = 50
 
 UNFINISHED = (OutboundState.PENDING, OutboundState.IN_FLIGHT)
 
-# First key of the advisory lock that serializes claims of ordered streams. The lane is the second key.
+# Key of the advisory lock that serializes the claims of ordered streams, on every lane.
 ORDERED_CLAIM_LOCK = 0x4B6F6E
 
 
@@ -97,14 +96,16 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
 
 
 def _first_waiting(lane, now, in_stream):
-    """Return {(connection id, entity): pk of the stream's oldest message in `lane` that holds up newer ones}.
+    """Return {(connection id, entity): pk of the stream's oldest message that holds up newer ones}.
 
-    That is the oldest unfinished message in flight or not yet due, unless it has failed. It is
-    read once per claim, because a per-row subquery costs a scan of the backlog for each due message.
+    That is the oldest unfinished message in flight or not yet due, unless it has failed. An
+    unfinished message on another lane holds up the stream too: after a lane override moved a
+    stream's new messages, the older ones on the old lane go first. The heads are read once per
+    claim, because a per-row subquery costs a scan of the backlog for each due message.
     """
     waiting = (
-        OutboundMessage.objects.filter(in_stream, lane=lane, state__in=UNFINISHED, last_error="")
-        .exclude(_claimable(now))
+        OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED, last_error="")
+        .exclude(Q(lane=lane) & _claimable(now))
         .values_list("connection_id", "entity")
         .annotate(first=Min("pk"))
         .order_by()
@@ -117,12 +118,12 @@ def _ordered_streams(entities):
     return [(kind, entity) for kind, entity in registry.ordered_streams() if entities is None or entity in entities]
 
 
-def _may_claim_ordered_streams(lane, entities):
-    """Return whether this claim may take messages of ordered streams, taking the lane's lock.
+def _may_claim_ordered_streams(entities):
+    """Return whether this claim may take messages of ordered streams, taking their lock.
 
-    Only one claim of a lane at a time takes ordered streams. Otherwise two claimers would skip
-    each other's locked rows and send two batches of one stream at once. A claim that finds the
-    lock taken claims the other messages instead of waiting. The lock is released at commit, so
+    Only one claim at a time takes ordered streams, whatever its lane. Otherwise two claimers
+    would skip each other's locked rows and send two batches of one stream at once. A claim that
+    finds the lock taken claims the other messages instead of waiting. The lock is released at commit, so
     the next claim that takes it reads the in-flight state that the previous claim committed.
 
     NOTE: SQLite (the embedded default) has no such lock, so two of its workers may still send two
@@ -131,7 +132,7 @@ def _may_claim_ordered_streams(lane, entities):
     if not _ordered_streams(entities) or db_connection.vendor != "postgresql":
         return True
     with db_connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s::integer, %s::integer)", [ORDERED_CLAIM_LOCK, zlib.crc32(lane.encode()) & 0x7FFFFFFF])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ORDERED_CLAIM_LOCK])
         return cursor.fetchone()[0]
 
 
@@ -150,7 +151,7 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
     """
     now = now or timezone.now()
     with transaction.atomic():
-        streams = _may_claim_ordered_streams(lane, entities)
+        streams = _may_claim_ordered_streams(entities)
         messages = list(
             due_messages(lane, now, entities, with_ordered_streams=streams)
             .select_for_update(skip_locked=True, of=("self",))
