@@ -84,15 +84,32 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     messages = messages.filter(_claimable(now)).filter(~Exists(older_unfinished))
 
     streams = _ordered_streams(entities)
+    if streams and not with_ordered_streams:
+        messages = messages.exclude(_in_streams(streams))
+    elif streams:
+        messages = hold_back_streams(messages, now, lane=lane, streams=streams)
+    return messages.order_by("pk")
+
+
+def hold_back_streams(messages, now, *, lane=None, streams=None):
+    """Leave out of `messages` each ordered stream's messages from its first waiting one on.
+
+    `lane` is the lane of the claim: an unfinished message of the stream on another lane stops
+    the stream even when due. Without a lane, only messages in flight or not yet due stop it.
+    """
+    streams = _ordered_streams(None) if streams is None else streams
+    if not streams:
+        return messages
+    for (connection_id, entity), first_waiting in _first_waiting(lane, now, _in_streams(streams)).items():
+        messages = messages.exclude(connection_id=connection_id, entity=entity, pk__gte=first_waiting)
+    return messages
+
+
+def _in_streams(streams):
     in_stream = Q()
     for kind, entity in streams:
         in_stream |= Q(connection__kind=kind, entity=entity)
-    if streams and not with_ordered_streams:
-        messages = messages.exclude(in_stream)
-    elif streams:
-        for (connection_id, entity), first_waiting in _first_waiting(lane, now, in_stream).items():
-            messages = messages.exclude(connection_id=connection_id, entity=entity, pk__gte=first_waiting)
-    return messages.order_by("pk")
+    return in_stream
 
 
 def _first_waiting(lane, now, in_stream):
@@ -103,9 +120,10 @@ def _first_waiting(lane, now, in_stream):
     stream's new messages, the older ones on the old lane go first. The heads are read once per
     claim, because a per-row subquery costs a scan of the backlog for each due message.
     """
+    claimable_here = _claimable(now) if lane is None else Q(lane=lane) & _claimable(now)
     waiting = (
         OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED, last_error="")
-        .exclude(Q(lane=lane) & _claimable(now))
+        .exclude(claimable_here)
         .values_list("connection_id", "entity")
         .annotate(first=Min("pk"))
         .order_by()

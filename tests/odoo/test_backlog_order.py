@@ -14,8 +14,10 @@ connection, with one batch in flight at a time.
 """
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -145,3 +147,14 @@ def test_stock_goes_on_while_orders_wait(sandbox):
 
     assert stock_messages
     assert claimed == stock_messages
+
+
+def test_sync_push_keeps_waiting_order_first(sandbox):
+    erp, message_ids = _three_orders()
+    OutboundMessage.objects.filter(pk=message_ids[0]).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
+
+    call_command("sync", erp.slug, "--direction", "push", "--entity", "orders", stdout=StringIO(), stderr=StringIO())
+
+    states = dict(OutboundMessage.objects.filter(pk__in=message_ids).values_list("pk", "state"))
+    assert states == {pk: OutboundState.PENDING for pk in message_ids}
+    assert sale_orders("61002") == []

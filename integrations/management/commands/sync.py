@@ -13,6 +13,7 @@ from integrations.models import (
     SyncRunKind,
     SyncRunState,
 )
+from integrations.services.batches import hold_back_streams
 from integrations.services.cursors import run_delta_pull
 from integrations.services.delivery import deliver_message
 from integrations.services.syncruns import count_outcome, finish_sync_run, start_sync_run
@@ -87,6 +88,8 @@ class Command(BaseCommand):
         )
         if entity:
             due = due.filter(entity=entity)
+        # An ordered stream (orders to Odoo) goes no further than the lane workers would send it.
+        due = hold_back_streams(due, timezone.now())
         message_ids = list(due.order_by("pk").values_list("pk", flat=True))
 
         run = start_sync_run(connection, SyncRunKind.PUSH, entity or "")
