@@ -14,6 +14,9 @@ pipe is left intact.
 NOTE: a worker killed in the microseconds between reading a message's length and its bytes
 would leave the pipe out of step, and one killed while it counts the queue's size would keep
 that counter's lock. Neither was seen in the kill tests; both would stop the lane as before.
+The writer lock is not taken over: a worker killed while it sends a result keeps it, and the
+monitor then saves no result of the cluster's other workers. Taking it over is not safe,
+because the dead writer may have left half a message in the pipe.
 """
 
 import logging
