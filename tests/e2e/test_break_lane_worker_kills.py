@@ -7,21 +7,17 @@ Each task appends its marker to a Redis list, so a task run twice or lost shows 
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection as db_connection
-from django_q.brokers import get_broker
 from django_q.models import Task
 from django_q.tasks import async_task
 
 from core.taskqueue import process_is_dead
 from integrations.ratelimit import redis_client
-from tests.e2e.test_lane_worker_kill import _children, _descendants, _reads_pipe, _wait_for
+from tests.e2e.processes import children, descendants, reads_pipe, running_lane_cluster, wait_for
 
 LANE = "hot"
 WORKERS = 4
@@ -38,37 +34,11 @@ def record_run(key, marker):
     redis_client(settings.REDIS_URL).rpush(key, marker)
 
 
-def _start_cluster():
-    settings_dict = db_connection.settings_dict
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}",
-        Q_CLUSTER_NAME=LANE,
-        LANE_HOT_WORKERS=str(WORKERS),
-        DEBUG="false",
-        LOG_LEVEL="WARNING",
-    )
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-
-
 @pytest.fixture
 def cluster():
     """Start a qcluster of the hot lane with four workers, and kill what is left of it afterwards."""
-    get_broker(LANE).purge_queue()
-    process = _start_cluster()
-    try:
+    with running_lane_cluster(LANE, WORKERS) as process:
         yield process
-    finally:
-        for pid in [process.pid, *_descendants(process.pid)]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        process.wait(timeout=10)
-        get_broker(LANE).purge_queue()
 
 
 class Runs:
@@ -89,15 +59,15 @@ class Runs:
         return [value.decode() for value in self.redis.lrange(self.key, 0, -1)]
 
     def all_ran(self, timeout):
-        return _wait_for(lambda: len(self.ran()) >= len(self.queued), timeout) is not None
+        return wait_for(lambda: len(self.ran()) >= len(self.queued), timeout) is not None
 
 
 def _workers(cluster):
-    sentinel = _wait_for(lambda: _children(cluster.pid)[:1], 30)
+    sentinel = wait_for(lambda: children(cluster.pid)[:1], 30)
     assert sentinel, "the qcluster started no sentinel within 30 s"
     sentinel = sentinel[0]
-    assert _wait_for(lambda: len(_children(sentinel)) == WORKERS + 2, 30), "the sentinel did not start all its processes"
-    return sentinel, _children(sentinel)[:WORKERS]
+    assert wait_for(lambda: len(children(sentinel)) == WORKERS + 2, 30), "the sentinel did not start all its processes"
+    return sentinel, children(sentinel)[:WORKERS]
 
 
 def _kill(pids):
@@ -112,7 +82,7 @@ def test_all_workers_killed_at_once(cluster):
     assert runs.all_ran(30), "the cluster ran no task before any worker was killed"
 
     _kill(workers)
-    assert _wait_for(lambda: not set(workers) & set(_children(sentinel)), 15), "killed workers still run after 15 s"
+    assert wait_for(lambda: not set(workers) & set(children(sentinel)), 15), "killed workers still run after 15 s"
     runs.queue(20)
 
     assert runs.all_ran(20), f"ran {len(runs.ran())} of {len(runs.queued)} tasks within 20 s after all workers were killed"
@@ -125,9 +95,12 @@ def test_reader_killed_again_after_each_takeover(cluster):
     runs.queue()
     assert runs.all_ran(30)
 
+    # The monitor and the pusher start after the first workers. The monitor reads a pipe too
+    # (the result queue's), and the new workers get higher ids than both.
+    helpers = children(sentinel)[WORKERS:]
     for _round in range(4):
         # The worker reading the pipe now is the one that took the lock over from the last victim.
-        reader = _wait_for(lambda: [pid for pid in _children(sentinel)[:-2] if _reads_pipe(pid)], 10)
+        reader = wait_for(lambda: [pid for pid in children(sentinel) if pid not in helpers and reads_pipe(pid)], 10)
         assert reader, "no worker reads the task queue's pipe within 10 s"
         _kill(reader[:1])
         runs.queue(5)
@@ -141,12 +114,12 @@ def test_stop_after_reader_killed(cluster):
     sentinel, workers = _workers(cluster)
     runs.queue()
     assert runs.all_ran(30)
-    reader = _wait_for(lambda: [pid for pid in workers if _reads_pipe(pid)], 10)
+    reader = wait_for(lambda: [pid for pid in workers if reads_pipe(pid)], 10)
     assert reader, "no idle worker reads the task queue's pipe"
 
     # The reader dies, and the cluster gets SIGTERM before any worker could take its lock over.
     _kill(reader[:1])
-    processes = _descendants(cluster.pid)
+    processes = descendants(cluster.pid)
     started = time.monotonic()
     cluster.send_signal(signal.SIGTERM)
     code = cluster.wait(timeout=60)
@@ -164,15 +137,15 @@ def test_monitor_killed_results_still_saved(cluster):
     sentinel, _workers_pids = _workers(cluster)
     runs.queue()
     assert runs.all_ran(30)
-    monitor = _wait_for(lambda: [pid for pid in _children(sentinel)[WORKERS:] if _reads_pipe(pid)], 10)
+    monitor = wait_for(lambda: [pid for pid in children(sentinel)[WORKERS:] if reads_pipe(pid)], 10)
     assert monitor, "no monitor reads the result queue's pipe"
 
     _kill(monitor[:1])
-    assert _wait_for(lambda: monitor[0] not in _children(sentinel), 15), f"the monitor {monitor[0]} still runs 15 s after SIGKILL"
-    assert _wait_for(lambda: len(_children(sentinel)) == WORKERS + 2, 15), "the sentinel did not start a new monitor within 15 s"
+    assert wait_for(lambda: monitor[0] not in children(sentinel), 15), f"the monitor {monitor[0]} still runs 15 s after SIGKILL"
+    assert wait_for(lambda: len(children(sentinel)) == WORKERS + 2, 15), "the sentinel did not start a new monitor within 15 s"
     failing = f"failing-{uuid.uuid4().hex}"
     async_task("math.sqrt", -1, cluster=LANE, task_name=failing)
 
-    assert _wait_for(lambda: Task.objects.filter(name=failing, success=False).exists(), 20), (
+    assert wait_for(lambda: Task.objects.filter(name=failing, success=False).exists(), 20), (
         f"the failure of task {failing} was not saved within 20 s after the monitor {monitor[0]} was killed"
     )

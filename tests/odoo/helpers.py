@@ -12,6 +12,7 @@ from integrations.registry import Connector, register, unregister
 from integrations.sandbox.odoo import records, seed
 from integrations.services.bindings import bind
 from orders.services import AddressInput, LineInput, OrderInput, create_order
+from tests.odoo.conftest import make_odoo_connection
 
 
 class RecordingShop(Connector):
@@ -50,6 +51,16 @@ def make_product(sku, on_hand=10, odoo_quantity=None, warehouse_code="wh"):
         stock.record_on_hand(product, warehouse, on_hand)
     seed.add_product(sku, f"Product {sku}", quantity=on_hand if odoo_quantity is None else odoo_quantity)
     return product
+
+
+def make_erp_and_shop(sku="CAM-1", quantity=100):
+    """Create an Odoo connection, a recording shop paired with it, and `sku` with `quantity` in stock in both."""
+    install_recording_shop()
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product(sku, on_hand=0, odoo_quantity=quantity)
+    stock.record_on_hand(Product.objects.get(sku=sku), Warehouse.objects.get(code="wh"), quantity)
+    return erp, channel, shop
 
 
 def line(sku, quantity=1, gross="11.90", net="10.00", tax="1.90", rate="19"):

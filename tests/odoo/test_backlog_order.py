@@ -22,18 +22,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.models import Product, Warehouse
-from catalog.services import stock
 from integrations.models import OutboundMessage, OutboundState
 from integrations.services.batches import BATCH_SIZE, claim_due_messages, deliver_due_messages
 from integrations.services.clients import circuit_breaker_for
 from tests.breakbatch.helpers import run_in_threads
-from tests.odoo.conftest import make_odoo_connection
 from tests.odoo.helpers import (
-    install_recording_shop,
     line,
-    make_pair,
-    make_product,
+    make_erp_and_shop,
     order_message,
     place_order,
     sale_orders,
@@ -49,11 +44,7 @@ def _place(channel, shop, number):
 
 
 def test_backlog_reaches_odoo_in_placement_order(sandbox):
-    install_recording_shop()
-    erp = make_odoo_connection()
-    channel, shop = make_pair(erp)
-    make_product("CAM-1", on_hand=0, odoo_quantity=100)
-    stock.record_on_hand(Product.objects.get(sku="CAM-1"), Warehouse.objects.get(code="wh"), 100)
+    erp, channel, shop = make_erp_and_shop()
 
     # Odoo is down: the breaker is open, and the orders placed so far are claimed and handed back.
     breaker = circuit_breaker_for(erp)
@@ -79,11 +70,7 @@ def test_backlog_reaches_odoo_in_placement_order(sandbox):
 
 
 def _three_orders():
-    install_recording_shop()
-    erp = make_odoo_connection()
-    channel, shop = make_pair(erp)
-    make_product("CAM-1", on_hand=0, odoo_quantity=100)
-    stock.record_on_hand(Product.objects.get(sku="CAM-1"), Warehouse.objects.get(code="wh"), 100)
+    erp, channel, shop = make_erp_and_shop()
     orders = [_place(channel, shop, number) for number in ("61001", "61002", "61003")]
     return erp, [order_message(order, erp).pk for order in orders]
 

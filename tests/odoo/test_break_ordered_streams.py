@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.models import Product, Warehouse
-from catalog.services import stock
 from integrations.errors import ConnectorError
 from integrations.models import (
     ConnectionEntity,
@@ -23,12 +21,9 @@ from integrations.services import delivery
 from integrations.services.batches import BATCH_TASK, claim_due_messages, deliver_due_messages
 from integrations.services.lanes import clear_lane_cache
 from integrations.services.syncruns import record_sync_error, retry_sync_error
-from tests.odoo.conftest import make_odoo_connection
 from tests.odoo.helpers import (
-    install_recording_shop,
     line,
-    make_pair,
-    make_product,
+    make_erp_and_shop,
     order_message,
     place_order,
 )
@@ -44,12 +39,7 @@ def fresh_lanes():
 
 
 def _setup():
-    install_recording_shop()
-    erp = make_odoo_connection()
-    channel, shop = make_pair(erp)
-    make_product("CAM-1", on_hand=0, odoo_quantity=100)
-    stock.record_on_hand(Product.objects.get(sku="CAM-1"), Warehouse.objects.get(code="wh"), 100)
-    return erp, channel, shop
+    return make_erp_and_shop()
 
 
 def _order(channel, shop, erp, number):
