@@ -18,12 +18,18 @@ from catalog.services import stock
 from catalog.services.availability import publish_order_availability
 from core.translation import Translatable
 from integrations.itemerrors import NoLeadingSystem
-from integrations.models import Binding
+from integrations.models import Binding, Connection
 from integrations.services.bindings import bind, forget_pushed
-from integrations.services.leading import apply_inbound_changes
+from integrations.services.leading import apply_inbound_changes, leading_connection_id
 from integrations.shopware import order_mapper
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services import InvalidTransition, create_order, create_orders, transition_order
+from orders.services import (
+    InvalidTransition,
+    create_order,
+    create_orders,
+    set_attention_note,
+    transition_order,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +227,20 @@ def process_order(connection, order, fetch, event=None):
     return "created" if result.created else "skipped"
 
 
+def _cancellation_note(connection, order):
+    """Return the attention note for a shop cancellation that the order status's leading system must confirm."""
+    leader_id = leading_connection_id("orders", "status")
+    leader = Connection.objects.filter(pk=leader_id).values_list("name", flat=True).first() or "-"
+    return Translatable(
+        gettext_lazy(
+            "Cancelled in %(shop)s, but %(leader)s leads the order status, so Kontor did not cancel "
+            "the order and keeps its stock reserved. If the cancellation is right, cancel the order "
+            "in %(leader)s; then mark the conflict under Conflicts resolved."
+        ),
+        shop=connection.name, leader=leader,
+    )
+
+
 def _apply_cancellation(connection, order, event=None):
     """Cancel the canonical order if this connection may set its status; return True if applied."""
     if order.status == OrderStatus.CANCELLED:
@@ -239,6 +259,9 @@ def _apply_cancellation(connection, order, event=None):
         products = [line.product for line in order.lines.select_related("product") if line.product_id]
         forget_pushed(connection, products)
         publish_order_availability(order)
+        # The merchant must decide, because the order may already be on its way. The conflict
+        # alone would only show under Conflicts, so the order is flagged in the order list too.
+        order.save(update_fields=set_attention_note(order, _cancellation_note(connection, order), append=True))
         logger.info("Shopware cancellation recorded as a conflict; stock sent again", extra={"order_id": order.pk, "connection_id": connection.pk})
         return False
     try:
