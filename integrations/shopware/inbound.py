@@ -227,7 +227,7 @@ def process_order(connection, order, fetch, event=None):
     return "created" if result.created else "skipped"
 
 
-def _cancellation_note(connection, order):
+def _cancellation_note(connection):
     """Return the attention note for a shop cancellation that the order status's leading system must confirm."""
     leader_id = leading_connection_id("orders", "status")
     leader = Connection.objects.filter(pk=leader_id).values_list("name", flat=True).first() or "-"
@@ -261,7 +261,7 @@ def _apply_cancellation(connection, order, event=None):
         publish_order_availability(order)
         # The merchant must decide, because the order may already be on its way. The conflict
         # alone would only show under Conflicts, so the order is flagged in the order list too.
-        order.save(update_fields=set_attention_note(order, _cancellation_note(connection, order), append=True))
+        order.save(update_fields=set_attention_note(order, _cancellation_note(connection), append=True))
         logger.info("Shopware cancellation recorded as a conflict; stock sent again", extra={"order_id": order.pk, "connection_id": connection.pk})
         return False
     try:
