@@ -8,7 +8,7 @@ from core.models import TimeStampedModel
 
 class Scope(models.TextChoices):
     CATALOG_READ = "catalog:read", _("read the catalog")
-    ORDERS_READ = "orders:read", _("read own orders")
+    ORDERS_READ = "orders:read", _("read the channel's orders (one customer's with a customer email)")
     ORDERS_WRITE = "orders:write", _("place orders")
     CUSTOMERS_READ = "customers:read", _("read the own customer profile")
     CUSTOMERS_WRITE = "customers:write", _("change the own customer profile")

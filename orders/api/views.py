@@ -54,7 +54,7 @@ class OrderViewSet(ApiViewMixin, viewsets.GenericViewSet):
             .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")), "addresses", "payments", "shipments")
         )
 
-    @extend_schema(responses={200: OrderSerializer(many=True), **error_responses()}, summary="List own orders")
+    @extend_schema(responses={200: OrderSerializer(many=True), **error_responses()}, summary="List the channel's orders, or one customer's when the client has a customer email")
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(OrderSerializer(page, many=True).data)
@@ -62,7 +62,7 @@ class OrderViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
         responses={200: OrderSerializer, **error_responses(404)},
-        summary="Get one own order with payment and shipment state",
+        summary="Get one order of the channel (or of the client's customer) with payment and shipment state",
     )
     def retrieve(self, request, pk=None):
         order = self.get_queryset().filter(pk=parse_id(pk)).first()
