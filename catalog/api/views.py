@@ -73,8 +73,10 @@ class ProductViewSet(ApiViewMixin, viewsets.GenericViewSet):
         parameters=[*CATALOG_PARAMETERS, ORDERING_PARAMETER, IF_NONE_MATCH],
         responses={200: ProductSerializer(many=True), **not_modified(), **error_responses()},
         summary="List products",
-        description="Sellable products of the client's channel, with attributes resolved for the locale and channel, "
-        "price and available quantity. Cursor-paginated, so items added while paging are neither skipped nor repeated.",
+        description="Enabled products of the catalog, with attributes resolved for the locale and channel, "
+        "price and available quantity for the client's channel. `price` is null for a product without a price in "
+        "the client's price lists, which cannot be ordered until it has one. "
+        "Cursor-paginated, so items added while paging are neither skipped nor repeated.",
     )
     def list(self, request):
         stamp = list_stamp(request)
