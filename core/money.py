@@ -76,12 +76,6 @@ class LocalizedAmount:
     def __repr__(self):
         return f"LocalizedAmount({self.amount!r})"
 
-    def __eq__(self, other):
-        return isinstance(other, LocalizedAmount) and self.amount == other.amount
-
-    def __hash__(self):
-        return hash(self.amount)
-
 
 def format_amount(amount, currency):
     """Return `amount` for a message: with the minor units of `currency`, more digits only where it has them.

@@ -99,8 +99,8 @@ class RecoveringLock:
     def _take_if_lost(self, unrecorded):
         """Take the lock over when its holder died, or when no holder was recorded for several checks.
 
-        Returns whether this process holds the lock now. The guard lets one waiter at a time
-        look, so two waiters never take over the same lost lock.
+        The result is whether this process has the lock now. The guard lets one waiter at a
+        time look, so two waiters never take over the same lost lock.
         """
         if not self.guard.acquire(True, HOLDER_CHECK_SECONDS):
             return False

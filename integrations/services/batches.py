@@ -31,7 +31,9 @@ from integrations import registry
 from integrations.errors import CircuitOpen, RateLimited
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncError
 from integrations.services.delivery import (
+    BATCH_TASK,
     FAILED_ATTEMPT_FIELDS,
+    claimable,
     lease_seconds,
     log_retry,
     record_failed_attempt,
@@ -41,7 +43,6 @@ from integrations.services.queue import enqueue_once_on_commit
 
 logger = logging.getLogger(__name__)
 
-BATCH_TASK = "integrations.tasks.deliver_due_messages"
 
 # Messages per claim. Large enough that the claim and the outcome transaction cost little per
 # message, small enough that a slow remote delays few other messages.
@@ -81,7 +82,7 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     messages = OutboundMessage.objects.filter(lane=lane, connection__enabled=True)
     if entities is not None:
         messages = messages.filter(entity__in=list(entities))
-    messages = messages.filter(_claimable(now)).filter(~Exists(older_unfinished))
+    messages = messages.filter(claimable(now)).filter(~Exists(older_unfinished))
 
     streams = _ordered_streams(entities)
     if streams and not with_ordered_streams:
@@ -120,7 +121,7 @@ def _first_waiting(lane, now, in_stream):
     stream's new messages, the older ones on the old lane go first. The heads are read once per
     claim, because a per-row subquery costs a scan of the backlog for each due message.
     """
-    claimable_here = _claimable(now) if lane is None else Q(lane=lane) & _claimable(now)
+    claimable_here = claimable(now) if lane is None else Q(lane=lane) & claimable(now)
     waiting = (
         OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED, last_error="")
         .exclude(claimable_here)
@@ -141,23 +142,17 @@ def _may_claim_ordered_streams(entities):
 
     Only one claim at a time takes ordered streams, whatever its lane. Otherwise two claimers
     would skip each other's locked rows and send two batches of one stream at once. A claim that
-    finds the lock taken claims the other messages instead of waiting. The lock is released at commit, so
-    the next claim that takes it reads the in-flight state that the previous claim committed.
+    finds the lock taken claims the other messages instead of waiting. The lock is released at
+    commit, so the next claim that takes it reads the in-flight state the previous claim committed.
 
-    NOTE: SQLite (the embedded default) has no such lock, so two of its workers may still send two
-    batches of a stream at once.
+    NOTE: SQLite (the embedded default) has no such lock, so two of its workers may still send
+    two batches of a stream at once.
     """
     if not _ordered_streams(entities) or db_connection.vendor != "postgresql":
         return True
     with db_connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ORDERED_CLAIM_LOCK])
         return cursor.fetchone()[0]
-
-
-def _claimable(now):
-    return Q(state=OutboundState.PENDING, next_attempt_at__lte=now) | Q(
-        state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now
-    )
 
 
 def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
@@ -169,9 +164,9 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
     """
     now = now or timezone.now()
     with transaction.atomic():
-        streams = _may_claim_ordered_streams(entities)
+        may_take_streams = _may_claim_ordered_streams(entities)
         messages = list(
-            due_messages(lane, now, entities, with_ordered_streams=streams)
+            due_messages(lane, now, entities, with_ordered_streams=may_take_streams)
             .select_for_update(skip_locked=True, of=("self",))
             .select_related("connection")[:limit]
         )
@@ -183,7 +178,7 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
         ids = [message.pk for message in messages]
         # The claimable condition again, because SQLite (the embedded default) takes no row
         # locks: there the UPDATE itself decides which of two claimers gets a message.
-        claimed = OutboundMessage.objects.filter(pk__in=ids).filter(_claimable(now)).update(
+        claimed = OutboundMessage.objects.filter(pk__in=ids).filter(claimable(now)).update(
             state=OutboundState.IN_FLIGHT,
             attempts=F("attempts") + 1,
             first_attempt_at=Coalesce("first_attempt_at", Value(now)),

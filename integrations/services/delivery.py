@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from integrations import registry
 from integrations.errors import CircuitOpen, ConnectorError, RateLimited
 from integrations.models import OutboundMessage, OutboundState, SyncDirection
 from integrations.retry import DELIVERY_POLICY
@@ -26,6 +25,16 @@ from integrations.services.syncruns import record_sync_error, resolve_sync_error
 logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "integrations.tasks.deliver_outbound_message"
+BATCH_TASK = "integrations.tasks.deliver_due_messages"
+
+
+def claimable(now):
+    """Return the filter for messages a worker may claim now.
+
+    That is pending and due, or in flight with an expired lease.
+    """
+    return Q(state=OutboundState.PENDING, next_attempt_at__lte=now) | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
+
 
 # Added to the lane's task timeout for the lease, to cover clock skew between workers and the
 # time between claiming and django-q2 starting its timeout.
@@ -53,10 +62,7 @@ def claim_message(message_id, now=None):
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("connection")
             .filter(pk=message_id)
-            .filter(
-                Q(state=OutboundState.PENDING, next_attempt_at__lte=now)
-                | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
-            )
+            .filter(claimable(now))
             .first()
         )
         if message is None or not message.connection.enabled:
@@ -260,9 +266,7 @@ def _queue_next_for_record(message):
     )
     if following is not None:
         OutboundMessage.objects.filter(pk=following[0]).update(next_attempt_at=timezone.now())
-        if (message.connection.kind, message.entity) in registry.ordered_streams():
-            from integrations.services.batches import BATCH_TASK
-
+        if message.entity in message.connection.connector.ordered_entities:
             enqueue_once_on_commit(BATCH_TASK, following[1], lane=following[1])
         else:
             enqueue_on_commit(DELIVER_TASK, following[0], lane=following[1])
@@ -276,15 +280,10 @@ def requeue_due_messages(now=None):
     per message would deliver a backlog one message at a time, and out of order for an ordered
     stream such as orders to Odoo.
     """
-    from integrations.services.batches import BATCH_TASK
-
     now = now or timezone.now()
     due_per_lane = (
         OutboundMessage.objects.filter(connection__enabled=True)
-        .filter(
-            Q(state=OutboundState.PENDING, next_attempt_at__lte=now)
-            | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=now)
-        )
+        .filter(claimable(now))
         .values_list("lane")
         .annotate(due=Count("pk"))
         .order_by("lane")

@@ -20,13 +20,12 @@ from integrations.models import (
     OutboundState,
 )
 from integrations.registry import UnknownConnector
-from integrations.services.batches import sending_loop_runs
+from integrations.services.batches import BATCH_TASK, sending_loop_runs
 from integrations.services.bindings import fingerprint_of
 from integrations.services.queue import enqueue_once_on_commit
 
 logger = logging.getLogger(__name__)
 
-BATCH_TASK = "integrations.tasks.deliver_due_messages"
 
 
 class OutsideTransaction(RuntimeError):

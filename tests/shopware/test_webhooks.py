@@ -211,7 +211,7 @@ def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_produ
     assert message.object_id == str(Product.objects.get(sku="SW-TEST-1").pk)
     assert message.payload["channels"]["shopware-de"] == "3"
     assert Binding.objects.get(pk=binding.pk).pushed_fingerprint == ""
-    # The merchant sees the order in the "needs attention" list, in each language.
+    # The order is flagged for the merchant, with the note in each language.
     assert order.needs_attention is True
     assert order.attention_note_translations["en"].startswith(
         "Cancelled in Shopware DE, but Odoo leads the order status, so Kontor did not cancel the order"

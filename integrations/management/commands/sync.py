@@ -1,7 +1,6 @@
 """Run one connection's pull or push once, in the foreground, with a progress bar."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -15,7 +14,7 @@ from integrations.models import (
 )
 from integrations.services.batches import hold_back_streams
 from integrations.services.cursors import run_delta_pull
-from integrations.services.delivery import deliver_message
+from integrations.services.delivery import claimable, deliver_message
 from integrations.services.syncruns import count_outcome, finish_sync_run, start_sync_run
 
 # States of deliver_message and the sync run counter each adds to.
@@ -82,14 +81,12 @@ class Command(BaseCommand):
         return runs
 
     def _push(self, connection, entity):
-        due = OutboundMessage.objects.filter(connection=connection).filter(
-            Q(state=OutboundState.PENDING, next_attempt_at__lte=timezone.now())
-            | Q(state=OutboundState.IN_FLIGHT, lease_expires_at__lt=timezone.now())
-        )
+        now = timezone.now()
+        due = OutboundMessage.objects.filter(connection=connection).filter(claimable(now))
         if entity:
             due = due.filter(entity=entity)
         # An ordered stream (orders to Odoo) goes no further than the lane workers would send it.
-        due = hold_back_streams(due, timezone.now())
+        due = hold_back_streams(due, now)
         message_ids = list(due.order_by("pk").values_list("pk", flat=True))
 
         run = start_sync_run(connection, SyncRunKind.PUSH, entity or "")
