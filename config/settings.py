@@ -294,7 +294,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kontor@localhost")
 
-# Logging: one logger per module; LOG_FORMAT=json gives one JSON object per line.
+# Logging: one logger per module. LOG_FORMAT=text appends the `extra` fields to the message as
+# key=value pairs, and LOG_FORMAT=json gives one JSON object per line. Both mask secrets.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # Kontor's HTTP client logs each call to a simulated system, so the access line of the web server
@@ -308,7 +309,7 @@ LOGGING = {
         "skip_sandbox_requests": {"()": "integrations.sandbox.requestlog.SkipSandboxRequests"},
     },
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {"()": "core.logging.TextFormatter", "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "core.logging.JsonFormatter"},
         # Django's default for the development server's access lines.
         "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},

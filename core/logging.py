@@ -1,4 +1,4 @@
-"""Request ids on every log line and the JSON log formatter."""
+"""Request ids on every log line, and the text and JSON log formatters."""
 
 import contextvars
 import json
@@ -6,6 +6,8 @@ import logging
 import re
 import uuid
 from datetime import UTC, datetime
+
+from integrations.masking import MASK, mask_mapping
 
 request_id_var = contextvars.ContextVar("request_id", default="-")
 
@@ -52,6 +54,53 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def extra_fields(record):
+    """Return the fields passed in a record's `extra`, in the caller's order, with secrets masked.
+
+    The masking rules of integrations.masking apply by key and to text, as in the admin.
+    """
+    return {
+        key: _mask_field(key, value)
+        for key, value in vars(record).items()
+        if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
+    }
+
+
+def _mask_field(key, value):
+    if isinstance(value, str) and value.startswith(MASK):
+        # Already masked by the caller, as the HTTP client does for headers and parameters.
+        # Masking it again would drop the last four characters that tell two secrets apart.
+        return value
+    if hasattr(value, "items"):
+        return {item_key: _mask_field(item_key, item) for item_key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_field(key, item) for item in value]
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        # An object's text (a model's __str__) may contain an e-mail address.
+        value = str(value)
+    return mask_mapping({key: value})[key]
+
+
+def format_text_value(value):
+    """Return a value for a key=value pair.
+
+    The value is JSON-quoted if it is empty or contains whitespace, '"', '=' or a control character.
+    """
+    text = str(value)
+    if text == "" or any(char.isspace() or char in '"=' or not char.isprintable() for char in text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+class TextFormatter(logging.Formatter):
+    """Format a record by its format string, then append its `extra` fields as key=value pairs."""
+
+    def formatMessage(self, record):
+        line = super().formatMessage(record)
+        pairs = [f"{key}={format_text_value(value)}" for key, value in extra_fields(record).items()]
+        return " ".join([line, *pairs])
+
+
 class JsonFormatter(logging.Formatter):
     """Format a record as one JSON object per line, with the `extra` fields at top level."""
 
@@ -63,9 +112,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", request_id_var.get()),
         }
-        for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
-                payload[key] = value
+        payload.update(extra_fields(record))
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
