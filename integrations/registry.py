@@ -215,6 +215,27 @@ class Connector:
         """Read one page of changes after cursor (None means from the start)."""
         raise NotImplementedError(f"{self.kind} does not pull {entity}")
 
+    def pulled_entities(self) -> frozenset[str]:
+        """Return the entities that pull() reads, so a delta pull can run for them.
+
+        A connector that overrides pull() pulls every entity it reads, unless it overrides this
+        too. One that does not override pull() receives its entities another way (webhooks,
+        file imports) and pulls none.
+        """
+        if type(self).pull is Connector.pull:
+            return frozenset()
+        return self.reads
+
+    def explain_no_pull(self, connection, entity) -> str:
+        """Return a sentence telling an operator how `entity` reaches Kontor instead of a pull, or "".
+
+        Called for an entity that is not in pulled_entities(). The sentence is printed by
+        management commands only, so it is in English.
+        """
+        if entity in self.reads and self.mode in (Mode.WEBHOOK, Mode.BOTH):
+            return f"{self.display_name} sends changes of {entity} through webhooks, so there is nothing to pull."
+        return ""
+
     def deliver(self, message):
         """Push one OutboundMessage to the remote system. Return the remote id or None.
 

@@ -63,6 +63,20 @@ class AkeneoConnector(Connector):
             client.close()
         return "authenticated"
 
+    def explain_no_pull(self, connection, entity):
+        # import_catalog reads the whole catalog, so it serves every entity the connector reads.
+        if entity not in self.reads:
+            return super().explain_no_pull(connection, entity)
+        if not connection.base_url:
+            return (
+                "This connection imports the files of an Akeneo CSV export instead. To import them, run: "
+                f"manage.py import_catalog EXPORT_FOLDER --connection {connection.slug}"
+            )
+        return (
+            "This connection reads the catalog through an import from the Akeneo API instead. To import "
+            f"the changes since the last import, run: manage.py import_catalog {connection.slug}"
+        )
+
 
 # Connection settings the API needs, with the label a merchant sees in the admin.
 REQUIRED_SETTINGS = (

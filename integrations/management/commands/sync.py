@@ -65,13 +65,11 @@ class Command(BaseCommand):
         entities = self._entities(connection, entity, pulls=True)
         if not entities:
             raise CommandError(f"Connection {connection.slug!r} pulls no entity. Pass --entity or set its entities in the admin.")
-        readable = set(connection.connector.reads)
-        unsupported = [name for name in entities if name not in readable]
+        # Checked before the first run, because a run for an entity that is not pulled would
+        # only record an internal error for support to clear.
+        unsupported = [name for name in entities if name not in connection.connector.pulled_entities()]
         if unsupported:
-            raise CommandError(
-                f"{connection.connector.display_name} cannot pull {', '.join(unsupported)}. "
-                f"It pulls: {', '.join(sorted(readable)) or 'nothing'}."
-            )
+            raise CommandError(self._not_pulled_message(connection, unsupported))
         runs = []
         for name in entities:
             with tqdm(desc=f"{connection.slug} {name}", unit=" items", file=self.stderr._out) as bar:
@@ -79,6 +77,18 @@ class Command(BaseCommand):
             self._report(run)
             runs.append(run)
         return runs
+
+    def _not_pulled_message(self, connection, entities):
+        connector = connection.connector
+        pulled = sorted(connector.pulled_entities())
+        lines = [
+            f"Connection {connection.slug!r} ({connector.display_name}) cannot pull {', '.join(entities)}. "
+            + (f"It pulls: {', '.join(pulled)}." if pulled else f"{connector.display_name} pulls no entity.")
+        ]
+        # One explanation per distinct text: Akeneo's import covers products and categories alike.
+        explanations = dict.fromkeys(connector.explain_no_pull(connection, name) for name in entities)
+        lines.extend(text for text in explanations if text)
+        return "\n".join(lines)
 
     def _push(self, connection, entity):
         now = timezone.now()
