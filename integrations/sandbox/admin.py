@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from integrations.sandbox.forms import SandboxFaultsForm
 from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWebhookDelivery
 
 
@@ -7,14 +9,20 @@ from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWeb
 class SandboxFaultsAdmin(admin.ModelAdmin):
     """Fault settings per simulated system; a change applies from the next request."""
 
+    form = SandboxFaultsForm
     list_display = [
-        "system", "latency_ms", "rate_limit_percent", "server_error_percent", "timeout_percent",
+        "shown_system", "latency_ms", "rate_limit_percent", "server_error_percent", "timeout_percent",
         "fail_next_requests", "duplicate_webhooks_percent", "reorder_webhooks", "drop_webhooks_percent",
     ]
     list_editable = [
         "latency_ms", "rate_limit_percent", "server_error_percent", "timeout_percent",
         "fail_next_requests", "duplicate_webhooks_percent", "reorder_webhooks", "drop_webhooks_percent",
     ]
+
+    # The field's own column shows "-" for a name that is not one of the choices.
+    @admin.display(description=_("system"), ordering="system")
+    def shown_system(self, faults):
+        return faults.system_label()
 
 
 @admin.register(SandboxWebhookDelivery)

@@ -4,11 +4,44 @@ Every simulated system keeps its data as JSON documents in SandboxRecord, one ro
 of a collection (Shopware entity, Odoo model ...), so a new simulation needs no migration.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class SandboxSystem(models.TextChoices):
+    """The simulated systems, by the name their views pass to faults.with_faults.
+
+    The values must match SIMULATED_SYSTEMS in integrations.sandbox.urls, because a fault row
+    applies only to requests of the system with exactly that name.
+    """
+
+    SHOPWARE = "shopware", _("Shopware")
+    ODOO = "odoo", _("Odoo")
+    PAYMENTS = "payments", _("payment providers (Stripe, PayPal, Mollie)")
+    SHIPPING = "shipping", _("shipping providers (DHL, Sendcloud)")
+
+
+class SandboxSystemField(models.CharField):
+    """The name of a simulated system. An unknown name is rejected with a list of the valid names."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("choices", SandboxSystem.choices)
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value, model_instance):
+        # Django's own message names only the value, so this one also lists the valid names.
+        if value not in self.empty_values and value not in SandboxSystem.values:
+            raise ValidationError(
+                _("Unknown sandbox system “%(value)s”. Choose one of: %(choices)s."),
+                code="invalid_choice",
+                params={"value": value, "choices": ", ".join(SandboxSystem.values)},
+            )
+        super().validate(value, model_instance)
 
 
 class SandboxRecord(models.Model):
@@ -49,7 +82,9 @@ class SandboxFaults(models.Model):
     The fail_next_* pair fails exactly the next N requests, for deterministic tests.
     """
 
-    system = models.CharField(_("system"), max_length=30, unique=True)
+    # Rows stored before the choices existed may contain another spelling ("Shopware"). They stay
+    # listed, but they match no request, and saving one fails validation until a valid name is chosen.
+    system = SandboxSystemField(_("system"), unique=True)
     latency_ms = models.PositiveIntegerField(_("added latency (ms)"), default=0)
     rate_limit_percent = models.PositiveSmallIntegerField(_("429 answers (%)"), default=0, validators=PERCENT)
     retry_after_seconds = models.PositiveIntegerField(_("Retry-After of a 429 (seconds)"), default=1)
@@ -81,6 +116,12 @@ class SandboxFaults(models.Model):
 
     def __str__(self):
         return self.system
+
+    def system_label(self):
+        """Return the system's translated name, or the stored name marked unknown."""
+        if self.system in SandboxSystem.values:
+            return self.get_system_display()
+        return _("%(value)s (unknown system)") % {"value": self.system}
 
 
 class DeliveryState(models.TextChoices):
