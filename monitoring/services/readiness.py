@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import LaneHeartbeat
 
@@ -116,21 +117,70 @@ def readiness(now=None, database=None):
     return all(check.ok for check in checks), checks
 
 
+class LaneState(models.TextChoices):
+    CONSUMING = "consuming", _("yes")
+    # A cluster runs but its lane has not run a heartbeat since the cluster started.
+    STARTING = "starting", _("starting")
+    NOT_CONSUMING = "not_consuming", _("no")
+
+
 @dataclass(frozen=True)
 class LaneStatus:
     lane: str
     last_seen_at: datetime | None
     queue_delay_seconds: float | None
     queue_depth: int | None
-    consuming: bool
+    state: LaneState
+
+    @property
+    def consuming(self):
+        return self.state == LaneState.CONSUMING
+
+
+def cluster_start_times():
+    """Return when each running django-q2 cluster started, from the status its sentinel stores.
+
+    A sentinel stores its status in the broker's cache every guard cycle with a 3 s expiry
+    (django-q2 1.11, Stat.save), so a cluster that died drops out within seconds. Returns an empty
+    list when the cache cannot be read, so the lanes then show what their heartbeats show.
+    """
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    try:
+        stats = Stat.get_all(broker=get_broker())
+    except (redis.RedisError, DatabaseError) as error:
+        logger.warning("cluster status not readable", extra={"error": type(error).__name__})
+        return []
+    stopping = {str(Conf.STOPPING), str(Conf.STOPPED)}
+    return [stat.tob for stat in stats if stat.tob is not None and str(stat.status) not in stopping]
+
+
+def lane_is_starting(now, last_seen, cluster_starts):
+    """Return whether a lane without a fresh heartbeat waits for its first one after a cluster start.
+
+    A cluster runs its first heartbeat only at the scheduler's first pass, about 30 s after it
+    starts, or later when the schedule is not due yet. So a lane counts as starting when a cluster
+    started within HEARTBEAT_MAX_AGE and the lane has run no heartbeat since that start.
+    """
+    # NOTE: django-q2 stores no queue name in a cluster's status, so a cluster is not matched to
+    # its lane. A stopped lane shows "starting" while another lane's cluster is younger than
+    # HEARTBEAT_MAX_AGE, and "no" after that.
+    for started_at in cluster_starts:
+        recent = now - started_at <= HEARTBEAT_MAX_AGE
+        if recent and (last_seen is None or last_seen < started_at):
+            return True
+    return False
 
 
 def lane_overview(now=None):
-    """Return a LaneStatus per lane for the dashboard: heartbeat, queue delay and broker queue depth."""
+    """Return a LaneStatus per lane for the dashboard: state, heartbeat, queue delay and broker queue depth."""
     from django_q.brokers import get_broker
 
     now = now or timezone.now()
     beats = {beat.lane: beat for beat in LaneHeartbeat.objects.all()}
+    cluster_starts = None
     statuses = []
     for lane in settings.LANES:
         beat = beats.get(lane)
@@ -139,13 +189,21 @@ def lane_overview(now=None):
         except (redis.RedisError, DatabaseError):
             depth = None
         last_seen = beat.last_seen_at if beat else None
+        if check_lane(lane, now, {lane: last_seen} if last_seen else {}).ok:
+            state = LaneState.CONSUMING
+        else:
+            if cluster_starts is None:
+                # Read once, and only when a lane lacks a fresh heartbeat, because only then the clusters matter.
+                cluster_starts = cluster_start_times()
+            starting = lane_is_starting(now, last_seen, cluster_starts)
+            state = LaneState.STARTING if starting else LaneState.NOT_CONSUMING
         statuses.append(
             LaneStatus(
                 lane=lane,
                 last_seen_at=last_seen,
                 queue_delay_seconds=beat.queue_delay_seconds if beat else None,
                 queue_depth=depth,
-                consuming=check_lane(lane, now, {lane: last_seen} if last_seen else {}).ok,
+                state=state,
             )
         )
     return statuses
