@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from integrations.admin.records import SyncErrorChangeList
 from integrations.models import DeltaCursor, SyncError, SyncRun
 from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
@@ -82,10 +83,15 @@ class SyncErrorAdmin(admin.ModelAdmin):
     def shown_message(self, sync_error):
         return sync_error.localized_message()
 
+    def get_changelist(self, request, **kwargs):
+        return SyncErrorChangeList
+
     @admin.display(description=_("record"))
     def record_label(self, sync_error):
+        # The list page sets record_name to the SKU, order number or email where the record has one.
         if sync_error.content_type_id:
-            return f"{sync_error.content_type.name} {sync_error.object_id}"
+            name = getattr(sync_error, "record_name", None) or sync_error.object_id
+            return f"{sync_error.content_type.name} {name}"
         return sync_error.external_id
 
     @admin.action(description=_("Retry"))
