@@ -1,7 +1,10 @@
 """Stock changes only through the ledger (catalog services), so levels, movements and
 reservations are read-only here; warehouses and channel buffers are edited."""
 
+from decimal import Decimal
+
 from django.contrib import admin
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import (
@@ -14,6 +17,26 @@ from catalog.models import (
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
 
 
+def localized_quantity(value):
+    """Format a quantity in the active language without trailing zeros, such as "38" or "2,5" in German.
+
+    The columns keep three decimal places, so the admin's own format shows "38,000" in German
+    and "38.000" in English, and readers of either language can take it for thirty-eight thousand.
+    """
+    return number_format(Decimal(value).normalize())
+
+
+def quantity_column(model, field):
+    """Build an admin column that shows the quantity `field` of `model` with localized_quantity."""
+
+    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    def column(self, obj):
+        return localized_quantity(getattr(obj, field))
+
+    column.__name__ = f"{field}_shown"
+    return column
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "is_active"]
@@ -23,27 +46,35 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["product", "warehouse", "on_hand", "reserved", "available", "updated_at"]
+    list_display = ["product", "warehouse", "on_hand_shown", "reserved_shown", "available_shown", "updated_at"]
     list_select_related = ["product", "warehouse"]
     list_filter = ["warehouse"]
     search_fields = ["=product__sku", "=product__gtin"]
     show_full_result_count = False
+    fields = ["product", "warehouse", "on_hand_shown", "reserved_shown", "available_shown", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    on_hand_shown = quantity_column(StockLevel, "on_hand")
+    reserved_shown = quantity_column(StockLevel, "reserved")
 
     @admin.display(description=_("available"))
-    def available(self, obj):
-        return obj.available
+    def available_shown(self, obj):
+        return localized_quantity(obj.available)
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "shown_reference", "connection"]
+    list_display = ["created_at", "product", "warehouse", "on_hand_delta_shown", "reserved_delta_shown", "reason", "shown_reference", "connection"]
     list_select_related = ["product", "warehouse", "connection"]
     list_filter = ["reason", "warehouse"]
     search_fields = ["=product__sku", "reference"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    fields = ["created_at", "product", "warehouse", "on_hand_delta", "reserved_delta", "reason", "shown_reference", "connection"]
+    fields = ["created_at", "product", "warehouse", "on_hand_delta_shown", "reserved_delta_shown", "reason", "shown_reference", "connection"]
     readonly_fields = fields
+
+    on_hand_delta_shown = quantity_column(StockMovement, "on_hand_delta")
+    reserved_delta_shown = quantity_column(StockMovement, "reserved_delta")
 
     @admin.display(description=_("reference"), ordering="reference")
     def shown_reference(self, movement):
@@ -52,13 +83,15 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(StockReservation)
 class StockReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "order", "product", "warehouse", "quantity", "state", "released_at", "shown_release_reason"]
+    list_display = ["created_at", "order", "product", "warehouse", "quantity_shown", "state", "released_at", "shown_release_reason"]
     list_select_related = ["order_line__order__channel", "product", "warehouse"]
     list_filter = ["state", "warehouse"]
     search_fields = ["=product__sku", "order_line__order__external_number"]
     show_full_result_count = False
-    fields = ["order_line", "product", "warehouse", "quantity", "state", "created_at", "released_at", "shown_release_reason"]
+    fields = ["order_line", "product", "warehouse", "quantity_shown", "state", "created_at", "released_at", "shown_release_reason"]
     readonly_fields = fields
+
+    quantity_shown = quantity_column(StockReservation, "quantity")
 
     # The field's own column would show "-" for a text stored before the codes existed,
     # because the admin looks values up in the choices only.
@@ -73,21 +106,26 @@ class StockReservationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ChannelStockBuffer)
 class ChannelStockBufferAdmin(admin.ModelAdmin):
-    list_display = ["channel", "product", "quantity"]
+    list_display = ["channel", "product", "quantity_shown"]
     list_select_related = ["channel", "product"]
     list_filter = ["channel"]
     search_fields = ["=product__sku", "channel__code"]
     autocomplete_fields = ["channel", "product"]
 
+    quantity_shown = quantity_column(ChannelStockBuffer, "quantity")
+
 
 class StockLevelInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = StockLevel
-    fields = ["warehouse", "on_hand", "reserved", "available", "updated_at"]
+    fields = ["warehouse", "on_hand_shown", "reserved_shown", "available_shown", "updated_at"]
     readonly_fields = fields
+
+    on_hand_shown = quantity_column(StockLevel, "on_hand")
+    reserved_shown = quantity_column(StockLevel, "reserved")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("warehouse")
 
     @admin.display(description=_("available"))
-    def available(self, obj):
-        return obj.available
+    def available_shown(self, obj):
+        return localized_quantity(obj.available)
