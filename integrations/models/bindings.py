@@ -18,6 +18,11 @@ class Binding(models.Model):
     pulled_at = models.DateTimeField(_("last pulled at"), null=True, blank=True)
     pushed_fingerprint = models.CharField(_("fingerprint of last push"), max_length=64, blank=True)
     pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
+    # For shops that count their own stock; see integrations.services.unseen_sales.
+    stock_sent = models.IntegerField(_("stock figure last sent"), null=True, blank=True)
+    stock_counted_at = models.DateTimeField(_("stock figure counted at"), null=True, blank=True)
+    stock_unseen = models.IntegerField(_("units sold in the remote system, not received yet"), default=0, db_default=0)
+    stock_unseen_since = models.DateTimeField(_("unseen units found at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -9,13 +9,14 @@ products, stock, prices, order status and tracking numbers go out through the ou
 import logging
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
-from catalog.services.stock import available_for_channel_many
 from integrations.domains import Domain
 from integrations.errors import Conflict
 from integrations.registry import Connector, CredentialField, Mode, Page, ValueKind
+from integrations.services import unseen_sales
 from integrations.services.deadlocks import run_retrying_deadlocks
 from integrations.shopware import inbound, mappers, push, status, webhooks
 from integrations.shopware.client import ShopwareClient
@@ -163,17 +164,20 @@ class ShopwareConnector(Connector):
 
         Returns {message pk: Shopware product id, None when there was nothing to update, or the
         item's exception}. Each product's figure is read from the ledger now, as in deliver, so
-        the shop gets the same or a newer figure than the message's payload.
+        the shop gets the same or a newer figure than the message's payload. Stock figures are
+        lowered by the units the shop sold that Kontor has not received yet (see
+        integrations.services.unseen_sales).
         """
         connection = messages[0].connection
         client = self.client(connection)
         products = Product.objects.in_bulk([int(message.object_id) for message in messages])
-        shop_ids = push.bound_shop_ids(connection, list(products.values()))
+        bindings = push.product_bindings(connection, list(products.values()))
+        shop_ids = {product_id: binding.external_id for product_id, binding in bindings.items()}
         context = shop_context(client, connection) if any(m.entity == Domain.PRICES for m in messages) else None
-        channel = channel_for(connection)
-        # Each product's figure is read from the ledger now, all with two queries.
-        stock_ids = [product.pk for product in products.values() if product.pk in shop_ids]
-        available = available_for_channel_many(stock_ids, channel) if any(m.entity == Domain.STOCK for m in messages) else {}
+        stock_ids = [message_id for message_id in {int(m.object_id) for m in messages if m.entity == Domain.STOCK} if message_id in shop_ids]
+        counted_at = timezone.now()
+        stock_bindings = {product_id: bindings[product_id] for product_id in stock_ids}
+        figures = push.stock_figures(client, connection, channel_for(connection), stock_bindings, counted_at) if stock_ids else {}
 
         results, operations, positions = {}, {}, {}
         # Products in id order, so two requests at once lock the shop's rows in the same order.
@@ -186,7 +190,7 @@ class ShopwareConnector(Connector):
                 results[message.pk] = None
                 continue
             if message.entity == Domain.STOCK:
-                item = {"id": shop_id, "stock": int(available[product.pk])}
+                item = {"id": shop_id, "stock": figures[product.pk]}
             else:
                 entries = mappers.price_entries(product, context)
                 if not mappers.has_default_price(entries, context) and product.parent_id is None:
@@ -206,6 +210,7 @@ class ShopwareConnector(Connector):
         # waiting call would hold up every other stock figure behind it.
         status, body = client.sync(operations, retries=False)
         rejected = push.errors_by_record(body)
+        sent = {}
         for message in messages:
             position = positions.get(message.pk)
             if position is None:
@@ -216,6 +221,9 @@ class ShopwareConnector(Connector):
             elif status == 400:
                 # The shop rolled the whole request back for another item: send this one again.
                 results[message.pk] = Conflict("rolled back with a rejected item", connection=connection.name, status=status)
+            elif message.entity == Domain.STOCK:
+                sent[int(message.object_id)] = figures[int(message.object_id)]
+        unseen_sales.record_sent(stock_bindings, sent, counted_at)
         return results
 
     def _deliver_product(self, client, connection, product):
@@ -227,20 +235,23 @@ class ShopwareConnector(Connector):
     def _deliver_hot(self, client, connection, product, entity):
         if not isinstance(product, Product):
             raise TypeError(f"cannot push {type(product).__name__} as {entity} to Shopware")
-        shop_id = push.bound_shop_id(connection, product)
-        if shop_id is None:
+        bindings = push.product_bindings(connection, [product])
+        if product.pk not in bindings:
             # The product never reached the shop, so there is nothing to update. Its stock and
             # price are sent with the product when it is pushed.
             logger.debug("Shopware push skipped, product not in shop", extra={"connection_id": connection.pk, "product_id": product.pk, "entity": entity})
             return None
-        context = shop_context(client, connection) if entity == Domain.PRICES else None
+        shop_id = bindings[product.pk].external_id
         if entity == Domain.STOCK:
-            data = {"stock": mappers.stock_of(product, channel_for(connection))}
-        else:
-            entries = mappers.price_entries(product, context)
-            if not mappers.has_default_price(entries, context) and product.parent_id is None:
-                missing = mappers.MissingPrice(sku=product.sku, currency=context.default_currency, price_list=context.price_list)
-                raise push.ItemRejected.from_item_error(missing, connection.name)
-            data = {"price": entries}
-        client.call("PATCH", f"/api/product/{shop_id}", json=data)
+            counted_at = timezone.now()
+            figure = push.stock_figures(client, connection, channel_for(connection), bindings, counted_at)[product.pk]
+            client.call("PATCH", f"/api/product/{shop_id}", json={"stock": figure})
+            unseen_sales.record_sent(bindings, {product.pk: figure}, counted_at)
+            return shop_id
+        context = shop_context(client, connection)
+        entries = mappers.price_entries(product, context)
+        if not mappers.has_default_price(entries, context) and product.parent_id is None:
+            missing = mappers.MissingPrice(sku=product.sku, currency=context.default_currency, price_list=context.price_list)
+            raise push.ItemRejected.from_item_error(missing, connection.name)
+        client.call("PATCH", f"/api/product/{shop_id}", json={"price": entries})
         return shop_id

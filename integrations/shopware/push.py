@@ -20,10 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
+from catalog.services.stock import available_for_channel_many
 from integrations.domains import Domain
 from integrations.errors import ValidationFailed
 from integrations.itemerrors import ItemError
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncDirection, SyncRunKind
+from integrations.services import unseen_sales
 from integrations.services.bindings import bind, fingerprint_of, record_pushed
 from integrations.services.lanes import lane_for
 from integrations.services.syncruns import (
@@ -201,6 +203,12 @@ def send_batch(client, connection, context, products):
             result.written.append(product)
         else:
             result.failed[product.pk] = rejection(product.sku, error)
+    if result.written:
+        # The product carried its own stock figure, so the last stock write is no longer the
+        # shop's baseline for finding unseen sales.
+        Binding.objects.filter(
+            connection=connection, content_type=ContentType.objects.get_for_model(Product), object_id__in=[str(product.pk) for product in result.written]
+        ).update(stock_sent=None, stock_counted_at=None, stock_unseen=0, stock_unseen_since=None)
     if parent_errors:
         logger.warning("Shopware rejected parent products", extra={"connection_id": connection.pk, "count": len(parent_errors)})
     return result
@@ -300,10 +308,38 @@ def bound_shop_id(connection, product):
     return binding.external_id if binding else None
 
 
-def bound_shop_ids(connection, products):
-    """Return {product pk: Shopware id} for the products that reached the shop."""
-    # Only two columns: the stock sender calls this ten times a second.
+def product_bindings(connection, products):
+    """Return {product pk: Binding} for the products that reached the shop, with one query."""
+    # Only the columns the stock sender needs: it calls this ten times a second.
     rows = Binding.objects.filter(
         connection=connection, content_type=ContentType.objects.get_for_model(Product), object_id__in=[str(product.pk) for product in products]
-    ).values_list("object_id", "external_id")
-    return {int(object_id): external_id for object_id, external_id in rows}
+    ).only("object_id", "external_id", *unseen_sales.BASELINE_FIELDS)
+    return {int(row.object_id): row for row in rows}
+
+
+def shop_stock(client, shop_ids):
+    """Return {product pk: the shop's current stock} for {product pk: Shopware id}, with one search."""
+    found = client.search("product", {
+        "ids": list(shop_ids.values()),
+        "includes": {"product": ["id", "stock"]},
+        "limit": len(shop_ids),
+    }, retries=False)
+    by_shop_id = {item["id"]: item.get("stock") for item in found.get("data") or []}
+    return {
+        product_id: int(by_shop_id[shop_id]) for product_id, shop_id in shop_ids.items()
+        if isinstance(by_shop_id.get(shop_id), int)
+    }
+
+
+def stock_figures(client, connection, channel, bindings, counted_at):
+    """Return {product pk: stock figure to write} for bound products ({product pk: Binding}).
+
+    Kontor's figure less the units the shop sold that Kontor has not received yet (see
+    integrations.services.unseen_sales).
+    """
+    # The ledger is read before the shop, so an order the shop takes in between shows as
+    # unseen and is held back, rather than being missed by both.
+    figures = {product_id: int(quantity) for product_id, quantity in available_for_channel_many(list(bindings), channel).items()}
+    compared = {product_id: binding.external_id for product_id, binding in bindings.items() if unseen_sales.has_baseline(binding)}
+    shop_figures = shop_stock(client, compared) if compared else {}
+    return unseen_sales.figures_to_send(connection, figures, shop_figures, bindings, counted_at)

@@ -2,10 +2,12 @@
 
 import logging
 
+from django.utils import timezone
+
 from catalog.models import Product
 from integrations.models import Connection
-from integrations.services import cursors
-from integrations.shopware import mappers, push
+from integrations.services import cursors, unseen_sales
+from integrations.shopware import push
 from integrations.shopware.connector import shop_context
 from integrations.shopware.inbound import channel_for
 
@@ -48,19 +50,23 @@ def push_stock(connection_id, product_ids=None):
         products = products.filter(pk__in=product_ids)
     products = list(products)
 
-    shop_ids = push.bound_shop_ids(connection, products)
-    skipped = len(products) - len(shop_ids)
+    bindings = push.product_bindings(connection, products)
+    skipped = len(products) - len(bindings)
     if skipped:
         logger.debug("Shopware stock push skipped products not in shop", extra={"connection_id": connection.pk, "count": skipped})
-    products = [product for product in products if product.pk in shop_ids]
+    products = [product for product in products if product.pk in bindings]
 
     written = 0
     for start in range(0, len(products), STOCK_BATCH_SIZE):
-        batch = products[start:start + STOCK_BATCH_SIZE]
-        payload = [{"id": shop_ids[product.pk], "stock": mappers.stock_of(product, channel)} for product in batch]
+        batch = {product.pk: bindings[product.pk] for product in products[start:start + STOCK_BATCH_SIZE]}
+        counted_at = timezone.now()
+        figures = push.stock_figures(client, connection, channel, batch, counted_at)
+        payload = [{"id": binding.external_id, "stock": figures[product_id]} for product_id, binding in batch.items()]
         status, body = client.sync({"kontor-stock": {"entity": "product", "action": "upsert", "payload": payload}})
         results = ((body.get("data") or {}).get("kontor-stock") or {}).get("result") or []
-        written += sum(1 for result in results if result.get("entities"))
+        accepted = {product_id: figures[product_id] for (product_id, _binding), result in zip(batch.items(), results, strict=False) if result.get("entities")}
+        unseen_sales.record_sent(batch, accepted if status == 200 else {}, counted_at)
+        written += len(accepted)
         if status != 200 or body.get("success") is False:
             logger.warning("Shopware stock batch partly rejected", extra={"connection_id": connection.pk, "batch_size": len(batch)})
     return written
