@@ -104,10 +104,12 @@ class SyncErrorAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d sync errors marked resolved.") % {"count": count}, messages.SUCCESS)
 
     def report_retry(self, request, outcome):
-        """Show one message with what was queued, what a retry check held back and what was skipped."""
+        """Show one message with what was queued (and how much of it waits for its stream), what a retry check held back and what was skipped."""
         text = ngettext(
             "%(count)s item queued for retry.", "%(count)s items queued for retry.", outcome.queued
         ) % {"count": format_count(outcome.queued)}
+        if outcome.in_order:
+            text += " " + self.in_order_text(outcome)
         level = messages.SUCCESS
         held_back = held_back_messages(outcome.held_back)
         if held_back:
@@ -123,6 +125,24 @@ class SyncErrorAdmin(admin.ModelAdmin):
             ) % {"count": format_count(outcome.skipped)}
             level = messages.WARNING
         self.message_user(request, text, level)
+
+    def in_order_text(self, outcome):
+        """Return the sentence stating that retried messages of ordered streams are sent in order, not at once."""
+        if outcome.in_order == outcome.queued:
+            return ngettext(
+                "It will be sent in order with the other waiting messages of the same kind to its "
+                "connection, not at once.",
+                "They will be sent in order with the other waiting messages of the same kind to "
+                "their connections, not at once.",
+                outcome.in_order,
+            )
+        return ngettext(
+            "%(count)s of them will be sent in order with the other waiting messages of the same "
+            "kind to its connection, not at once.",
+            "%(count)s of them will be sent in order with the other waiting messages of the same "
+            "kind to their connections, not at once.",
+            outcome.in_order,
+        ) % {"count": format_count(outcome.in_order)}
 
     def get_urls(self):
         urls = [

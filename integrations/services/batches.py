@@ -4,7 +4,8 @@ One claim (`SELECT ... FOR UPDATE SKIP LOCKED LIMIT n` plus one UPDATE) leases u
 due messages to this worker. They are sent over the connection's kept-alive HTTP session, and
 their outcomes are written in one transaction. Per message that is a fraction of a query
 instead of the dozen queries and three commits of `delivery.deliver_message`, which stays for
-single messages (the admin's retry button, tasks queued before batching).
+single messages (the admin's retry of a message outside an ordered stream, tasks queued before
+batching).
 
 The guarantees are the single path's: a message is sent only by the worker holding its lease,
 an outcome is written only while the lease is still held, a record's older message must be
@@ -69,8 +70,10 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
 
     A domain that a connector lists in `ordered_entities` (orders for Odoo) goes out as one
     stream per connection. Its message waits while an older message of the stream is in flight
-    or not yet due, unless that older message has failed. So a batch is claimed only
-    after the one before it has been sent, and a failing order does not hold up the rest.
+    or not yet due, unless that older message waits for its next attempt after a failed one.
+    So a batch is claimed only after the one before it has been sent, and a failing order does
+    not hold up the rest. A message that support retried is due at once and goes to this claim
+    (outbox.retry_outbound_message), so it goes out in its place in the stream.
     """
     older_unfinished = OutboundMessage.objects.filter(
         connection_id=OuterRef("connection_id"),
@@ -116,14 +119,24 @@ def _in_streams(streams):
 def _first_waiting(lane, now, in_stream):
     """Return {(connection id, entity): pk of the stream's oldest message that holds up newer ones}.
 
-    That is the oldest unfinished message in flight or not yet due, unless it has failed. An
-    unfinished message on another lane holds up the stream too: after a lane override moved a
-    stream's new messages, the older ones on the old lane go first. The heads are read once per
-    claim, because a per-row subquery costs a scan of the backlog for each due message.
+    That is the oldest message in flight, or pending and not yet due without an error. A message
+    pending after a failed attempt does not hold up the stream, so a failing order does not
+    stop the rest. An unfinished message on another lane holds up the stream too: after a lane
+    override moved a stream's new messages, the older ones on the old lane go first. The heads
+    are read once per claim, because a per-row subquery costs a scan of the backlog for each due
+    message.
+
+    A message in flight holds up the stream even when an earlier attempt failed. A message that
+    support retried keeps its last error, and without this rule the claim after the one that
+    took it could send newer messages beside it.
+
+    NOTE: a retried message keeps its last error while pending. When the breaker hands it back,
+    or while it is due on another lane after a lane override, newer messages may overtake it.
     """
     claimable_here = claimable(now) if lane is None else Q(lane=lane) & claimable(now)
     waiting = (
-        OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED, last_error="")
+        OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED)
+        .filter(Q(state=OutboundState.IN_FLIGHT) | Q(last_error=""))
         .exclude(claimable_here)
         .values_list("connection_id", "entity")
         .annotate(first=Min("pk"))

@@ -19,13 +19,13 @@ from integrations.models import (
     OutboundMessage,
     OutboundState,
 )
-from integrations.registry import UnknownConnector
+from integrations.registry import UnknownConnector, ordered_streams
 from integrations.services.batches import BATCH_TASK, sending_loop_runs
 from integrations.services.bindings import fingerprint_of
-from integrations.services.queue import enqueue_once_on_commit
+from integrations.services.delivery import DELIVER_TASK
+from integrations.services.queue import enqueue_on_commit, enqueue_once_on_commit
 
 logger = logging.getLogger(__name__)
-
 
 
 class OutsideTransaction(RuntimeError):
@@ -198,3 +198,34 @@ def _supersede_pending(subscriptions, entity, rows):
         return
     superseded = OutboundMessage.objects.filter(pk__in=ids, state=OutboundState.PENDING).update(state=OutboundState.SUPERSEDED)
     logger.debug("outbound messages superseded", extra={"entity": entity, "count": superseded})
+
+
+def in_ordered_stream(message):
+    """Return whether `message` belongs to an ordered stream, such as orders to Odoo."""
+    return (message.connection.kind, message.entity) in ordered_streams()
+
+
+def retry_outbound_message(message, now=None):
+    """Mark `message` due now with fresh attempts and queue its delivery at commit.
+
+    Returns whether the message joined an ordered stream. Such a message is left to the lane's
+    batch task, whose claim sends the stream's due messages oldest first (batches.due_messages).
+    A delivery task of its own would send it beside the stream's newer messages, and either could
+    reach the remote system first. Any other message gets a delivery task of its own, so it is
+    sent at once. Call it inside the transaction that records the retry.
+    """
+    now = now or timezone.now()
+    message.state = OutboundState.PENDING
+    message.attempts = 0
+    message.first_attempt_at = None
+    message.next_attempt_at = now
+    message.lease_expires_at = None
+    message.claim_token = ""
+    message.save(update_fields=[
+        "state", "attempts", "first_attempt_at", "next_attempt_at", "lease_expires_at", "claim_token",
+    ])
+    if in_ordered_stream(message):
+        enqueue_once_on_commit(BATCH_TASK, message.lane, lane=message.lane)
+        return True
+    enqueue_on_commit(DELIVER_TASK, message.pk, lane=message.lane)
+    return False

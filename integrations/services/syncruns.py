@@ -11,7 +11,6 @@ from django.utils.translation import gettext
 from core.translation import in_every_language
 from integrations.models import (
     InboundState,
-    OutboundState,
     SyncError,
     SyncRun,
     SyncRunState,
@@ -188,19 +187,12 @@ def retry_sync_error(sync_error):
     Returns False for an error that has no item to retry (such as a failed pull page); that
     item is retried by running the sync again.
     """
+    # Imported here because the outbox imports the delivery module, which imports this one.
+    from integrations.services.outbox import retry_outbound_message
+
     now = timezone.now()
     if sync_error.outbound_message_id:
-        message = sync_error.outbound_message
-        message.state = OutboundState.PENDING
-        message.attempts = 0
-        message.first_attempt_at = None
-        message.next_attempt_at = now
-        message.lease_expires_at = None
-        message.claim_token = ""
-        message.save(update_fields=[
-            "state", "attempts", "first_attempt_at", "next_attempt_at", "lease_expires_at", "claim_token",
-        ])
-        enqueue_on_commit("integrations.tasks.deliver_outbound_message", message.pk, lane=message.lane)
+        retry_outbound_message(sync_error.outbound_message, now)
     elif sync_error.inbound_event_id:
         event = sync_error.inbound_event
         event.state = InboundState.PENDING
@@ -221,12 +213,15 @@ def retry_sync_error(sync_error):
 class RetryOutcome:
     """Counts of one bulk retry.
 
-    `queued`: errors whose item was queued again. `skipped`: errors that have no item to queue.
-    `held_back`: {error code: count} of errors left unqueued because a retry check found their
-    cause still there (see integrations.services.retrychecks).
+    `queued`: errors whose item was queued again. `in_order`: how many of those are outbound
+    messages of an ordered stream, which are sent after the stream's older waiting messages
+    instead of at once. `skipped`: errors that have no item to queue. `held_back`: {error code:
+    count} of errors left unqueued because a retry check found their cause still there (see
+    integrations.services.retrychecks).
     """
 
     queued: int = 0
+    in_order: int = 0
     skipped: int = 0
     held_back: dict = field(default_factory=dict)
 
@@ -238,9 +233,14 @@ def retry_sync_error_batch(queryset, *, check_causes=True):
     counts as skipped, because only running the import or sync again retries it. With
     `check_causes`, errors whose code has a retry check and whose cause is still there are
     held back instead of queued to fail again.
+
+    All items are queued in one transaction. Otherwise the batch task queued for the first
+    retried order could send it before an older order of the same stream was marked due.
     """
     sync_errors = list(
-        queryset.filter(resolved=False).select_related("connection", "outbound_message", "inbound_event")
+        queryset.filter(resolved=False)
+        .select_related("connection", "outbound_message__connection", "inbound_event")
+        .order_by("pk")
     )
     retryable = [error for error in sync_errors if error.outbound_message_id or error.inbound_event_id]
     outcome = RetryOutcome(skipped=len(sync_errors) - len(retryable))
@@ -253,9 +253,19 @@ def retry_sync_error_batch(queryset, *, check_causes=True):
     if held_back_ids:
         logger.info("sync error retry held back", extra={"held_back": outcome.held_back})
 
-    for sync_error in retryable:
-        if sync_error.pk not in held_back_ids and retry_sync_error(sync_error):
+    # Imported here because the outbox imports the delivery module, which imports this one.
+    from integrations.services.outbox import in_ordered_stream
+
+    to_retry = [sync_error for sync_error in retryable if sync_error.pk not in held_back_ids]
+    if not to_retry:
+        return outcome
+    with transaction.atomic():
+        for sync_error in to_retry:
+            if not retry_sync_error(sync_error):
+                continue
             outcome.queued += 1
+            if sync_error.outbound_message_id and in_ordered_stream(sync_error.outbound_message):
+                outcome.in_order += 1
     return outcome
 
 
