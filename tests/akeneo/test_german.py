@@ -75,7 +75,7 @@ def test_command_summary_in_german(db, small_export):
 
     lines = out.getvalue().splitlines()
     assert lines[0] == "Datenart                neu geändert unverändert fehlerhaft"
-    assert "Produkte                  1        0           0          1" in lines
+    assert "Artikel                   1        0           0          1" in lines
     assert "Fehler unknown_family: 1 Datensatz, zum Beispiel:" in lines
     assert "Alle Meldungen stehen in der Verwaltung unter Integrationen > Synchronisationsfehler." in lines
     assert str(raised.value) == "1 Datensatz ist fehlgeschlagen; siehe die Meldungen oben oder die Synchronisationsfehler in der Verwaltung."

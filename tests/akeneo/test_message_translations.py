@@ -18,7 +18,7 @@ GTIN_EN = (
 GTIN_DE = (
     "products.csv, Zeile 2, Spalte ean: GTIN 4006381333932 hat eine falsche Prüfziffer. "
     "Prüfen Sie die Nummer in ihrem Quellsystem. "
-    "Das Produkt wurde ohne GTIN importiert; sein Wert für ean bleibt als Text erhalten."
+    "Der Artikel wurde ohne GTIN importiert; sein Wert für ean bleibt als Text erhalten."
 )
 
 

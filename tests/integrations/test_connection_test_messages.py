@@ -529,7 +529,7 @@ def test_form_rejects_tax_rate_german(admin_client):
     assert response.status_code == 200
     assert errors == {
         "credential_tax_rate": [
-            '"abc" ist kein gültiger Wert für "Steuersatz übertragener Produkte in % (Standard 19)". '
+            '"abc" ist kein gültiger Wert für "Steuersatz übertragener Artikel in % (Standard 19)". '
             "Geben Sie einen Prozentsatz von 0 bis 100 ein, z. B. 19 oder 7,5."
         ],
     }

@@ -27,7 +27,7 @@ HELD_BACK_EN = (
     "then retry."
 )
 HELD_BACK_DE = (
-    "{count} Synchronisationsfehler wurden nicht eingereiht, weil ihre Produkte für den Verkaufskanal der "
+    "{count} Synchronisationsfehler wurden nicht eingereiht, weil ihre Artikel für den Verkaufskanal der "
     "Verbindung noch immer keinen jetzt gültigen Preis in der Währung haben, die der Shop braucht. Legen Sie "
     "die Preise zuerst im PIM oder in Kontor an und versuchen Sie es dann erneut."
 )

@@ -113,7 +113,7 @@ def test_price_missing_message_in_german():
 
     assert message == (
         "SKU NO-PRICE-4 hat keinen jetzt gültigen Preis in EUR, und Shopware braucht einen Preis in seiner Standardwährung, "
-        "daher wurde das Produkt nicht an den Shop gesendet. Legen Sie im PIM (oder in Kontor) einen Preis in EUR für "
+        "daher wurde der Artikel nicht an den Shop gesendet. Legen Sie im PIM (oder in Kontor) einen Preis in EUR für "
         "SKU NO-PRICE-4 in der Preisliste retail an, wählen Sie dann diesen Fehler aus und verwenden Sie Erneut versuchen."
     )
 
@@ -144,4 +144,4 @@ def test_model_without_variant_price_names_the_model():
     assert raised.value.code == "price_missing"
     assert raised.value.support_message.startswith("No variant of product model model-biker-jacket has a EUR price")
     with translation.override("de"):
-        assert raised.value.support_message.startswith("Keine Variante des Produktmodells model-biker-jacket hat einen jetzt gültigen Preis in EUR.")
+        assert raised.value.support_message.startswith("Keine Variante des Artikelmodells model-biker-jacket hat einen jetzt gültigen Preis in EUR.")
