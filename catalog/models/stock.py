@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import QuantityField
 from core.models import TimeStampedModel
+from core.quantities import localized_quantity, signed_quantity
 
 
 class Warehouse(TimeStampedModel):
@@ -45,7 +46,7 @@ class StockLevel(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.product} @ {self.warehouse}: {self.on_hand}"
+        return f"{self.product} @ {self.warehouse}: {localized_quantity(self.on_hand)}"
 
     @property
     def available(self):
@@ -97,7 +98,7 @@ class StockMovement(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
-        return f"{self.product} @ {self.warehouse}: {self.on_hand_delta:+} / {self.reserved_delta:+}"
+        return f"{self.product} @ {self.warehouse}: {signed_quantity(self.on_hand_delta)} / {signed_quantity(self.reserved_delta)}"
 
     def reference_label(self):
         """Return the reference in the active language.
@@ -140,7 +141,7 @@ class StockReservation(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.quantity} x {self.product} ({self.get_state_display()})"
+        return f"{localized_quantity(self.quantity)} x {self.product} ({self.get_state_display()})"
 
     def clean(self):
         if self.quantity is not None and self.quantity <= 0:
@@ -166,7 +167,7 @@ class ChannelStockBuffer(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel}: {self.quantity}"
+        return f"{self.channel}: {localized_quantity(self.quantity)}"
 
     def clean(self):
         if self.quantity is not None and self.quantity < 0:

@@ -27,16 +27,12 @@ from catalog.models import (
     Warehouse,
 )
 from catalog.models.stock import ReleaseReason
+from core.quantities import format_quantity
 from core.sql import greatest, least, update_rows
 
 logger = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
-
-
-def format_quantity(value):
-    """Return a quantity as plain digits without trailing zeros: 3 rather than 3.000 or 1E+5."""
-    return format(Decimal(value).normalize(), "f")
 
 
 class InsufficientStock(Exception):
