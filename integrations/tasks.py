@@ -6,7 +6,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from integrations.models import Connection, ConnectionEntity, SyncRun, SyncRunKind
-from integrations.services import batches, cursors, delivery, inbox
+from integrations.services import batches, cursors, delivery, inbox, unseen_sales
 from integrations.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -56,11 +56,12 @@ def queue_due_pulls(now=None):
 
 
 def sweep():
-    """Queue due retries, expired leases, lost inbox events and due pulls. Runs every minute."""
+    """Queue due retries, expired leases, lost inbox events, due pulls and held-back stock. Runs every minute."""
     counts = {
         "outbound": delivery.requeue_due_messages(),
         "inbound": inbox.requeue_due_inbound_events(),
         "pulls": queue_due_pulls(),
+        "stock_released": len(unseen_sales.release_expired(timezone.now())),
     }
     if any(counts.values()):
         logger.info("sweep queued work", extra=counts)

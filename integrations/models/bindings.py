@@ -20,9 +20,10 @@ class Binding(models.Model):
     pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
     # For shops that count their own stock; see integrations.services.unseen_sales.
     stock_sent = models.IntegerField(_("stock figure last sent"), null=True, blank=True)
-    stock_counted_at = models.DateTimeField(_("stock figure counted at"), null=True, blank=True)
+    stock_known = models.IntegerField(_("units of stored orders when the figure was counted"), default=0, db_default=0)
+    stock_known_since = models.DateTimeField(_("stored orders counted from"), null=True, blank=True)
     stock_unseen = models.IntegerField(_("units sold in the remote system, not received yet"), default=0, db_default=0)
-    stock_unseen_since = models.DateTimeField(_("unseen units found at"), null=True, blank=True)
+    stock_unseen_since = models.DateTimeField(_("unseen units last found at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

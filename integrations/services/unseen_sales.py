@@ -6,28 +6,28 @@ order would put the order's units back in the shop until the next figure, so the
 sell them twice. This module closes that gap, except for orders placed between reading the
 shop's figures and writing the new ones.
 
-NOTE: the shop's order times are compared with Kontor's clock, so the two clocks must agree to
-well under a second. A shop clock that runs behind makes Kontor hold back too much, one that
-runs ahead too little.
+For each product the binding keeps the figure Kontor wrote last, and the units of this shop's
+live orders for the product that Kontor had stored when it counted that figure ("known").
+Before the next write the connector reads the shop's figure. Since the last write the shop has
+taken out what it sold; Kontor has received some of those orders, and maybe older ones it had
+missed, which all show as the growth of the known units. Units the shop took out that are not
+explained by that growth were sold by the shop without Kontor knowing yet ("unseen"). They are
+taken off the figure Kontor writes, and stay taken off until the orders arrive, or for
+UNSEEN_HOLD at most, so that a figure someone lowered by hand in the shop does not stay lowered.
+Every minute, release_expired() sends the full figure again for products whose hold ran out.
 
-Before a write the connector reads the shop's current figures. For each product the shop should
-show the figure Kontor sent last, less the units of this shop's orders placed since that figure
-was counted, which the shop took out after the write. Whatever the shop shows below that are
-units it sold that Kontor has not received yet ("unseen"), and they are taken off the figure
-Kontor sends. They stay taken off across later writes until the orders that explain them
-arrive, or for UNSEEN_HOLD at most, so that a figure someone lowered by hand in the shop does
-not stay lowered for good.
-
-A cancelled order is left out on both sides, because the shop puts its units back when it
-cancels.
+A cancelled order leaves the known units and the shop puts its units back, so the two cancel
+out. Orders placed more than KNOWN_WINDOW before a count are not part of its known units: one
+that arrives later than that stays held back until the hold runs out.
 """
 
 import logging
-from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Case, IntegerField, Sum, When
 
+from integrations.models import Binding
 from orders.models import OrderLine, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -35,94 +35,127 @@ logger = logging.getLogger(__name__)
 # How long units missing in the shop are held back while their orders have not arrived. An
 # estimate: far longer than an order webhook takes under load, short enough to lose few sales.
 UNSEEN_HOLD = timedelta(seconds=60)
+# Orders placed this long before a count are not part of its known units. An estimate: longer
+# than an order webhook takes under load. A shorter window makes each count cheaper to read.
+KNOWN_WINDOW = timedelta(seconds=20)
+# A baseline older than this is not compared: the orders since would be costly to read, and a
+# product that had no figure for so long has no sale in flight anyway.
+BASELINE_AGE_LIMIT = UNSEEN_HOLD * 10
 # The Binding fields this module keeps.
-BASELINE_FIELDS = ("stock_sent", "stock_counted_at", "stock_unseen", "stock_unseen_since")
+BASELINE_FIELDS = ("stock_sent", "stock_known", "stock_known_since", "stock_unseen", "stock_unseen_since")
 
 
-def has_baseline(binding):
-    """Return whether Kontor has sent this product a figure to compare the shop's figure with."""
-    return binding.stock_sent is not None and binding.stock_counted_at is not None
-
-
-def _known_units(connection, bindings, now):
-    """Return the units of this shop's orders since each product's last figure, as two dicts.
-
-    The first, {product id: units}, counts orders placed after the figure was counted: the shop
-    took them out after Kontor's write. The second counts orders placed before that but stored
-    since, which Kontor did not know at the write. Orders placed and stored more than
-    UNSEEN_HOLD ago are not read, because units held back for them have been released already.
-    """
-    horizon = now - UNSEEN_HOLD
-    since = max(min(binding.stock_counted_at for binding in bindings.values()), horizon)
-    rows = (
-        OrderLine.objects.filter(order__connection=connection, product_id__in=list(bindings))
-        # updated_at is indexed and never older than created_at, so this finds every order stored
-        # since `since` without scanning the table.
-        .filter(Q(order__placed_at__gt=since) | Q(order__updated_at__gt=since))
-        .exclude(order__status=OrderStatus.CANCELLED)
-        .values_list("product_id", "quantity", "order__placed_at", "order__created_at")
+def has_baseline(binding, now):
+    """Return whether the binding has a recent enough figure to compare the shop's figure with."""
+    return (
+        binding.stock_sent is not None
+        and binding.stock_known_since is not None
+        and binding.stock_known_since > now - BASELINE_AGE_LIMIT
     )
-    placed_after, arrived_after = defaultdict(int), defaultdict(int)
-    for product_id, quantity, placed_at, created_at in rows:
-        counted_at = bindings[product_id].stock_counted_at
-        if placed_at > counted_at:
-            placed_after[product_id] += int(quantity)
-        elif created_at > counted_at:
-            arrived_after[product_id] += int(quantity)
-    return placed_after, arrived_after
 
 
-def figures_to_send(connection, figures, shop_figures, bindings, counted_at):
-    """Return {product id: figure to write}, and set each binding's unseen units for record_sent.
+def count_known(connection, bindings, now):
+    """Return {product id: (known units since the baseline's start, known units since now's start)}.
 
-    `figures` are Kontor's figures ({product id: int}) counted at `counted_at`; `shop_figures`
-    are the shop's current ones, read after that, and `bindings` are the products' bindings. A
-    product without a previous figure, or missing in the shop's response, gets Kontor's figure.
+    Known units are those of this shop's orders that Kontor has stored and not cancelled. Read
+    it before Kontor's own figure: an order stored in between then counts in the figure only,
+    and is held back once too often, which shows the shop too little rather than too much.
     """
-    compared = {
-        product_id: binding for product_id, binding in bindings.items()
-        if product_id in figures and product_id in shop_figures and has_baseline(binding)
-    }
-    placed_after, arrived_after = _known_units(connection, compared, counted_at) if compared else ({}, {})
-    horizon = counted_at - UNSEEN_HOLD
+    if not bindings:
+        return {}
+    start = now - KNOWN_WINDOW
+    compared = {product_id: binding.stock_known_since for product_id, binding in bindings.items() if has_baseline(binding, now)}
+    earliest = min([start, *compared.values()])
 
+    def units_placed_after(starts):
+        return Sum(
+            Case(
+                *(When(product_id=product_id, order__placed_at__gt=since, then="quantity") for product_id, since in starts.items()),
+                default=0,
+                output_field=IntegerField(),
+            )
+        )
+
+    sums = {"now": units_placed_after(dict.fromkeys(bindings, start))}
+    if compared:
+        sums["before"] = units_placed_after(compared)
+    rows = (
+        OrderLine.objects.filter(order__connection=connection, product_id__in=list(bindings), order__placed_at__gt=earliest)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .values("product_id")
+        .annotate(**sums)
+    )
+    counts = {product_id: (0, 0) for product_id in bindings}
+    counts.update({row["product_id"]: (int(row.get("before") or 0), int(row["now"] or 0)) for row in rows})
+    return counts
+
+
+def figures_to_send(connection, figures, shop_figures, bindings, known, now):
+    """Return {product id: figure to write}, and set each binding's new baseline for record_sent.
+
+    `figures` are Kontor's figures ({product id: int}), `shop_figures` the shop's current ones
+    read after them, `bindings` the products' bindings and `known` what count_known returned
+    before the figures were read. A product without a recent figure, or missing in the shop's
+    response, gets Kontor's figure.
+    """
+    expired_before = now - UNSEEN_HOLD
     result = {}
     for product_id, figure in figures.items():
-        binding = bindings.get(product_id)
-        if binding is None:
-            result[product_id] = figure
-            continue
-        if product_id not in compared:
-            binding.stock_unseen, binding.stock_unseen_since = 0, None
-            result[product_id] = figure
-            continue
+        binding = bindings[product_id]
+        known_before, known_now = known.get(product_id, (0, 0))
+        compared = has_baseline(binding, now) and product_id in shop_figures
 
-        held = binding.stock_unseen if binding.stock_unseen_since and binding.stock_unseen_since > horizon else 0
-        # Orders that arrived since are in Kontor's figure now, so their units are held no longer.
-        still_held = held - arrived_after[product_id] if held else 0
-        expected = binding.stock_sent - placed_after[product_id]
-        unseen = max(still_held + expected - shop_figures[product_id], 0)
-        if unseen and not held:
-            binding.stock_unseen_since = counted_at
-            logger.info(
-                "shop sold units Kontor has not received yet",
-                extra={"connection_id": connection.pk, "product_id": product_id, "units": unseen},
-            )
-        elif not unseen:
+        unseen = 0
+        if compared:
+            held = binding.stock_unseen if binding.stock_unseen_since and binding.stock_unseen_since > expired_before else 0
+            taken_out = binding.stock_sent - shop_figures[product_id]
+            arrived = known_before - binding.stock_known
+            found = taken_out - arrived
+            unseen = max(held + found, 0)
+            if found > 0:
+                # The hold runs from the last sale found, so units found during a busy hour are
+                # not released while their orders are still on the way.
+                binding.stock_unseen_since = now
+                logger.info(
+                    "shop sold units Kontor has not received yet",
+                    extra={"connection_id": connection.pk, "product_id": product_id, "units": found, "held": unseen},
+                )
+
+        if not unseen:
             binding.stock_unseen_since = None
         binding.stock_unseen = unseen
+        binding.stock_known, binding.stock_known_since = known_now, now - KNOWN_WINDOW
         result[product_id] = max(figure - unseen, 0)
     return result
 
 
-def record_sent(bindings, sent, counted_at):
-    """Store the figures the shop accepted ({product id: figure}) as the next comparison's baseline."""
+def record_sent(bindings, sent):
+    """Store the figures the shop accepted ({product id: figure}) with their baselines."""
     changed = []
     for product_id, figure in sent.items():
-        binding = bindings.get(product_id)
-        if binding is None:
-            continue
-        binding.stock_sent, binding.stock_counted_at = figure, counted_at
+        binding = bindings[product_id]
+        binding.stock_sent = figure
         changed.append(binding)
     if changed:
-        type(changed[0]).objects.bulk_update(changed, BASELINE_FIELDS)
+        Binding.objects.bulk_update(changed, BASELINE_FIELDS)
+
+
+def release_expired(now):
+    """Send the full figure again for products whose held-back units ran out of time; return them.
+
+    Without this, units held back for an order that never arrives (or for a figure lowered by
+    hand in the shop) would stay held back until the product's stock next changed.
+    """
+    from catalog.services.availability import publish_availability
+
+    expired = Binding.objects.filter(stock_unseen__gt=0, stock_unseen_since__lte=now - UNSEEN_HOLD)
+    product_ids = sorted({int(object_id) for object_id in expired.values_list("object_id", flat=True)})
+    if not product_ids:
+        return []
+
+    with transaction.atomic():
+        # The figure may equal the one delivered last, which the outbox would skip as redundant.
+        expired.update(pushed_fingerprint="")
+        publish_availability(product_ids)
+    logger.info("held-back shop stock released", extra={"product_ids": product_ids[:50], "count": len(product_ids)})
+    return product_ids

@@ -223,7 +223,7 @@ class ShopwareConnector(Connector):
                 results[message.pk] = Conflict("rolled back with a rejected item", connection=connection.name, status=status)
             elif message.entity == Domain.STOCK:
                 sent[int(message.object_id)] = figures[int(message.object_id)]
-        unseen_sales.record_sent(stock_bindings, sent, counted_at)
+        unseen_sales.record_sent(stock_bindings, sent)
         return results
 
     def _deliver_product(self, client, connection, product):
@@ -246,7 +246,7 @@ class ShopwareConnector(Connector):
             counted_at = timezone.now()
             figure = push.stock_figures(client, connection, channel_for(connection), bindings, counted_at)[product.pk]
             client.call("PATCH", f"/api/product/{shop_id}", json={"stock": figure})
-            unseen_sales.record_sent(bindings, {product.pk: figure}, counted_at)
+            unseen_sales.record_sent(bindings, {product.pk: figure})
             return shop_id
         context = shop_context(client, connection)
         entries = mappers.price_entries(product, context)

@@ -208,7 +208,7 @@ def send_batch(client, connection, context, products):
         # shop's baseline for finding unseen sales.
         Binding.objects.filter(
             connection=connection, content_type=ContentType.objects.get_for_model(Product), object_id__in=[str(product.pk) for product in result.written]
-        ).update(stock_sent=None, stock_counted_at=None, stock_unseen=0, stock_unseen_since=None)
+        ).update(stock_sent=None, stock_known=0, stock_known_since=None, stock_unseen=0, stock_unseen_since=None)
     if parent_errors:
         logger.warning("Shopware rejected parent products", extra={"connection_id": connection.pk, "count": len(parent_errors)})
     return result
@@ -331,15 +331,16 @@ def shop_stock(client, shop_ids):
     }
 
 
-def stock_figures(client, connection, channel, bindings, counted_at):
+def stock_figures(client, connection, channel, bindings, now):
     """Return {product pk: stock figure to write} for bound products ({product pk: Binding}).
 
     Kontor's figure less the units the shop sold that Kontor has not received yet (see
-    integrations.services.unseen_sales).
+    integrations.services.unseen_sales). Call record_sent with the figures the shop accepted.
     """
-    # The ledger is read before the shop, so an order the shop takes in between shows as
-    # unseen and is held back, rather than being missed by both.
+    # Stored orders first, then the ledger, then the shop: an order stored or placed between
+    # two reads then counts against the shop's figure, never for it.
+    known = unseen_sales.count_known(connection, bindings, now)
     figures = {product_id: int(quantity) for product_id, quantity in available_for_channel_many(list(bindings), channel).items()}
-    compared = {product_id: binding.external_id for product_id, binding in bindings.items() if unseen_sales.has_baseline(binding)}
+    compared = {product_id: binding.external_id for product_id, binding in bindings.items() if unseen_sales.has_baseline(binding, now)}
     shop_figures = shop_stock(client, compared) if compared else {}
-    return unseen_sales.figures_to_send(connection, figures, shop_figures, bindings, counted_at)
+    return unseen_sales.figures_to_send(connection, figures, shop_figures, bindings, known, now)

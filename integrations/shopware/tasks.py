@@ -65,7 +65,7 @@ def push_stock(connection_id, product_ids=None):
         status, body = client.sync({"kontor-stock": {"entity": "product", "action": "upsert", "payload": payload}})
         results = ((body.get("data") or {}).get("kontor-stock") or {}).get("result") or []
         accepted = {product_id: figures[product_id] for (product_id, _binding), result in zip(batch.items(), results, strict=False) if result.get("entities")}
-        unseen_sales.record_sent(batch, accepted if status == 200 else {}, counted_at)
+        unseen_sales.record_sent(batch, accepted if status == 200 else {})
         written += len(accepted)
         if status != 200 or body.get("success") is False:
             logger.warning("Shopware stock batch partly rejected", extra={"connection_id": connection.pk, "batch_size": len(batch)})

@@ -21,7 +21,7 @@ from integrations.services.batches import deliver_due_messages
 from integrations.services.cursors import run_delta_pull
 from integrations.services.delivery import deliver_message
 from integrations.services.outbox import enqueue_outbound
-from integrations.services.unseen_sales import UNSEEN_HOLD
+from integrations.services.unseen_sales import BASELINE_AGE_LIMIT, UNSEEN_HOLD, release_expired
 from integrations.shopware.tasks import push_catalog, push_stock
 from orders.models import Order
 
@@ -132,6 +132,22 @@ def test_hand_lowered_figure_held_for_limited_time(pushed, connection):
     assert binding_of(connection, pushed).stock_unseen == 0
 
 
+def test_sweep_releases_expired_hold(pushed, connection, django_capture_on_commit_callbacks):
+    set_shop_stock("UNSEEN-1", 7)
+    send_stock(pushed)
+    assert shop_stock("UNSEEN-1") == 7
+    assert release_expired(timezone.now()) == []
+
+    Binding.objects.filter(pk=binding_of(connection, pushed).pk).update(
+        stock_unseen_since=timezone.now() - UNSEEN_HOLD - timedelta(seconds=1)
+    )
+    assert release_expired(timezone.now()) == [pushed.pk]
+    assert deliver_due_messages("hot") == {"delivered": 1}
+
+    assert shop_stock("UNSEEN-1") == 10
+    assert binding_of(connection, pushed).stock_unseen == 0
+
+
 def test_unseen_cancelled_order_releases_units(pushed, connection):
     placed = sell_in_shop("UNSEEN-1", 4)
     send_stock(pushed)
@@ -172,5 +188,17 @@ def test_catalog_push_resets_baseline(pushed, connection):
 
     binding = binding_of(connection, pushed)
     assert binding.stock_sent is None
-    assert binding.stock_counted_at is None
+    assert binding.stock_known_since is None
     assert binding.stock_unseen == 0
+
+
+def test_stale_baseline_not_compared(pushed, connection):
+    Binding.objects.filter(pk=binding_of(connection, pushed).pk).update(
+        stock_known_since=timezone.now() - BASELINE_AGE_LIMIT - timedelta(seconds=1)
+    )
+    set_shop_stock("UNSEEN-1", 6)
+
+    send_stock(pushed)
+
+    assert shop_stock("UNSEEN-1") == 10
+    assert binding_of(connection, pushed).stock_unseen == 0
