@@ -16,7 +16,13 @@ def format_quantity(value):
 
 
 def localized_quantity(value):
-    """Format a quantity in the active language without trailing zeros, such as "38" or "2,5" in German."""
+    """Format a quantity in the active language without trailing zeros, such as "38" or "2,5" in German.
+
+    A missing quantity, as on a record that is not filled in yet, is shown as "-", the admin's
+    mark for an empty value.
+    """
+    if value is None:
+        return "-"
     return number_format(Decimal(value).normalize())
 
 

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInlineMixin, money_column
+from core.quantities import localized_quantity
 from orders.admin.actors import actor_column, with_actor_names
 from orders.models import (
     Document,
@@ -29,7 +30,7 @@ def change_link(obj, text=None):
 
 
 def format_plain_number(value):
-    """Format a quantity or rate in the active language without padding zeros: 19 rather than 19,000."""
+    """Format a rate in the active language without padding zeros: 19 rather than 19,000."""
     return number_format(value.normalize())
 
 
@@ -46,7 +47,7 @@ class OrderLineInline(ReadOnlyInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("quantity"))
     def quantity_display(self, line):
-        return format_plain_number(line.quantity)
+        return localized_quantity(line.quantity)
 
     @admin.display(description=_("tax rate %"))
     def tax_rate_display(self, line):

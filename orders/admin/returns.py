@@ -1,13 +1,19 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from core.quantities import localized_quantity
 from orders.models import Return, ReturnLine
 
 
 class ReturnLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = ReturnLine
-    fields = ["order_line", "quantity", "reason"]
+    fields = ["order_line", "quantity_display", "reason"]
     readonly_fields = fields
+
+    @admin.display(description=_("quantity"))
+    def quantity_display(self, line):
+        return localized_quantity(line.quantity)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
+from core.quantities import localized_quantity
 from orders.admin.labels import code_label_filter
 from orders.models import Shipment, ShipmentEvent, ShipmentLine
 from orders.models.shipments import carrier_label
@@ -11,8 +12,12 @@ from orders.models.shipments import carrier_label
 
 class ShipmentLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = ShipmentLine
-    fields = ["order_line", "quantity"]
+    fields = ["order_line", "quantity_display"]
     readonly_fields = fields
+
+    @admin.display(description=_("quantity"))
+    def quantity_display(self, line):
+        return localized_quantity(line.quantity)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")
