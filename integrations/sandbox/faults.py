@@ -11,6 +11,7 @@ import logging
 import random
 import time
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import JsonResponse
@@ -50,11 +51,25 @@ def as_dict(faults):
     return {"system": faults.system, **{name: getattr(faults, name) for name in EDITABLE_FIELDS}}
 
 
+def validate_system(system):
+    """Raise ValidationError unless `system` is one of the simulated systems.
+
+    The check is the model field's, so the message names the value and the valid systems in the
+    same words as the admin form. The error is keyed by "system", like a full_clean error.
+    """
+    try:
+        SandboxFaults._meta.get_field("system").clean(system, None)
+    except ValidationError as error:
+        raise ValidationError({"system": error.error_list}) from error
+
+
 def update_faults(system, values):
     """Set some fault fields of a system and return the stored settings.
 
-    Raises ValueError naming the field for an unknown field or an invalid value.
+    Raises ValidationError for a system that is not simulated (before any row is created) and
+    for an invalid value, and ValueError naming the field for an unknown field.
     """
+    validate_system(system)
     unknown = sorted(set(values) - set(EDITABLE_FIELDS))
     if unknown:
         raise ValueError(f"Unknown fault settings {unknown}; use any of {list(EDITABLE_FIELDS)}.")

@@ -42,7 +42,10 @@ def faults_endpoint(request, system):
     except ValueError as error:
         return JsonResponse({"error": str(error)}, status=400)
     except ValidationError as error:
-        return JsonResponse({"error": "Invalid fault settings.", "fields": error.message_dict}, status=400)
+        fields = error.message_dict
+        # No setting applies to a system that is not simulated, so its message is the whole error.
+        summary = fields["system"][0] if "system" in fields else "Invalid fault settings."
+        return JsonResponse({"error": summary, "fields": fields}, status=400)
     return JsonResponse(faults.as_dict(stored))
 
 
