@@ -1,10 +1,7 @@
 """Stock changes only through the ledger (catalog services), so levels, movements and
 reservations are read-only here; warehouses and channel buffers are edited."""
 
-from decimal import Decimal
-
 from django.contrib import admin
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import (
@@ -15,15 +12,7 @@ from catalog.models import (
     Warehouse,
 )
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin
-
-
-def localized_quantity(value):
-    """Format a quantity in the active language without trailing zeros, such as "38" or "2,5" in German.
-
-    The columns keep three decimal places, so the admin's own format shows "38,000" in German
-    and "38.000" in English, and readers of either language can take it for thirty-eight thousand.
-    """
-    return number_format(Decimal(value).normalize())
+from core.quantities import localized_quantity
 
 
 def quantity_column(model, field):

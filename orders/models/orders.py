@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import format_money
 from core.fields import CurrencyField, MoneyField, QuantityField
 from core.models import PostalAddress, TimeStampedModel
+from core.quantities import localized_quantity
 from core.translation import in_active_language
 from orders.models.checks import (
     require_not_negative,
@@ -145,8 +146,7 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self):
-        # Plain digits: "1.000 x" reads as a thousand in German.
-        return f"{self.quantity.normalize():f} x {self.sku}"
+        return f"{localized_quantity(self.quantity)} x {self.sku}"
 
     def clean(self):
         errors = {}

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import QuantityField
 from core.models import TimeStampedModel
+from core.quantities import localized_quantity
 from orders.models.checks import require_positive
 
 
@@ -43,7 +44,7 @@ class ReturnLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive")]
 
     def __str__(self):
-        return f"{self.quantity.normalize():f} x {self.order_line.sku}"
+        return f"{localized_quantity(self.quantity)} x {self.order_line.sku}"
 
     def clean(self):
         errors = {}

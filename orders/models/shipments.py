@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import QuantityField
 from core.models import TimeStampedModel
+from core.quantities import localized_quantity
 from orders.models.checks import require_positive
 
 
@@ -100,8 +101,7 @@ class ShipmentLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
 
     def __str__(self):
-        # Plain digits: "1.000 x" reads as a thousand in German.
-        return f"{self.quantity.normalize():f} x {self.order_line.sku}"
+        return f"{localized_quantity(self.quantity)} x {self.order_line.sku}"
 
     def clean(self):
         errors = {}

@@ -332,11 +332,15 @@ def test_line_error_in_german():
 
 
 def test_line_and_tax_titles_read_plainly():
+    from django.utils import translation
+
     from orders.models import OrderLine, TaxLine
 
     line = OrderLine(sku="CAM-1", quantity=Decimal("1.000"))
     tax = TaxLine(rate=Decimal("19.000"), tax=Decimal("812.0300"), net=Decimal("4273.84"))
 
     assert str(line) == "1 x CAM-1"
+    with translation.override("de"):
+        assert str(OrderLine(sku="CAM-1", quantity=Decimal("2.500"))) == "2,5 x CAM-1"
     assert str(tax) == "19 %: 812.03"
     assert str(TaxLine(rate=Decimal("7.500"), tax=Decimal("0.1234"), net=Decimal(1))) == "7.5 %: 0.1234"
