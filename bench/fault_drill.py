@@ -232,9 +232,11 @@ class Snapshot:
     restocked: units of orders cancelled in the shop whose sale order Odoo still holds, because
     the shop put them back into its own stock but Odoo has not released them. recent: units of live
     orders placed within RACE_WINDOW_SECONDS before the snapshot or not stored by Kontor yet.
+    kontor: Kontor's own available quantity (on-hand less reservations, over active warehouses).
     """
 
-    def __init__(self, shop, odoo_free, in_transit, restocked, recent):
+    def __init__(self, shop, odoo_free, in_transit, restocked, recent, kontor):
+        self.kontor = kontor
         self.shop = shop
         self.odoo_free = odoo_free
         self.in_transit = in_transit
@@ -258,6 +260,13 @@ SNAPSHOT_QUERIES = {
         WHERE q.system = 'odoo' AND q.collection = 'stock.quant' AND l.data->>'usage' = 'internal'
         GROUP BY p.natural_key
     """,
+    "kontor": """
+        SELECT p.sku, SUM(l.on_hand - l.reserved) FROM {levels} l
+        JOIN {products} p ON p.id = l.product_id
+        JOIN {warehouses} w ON w.id = l.warehouse_id
+        WHERE p.sku LIKE 'BENCH-%%' AND w.is_active
+        GROUP BY p.sku
+    """,
     # Shop orders by their state in the shop and whether Odoo has confirmed their sale order.
     "lines": """
         SELECT li.data->'payload'->>'productNumber',
@@ -277,6 +286,7 @@ SNAPSHOT_QUERIES = {
 
 def read_snapshot(connection):
     """Read a Snapshot on a psycopg connection of its own."""
+    from catalog.models import Product, StockLevel, Warehouse
     from integrations.sandbox.models import SandboxRecord
     from orders.models import Order
 
@@ -285,6 +295,9 @@ def read_snapshot(connection):
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         shop = dict(connection.execute(SNAPSHOT_QUERIES["shop"].format(table=table)).fetchall())
         odoo_free = dict(connection.execute(SNAPSHOT_QUERIES["odoo_free"].format(table=table)).fetchall())
+        kontor = dict(connection.execute(SNAPSHOT_QUERIES["kontor"].format(
+            levels=StockLevel._meta.db_table, products=Product._meta.db_table, warehouses=Warehouse._meta.db_table,
+        ).replace("%%", "%")).fetchall())
         lines = connection.execute(SNAPSHOT_QUERIES["lines"].format(table=table, orders=Order._meta.db_table, race_window=RACE_WINDOW_SECONDS)).fetchall()
     in_transit, restocked, recent = defaultdict(Decimal), defaultdict(Decimal), defaultdict(Decimal)
     for sku, cancelled, confirmed, placed_recently, quantity in lines:
@@ -294,7 +307,7 @@ def read_snapshot(connection):
             restocked[sku] += quantity
         if not cancelled and placed_recently:
             recent[sku] += quantity
-    return Snapshot(shop, odoo_free, in_transit, restocked, recent)
+    return Snapshot(shop, odoo_free, in_transit, restocked, recent, kontor)
 
 
 def database_connection():
@@ -326,6 +339,11 @@ class StockMonitor(threading.Thread):
         self.first_over_at = None
         self.started = time.monotonic()
         self.unexplained = 0
+        # Samples with a surplus beyond the restock, by where it was: the shop above Kontor's own
+        # figure (a write that put sold units back), or Kontor's figure above what is really free.
+        self.shop_above_kontor = 0
+        self.kontor_above_free = 0
+        self.max_beyond = Decimal(0)
         self.worst_unexplained = None
 
     def run(self):
@@ -338,7 +356,7 @@ class StockMonitor(threading.Thread):
 
     def check(self, snapshot):
         self.samples += 1
-        over = beyond = unexplained = False
+        over = beyond = unexplained = shop_above = kontor_above = False
         for sku in SKUS:
             excess = Decimal(snapshot.shop.get(sku, 0)) - snapshot.really_free(sku)
             if excess <= 0:
@@ -347,6 +365,12 @@ class StockMonitor(threading.Thread):
             restocked = snapshot.restocked.get(sku, 0)
             if excess > restocked:
                 beyond = True
+                self.max_beyond = max(self.max_beyond, excess - restocked)
+                kontor = snapshot.kontor.get(sku)
+                if kontor is not None and Decimal(snapshot.shop.get(sku, 0)) > kontor:
+                    shop_above = True
+                if kontor is not None and kontor - snapshot.really_free(sku) > restocked:
+                    kontor_above = True
             if excess > restocked + snapshot.recent.get(sku, 0):
                 unexplained = True
                 if self.worst_unexplained is None or excess > self.worst_unexplained[1]:
@@ -357,6 +381,8 @@ class StockMonitor(threading.Thread):
         self.over += over
         self.beyond_restock += beyond
         self.unexplained += unexplained
+        self.shop_above_kontor += shop_above
+        self.kontor_above_free += kontor_above
         if beyond and self.first_over_at is None:
             self.first_over_at = time.monotonic() - self.started
 
@@ -605,6 +631,10 @@ def report(args, erp, channel, failed_during_outage, backlog_numbers, monitor, s
     print(
         f"monitor: samples with a surplus beyond the restock and the units of orders placed in the last {RACE_WINDOW_SECONDS} s or not stored by Kontor yet: "
         f"{monitor.unexplained} (largest: sku, surplus, seconds after start, recent units, restocked: {monitor.worst_unexplained})"
+    )
+    print(
+        f"monitor: of the samples beyond the restock, the shop showed more than Kontor's own figure in {monitor.shop_above_kontor}, "
+        f"and Kontor's figure was above what is really free in {monitor.kontor_above_free}; largest surplus beyond the restock {monitor.max_beyond}"
     )
     if monitor.beyond_restock:
         broken.append(f"the shop showed more than was free in {monitor.beyond_restock} samples ({monitor.unexplained} beyond the absolute-write race)")
