@@ -115,6 +115,13 @@ def test_known_sale_not_taken_twice(pushed, connection, django_capture_on_commit
     assert shop_stock("UNSEEN-1") == 7
     assert binding_of(connection, pushed).stock_unseen == 0
 
+    # A later sale Kontor has not received is still found beside the one it knows.
+    sell_in_shop("UNSEEN-1", 2)
+    send_stock(pushed)
+
+    assert shop_stock("UNSEEN-1") == 5
+    assert binding_of(connection, pushed).stock_unseen == 2
+
 
 def test_hand_lowered_figure_held_for_limited_time(pushed, connection):
     set_shop_stock("UNSEEN-1", 6)
