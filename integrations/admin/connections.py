@@ -261,3 +261,16 @@ class BindingAdmin(admin.ModelAdmin):
     list_filter = ["connection", "content_type"]
     search_fields = ["external_id", "object_id"]
     list_select_related = ["connection", "content_type"]
+    fieldsets = [
+        (None, {"fields": ["connection", "content_type", "object_id", "external_id"]}),
+        (_("Sync state"), {"fields": ["pulled_fingerprint", "pulled_at", "pushed_fingerprint", "pushed_at"]}),
+        (_("Stock in a shop that counts its own"), {
+            "fields": ["stock_sent", "stock_known", "stock_known_since", "stock_unseen", "stock_unseen_since"],
+            "description": _(
+                "Units the shop sold before Kontor received their orders are held back from the "
+                "figure Kontor sends, until the orders arrive or for a minute at most."
+            ),
+        }),
+    ]
+    # Kontor keeps the stock baseline itself, because an edited figure would hold back the wrong units.
+    readonly_fields = ["stock_sent", "stock_known", "stock_known_since", "stock_unseen", "stock_unseen_since"]

@@ -209,3 +209,23 @@ def test_stale_baseline_not_compared(pushed, connection):
 
     assert shop_stock("UNSEEN-1") == 10
     assert binding_of(connection, pushed).stock_unseen == 0
+
+
+def test_admin_shows_baseline_read_only(pushed, connection, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+    from django.utils import translation
+
+    set_shop_stock("UNSEEN-1", 8)
+    send_stock(pushed)
+    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
+    url = reverse("admin:integrations_binding_change", args=[binding_of(connection, pushed).pk])
+
+    with translation.override("de"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Bestand in einem Shop, der selbst zählt" in page
+    assert "Im Fremdsystem verkaufte, noch nicht empfangene Einheiten" in page
+    assert 'name="stock_unseen"' not in page
+    assert 'name="stock_sent"' not in page
+    assert '<div class="readonly">2</div>' in page
