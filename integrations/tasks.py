@@ -12,9 +12,12 @@ from integrations.services.queue import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 
-def process_inbound_event(event_id):
-    """Process the event, and with it other pending events of its connection (see process_inbound_batch)."""
-    events = inbox.process_inbound_batch(event_id)
+def process_inbound_event(event_id, queued_until=None):
+    """Process the event, and with it other pending events of its connection (see process_inbound_batch).
+
+    `queued_until` is the next attempt time the dispatcher wrote when it queued a due retry.
+    """
+    events = inbox.process_inbound_batch(event_id, queued_until=queued_until)
     # The state, not the model instance, so django-q2 stores a small result.
     return next((event.state for event in events if event.pk == event_id), None)
 

@@ -63,11 +63,14 @@ def queue_due_inbound_retries(now=None, *, limit=INBOUND_PER_STEP):
     with transaction.atomic():
         for event in events:
             lane = lane_for(event.connection, event.entity)
+            lease_until = now + timedelta(seconds=lease_seconds(lane))
             # The condition keeps a newer next_attempt_at, written by a task that just ran.
             postponed = InboundEvent.objects.filter(
                 pk=event.pk, state=InboundState.PENDING, next_attempt_at__lte=now
-            ).update(next_attempt_at=now + timedelta(seconds=lease_seconds(lane)))
+            ).update(next_attempt_at=lease_until)
             if postponed:
-                queue.enqueue_on_commit(PROCESS_TASK, event.pk, lane=lane)
+                # The task gets the postponed time, so it can tell that the event is due for it
+                # and not waiting for a later retry.
+                queue.enqueue_on_commit(PROCESS_TASK, event.pk, lease_until.isoformat(), lane=lane)
                 queued += 1
     return queued

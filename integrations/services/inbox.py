@@ -121,7 +121,7 @@ def process_inbound_event(event_id):
     return event
 
 
-def process_inbound_batch(event_id, *, limit=None):
+def process_inbound_batch(event_id, *, limit=None, queued_until=None):
     """Process a pending event together with other pending events of its connection and entity.
 
     Under load, webhooks arrive faster than one transaction per event can keep up with. The
@@ -149,7 +149,7 @@ def process_inbound_batch(event_id, *, limit=None):
     with transaction.atomic():
         anchor = _locked_pending(InboundEvent.objects.filter(pk=event_id)).first()
         # An event whose retry is scheduled waits for it, even when its own task runs first.
-        if anchor is None or not anchor.connection.enabled or _waits_for_retry(anchor):
+        if anchor is None or not anchor.connection.enabled or _waits_for_retry(anchor, queued_until):
             return []
         others = _locked_pending(
             InboundEvent.objects.filter(
@@ -287,8 +287,17 @@ def _is_pending(event_id):
         return cursor.fetchone() is not None
 
 
-def _waits_for_retry(event):
-    return event.next_attempt_at is not None and event.next_attempt_at > timezone.now()
+def _waits_for_retry(event, queued_until=None):
+    """Return whether the event waits for a later retry than the running task.
+
+    The dispatcher moves a due event's next attempt on by the lane's lease when it queues the
+    task (see dispatch.queue_due_inbound_retries) and hands that time to the task. An event
+    still showing exactly that time is the task's to process. Any other future time was
+    written after the task was queued, by a failure that scheduled a new retry.
+    """
+    if event.next_attempt_at is None or event.next_attempt_at <= timezone.now():
+        return False
+    return queued_until is None or event.next_attempt_at.isoformat() != queued_until
 
 
 def _locked_pending(events):

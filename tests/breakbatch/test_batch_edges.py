@@ -168,6 +168,52 @@ def test_admin_retry_goes_through_batch(shop, connection, make_product, queued):
     assert InboundEvent.objects.get(pk=pending_id).attempts == 1
 
 
+def test_admin_retry_runs_when_dispatcher_queues_first(shop, connection, make_product, queued, monkeypatch):
+    from integrations.services import dispatch
+
+    good = shop(lambda: place(["EDGE-1"]))
+    InboundEvent.objects.all().delete()
+    lines = [{**good["lineItems"][0], "payload": {**good["lineItems"][0]["payload"], "productNumber": "EDGE-LATE"}}]
+    failed_id = store_placed(connection, malformed(good, 8, lineItems=lines))
+    process_inbound_batch(failed_id)
+    sync_error = SyncError.objects.get(inbound_event_id=failed_id)
+    make_product("EDGE-LATE", on_hand=5)
+    dispatched = []
+    monkeypatch.setattr(dispatch.queue, "enqueue_on_commit", lambda path, *args, lane: dispatched.append(args))
+    queued.clear()
+
+    # Support retries; the dispatcher's next step finds the event due before the retry's task runs.
+    assert syncruns.retry_sync_error(sync_error) is True
+    assert dispatch.queue_due_inbound_retries() == 1
+
+    # The retry's own task leaves the event to the dispatcher's, which applies it.
+    assert tasks.process_inbound_event(*queued) is None
+    assert dispatched == [(failed_id, InboundEvent.objects.get(pk=failed_id).next_attempt_at.isoformat())]
+    assert tasks.process_inbound_event(*dispatched[0]) == InboundState.PROCESSED
+    assert Order.objects.filter(external_number="BROKEN-8").count() == 1
+    sync_error.refresh_from_db()
+    assert sync_error.resolved is True
+
+
+def test_dispatched_task_skips_newer_retry(shop, connection, queued, monkeypatch):
+    from integrations.services import dispatch
+
+    good = shop(lambda: place(["EDGE-1"]))
+    InboundEvent.objects.all().delete()
+    event_id = store_placed(connection, good)
+    InboundEvent.objects.filter(pk=event_id).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    dispatched = []
+    monkeypatch.setattr(dispatch.queue, "enqueue_on_commit", lambda path, *args, lane: dispatched.append(args))
+    assert dispatch.queue_due_inbound_retries() == 1
+
+    # A failure rescheduled the event after the dispatcher queued it: the task leaves it alone.
+    later = timezone.now() + timedelta(minutes=5)
+    InboundEvent.objects.filter(pk=event_id).update(next_attempt_at=later)
+
+    assert tasks.process_inbound_event(*dispatched[0]) is None
+    assert InboundEvent.objects.get(pk=event_id).state == InboundState.PENDING
+
+
 @pytest.fixture
 def admin_client_de(client):
     client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))

@@ -235,8 +235,9 @@ def test_dispatcher_queues_inbound_retry_once(shop, queued, django_capture_on_co
         second = dispatch_due(now + timedelta(seconds=1))
 
     assert (first["inbound"], second["inbound"]) == (1, 0)
-    assert queued == [("integrations.tasks.process_inbound_event", (event_id,), "hot")]
     event = InboundEvent.objects.get()
+    # The task gets the postponed time, by which it knows the event is due for it.
+    assert queued == [("integrations.tasks.process_inbound_event", (event_id, event.next_attempt_at.isoformat()), "hot")]
     assert event.state == InboundState.PENDING
     assert event.next_attempt_at > now + timedelta(seconds=60)
 
