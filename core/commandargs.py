@@ -13,11 +13,11 @@ def number_in_range(kind, *, unit, minimum, maximum=None, example):
 
     NOTE: call_command("cmd", option=value) skips argparse, so a value passed that way is not checked.
     """
-    noun = f"whole number of {unit}" if kind is int else f"number of {unit}"
+    number_prefix = "a whole number of " if kind is int else ""
     if maximum is None:
-        expected = f"a {noun} of {minimum:g} or more"
+        expected = f"{number_prefix}{minimum:g} or more {unit}"
     else:
-        expected = f"a {noun} from {minimum:g} to {maximum:g}"
+        expected = f"{number_prefix or 'a number of '}{unit} from {minimum:g} to {maximum:g}"
 
     def convert(text):
         try:

@@ -7,12 +7,18 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from core.commandargs import number_in_range
 from integrations.services.dispatch import dispatch_due
 
 logger = logging.getLogger(__name__)
 
 # Seconds between progress lines on the console.
 REPORT_EVERY_SECONDS = 60
+
+# Each step queries the due outbound messages of every lane and the due inbound retries, so an
+# interval of 0 would run these queries back to back.
+# NOTE: 0.1 s is a judgment, not a measured limit.
+MIN_INTERVAL_SECONDS = 0.1
 
 
 class Command(BaseCommand):
@@ -22,7 +28,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between steps (default 1).")
+        parser.add_argument(
+            "--interval",
+            type=number_in_range(float, unit="seconds", minimum=MIN_INTERVAL_SECONDS, example=1),
+            default=1.0,
+            help=f"Seconds between steps, {MIN_INTERVAL_SECONDS:g} or more (default 1).",
+        )
         parser.add_argument("--once", action="store_true", help="Run one step and stop.")
 
     def handle(self, *args, interval, once, **options):
