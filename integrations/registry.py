@@ -236,6 +236,16 @@ class Connector:
             return f"{self.display_name} sends changes of {entity} through webhooks, so there is nothing to pull."
         return ""
 
+    def pushed_entities(self) -> frozenset[str]:
+        """Return the entities that deliver() sends, so pending outbound messages of them can be pushed.
+
+        A connector that overrides deliver() pushes every entity it writes. One that does not
+        pushes none, because the base deliver() raises NotImplementedError.
+        """
+        if type(self).deliver is Connector.deliver:
+            return frozenset()
+        return self.writes
+
     def deliver(self, message):
         """Push one OutboundMessage to the remote system. Return the remote id or None.
 

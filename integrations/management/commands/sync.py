@@ -91,6 +91,12 @@ class Command(BaseCommand):
         return "\n".join(lines)
 
     def _push(self, connection, entity):
+        # Checked before the run starts, because a run for an entity that is not pushed would
+        # read no message and report success.
+        pushed = connection.connector.pushed_entities()
+        if not pushed or (entity and entity not in pushed):
+            raise CommandError(self._not_pushed_message(connection, entity))
+
         now = timezone.now()
         due = OutboundMessage.objects.filter(connection=connection).filter(claimable(now))
         if entity:
@@ -107,6 +113,14 @@ class Command(BaseCommand):
         run = finish_sync_run(run)
         self._report(run)
         return run
+
+    def _not_pushed_message(self, connection, entity):
+        connector = connection.connector
+        pushed = sorted(connector.pushed_entities())
+        if not pushed:
+            subject = f"push {entity}" if entity else "push"
+            return f"Connection {connection.slug!r} ({connector.display_name}) cannot {subject}, because {connector.display_name} pushes no entity."
+        return f"Connection {connection.slug!r} ({connector.display_name}) cannot push {entity}. It pushes: {', '.join(pushed)}."
 
     def _report(self, run):
         self.stdout.write(
