@@ -87,7 +87,8 @@ def ensure_shop_connection():
     address = kontor_address()
     base_url = f"http://{address}/sandbox/shopware"
     hook = f"http://{address}/hooks/{SHOP_SLUG}/"
-    webhooks = {"webhooks": [{"name": event, "eventName": event, "url": hook} for event in SHOP_EVENTS]}
+    # The shop's own address too: its webhooks name it as their source.
+    webhooks = {"shopUrl": base_url, "webhooks": [{"name": event, "eventName": event, "url": hook} for event in SHOP_EVENTS]}
 
     connection = Connection.objects.filter(kind="shopware").order_by("pk").first()
     if connection is not None:

@@ -58,3 +58,4 @@ def test_restart_on_another_port_follows_the_address(settings, monkeypatch):
     assert Connection.objects.get(kind="shopware").base_url == "http://127.0.0.1:8871/sandbox/shopware"
     hooks = {hook["url"] for hook in state.settings()["webhooks"]}
     assert hooks == {"http://127.0.0.1:8871/hooks/shopware-sandbox/"}
+    assert state.settings()["shopUrl"] == "http://127.0.0.1:8871/sandbox/shopware"
