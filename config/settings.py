@@ -306,6 +306,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "core.logging.RequestIdFilter"},
+        "omit_permission_denied_traceback": {"()": "core.logging.OmitPermissionDeniedTraceback"},
         "skip_sandbox_requests": {"()": "integrations.sandbox.requestlog.SkipSandboxRequests"},
     },
     "formatters": {
@@ -329,7 +330,8 @@ LOGGING = {
         "django-q": {"level": env.str("LOG_LEVEL_DJANGO_Q", default="WARNING")},
         # Listing a logger here replaces Django's default for it, so the access log's handler is repeated.
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False, "filters": _REQUEST_LOG_FILTERS},
-        "django.request": {"filters": _REQUEST_LOG_FILTERS},
+        # A 403 from PermissionDenied gets one line with the path and user id, without the traceback.
+        "django.request": {"filters": ["omit_permission_denied_traceback", *_REQUEST_LOG_FILTERS]},
     },
 }
 

@@ -1,4 +1,4 @@
-"""Request ids on every log line, and the text and JSON log formatters."""
+"""Request ids on every log line, the text and JSON log formatters, and a filter for Django's 403 lines."""
 
 import contextvars
 import json
@@ -6,6 +6,8 @@ import logging
 import re
 import uuid
 from datetime import UTC, datetime
+
+from django.core.exceptions import PermissionDenied
 
 from integrations.masking import MASK, mask_mapping
 
@@ -52,6 +54,33 @@ class RequestIdFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
+
+
+class OmitPermissionDeniedTraceback(logging.Filter):
+    """Drop the traceback from Django's "Forbidden (Permission denied)" line and add the user id.
+
+    Django 5.2 logs each 403 from a PermissionDenied with the exception as exc_info
+    (response_for_exception in django/core/handlers/exception.py), so every visit to the add page
+    of a read-only admin would write a full traceback. The path in the message and the user id
+    are enough for such an expected rejection. Records with any other exception, 500s included,
+    keep their traceback.
+    """
+
+    def filter(self, record):
+        exception = record.exc_info[1] if record.exc_info else None
+        if isinstance(exception, PermissionDenied):
+            record.exc_info = None
+            record.exc_text = None
+            record.user_id = _user_id(getattr(record, "request", None))
+        return True
+
+
+def _user_id(request):
+    """Return the id of the request's signed-in user, or None for anonymous and non-request records."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return user.pk
 
 
 def extra_fields(record):
