@@ -54,6 +54,7 @@ class RemoteRejected(ItemError):
 @dataclass
 class BatchResult:
     written: list = field(default_factory=list)  # products
+    created: set = field(default_factory=set)  # pks of written products the shop did not have before
     skipped: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)  # product pk -> ItemError
 
@@ -164,6 +165,7 @@ def send_batch(client, connection, context, products):
     result = BatchResult()
     bindings = _bound_ids(connection, Product, products)
     adopt_existing(client, connection, products, bindings)
+    unbound = {product.pk for product in products if str(product.pk) not in bindings}
     operations, positions, mapping_errors = build_batch(connection, context, products, bindings)
     result.failed.update(mapping_errors)
 
@@ -188,6 +190,7 @@ def send_batch(client, connection, context, products):
         if retry_products and len(retry_products) < len(pending):
             retry = send_batch(client, connection, context, retry_products)
             result.written += retry.written
+            result.created |= retry.created
             result.failed.update(retry.failed)
             return result
         for product in retry_products:
@@ -201,6 +204,8 @@ def send_batch(client, connection, context, products):
             record_pushed(connection, ContentType.objects.get_for_model(Product), product.pk, fingerprints[product.pk],
                           external_id=bindings[str(product.pk)].external_id if str(product.pk) in bindings else mappers.product_id(product.sku))
             result.written.append(product)
+            if product.pk in unbound:
+                result.created.add(product.pk)
         else:
             result.failed[product.pk] = rejection(product.sku, error)
     if result.written:
@@ -223,8 +228,8 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
             batch = products[start:start + batch_size]
             result = send_batch(client, connection, context, batch)
             by_pk = {product.pk: product for product in batch}
-            for _product in result.written:
-                count_outcome(run, "updated", read=1)
+            for product in result.written:
+                count_outcome(run, "created" if product.pk in result.created else "updated", read=1)
             resolve_failed_pushes(connection, result.written)
             for pk, error in result.failed.items():
                 count_outcome(run, "failed", read=1)

@@ -308,3 +308,20 @@ def test_stock_batch_server_error_retries_every_message(sandbox, connection, mak
     rows = OutboundMessage.objects.filter(entity="stock").values_list("state", "attempts", "error_code")
     assert set(rows) == {(OutboundState.PENDING, 1, "server_error")}
     assert [shop_product(product.sku)["stock"] for product in products] == [1, 2, 3]
+
+
+def test_push_run_counts_created_and_updated(sandbox, connection, make_product):
+    from integrations.models import SyncRun
+
+    make_product("COUNT-1")
+    push_catalog(connection.pk)
+    make_product("COUNT-2")
+
+    push_catalog(connection.pk)
+
+    first, second = SyncRun.objects.filter(connection=connection, entity="products").order_by("pk")
+    assert first.created_count == 1
+    assert first.updated_count == 0
+    assert second.created_count == 1
+    assert second.updated_count == 1
+    assert second.read_count == 2
