@@ -23,7 +23,7 @@ def sync_errors_url(run):
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at", "kind", "connection", "entity", "state",
-        "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "duration_shown",
+        "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "queued_count", "duration_shown",
     ]
     list_filter = ["kind", "state", "entity", "connection"]
     date_hierarchy = "started_at"

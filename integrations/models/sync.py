@@ -33,6 +33,8 @@ class SyncRun(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
     failed_count = models.PositiveIntegerField(_("failed"), default=0)
+    # Items stored for the lane workers, whose outcome the run does not wait for.
+    queued_count = models.PositiveIntegerField(_("handed to workers"), default=0, db_default=0)
     started_at = models.DateTimeField(_("started at"), db_index=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)

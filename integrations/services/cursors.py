@@ -90,6 +90,8 @@ def run_delta_pull(connection, entity, *, overlap=DEFAULT_OVERLAP, process_inlin
             if process_inline:
                 for event_id in new_ids:
                     _count_processed(run, process_inbound_event(event_id))
+            else:
+                run.queued_count += len(new_ids)
             if progress is not None:
                 progress(len(page.items))
 

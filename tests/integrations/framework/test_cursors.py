@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 
-from integrations.models import DeltaCursor, InboundEvent, SyncError, SyncRunState
+from integrations.models import DeltaCursor, InboundEvent, SyncError, SyncRun, SyncRunState
 from integrations.services.cursors import run_delta_pull
 from tests.integrations.framework.conftest import BASE_URL, make_connection
 from tests.integrations.framework.fakeremote import FakeShopApi
@@ -61,6 +61,11 @@ def test_overlap_rereads_without_duplicates(shop):
     assert remote.requests[first_request_of_second_run]["updated_since"] == "2026-05-01T09:59:00"
     assert second.read_count == 4
     assert second.skipped_count == 4
+    assert second.queued_count == 0
+    # The first run handed its four new items to the workers, so its counts add up to what it read.
+    first = SyncRun.objects.exclude(pk=second.pk).get(connection=shop, entity="products")
+    assert first.queued_count == 4
+    assert first.read_count == 4
     assert InboundEvent.objects.count() == 4
 
 
