@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.commandargs import number_in_range
+
 SHOPS = ("shopware",)
 
 
@@ -10,16 +12,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--system", default="shopware", choices=SHOPS, help="Simulated shop that places the orders.")
-        parser.add_argument("--rate", type=float, default=1.0, help="Invoices replayed per second.")
-        parser.add_argument("--count", type=int, default=None, help="Invoices to replay; without it the stream runs until stopped.")
+        parser.add_argument(
+            "--rate", type=number_in_range(float, unit="invoices a second", minimum=0.01, example=1), default=1.0,
+            help="Invoices replayed per second.",
+        )
+        parser.add_argument(
+            "--count", type=number_in_range(int, unit="invoices", minimum=1, example=100), default=None,
+            help="Invoices to replay; without it the stream runs until stopped.",
+        )
 
     def handle(self, *args, system, rate, count, **options):
         from django.conf import settings
 
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The sandbox is off. Set SANDBOX_ENABLED=true to run a sandbox shop.")
-        if rate <= 0:
-            raise CommandError(f"--rate must be above 0, got {rate}.")
         from integrations.sandbox.shopware import stream
 
         self.stdout.write(f"Replaying invoices in the {system} sandbox at {rate}/s; stop with Ctrl-C.")
