@@ -17,9 +17,13 @@ class Translatable:
         self.params = params
 
     def __str__(self):
-        text = str(self.template)
-        # Only a template with parameters is formatted, so a plain "100 %" stays as it is.
-        return text % self.params if self.params else text
+        # Only a template with parameters is formatted, so a plain "100 %" stays as it is. The
+        # template itself takes the parameters, because an ngettext_lazy template picks its
+        # plural form from them and renders as "" through str() alone.
+        return str(self.template % self.params) if self.params else str(self.template)
+
+    def __repr__(self):
+        return f"Translatable({str(self.template)!r}, {self.params!r})"
 
 
 class JoinedText:

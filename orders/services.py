@@ -26,8 +26,6 @@ from core.money import (
     minor_units,
     quantize,
     to_decimal,
-    validate_amount_precision,
-    validate_currency,
 )
 from core.translation import JoinedText, Translatable, translations_of
 from customers.models import normalize_email
@@ -42,12 +40,14 @@ from orders.models import (
     TaxLine,
 )
 from orders.models.status import can_transition, is_backwards
-from orders.money import format_amount_with_currency
+from orders.money import format_amount_with_currency, precision_errors, unknown_currency_errors
 
 logger = logging.getLogger(__name__)
 
 # Maximum digits before the decimal point in an order line's quantity column.
 QUANTITY_WHOLE_DIGITS = OrderLine._meta.get_field("quantity").max_digits - OrderLine._meta.get_field("quantity").decimal_places
+
+QUANTITY_NOT_POSITIVE = gettext_lazy("Quantity %(value)s of SKU %(sku)s must be greater than zero.")
 
 
 @dataclass
@@ -112,6 +112,9 @@ class OrderInput:
     shipping_address: AddressInput | None = None
     tax_lines: list = field(default_factory=list)
     customer_note: str = ""
+    # True when the source sends no total tax and total_tax is total_gross minus total_net, so
+    # that the messages about the total tax show the subtraction and not a figure the source lacks.
+    total_tax_derived: bool = False
 
 
 @dataclass
@@ -127,25 +130,28 @@ def validate_order_input(data, *, products=None):
     Returns the products by SKU so the caller does not look them up again. A caller that has
     read the products of many orders at once passes them as `products`, by SKU. A SKU missing
     from them counts as not in the catalog.
+
+    Each message is a Translatable, so a worker that stores the error (SyncError) stores it in
+    every language, and `message_dict` renders it in the active language.
     """
     errors = {}
 
-    try:
-        validate_currency(data.currency)
-    except ValidationError as error:
-        raise ValidationError({"currency": error.messages}) from error
+    currency_errors = unknown_currency_errors(data.currency)
+    if currency_errors:
+        raise ValidationError({"currency": currency_errors})
 
     if not data.channel.sells_in(data.currency):
-        errors["currency"] = _("Channel %(channel)s does not sell in %(currency)s. Add the currency to the channel or fix the order.") % {
-            "channel": data.channel.code,
-            "currency": data.currency,
-        }
+        errors["currency"] = Translatable(
+            gettext_lazy("Channel %(channel)s does not sell in %(currency)s. Add the currency to the channel or fix the order."),
+            channel=data.channel.code,
+            currency=data.currency,
+        )
 
     if not data.lines:
-        errors["lines"] = _("Order %(number)s has no lines.") % {"number": data.external_number}
+        errors["lines"] = Translatable(gettext_lazy("Order %(number)s has no lines."), number=data.external_number)
 
     if data.placed_at.tzinfo is None:
-        errors["placed_at"] = _("Order time %(value)s has no time zone.") % {"value": data.placed_at}
+        errors["placed_at"] = Translatable(gettext_lazy("Order time %(value)s has no time zone."), value=data.placed_at)
 
     if products is None:
         products = _products_of([data])
@@ -157,8 +163,10 @@ def validate_order_input(data, *, products=None):
     for name in ("total_net", "total_tax", "total_gross", "shipping_net", "shipping_tax", "shipping_gross"):
         value = to_decimal(getattr(data, name))
         if value < 0:
-            errors[name] = _("%(field)s is %(value)s; it must not be negative.") % {"field": name, "value": format_amount_with_currency(value, data.currency)}
-        else:
+            errors[name] = _negative_total_error(data, name, value)
+        elif not (name == "total_tax" and data.total_tax_derived):
+            # A derived tax has more places than the currency only when the gross or net total
+            # has, and their own messages name the amount that the source sent.
             _collect_precision(errors, name, value, data.currency)
 
     if not errors:
@@ -169,18 +177,37 @@ def validate_order_input(data, *, products=None):
     return products
 
 
+def _negative_total_error(data, name, value):
+    amount = format_amount_with_currency(value, data.currency)
+    if name == "total_tax" and data.total_tax_derived:
+        return Translatable(
+            gettext_lazy(
+                "Order total gross %(gross)s minus total net %(net)s gives tax %(value)s, but the tax must not be "
+                "negative. Check the order in the source system."
+            ),
+            gross=format_amount_with_currency(data.total_gross, data.currency),
+            net=format_amount_with_currency(data.total_net, data.currency),
+            value=amount,
+        )
+    return Translatable(gettext_lazy("%(field)s is %(value)s; it must not be negative."), field=name, value=amount)
+
+
 def _line_errors(index, line, products, currency, rounding_rule):
     errors = {}
     prefix = f"lines[{index}]"
     product = products.get(line.sku)
     if product is None:
-        errors[f"{prefix}.sku"] = _("SKU %(sku)s is not in the catalog. Import the product or correct the SKU.") % {"sku": line.sku}
+        errors[f"{prefix}.sku"] = Translatable(
+            gettext_lazy("SKU %(sku)s is not in the catalog. Import the product or correct the SKU."), sku=line.sku
+        )
     elif product.is_deleted or not product.enabled:
-        errors[f"{prefix}.sku"] = _("SKU %(sku)s is deleted or disabled in the catalog and cannot be ordered.") % {"sku": line.sku}
+        errors[f"{prefix}.sku"] = Translatable(
+            gettext_lazy("SKU %(sku)s is deleted or disabled in the catalog and cannot be ordered."), sku=line.sku
+        )
 
     quantity = to_decimal(line.quantity)
     if quantity <= 0:
-        errors[f"{prefix}.quantity"] = _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": quantity, "sku": line.sku}
+        errors[f"{prefix}.quantity"] = Translatable(QUANTITY_NOT_POSITIVE, value=quantity, sku=line.sku)
     elif not _storable_quantity(quantity):
         # Checked here so that the database does not reject the line later with an error that
         # names neither the order nor the value.
@@ -188,12 +215,13 @@ def _line_errors(index, line, products, currency, rounding_rule):
 
     gross, net, tax = (to_decimal(line.total_gross), to_decimal(line.total_net), to_decimal(line.total_tax))
     if gross != net + tax:
-        errors[f"{prefix}.total_gross"] = _("Line %(sku)s: gross %(gross)s is not net %(net)s plus tax %(tax)s.") % {
-            "sku": line.sku,
-            "gross": format_amount(gross, currency),
-            "net": format_amount(net, currency),
-            "tax": format_amount(tax, currency),
-        }
+        errors[f"{prefix}.total_gross"] = Translatable(
+            gettext_lazy("Line %(sku)s: gross %(gross)s is not net %(net)s plus tax %(tax)s."),
+            sku=line.sku,
+            gross=format_amount(gross, currency),
+            net=format_amount(net, currency),
+            tax=format_amount(tax, currency),
+        )
     if rounding_rule == RoundingRule.PER_LINE:
         for name in ("total_net", "total_tax", "total_gross"):
             _collect_precision(errors, f"{prefix}.{name}", getattr(line, name), currency)
@@ -213,11 +241,11 @@ def _storable_quantity(quantity):
 def _quantity_column_errors(quantity, sku):
     if _fits_quantity_column(quantity):
         # Rounded to the column's three decimal places, the quantity is zero.
-        return _("Quantity %(value)s of SKU %(sku)s must be greater than zero.") % {"value": _as_stored(quantity), "sku": sku}
+        return Translatable(QUANTITY_NOT_POSITIVE, value=_as_stored(quantity), sku=sku)
     try:
         OrderLine._meta.get_field("quantity").run_validators(quantity)
     except ValidationError as error:
-        return [f"{sku}: {message}" for message in error.messages]
+        return [JoinedText([sku, Translatable(problem.message, **(problem.params or {}))], ": ") for problem in error.error_list]
     return [f"{sku}: {quantity}"]
 
 
@@ -246,34 +274,36 @@ def _line_amount_errors(index, line, currency, prices_include_tax):
     if abs(stated_total - expected_total) > tolerance:
         problems.append((
             f"{prefix}.{total_field}",
-            _(
-                "Line %(sku)s: %(field)s is %(value)s, but quantity %(quantity)s times unit price %(unit_price)s "
-                "minus discount %(discount)s is %(expected)s. Correct the line total, quantity, unit price or discount."
-            ) % {
-                "sku": line.sku,
-                "field": total_field,
-                "value": format_amount(stated_total, currency),
-                "quantity": stock.format_quantity(quantity),
-                "unit_price": format_amount(unit_price, currency),
-                "discount": format_amount(discount, currency),
-                "expected": format_amount(expected_total, currency),
-            },
+            Translatable(
+                gettext_lazy(
+                    "Line %(sku)s: %(field)s is %(value)s, but quantity %(quantity)s times unit price %(unit_price)s "
+                    "minus discount %(discount)s is %(expected)s. Correct the line total, quantity, unit price or discount."
+                ),
+                sku=line.sku,
+                field=total_field,
+                value=format_amount(stated_total, currency),
+                quantity=stock.format_quantity(quantity),
+                unit_price=format_amount(unit_price, currency),
+                discount=format_amount(discount, currency),
+                expected=format_amount(expected_total, currency),
+            ),
         ))
 
     net, tax, rate = to_decimal(line.total_net), to_decimal(line.total_tax), to_decimal(line.tax_rate)
     if abs(tax - net * rate / 100) > tolerance:
         problems.append((
             f"{prefix}.total_tax",
-            _(
-                "Line %(sku)s: tax %(value)s does not match %(rate)s %% of net %(net)s, which is %(expected)s. "
-                "Correct the tax rate or the tax amount."
-            ) % {
-                "sku": line.sku,
-                "value": format_amount(tax, currency),
-                "rate": f"{rate.normalize():f}",
-                "net": format_amount(net, currency),
-                "expected": format_amount(quantize(net * rate / 100, currency), currency),
-            },
+            Translatable(
+                gettext_lazy(
+                    "Line %(sku)s: tax %(value)s does not match %(rate)s %% of net %(net)s, which is %(expected)s. "
+                    "Correct the tax rate or the tax amount."
+                ),
+                sku=line.sku,
+                value=format_amount(tax, currency),
+                rate=f"{rate.normalize():f}",
+                net=format_amount(net, currency),
+                expected=format_amount(quantize(net * rate / 100, currency), currency),
+            ),
         ))
     return problems
 
@@ -285,10 +315,9 @@ def _add_error(errors, key, message):
 
 
 def _collect_precision(errors, key, value, currency):
-    try:
-        validate_amount_precision(value, currency)
-    except ValidationError as error:
-        errors[key] = error.messages
+    messages = precision_errors(value, currency)
+    if messages:
+        errors[key] = messages
 
 
 # The parts of an order total by their field suffix, as the messages name them.
@@ -309,24 +338,57 @@ def _totals_errors(data):
         if data.rounding_rule == RoundingRule.PER_ORDER:
             expected = quantize(expected, data.currency)
         stated = to_decimal(getattr(data, f"total_{part}"))
-        if stated != expected:
-            errors[f"total_{part}"] = _(
-                "Order total %(part)s is %(stated)s but the lines and shipping add up to %(expected)s. "
-                "Check the order in the source system."
-            ) % {
-                "part": TOTAL_PART_NAMES[part],
-                "stated": format_amount_with_currency(stated, data.currency),
-                "expected": format_amount_with_currency(expected, data.currency),
-            }
+        if stated == expected:
+            continue
+        amounts = {
+            "stated": format_amount_with_currency(stated, data.currency),
+            "expected": format_amount_with_currency(expected, data.currency),
+        }
+        if part == "tax" and data.total_tax_derived:
+            errors["total_tax"] = Translatable(
+                gettext_lazy(
+                    "Order total gross %(gross)s minus total net %(net)s gives tax %(stated)s, but the lines and "
+                    "shipping add up to tax %(expected)s. Check the order in the source system."
+                ),
+                **_gross_and_net(data),
+                **amounts,
+            )
+        else:
+            errors[f"total_{part}"] = Translatable(
+                gettext_lazy(
+                    "Order total %(part)s is %(stated)s but the lines and shipping add up to %(expected)s. "
+                    "Check the order in the source system."
+                ),
+                part=TOTAL_PART_NAMES[part],
+                **amounts,
+            )
 
     if data.tax_lines:
         tax_sum = sum((to_decimal(t.tax) for t in data.tax_lines), Decimal(0))
         if tax_sum != to_decimal(data.total_tax):
-            errors["tax_lines"] = _("The tax lines add up to %(sum)s but the order's total tax is %(total)s.") % {
-                "sum": format_amount_with_currency(tax_sum, data.currency),
-                "total": format_amount_with_currency(data.total_tax, data.currency),
-            }
+            errors["tax_lines"] = _tax_lines_error(data, tax_sum)
     return errors
+
+
+def _gross_and_net(data):
+    return {
+        "gross": format_amount_with_currency(data.total_gross, data.currency),
+        "net": format_amount_with_currency(data.total_net, data.currency),
+    }
+
+
+def _tax_lines_error(data, tax_sum):
+    amounts = {
+        "sum": format_amount_with_currency(tax_sum, data.currency),
+        "total": format_amount_with_currency(data.total_tax, data.currency),
+    }
+    if data.total_tax_derived:
+        return Translatable(
+            gettext_lazy("Order total gross %(gross)s minus total net %(net)s gives tax %(total)s, but the tax lines add up to %(sum)s."),
+            **_gross_and_net(data),
+            **amounts,
+        )
+    return Translatable(gettext_lazy("The tax lines add up to %(sum)s but the order's total tax is %(total)s."), **amounts)
 
 
 def create_order(data, *, actor, user=None, reserve=True):

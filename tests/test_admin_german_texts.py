@@ -22,6 +22,7 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services.connections import check_connection
+from tests.admin_pages import admin_page as get_german
 from tests.factories import ChannelFactory, OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,14 +32,6 @@ pytestmark = pytest.mark.django_db
 def admin_client_de(client):
     client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
     return client
-
-
-def get_german(client, url, **kwargs):
-    """Return the page at `url` as the German admin renders it."""
-    # The override restores the language afterwards, because LocaleMiddleware would leave German
-    # active for the tests that follow.
-    with translation.override("de"):
-        return client.get(url, HTTP_ACCEPT_LANGUAGE="de", **kwargs).content.decode()
 
 
 # Outbound messages

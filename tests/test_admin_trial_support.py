@@ -23,6 +23,7 @@ from integrations.models import (
     SyncRun,
 )
 from monitoring.models import LaneHeartbeat, NotificationChannel
+from tests.admin_pages import admin_page as get_german
 from tests.factories import OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +35,6 @@ SHOPWARE_SECRETS = {"secret_access_key": "sw-secret-0123456789", "shop_secret": 
 def admin_client_de(client):
     client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
     return client
-
-
-def get_german(client, url):
-    # The override restores the language afterwards, because LocaleMiddleware would leave German
-    # active for the tests that follow.
-    with translation.override("de"):
-        return client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
 
 
 def post_german(client, url, data):
@@ -274,7 +268,6 @@ def test_conflict_value_outside_choices():
     assert incoming == '{"email": "a@example.com"}'
 
 
-
 def test_conflict_field_not_on_model():
     conflict, _order = order_conflict()
     conflict.field = "translated_name"
@@ -307,7 +300,6 @@ def test_inbound_event_outcome_german(admin_client_de):
     assert '<td class="field-outcome_label">veraltet</td>' in listing
     assert '<div class="readonly">übersprungen</div>' in detail
     assert ">skipped<" not in listing + detail
-
 
 
 # Retrying one sync error from its detail page
@@ -385,7 +377,6 @@ def test_sync_error_retry_rejects_get(admin_client_de):
     assert OutboundMessage.objects.get(pk=sync_error.outbound_message_id).state == OutboundState.FAILED
 
 
-
 def test_outbound_next_attempt_only_when_due(admin_client_de):
     sync_error = failed_product_message(shopware_connection())
     failed = sync_error.outbound_message
@@ -403,7 +394,6 @@ def test_outbound_next_attempt_only_when_due(admin_client_de):
     assert '<td class="field-next_attempt_shown">5. Dezember 2026 07:30</td>' in listing
     assert '<div class="readonly">-</div>' in failed_page.split("Nächster Versuch am")[1][:200]
     assert '<div class="readonly">5. Dezember 2026 07:30</div>' in pending_page
-
 
 
 # Sync runs link to their errors
@@ -449,7 +439,6 @@ def test_lane_heartbeat_delay_rounded(admin_client_de):
     assert "47,535684" not in html
 
 
-
 # Monitoring dashboard
 
 
@@ -474,7 +463,6 @@ def test_dashboard_switched_off_german(admin_client_de):
     html = get_german(admin_client_de, reverse("admin:monitoring_dashboard_changelist"))
 
     assert "Die Verbindung ist abgeschaltet, daher ruft Kontor nichts ab und überträgt nichts." in dashboard_tile(html, "erp")
-
 
 
 def test_channel_rejects_invalid_recipients(admin_client_de):
@@ -565,7 +553,6 @@ def test_address_added_for_customer(admin_client_de):
     assert list(customer.addresses.values_list("street", "city")) == [("Hauptstraße 1", "Berlin")]
 
 
-
 # Customers
 
 
@@ -632,7 +619,6 @@ def test_user_change_page_german(admin_client_de):
 
     assert "Passwort zurücksetzen" in html
     assert "Raw passwords are not stored" not in html
-
 
 
 # Language menu in the header

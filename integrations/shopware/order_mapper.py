@@ -40,15 +40,40 @@ class OrderRejected(ItemError):
     )
 
 
-def _problems_text(error):
-    if hasattr(error, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items())
-    return "; ".join(error.messages)
+def _without_final_period(text):
+    """Return `text` without one final period, because OrderRejected's message adds its own."""
+    return text[:-1] if text.endswith(".") and not text.endswith("..") else text
+
+
+class ValidationProblems:
+    """The problems of a ValidationError, as "field: message" parts joined by "; ".
+
+    The messages are rendered when this is, so OrderRejected's message reads in the language
+    it is rendered in. The order services raise their messages as Translatables for that.
+    """
+
+    def __init__(self, error):
+        self.error = error
+
+    def __str__(self):
+        if hasattr(self.error, "error_dict"):
+            parts = [f"{field}: {' '.join(messages)}" for field, messages in self.error.message_dict.items()]
+        else:
+            parts = self.error.messages
+        return "; ".join(_without_final_period(part) for part in parts)
+
+    def __repr__(self):
+        return f"ValidationProblems({self.error!r})"
 
 
 def reject(order_number, error):
-    """Return the OrderRejected error for a ValidationError or a plain message."""
-    problems = _problems_text(error) if isinstance(error, ValidationError) else str(error)
+    """Return the OrderRejected error for a ValidationError, an OrderProblems or a plain message."""
+    if isinstance(error, ValidationError):
+        problems = ValidationProblems(error)
+    elif isinstance(error, OrderProblems):
+        problems = JoinedText(error.problems, "; ")
+    else:
+        problems = _without_final_period(str(error))
     return OrderRejected(number=order_number or "?", problems=problems)
 
 
@@ -64,9 +89,20 @@ TOO_MANY_DECIMAL_PLACES = _(
 )
 NEGATIVE = _("%(field)s is %(value)s, but it must not be negative. Correct the amount in the Shopware order")
 
+# Problems of the order's structure, also listed inside OrderRejected's message.
+MISSING_ORDER_NUMBER = _("orderNumber is missing")
+MISSING_CURRENCY = _("currency.isoCode is missing. Request the currency association")
+INVALID_ORDER_TIME = _("orderDateTime is not a date and time: %(value)s")
+MISSING_LINE_ITEMS = _("lineItems is missing. Request the lineItems association")
+NOT_A_PRODUCT_LINE = _("%(field)s has type %(type)s, but Kontor imports product lines only")
+MISSING_PRODUCT_NUMBER = _("%(field)s.payload.productNumber is missing")
+MISSING_NUMBER = _("%(field)s is missing or not a number")
+NOT_A_NUMBER = _("%(field)s is not a number: %(value)s")
+MISSING_TAXES = _("%(field)s.calculatedTaxes is missing")
 
-class AmountProblems(ValueError):
-    """Amounts of one order that the order tables cannot store, each a Translatable naming its field."""
+
+class OrderProblems(ValueError):
+    """Problems of one Shopware order, each a Translatable naming its field."""
 
     def __init__(self, problems):
         super().__init__("; ".join(str(problem) for problem in problems))
@@ -114,6 +150,11 @@ def _storable_amount(value, field, column, problems):
     return Decimal(0)
 
 
+def _invalid(template, **params):
+    """Return the OrderProblems of one problem, for a check that cannot go on past it."""
+    return OrderProblems([Translatable(template, **params)])
+
+
 def _checked_quantity(value, field, problems):
     """Return a finite quantity, else record the problem and return 0.
 
@@ -128,17 +169,17 @@ def _checked_quantity(value, field, problems):
 
 def _decimal(value, field):
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{field} is missing or not a number")
+        raise _invalid(MISSING_NUMBER, field=field)
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise ValueError(f"{field} is not a number: {value!r}") from None
+        raise _invalid(NOT_A_NUMBER, field=field, value=repr(value)) from None
 
 
 def _tax_of(price, field):
     taxes = price.get("calculatedTaxes") if isinstance(price, dict) else None
     if not isinstance(taxes, list):
-        raise ValueError(f"{field}.calculatedTaxes is missing")
+        raise _invalid(MISSING_TAXES, field=field)
     return taxes
 
 
@@ -201,29 +242,27 @@ def order_input(order, *, channel, connection):
     number = order_number_of(order)
     try:
         return _order_input(order, channel=channel, connection=connection)
-    except AmountProblems as error:
-        # Kept as Translatables, so the sync error names the problems in each language.
-        raise OrderRejected(number=number, problems=JoinedText(error.problems, "; ")) from None
     except ValueError as error:
+        # OrderProblems keeps Translatables, so the sync error names the problems in each language.
         raise reject(number, error) from None
 
 
 def _order_input(order, *, channel, connection):
     if not isinstance(order, dict) or not order.get("orderNumber"):
-        raise ValueError("orderNumber is missing")
+        raise _invalid(MISSING_ORDER_NUMBER)
     currency = (order.get("currency") or {}).get("isoCode")
     if not currency:
-        raise ValueError("currency.isoCode is missing; request the currency association")
+        raise _invalid(MISSING_CURRENCY)
     placed_at = parse_datetime(str(order.get("orderDateTime") or ""))
     if placed_at is None:
-        raise ValueError(f"orderDateTime is not a date and time: {order.get('orderDateTime')!r}")
+        raise _invalid(INVALID_ORDER_TIME, value=repr(order.get("orderDateTime")))
     if placed_at.tzinfo is None:
         placed_at = placed_at.replace(tzinfo=UTC)
     gross_prices = order.get("taxStatus", "gross") == "gross"
 
     line_items = order.get("lineItems")
     if not isinstance(line_items, list):
-        raise ValueError("lineItems is missing; request the lineItems association")
+        raise _invalid(MISSING_LINE_ITEMS)
     problems = []
 
     def amount(value, field, model, column_name):
@@ -233,10 +272,10 @@ def _order_input(order, *, channel, connection):
     for index, item in enumerate(sorted(line_items, key=lambda item: item.get("position") or 0)):
         field = f"lineItems[{index}]"
         if item.get("type") != "product":
-            raise ValueError(f"{field} has type {item.get('type')!r}; Kontor imports product lines only")
+            raise _invalid(NOT_A_PRODUCT_LINE, field=field, type=repr(item.get("type")))
         sku = (item.get("payload") or {}).get("productNumber")
         if not sku:
-            raise ValueError(f"{field}.payload.productNumber is missing")
+            raise _invalid(MISSING_PRODUCT_NUMBER, field=field)
         total = amount(item.get("totalPrice"), f"{field}.totalPrice", OrderLine, "total_gross")
         taxes = _tax_of(item.get("price"), f"{field}.price")
         tax = sum((amount(entry.get("tax"), f"{field}.tax", OrderLine, "total_tax") for entry in taxes), Decimal(0))
@@ -275,7 +314,7 @@ def _order_input(order, *, channel, connection):
             tax=tax,
         ))
     if problems:
-        raise AmountProblems(problems)
+        raise OrderProblems(problems)
 
     deliveries = order.get("deliveries") or []
     customer = order.get("orderCustomer") or {}
@@ -286,7 +325,9 @@ def _order_input(order, *, channel, connection):
         placed_at=placed_at.astimezone(UTC),
         lines=lines,
         total_net=total_net,
+        # Shopware sends no total tax, so the messages about it show the subtraction.
         total_tax=total_gross - total_net,
+        total_tax_derived=True,
         total_gross=total_gross,
         shipping_net=shipping_net,
         shipping_tax=shipping_tax,

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from tests.admin_pages import render_page
 from tests.factories import (
     ChannelFactory,
     ChannelStockBufferFactory,
@@ -19,13 +20,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def render_page(client, url, language):
-    with translation.override(language):
-        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def title_object(page_html):

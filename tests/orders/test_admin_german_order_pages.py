@@ -18,6 +18,7 @@ from integrations.models import Connection
 from integrations.odoo.inbound import ACTOR as ODOO_ACTOR
 from orders.models import Order, OrderStatus, TaxLine
 from orders.services import TaxLineInput, create_order, transition_order
+from tests.admin_pages import admin_page as get_german
 from tests.orders.test_order_service import line, make_channel, make_product, order_input
 from tests.orders.test_status_notes import empty_inlines
 
@@ -58,14 +59,6 @@ def order(shop):
     )
     with translation.override("en"):
         return create_order(data, actor=f"shopware:{shop.slug}").order
-
-
-def get_german(client, url, **kwargs):
-    """Return the page at `url` as the German admin renders it."""
-    # The override restores the language afterwards, because LocaleMiddleware would leave German
-    # active for the tests that follow.
-    with translation.override("de"):
-        return client.get(url, HTTP_ACCEPT_LANGUAGE="de", **kwargs).content.decode()
 
 
 def post_german(client, url, data):

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
+from tests.admin_pages import render_page
 from tests.factories import (
     OrderFactory,
     ReturnFactory,
@@ -16,13 +16,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def render_page(client, url, language):
-    with translation.override(language):
-        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def column_cells(page_html, name):

@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def errors_of(data, language):
-    with translation.override(language), pytest.raises(ValidationError) as caught:
-        create_order(data, actor="test")
-    return caught.value.message_dict
+    # The messages are rendered when read, so they are read in `language` too.
+    with translation.override(language):
+        with pytest.raises(ValidationError) as caught:
+            create_order(data, actor="test")
+        return caught.value.message_dict
 
 
 def test_totals_message_uses_currency_places():
@@ -75,7 +77,7 @@ def test_totals_compared_unrounded():
         errors = _totals_errors(data)
 
     assert sorted(errors) == ["total_gross", "total_net"]
-    assert errors["total_gross"] == (
+    assert str(errors["total_gross"]) == (
         "Order total gross is 20.00 EUR but the lines and shipping add up to 20.004 EUR. Check the order in the source system."
     )
 
@@ -108,3 +110,43 @@ def test_negative_total_message_uses_currency_places():
     errors = errors_of(data, "en")
 
     assert errors["shipping_net"] == ["shipping_net is -5.00 EUR; it must not be negative."]
+
+
+def test_negative_derived_tax_names_gross_and_net():
+    # The source sent gross 10.00 and net 12.00, and the tax of -2.00 is Kontor's subtraction.
+    make_product("A")
+    data = order_input(
+        make_channel(), lines=[line("A")],
+        total_gross=Decimal("10.0000"), total_net=Decimal("12.0000"), total_tax=Decimal("-2.0000"), total_tax_derived=True,
+    )
+
+    english = errors_of(data, "en")
+    german = errors_of(data, "de")
+
+    assert english["total_tax"] == [
+        "Order total gross 10.00 EUR minus total net 12.00 EUR gives tax -2.00 EUR, but the tax must not be negative. "
+        "Check the order in the source system."
+    ]
+    assert german["total_tax"] == [
+        "Bestellsumme (brutto) 10,00 EUR minus Bestellsumme (netto) 12,00 EUR ergibt Steuer -2,00 EUR, die Steuer darf "
+        "aber nicht negativ sein. Prüfen Sie die Bestellung im Quellsystem."
+    ]
+
+
+def test_tax_lines_message_with_derived_tax():
+    make_product("A")
+    data = order_input(
+        make_channel(), lines=[line("A", net="10.0000", tax="1.9000", gross="11.9000")], total_tax_derived=True,
+        tax_lines=[TaxLineInput(rate=Decimal("19.000"), net=Decimal("10.0000"), tax=Decimal("1.8000"))],
+    )
+
+    english = errors_of(data, "en")
+    german = errors_of(data, "de")
+
+    assert english["tax_lines"] == [
+        "Order total gross 11.90 EUR minus total net 10.00 EUR gives tax 1.90 EUR, but the tax lines add up to 1.80 EUR."
+    ]
+    assert german["tax_lines"] == [
+        "Bestellsumme (brutto) 11,90 EUR minus Bestellsumme (netto) 10,00 EUR ergibt Steuer 1,90 EUR, "
+        "die Steuerzeilen ergeben aber 1,80 EUR."
+    ]
