@@ -23,6 +23,35 @@ def prepare_shop_and_erp_demo(stdout):
 DEMO_STEPS.append(prepare_shop_and_erp_demo)
 
 
+def give_shop_channel_currencies(stdout):
+    """Give the sandbox shop's sales channel the shop's currencies, so it rejects orders in others.
+
+    The web server that serves the sandbox shop starts after the demo steps, so the connector
+    cannot read the currencies over HTTP yet, and they are read from the sandbox's own records.
+    """
+    from django.conf import settings
+
+    if not settings.SANDBOX_ENABLED:
+        return
+    from integrations.models import Connection
+    from integrations.odoo.demo import SHOP_SLUG
+    from integrations.sandbox import store
+    from integrations.sandbox.shopware import state
+    from integrations.shopware.inbound import channel_for
+
+    # Another Shopware connection is a real shop, whose channel gets its currencies on first use.
+    connection = Connection.objects.filter(kind="shopware", slug=SHOP_SLUG).first()
+    if connection is None:
+        return
+    state.ensure_seeded()
+    codes = [row.data["isoCode"] for row in store.rows(state.SYSTEM, "currency")]
+    channel = channel_for(connection, shop_currencies=codes)
+    stdout.write(f"Shop channel {channel.code} sells in {', '.join(channel.currencies)}.\n")
+
+
+DEMO_STEPS.append(give_shop_channel_currencies)
+
+
 def prepare_demo(stdout):
     for step in DEMO_STEPS:
         step(stdout=stdout)

@@ -141,10 +141,15 @@ def validate_order_input(data, *, products=None):
         raise ValidationError({"currency": currency_errors})
 
     if not data.channel.sells_in(data.currency):
+        # sells_in is False only for a channel with currencies, so the message can list them.
         errors["currency"] = Translatable(
-            gettext_lazy("Channel %(channel)s does not sell in %(currency)s. Add the currency to the channel or fix the order."),
+            gettext_lazy(
+                "Channel %(channel)s does not sell in %(currency)s, only in %(currencies)s. If the channel sells in "
+                "%(currency)s, add it to the channel's currencies in Kontor. Otherwise correct the order's currency."
+            ),
             channel=data.channel.code,
             currency=data.currency,
+            currencies=", ".join(data.channel.currencies),
         )
 
     if not data.lines:

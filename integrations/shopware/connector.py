@@ -35,13 +35,14 @@ def shop_context(client, connection):
     currencies = client.search("currency", {"includes": {"currency": ["id", "isoCode", "isSystemDefault"]}})["data"]
     taxes = client.search("tax", {"filter": [{"type": "equals", "field": "taxRate", "value": float(tax_rate)}], "limit": 1})["data"]
     default = next((c["isoCode"] for c in currencies if c.get("isSystemDefault")), "EUR")
+    currency_ids = {c["isoCode"]: c["id"] for c in currencies}
     return mappers.ShopContext(
-        currency_ids={c["isoCode"]: c["id"] for c in currencies},
+        currency_ids=currency_ids,
         default_currency=default,
         tax_id=taxes[0]["id"] if taxes else "",
         tax_rate=tax_rate,
         locale=credentials.get("locale") or mappers.DEFAULT_LOCALE,
-        channel=channel_for(connection),
+        channel=channel_for(connection, shop_currencies=list(currency_ids)),
         price_list=credentials.get("price_list") or "",
     )
 

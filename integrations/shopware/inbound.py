@@ -33,6 +33,12 @@ from orders.services import (
 
 logger = logging.getLogger(__name__)
 
+# Listed inside OrderRejected's message, which adds the final period.
+NO_CURRENCIES = gettext_lazy(
+    "channel %(channel)s has no currencies and %(shop)s listed none, so Kontor cannot check the order's currency. "
+    "Add the currencies that the shop sells to the channel in Kontor"
+)
+
 # orderCustomer.customer carries the customer's `guest` flag, which marks a guest order.
 ORDER_ASSOCIATIONS = {
     "lineItems": {}, "deliveries": {}, "transactions": {}, "currency": {}, "billingAddress": {},
@@ -45,21 +51,50 @@ def channel_code(connection):
     return connection.credentials.get("channel") or connection.slug
 
 
-def channel_for(connection):
+def channel_for(connection, *, shop_currencies=None):
     """Return the sales channel of a connection: the `channel` setting, else its slug.
 
     NOTE: the Connection model has no channel field yet, so the channel is found by code and
-    created with no currency restriction when it is missing.
+    created when it is missing. A channel without currencies would accept an order in any
+    currency (Channel.sells_in), so it gets the shop's currencies: `shop_currencies` when the
+    caller has read them, else one read from the shop (shop_currency_codes).
     """
     # Kept on the connection instance, which lives for one batch of events or one pull run,
-    # so a batch of orders reads it once. A channel created here is not kept: the savepoint of
-    # an order that fails rolls its row back.
+    # so a batch of orders reads it once. A channel created or given its currencies here is not
+    # kept, because the savepoint of an order that fails rolls that write back. The next order
+    # then writes it again from the currencies kept on the connection.
     channel = connection.__dict__.get("_shopware_channel")
+    if channel is not None:
+        return channel
+    code = channel_code(connection)
+    channel = Channel.objects.filter(code=code).first()
+    if channel is not None and channel.currencies:
+        connection.__dict__["_shopware_channel"] = channel
+        return channel
+
+    if shop_currencies is not None:
+        connection.__dict__["_shopware_currencies"] = sorted(set(shop_currencies))
+    currencies = shop_currency_codes(connection)
     if channel is None:
-        channel, created = Channel.objects.get_or_create(code=channel_code(connection), defaults={"name": connection.name})
-        if not created:
-            connection.__dict__["_shopware_channel"] = channel
+        channel, _created = Channel.objects.get_or_create(code=code, defaults={"name": connection.name, "currencies": currencies})
+    if not channel.currencies and currencies:
+        channel.currencies = currencies
+        channel.save(update_fields=["currencies", "updated_at"])
+        logger.info("Shopware channel given the shop's currencies", extra={"connection_id": connection.pk, "channel": code, "currencies": currencies})
     return channel
+
+
+def shop_currency_codes(connection):
+    """Return the sorted ISO 4217 codes of the shop's currencies, read once per connection instance.
+
+    NOTE: these are all currencies of the shop, not those assigned to one Shopware sales channel.
+    """
+    codes = connection.__dict__.get("_shopware_currencies")
+    if codes is None:
+        body = connection.connector.client(connection).search("currency", {"includes": {"currency": ["isoCode"]}})
+        codes = sorted({str(record["isoCode"]) for record in body.get("data") or [] if isinstance(record, dict) and record.get("isoCode")})
+        connection.__dict__["_shopware_currencies"] = codes
+    return codes
 
 
 def actor_of(connection):
@@ -115,6 +150,9 @@ def create_new_orders(connection, events):
       order with its number and of the earlier events of the batch with its number.
     """
     channel = channel_for(connection)
+    if not channel.currencies:
+        # process_order rejects each order, because its currency cannot be checked.
+        return {}
     stored_skus = _stored_skus_of_cancelled(channel, events)
     skus_by_number = defaultdict(set)
     shop_ids = set()
@@ -205,6 +243,10 @@ def process_order(connection, order, fetch, event=None):
             return "ignored"
 
     channel = channel_for(connection)
+    if not channel.currencies:
+        raise order_mapper.OrderRejected(
+            number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.code, shop=connection.name)
+        )
     try:
         data = order_mapper.order_input(order, channel=channel, connection=connection)
         result = create_order(data, actor=actor_of(connection))
