@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_countries import countries
 
 from catalog.models import Product
 from catalog.models.stock import ReleaseReason
@@ -158,6 +159,10 @@ def validate_order_input(data, *, products=None):
     if data.placed_at.tzinfo is None:
         errors["placed_at"] = Translatable(gettext_lazy("Order time %(value)s has no time zone."), value=data.placed_at)
 
+    for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address)):
+        if address is not None:
+            errors.update(_address_errors(f"{kind}_address", address))
+
     if products is None:
         products = _products_of([data])
     for index, line in enumerate(data.lines):
@@ -195,6 +200,25 @@ def _negative_total_error(data, name, value):
             value=amount,
         )
     return Translatable(gettext_lazy("%(field)s is %(value)s; it must not be negative."), field=name, value=amount)
+
+
+def _address_errors(prefix, address):
+    """Return {field: message} for an address whose country Kontor does not know.
+
+    The country must be an ISO 3166-1 alpha-2 code in django-countries' list, as the order API's
+    address serializer requires. The API also accepts a country name or alpha-3 code and turns it
+    into that code before this check.
+    """
+    errors = {}
+    if not isinstance(address.country, str) or address.country not in countries:
+        errors[f"{prefix}.country"] = Translatable(
+            gettext_lazy(
+                'Country "%(value)s" is not an ISO 3166-1 alpha-2 country code. Correct the country of the address '
+                "in the source system, such as DE for Germany."
+            ),
+            value=address.country,
+        )
+    return errors
 
 
 def _line_errors(index, line, products, currency, rounding_rule):

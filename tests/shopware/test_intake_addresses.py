@@ -1,0 +1,122 @@
+"""Addresses of Shopware order webhooks: the order service's rule for countries."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from integrations.models import (
+    Binding,
+    Connection,
+    ConnectionEntity,
+    Direction,
+    InboundEvent,
+    InboundState,
+    OutboundMessage,
+    SyncError,
+)
+from integrations.sandbox.shopware.state import DEFAULT_SHOP_SECRET
+from integrations.services.inbox import process_inbound_event
+from integrations.shopware import webhooks
+from orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "shopware" / "tests" / "fixtures"
+SUFFIX = (
+    " Nothing of it was saved. Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
+)
+
+
+@pytest.fixture
+def erp():
+    """An ERP connection that receives orders, so an accepted order would be queued for it."""
+    erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo")
+    ConnectionEntity.objects.create(connection=erp, entity="orders", direction=Direction.BOTH)
+    return erp
+
+
+def post_order(client, change):
+    """Post a signed checkout.order.placed webhook of the fixture order after `change(order)`; return its event."""
+    document = json.loads((FIXTURES / "checkout.order.placed.json").read_bytes())
+    change(document["data"]["payload"]["order"])
+    body = json.dumps(document).encode()
+    response = client.post(
+        "/hooks/shopware-de/", body, content_type="application/json",
+        headers={"shopware-shop-signature": webhooks.signature(body, DEFAULT_SHOP_SECRET)},
+    )
+    assert response.status_code == 200
+    return InboundEvent.objects.order_by("-pk").first()
+
+
+def assert_rejected(event, connection, product, message):
+    event.refresh_from_db()
+    assert event.state == InboundState.FAILED
+    error = SyncError.objects.get(inbound_event=event)
+    assert error.code == "order_invalid"
+    assert error.message == message
+    assert Order.objects.count() == 0
+    assert Binding.objects.filter(connection=connection).count() == 0
+    assert OutboundMessage.objects.count() == 0
+    assert product.stock_levels.get().reserved == Decimal(0)
+    return error
+
+
+def billing(order):
+    return order["billingAddress"]
+
+
+def shipping(order):
+    return order["deliveries"][0]["shippingOrderAddress"]
+
+
+@pytest.mark.parametrize(("address", "field"), [(billing, "billing_address"), (shipping, "shipping_address")])
+def test_unknown_country_is_rejected(client, connection, erp, make_product, address, field):
+    product = make_product("SW-TEST-1", on_hand=5)
+    event = post_order(client, lambda order: address(order)["country"].update(iso="ZZ"))
+
+    process_inbound_event(event.pk)
+
+    error = assert_rejected(
+        event, connection, product,
+        f'Shopware order 10042 was not imported: {field}.country: Country "ZZ" is not an ISO 3166-1 alpha-2 '
+        "country code. Correct the country of the address in the source system, such as DE for Germany." + SUFFIX,
+    )
+    assert error.message_translations["de"].startswith(
+        f'Die Shopware-Bestellung 10042 wurde nicht übernommen: {field}.country: Land "ZZ" ist kein Ländercode '
+        "nach ISO 3166-1 alpha-2. Korrigieren Sie das Land der Adresse im Quellsystem, etwa DE für Deutschland."
+    )
+
+
+def test_lower_case_country_is_rejected(client, connection, erp, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+    event = post_order(client, lambda order: billing(order)["country"].update(iso="de"))
+
+    process_inbound_event(event.pk)
+
+    assert_rejected(
+        event, connection, product,
+        'Shopware order 10042 was not imported: billing_address.country: Country "de" is not an ISO 3166-1 alpha-2 '
+        "country code. Correct the country of the address in the source system, such as DE for Germany." + SUFFIX,
+    )
+
+
+def test_known_countries_are_accepted(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+
+    def change(order):
+        billing(order)["country"].update(iso="AT")
+        shipping(order)["country"].update(iso="CH")
+
+    event = post_order(client, change)
+
+    process_inbound_event(event.pk)
+
+    event.refresh_from_db()
+    assert event.state == InboundState.PROCESSED
+    order = Order.objects.get()
+    assert order.addresses.get(kind="billing").country.code == "AT"
+    assert order.addresses.get(kind="shipping").country.code == "CH"
+    assert OutboundMessage.objects.filter(connection=erp, entity="orders").count() == 1
+
