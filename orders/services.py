@@ -159,6 +159,7 @@ def validate_order_input(data, *, products=None):
     if data.placed_at.tzinfo is None:
         errors["placed_at"] = Translatable(gettext_lazy("Order time %(value)s has no time zone."), value=data.placed_at)
 
+    errors.update(_length_errors("", vars(data), ORDER_TEXT_COLUMNS))
     for kind, address in (("billing", data.billing_address), ("shipping", data.shipping_address)):
         if address is not None:
             errors.update(_address_errors(f"{kind}_address", address))
@@ -167,6 +168,8 @@ def validate_order_input(data, *, products=None):
         products = _products_of([data])
     for index, line in enumerate(data.lines):
         errors.update(_line_errors(index, line, products, data.currency, data.rounding_rule))
+        for key, message in _length_errors(f"lines[{index}].", vars(line), LINE_TEXT_COLUMNS).items():
+            _add_error(errors, key, message)
         for key, message in _line_amount_errors(index, line, data.currency, data.prices_include_tax):
             _add_error(errors, key, message)
 
@@ -202,14 +205,47 @@ def _negative_total_error(data, name, value):
     return Translatable(gettext_lazy("%(field)s is %(value)s; it must not be negative."), field=name, value=amount)
 
 
+# The text fields of the inputs, with the columns they are stored in, whose max_length is the limit.
+ORDER_TEXT_COLUMNS = {"external_number": Order._meta.get_field("external_number")}
+LINE_TEXT_COLUMNS = {name: OrderLine._meta.get_field(name) for name in ("sku", "name", "external_id")}
+ADDRESS_TEXT_COLUMNS = {
+    name: OrderAddress._meta.get_field(name)
+    for name in ("first_name", "last_name", "company", "street", "street2", "postal_code", "city", "region", "phone")
+}
+
+
+def _length_errors(prefix, values, columns):
+    """Return {field: message} for each text in `values` that is longer than its column's max_length.
+
+    Checked here, because PostgreSQL rejects a longer text with an error that names neither the
+    order nor the field, and SQLite stores it whole. The order API rejects the same texts
+    with the same limits in its serializers. It truncates none, so neither does this check.
+    """
+    errors = {}
+    for name, column in columns.items():
+        text = values[name]
+        if isinstance(text, str) and len(text) > column.max_length:
+            field = f"{prefix}{name}"
+            errors[field] = Translatable(
+                gettext_lazy(
+                    "%(field)s has %(length)d characters, but Kontor stores at most %(limit)d. Shorten it in the "
+                    "source system."
+                ),
+                field=field,
+                length=len(text),
+                limit=column.max_length,
+            )
+    return errors
+
+
 def _address_errors(prefix, address):
-    """Return {field: message} for an address whose country Kontor does not know.
+    """Return {field: message} for an address whose country Kontor does not know or whose texts are too long.
 
     The country must be an ISO 3166-1 alpha-2 code in django-countries' list, as the order API's
     address serializer requires. The API also accepts a country name or alpha-3 code and turns it
     into that code before this check.
     """
-    errors = {}
+    errors = _length_errors(f"{prefix}.", vars(address), ADDRESS_TEXT_COLUMNS)
     if not isinstance(address.country, str) or address.country not in countries:
         errors[f"{prefix}.country"] = Translatable(
             gettext_lazy(

@@ -290,7 +290,7 @@ def _order_input(order, *, channel, connection):
             total_tax=tax,
             total_gross=gross,
             tax_rate=amount(taxes[0].get("taxRate"), f"{field}.taxRate", OrderLine, "tax_rate") if taxes else Decimal(0),
-            name=str(item.get("label") or "")[:500],
+            name=str(item.get("label") or ""),
             external_id=str(item.get("id") or ""),
         ))
 

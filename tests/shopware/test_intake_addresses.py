@@ -1,10 +1,11 @@
-"""Addresses of Shopware order webhooks: the order service's rule for countries."""
+"""Addresses of Shopware order webhooks: the order service's rules for countries and field lengths."""
 
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection as db_connection
 
 from integrations.models import (
     Binding,
@@ -120,3 +121,62 @@ def test_known_countries_are_accepted(client, connection, erp, make_product):
     assert order.addresses.get(kind="shipping").country.code == "CH"
     assert OutboundMessage.objects.filter(connection=erp, entity="orders").count() == 1
 
+
+def test_long_first_name_is_rejected_on_postgresql(client, connection, erp, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+    event = post_order(client, lambda order: billing(order).update(firstName="E" * 500))
+
+    process_inbound_event(event.pk)
+
+    assert db_connection.vendor == "postgresql"
+    error = assert_rejected(
+        event, connection, product,
+        "Shopware order 10042 was not imported: billing_address.first_name: billing_address.first_name has 500 "
+        "characters, but Kontor stores at most 100. Shorten it in the source system." + SUFFIX,
+    )
+    assert error.message_translations["de"].startswith(
+        "Die Shopware-Bestellung 10042 wurde nicht übernommen: billing_address.first_name: billing_address.first_name "
+        "hat 500 Zeichen, aber Kontor speichert höchstens 100. Kürzen Sie den Wert im Quellsystem."
+    )
+
+
+def test_every_long_text_is_named(client, connection, erp, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+
+    def change(order):
+        shipping(order).update(city="B" * 101, zipcode="1" * 21)
+        order["lineItems"][0].update(label="L" * 501)
+
+    event = post_order(client, change)
+
+    process_inbound_event(event.pk)
+
+    assert_rejected(
+        event, connection, product,
+        "Shopware order 10042 was not imported: "
+        "shipping_address.postal_code: shipping_address.postal_code has 21 characters, but Kontor stores at most 20. "
+        "Shorten it in the source system; "
+        "shipping_address.city: shipping_address.city has 101 characters, but Kontor stores at most 100. "
+        "Shorten it in the source system; "
+        "lines[0].name: lines[0].name has 501 characters, but Kontor stores at most 500. "
+        "Shorten it in the source system." + SUFFIX,
+    )
+
+
+def test_texts_at_their_limits_are_stored(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+
+    def change(order):
+        billing(order).update(firstName="E" * 100, street="S" * 255)
+        order["lineItems"][0].update(label="L" * 500)
+
+    event = post_order(client, change)
+
+    process_inbound_event(event.pk)
+
+    event.refresh_from_db()
+    assert event.state == InboundState.PROCESSED
+    order = Order.objects.get()
+    address = order.addresses.get(kind="billing")
+    assert (address.first_name, address.street) == ("E" * 100, "S" * 255)
+    assert order.lines.get().name == "L" * 500
