@@ -273,3 +273,19 @@ def test_add_payment_without_base_url_saved(admin_client_de):
 
     assert response.status_code == 302
     assert Connection.objects.get(slug="system-de").base_url == ""
+
+
+def test_run_list_shows_open_errors_of_successful_run(admin_client_de):
+    connection = Connection.objects.create(kind="akeneo", name="Akeneo CSV", slug="akeneo-csv")
+    run = SyncRun.objects.create(
+        kind="pull", connection=connection, entity="products", state="succeeded", read_count=3, created_count=3, started_at=timezone.now(),
+    )
+    for number in range(2):
+        SyncError.objects.create(connection=connection, direction="inbound", entity="products", external_id=f"SKU-{number}", code="gtin_invalid", message="x", sync_run=run)
+    SyncError.objects.create(connection=connection, direction="inbound", entity="products", external_id="SKU-9", code="gtin_invalid", message="x", sync_run=run, resolved=True)
+
+    html = get_german(admin_client_de, reverse("admin:integrations_syncrun_changelist"))
+
+    assert "Offene Synchronisationsfehler" in html
+    link = f'href="/admin/integrations/syncerror/?sync_run__id__exact={run.pk}&amp;resolved__exact=0">2</a>'
+    assert link in html

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.formats import number_format
@@ -23,11 +24,17 @@ def sync_errors_url(run):
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at", "kind", "connection", "entity", "state",
-        "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "queued_count", "duration_shown",
+        "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "queued_count", "open_errors_link",
+        "duration_shown",
     ]
     list_filter = ["kind", "state", "entity", "connection"]
     date_hierarchy = "started_at"
     list_select_related = ["connection"]
+
+    def get_queryset(self, request):
+        # A run can succeed for every record and still record sync errors, such as an import
+        # whose records had defects it kept; the list shows them beside the failed count.
+        return super().get_queryset(request).annotate(open_errors=Count("errors", filter=Q(errors__resolved=False)))
 
     def get_readonly_fields(self, request, obj=None):
         # The detail page shows every field read-only, plus a link to the run's open errors.
@@ -44,6 +51,12 @@ class SyncRunAdmin(admin.ModelAdmin):
         if not run.failed_count:
             return run.failed_count
         return format_html('<a href="{}">{}</a>', sync_errors_url(run), run.failed_count)
+
+    @admin.display(description=_("open sync errors"), ordering="open_errors")
+    def open_errors_link(self, run):
+        if not run.open_errors:
+            return 0
+        return format_html('<a href="{}">{}</a>', sync_errors_url(run), run.open_errors)
 
     @admin.display(description=_("sync errors"))
     def sync_errors_link(self, run):
