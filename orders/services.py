@@ -456,14 +456,20 @@ def _tax_lines_error(data, tax_sum):
     return Translatable(gettext_lazy("The tax lines add up to %(sum)s but the order's total tax is %(total)s."), **amounts)
 
 
-def create_order(data, *, actor, user=None, reserve=True):
+def create_order(data, *, actor, user=None, reserve=True, status=OrderStatus.NEW, note=""):
     """Create the order with lines, tax lines, addresses and its first history row, then reserve stock.
 
     A second call with the same channel and order number returns the existing order
     unchanged (`created` False), so a redelivered webhook or a retried pull is harmless.
     A shortage does not reject the order: it is saved, flagged for the merchant and
     listed in the result.
+
+    With `status` CANCELLED the order is one that its channel cancelled before Kontor received
+    it. It is stored with a second history row to cancelled that carries `note`, reserves no
+    stock and is queued for no other connection, because none of them has it.
     """
+    if status not in (OrderStatus.NEW, OrderStatus.CANCELLED):
+        raise ValueError(f"create_order creates new or cancelled orders, not {status!r} ones")
     existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
     if existing:
         return OrderResult(existing, created=False)
@@ -473,10 +479,14 @@ def create_order(data, *, actor, user=None, reserve=True):
         with transaction.atomic():
             written = _write_orders([data], products, actor=actor, user=user, links=_link_customers([data]))
             [(order, lines)] = written
-            # The lines just written are passed on, so neither step reads them back.
-            shortages = stock.reserve_order(order, lines=lines) if reserve else []
-            _flag_shortages([(order, shortages)])
-            _publish_new_orders(written, products)
+            if status == OrderStatus.CANCELLED:
+                _cancel_new_order(order, actor=actor, user=user, connection=data.connection, note=note)
+                shortages = []
+            else:
+                # The lines just written are passed on, so neither step reads them back.
+                shortages = stock.reserve_order(order, lines=lines) if reserve else []
+                _flag_shortages([(order, shortages)])
+                _publish_new_orders(written, products)
     except IntegrityError:
         # Another worker created the same order between our check and insert.
         existing = Order.objects.filter(channel=data.channel, external_number=data.external_number).first()
@@ -486,6 +496,16 @@ def create_order(data, *, actor, user=None, reserve=True):
 
     _log_created(order)
     return OrderResult(order, created=True, shortages=shortages)
+
+
+def _cancel_new_order(order, *, actor, user, connection, note):
+    """Move an order just written as new to cancelled, with its history row."""
+    order.status = OrderStatus.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    OrderStatusChange.objects.create(
+        order=order, from_status=OrderStatus.NEW, to_status=OrderStatus.CANCELLED, actor=actor, user=user, connection=connection,
+        **_note_fields(note),
+    )
 
 
 def create_orders(datas, *, actor, user=None):

@@ -38,6 +38,10 @@ NO_CURRENCIES = gettext_lazy(
     "channel %(channel)s has no currencies and %(shop)s listed none, so Kontor cannot check the order's currency. "
     "Add the currencies that the shop sells to the channel in Kontor"
 )
+INVALID_STATE = gettext_lazy("stateMachineState is not an object. Request the stateMachineState association")
+
+# The note of the history row that cancels an order which arrived cancelled.
+CANCELLED_ON_ARRIVAL = gettext_lazy("Cancelled in Shopware before Kontor received the order")
 
 # orderCustomer.customer carries the customer's `guest` flag, which marks a guest order.
 ORDER_ASSOCIATIONS = {
@@ -236,6 +240,8 @@ def process_order(connection, order, fetch, event=None):
     """Create or update the canonical order for a Shopware order; return the outcome.
 
     `event` is the inbound event that brought the order, named in a conflict that it causes.
+    An order that arrives cancelled is stored cancelled when Kontor does not have it yet. For an
+    order that Kontor has, the cancellation goes through the leading-system rule.
     """
     if order.get("fetch"):
         order = fetch(order["id"])
@@ -247,9 +253,18 @@ def process_order(connection, order, fetch, event=None):
         raise order_mapper.OrderRejected(
             number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.code, shop=connection.name)
         )
+    if not isinstance(order.get("stateMachineState") or {}, dict):
+        raise order_mapper.OrderRejected(number=order_mapper.order_number_of(order), problems=Translatable(INVALID_STATE))
+    state = _state_of(order)
     try:
         data = order_mapper.order_input(order, channel=channel, connection=connection)
-        result = create_order(data, actor=actor_of(connection))
+        if state == "cancelled":
+            # An order that Kontor has not stored yet has reached no other system, so the leading
+            # system of the order status does not decide on it yet. Stored cancelled, it reserves
+            # no stock and is sent nowhere. An order that Kontor has already is returned unchanged.
+            result = create_order(data, actor=actor_of(connection), status=OrderStatus.CANCELLED, note=Translatable(CANCELLED_ON_ARRIVAL))
+        else:
+            result = create_order(data, actor=actor_of(connection))
     except ValidationError as error:
         raise order_mapper.reject(order_mapper.order_number_of(order), error) from None
 
@@ -258,15 +273,12 @@ def process_order(connection, order, fetch, event=None):
         Binding.objects.create(
             connection=connection, content_type=ContentType.objects.get_for_model(result.order), object_id=str(result.order.pk), external_id=str(order["id"])
         )
-    else:
-        bind(connection, result.order, order["id"])
-    state = (order.get("stateMachineState") or {}).get("technicalName")
+        return "created"
+
+    bind(connection, result.order, order["id"])
     if state == "cancelled":
-        cancelled = _apply_cancellation(connection, result.order, event)
-        if result.created:
-            return "created"
-        return "updated" if cancelled else "skipped"
-    return "created" if result.created else "skipped"
+        return "updated" if _apply_cancellation(connection, result.order, event) else "skipped"
+    return "skipped"
 
 
 def _cancellation_note(connection):

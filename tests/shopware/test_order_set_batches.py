@@ -255,7 +255,8 @@ def test_mixed_batch_matches_one_by_one(shop, connection, per_event_calls):
     assert "Order total gross is 999.99" in messages
     assert len(in_batch["bindings"]) == 10
     assert all(matches for _slug, _state, _number, matches in in_batch["order_messages"])
-    assert sorted(number for slug, _state, number, _matches in in_batch["order_messages"]) == sorted(orders)
+    # The order that arrived cancelled reached no other system, so it is not sent to the ERP.
+    assert sorted(number for slug, _state, number, _matches in in_batch["order_messages"]) == sorted(set(orders) - {"BROKEN-3"})
     assert {row[1] for row in in_batch["events"]} == {InboundState.PROCESSED, InboundState.FAILED}
     outcomes = sorted(row[2] for row in in_batch["events"] if row[1] == InboundState.PROCESSED)
     assert outcomes.count("created") == 10
