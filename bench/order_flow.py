@@ -319,11 +319,11 @@ def run_rate(rate, seconds, drain_timeout, meter):
     from bench.cpu import difference
 
     before = confirmed_count()
+    cancelled_before = len(arrived_cancelled_numbers())
     cpu_before = meter.snapshot()
     started = time.monotonic()
     placed, placing_seconds = place_orders(rate, seconds)
     target = before + placed
-    cancelled_before = len(arrived_cancelled_numbers())
     wait_for(lambda: confirmed_count() + len(arrived_cancelled_numbers()) - cancelled_before >= target, drain_timeout, interval=0.25)
     done = confirmed_count() - before
     elapsed = time.monotonic() - started
