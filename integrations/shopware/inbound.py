@@ -288,8 +288,8 @@ def _cancellation_note(connection):
     return Translatable(
         gettext_lazy(
             "Cancelled in %(shop)s, but %(leader)s leads the order status, so Kontor did not cancel "
-            "the order and keeps its stock reserved. If the cancellation is right, cancel the order "
-            "in %(leader)s; then mark the conflict under Conflicts resolved."
+            "the order, and its units stay held for it. If the cancellation is right, cancel the "
+            "order in %(leader)s; then select the conflict under Conflicts and run \"Mark resolved\"."
         ),
         shop=connection.name, leader=leader,
     )

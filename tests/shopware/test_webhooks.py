@@ -217,3 +217,6 @@ def test_conflicting_cancel_resends_stock_to_shop(client, connection, make_produ
         "Cancelled in Shopware DE, but Odoo leads the order status, so Kontor did not cancel the order"
     )
     assert order.attention_note_translations["de"].startswith("In Shopware DE storniert, aber Odoo führt den Bestellstatus")
+    # It names the admin action as the German admin shows it.
+    assert order.attention_note_translations["de"].endswith("führen Sie „Als erledigt markieren“ aus.")
+    assert order.attention_note_translations["en"].endswith('run "Mark resolved".')
