@@ -33,7 +33,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # A run can succeed for every record and still record sync errors, such as an import
-        # whose records had defects it kept; the list shows them beside the failed count.
+        # that kept records with defects. So the list shows them beside the failed count.
         return super().get_queryset(request).annotate(open_errors=Count("errors", filter=Q(errors__resolved=False)))
 
     def get_readonly_fields(self, request, obj=None):

@@ -115,7 +115,7 @@ def test_known_sale_not_taken_twice(pushed, connection, django_capture_on_commit
     assert shop_stock("UNSEEN-1") == 7
     assert binding_of(connection, pushed).stock_unseen == 0
 
-    # A later sale Kontor has not received is still found beside the one it knows.
+    # A later sale that Kontor has not received is still found beside the one it has.
     sell_in_shop("UNSEEN-1", 2)
     send_stock(pushed)
 
