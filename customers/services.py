@@ -48,6 +48,11 @@ EMAIL_INVALID = _(
     'The customer email "%(value)s" is invalid, so the order is not linked to a customer. '
     "Ask the customer for a valid email and correct it in the shop."
 )
+# For a buyer with an invalid email whom Kontor still found by the shop's customer id.
+EMAIL_INVALID_CUSTOMER_FOUND = _(
+    'The customer email "%(value)s" is invalid, so Kontor kept the email it has for this '
+    "customer. Ask the customer for a valid email and correct it in the shop."
+)
 VAT_NUMBER_INVALID = _(
     'The VAT ID "%(value)s" of the customer is invalid, so it was not stored with the customer. '
     "Check the VAT ID with the customer and correct it in the shop."
@@ -148,11 +153,18 @@ def customers_for(buyers, *, connection=None):
     known = _known_customers(connection, registered)
     plan = _Plan(connection, known)
     for index, item in checked.items():
-        links[index].notes = item.notes
         links[index].customer = plan.customer_for(item)
+        links[index].notes = item.notes if links[index].customer is None else [_found_despite_email(note) for note in item.notes]
 
     plan.save()
     return links
+
+
+def _found_despite_email(note):
+    """Return the note for a customer found although the email is invalid, which EMAIL_INVALID would deny."""
+    if note.template is EMAIL_INVALID:
+        return Translatable(EMAIL_INVALID_CUSTOMER_FOUND, **note.params)
+    return note
 
 
 class _Plan:

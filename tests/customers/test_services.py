@@ -5,7 +5,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import translation
 
 from customers.models import Customer
-from customers.services import EMAIL_INVALID, VAT_NUMBER_INVALID, BuyerInput, customers_for
+from customers.services import (
+    EMAIL_INVALID,
+    EMAIL_INVALID_CUSTOMER_FOUND,
+    VAT_NUMBER_INVALID,
+    BuyerInput,
+    customers_for,
+)
 from integrations.models import Binding, Conflict, Connection, LeadingSystemRule
 from tests.factories import CustomerFactory
 
@@ -184,7 +190,15 @@ def test_invalid_email_still_found_by_binding(shop):
     [link] = customers_for([buyer(email="not-an-email")], connection=shop)
 
     assert link.customer == first.customer
-    assert [note.template for note in link.notes] == [EMAIL_INVALID]
+    # The note does not deny the link it sits beside.
+    assert [note.template for note in link.notes] == [EMAIL_INVALID_CUSTOMER_FOUND]
+    assert Customer.objects.get(pk=first.customer.pk).email == first.customer.email
+    with translation.override("de"):
+        assert str(link.notes[0]) == (
+            "Die Kunden-E-Mail „not-an-email“ ist ungültig, deshalb hat Kontor die gespeicherte "
+            "E-Mail-Adresse dieses Kunden behalten. Bitten Sie den Kunden um eine gültige "
+            "E-Mail-Adresse und korrigieren Sie sie im Shop."
+        )
 
 
 def test_invalid_vat_left_out(shop):
