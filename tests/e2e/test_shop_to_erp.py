@@ -38,7 +38,7 @@ from integrations.services.delivery import deliver_message
 from integrations.services.syncruns import retry_sync_errors
 from integrations.shopware.tasks import push_catalog
 from integrations.tasks import process_inbound_event
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from tests.factories import PriceFactory, ProductTranslationFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,14 @@ def test_every_shop_order_once_in_odoo_under_faults(sandbox, django_capture_on_c
     assert len(shop_orders) >= 10
     for placed in shop_orders:
         in_erp = records.search("sale.order", [["client_order_ref", "=", placed["orderNumber"]]])
-        assert len(in_erp) == 1, placed["orderNumber"]
+        if placed["stateMachineState"]["technicalName"] != "cancelled":
+            assert len(in_erp) == 1, placed["orderNumber"]
+            continue
+        # With webhooks reordered or dropped, Kontor may see a cancelled order first as
+        # cancelled: it then stores it cancelled and sends it to no ERP.
+        assert len(in_erp) <= 1, placed["orderNumber"]
+        if not in_erp:
+            assert Order.objects.get(external_number=placed["orderNumber"]).status == OrderStatus.CANCELLED
     assert Order.objects.count() == len(shop_orders)
     assert SyncError.objects.filter(resolved=False).count() == 0
     assert_shop_stock_is_ledger_and_odoo(channel)
