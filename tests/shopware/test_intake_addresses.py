@@ -1,8 +1,6 @@
 """Addresses of Shopware order webhooks: the order service's rules for countries and field lengths."""
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connection as db_connection
@@ -12,19 +10,16 @@ from integrations.models import (
     Connection,
     ConnectionEntity,
     Direction,
-    InboundEvent,
     InboundState,
     OutboundMessage,
     SyncError,
 )
-from integrations.sandbox.shopware.state import DEFAULT_SHOP_SECRET
 from integrations.services.inbox import process_inbound_event
-from integrations.shopware import webhooks
 from orders.models import Order
+from tests.shopware.webhook_posts import post_fixture_order as post_order
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "shopware" / "tests" / "fixtures"
 SUFFIX = (
     " Nothing of it was saved. Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
 )
@@ -36,19 +31,6 @@ def erp():
     erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo")
     ConnectionEntity.objects.create(connection=erp, entity="orders", direction=Direction.BOTH)
     return erp
-
-
-def post_order(client, change):
-    """Post a signed checkout.order.placed webhook of the fixture order after `change(order)`; return its event."""
-    document = json.loads((FIXTURES / "checkout.order.placed.json").read_bytes())
-    change(document["data"]["payload"]["order"])
-    body = json.dumps(document).encode()
-    response = client.post(
-        "/hooks/shopware-de/", body, content_type="application/json",
-        headers={"shopware-shop-signature": webhooks.signature(body, DEFAULT_SHOP_SECRET)},
-    )
-    assert response.status_code == 200
-    return InboundEvent.objects.order_by("-pk").first()
 
 
 def assert_rejected(event, connection, product, message):

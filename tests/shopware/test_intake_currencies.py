@@ -1,9 +1,7 @@
 """Shopware channels take the shop's currencies, and orders in other currencies are rejected."""
 
 import io
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import responses
@@ -18,27 +16,11 @@ from integrations.models import (
     OutboundMessage,
     SyncError,
 )
-from integrations.sandbox.shopware.state import DEFAULT_SHOP_SECRET
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
-from integrations.shopware import webhooks
 from orders.models import Order
+from tests.shopware.webhook_posts import post_fixture_order as post_order
 
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "shopware" / "tests" / "fixtures"
-
-
-def post_order(client, **order_changes):
-    """Post a signed checkout.order.placed webhook of the fixture order with `order_changes`; return its event."""
-    document = json.loads((FIXTURES / "checkout.order.placed.json").read_bytes())
-    document["data"]["payload"]["order"].update(order_changes)
-    body = json.dumps(document).encode()
-    response = client.post(
-        "/hooks/shopware-de/", body, content_type="application/json",
-        headers={"shopware-shop-signature": webhooks.signature(body, DEFAULT_SHOP_SECRET)},
-    )
-    assert response.status_code == 200
-    return InboundEvent.objects.order_by("-pk").first()
 
 
 def currency_reads(sandbox):
