@@ -46,6 +46,11 @@ BASELINE_AGE_LIMIT = UNSEEN_HOLD * 10
 BASELINE_FIELDS = ("stock_sent", "stock_known", "stock_known_since", "stock_unseen", "stock_unseen_since")
 
 
+def _timestamp(sql):
+    """Return `sql` typed as a timestamp, which PostgreSQL needs for a VALUES column that may hold only NULLs."""
+    return f"CAST({sql} AS timestamp with time zone)" if db_connection.vendor == "postgresql" else sql
+
+
 def has_baseline(binding, now):
     """Return whether the binding has a recent enough figure to compare the shop's figure with."""
     return (
@@ -71,16 +76,15 @@ def count_known(connection, bindings, now):
     # Raw SQL joined to a VALUES list of each product's start: a Case/When per product costs
     # more Python time to build than the query takes (see core.sql).
     adapt = db_connection.ops.adapt_datetimefield_value
-    timestamp = "CAST({} AS timestamp with time zone)" if db_connection.vendor == "postgresql" else "{}"
     lines, orders = OrderLine._meta.db_table, Order._meta.db_table
     products = ", ".join(["(%s, %s)"] * len(bindings))
     sql = (
         f"SELECT l.product_id, "
-        f"SUM(CASE WHEN o.placed_at > {timestamp.format('v.column2')} THEN l.quantity ELSE 0 END), "
-        f"SUM(CASE WHEN o.placed_at > {timestamp.format('%s')} THEN l.quantity ELSE 0 END) "
+        f"SUM(CASE WHEN o.placed_at > {_timestamp('v.column2')} THEN l.quantity ELSE 0 END), "
+        f"SUM(CASE WHEN o.placed_at > {_timestamp('%s')} THEN l.quantity ELSE 0 END) "
         f"FROM {lines} l JOIN {orders} o ON o.id = l.order_id "
         f"JOIN (VALUES {products}) AS v ON v.column1 = l.product_id "
-        f"WHERE o.connection_id = %s AND o.status <> %s AND o.placed_at > {timestamp.format('%s')} "
+        f"WHERE o.connection_id = %s AND o.status <> %s AND o.placed_at > {_timestamp('%s')} "
         f"GROUP BY l.product_id"
     )
     params = [adapt(start)]
@@ -148,12 +152,11 @@ def record_sent(bindings, sent):
         ))
     # One statement joined to a VALUES list: with bulk_update's CASE per row and field, this
     # took a quarter of the stock loop's CPU in the order flow benchmark (see core.sql).
-    timestamp = "CAST({} AS timestamp with time zone)" if db_connection.vendor == "postgresql" else "{}"
     update_rows(
         Binding, rows,
         "stock_sent = v.column2, stock_known = v.column3, "
-        f"stock_known_since = {timestamp.format('v.column4')}, stock_unseen = v.column5, "
-        f"stock_unseen_since = {timestamp.format('v.column6')}",
+        f"stock_known_since = {_timestamp('v.column4')}, stock_unseen = v.column5, "
+        f"stock_unseen_since = {_timestamp('v.column6')}",
     )
 
 

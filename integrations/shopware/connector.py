@@ -9,7 +9,6 @@ products, stock, prices, order status and tracking numbers go out through the ou
 import logging
 from decimal import Decimal
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product
@@ -175,10 +174,9 @@ class ShopwareConnector(Connector):
         bindings = push.product_bindings(connection, list(products.values()))
         shop_ids = {product_id: binding.external_id for product_id, binding in bindings.items()}
         context = shop_context(client, connection) if any(m.entity == Domain.PRICES for m in messages) else None
-        stock_ids = [message_id for message_id in {int(m.object_id) for m in messages if m.entity == Domain.STOCK} if message_id in shop_ids]
-        counted_at = timezone.now()
-        stock_bindings = {product_id: bindings[product_id] for product_id in stock_ids}
-        figures = push.stock_figures(client, connection, channel_for(connection), stock_bindings, counted_at) if stock_ids else {}
+        stock_ids = {int(message.object_id) for message in messages if message.entity == Domain.STOCK}
+        stock_bindings = {product_id: binding for product_id, binding in bindings.items() if product_id in stock_ids}
+        figures = push.stock_figures(client, connection, channel_for(connection), stock_bindings) if stock_bindings else {}
 
         results, operations, positions = {}, {}, {}
         # Products in id order, so two requests at once lock the shop's rows in the same order.
@@ -244,8 +242,7 @@ class ShopwareConnector(Connector):
             return None
         shop_id = bindings[product.pk].external_id
         if entity == Domain.STOCK:
-            counted_at = timezone.now()
-            figure = push.stock_figures(client, connection, channel_for(connection), bindings, counted_at)[product.pk]
+            figure = push.stock_figures(client, connection, channel_for(connection), bindings)[product.pk]
             client.call("PATCH", f"/api/product/{shop_id}", json={"stock": figure})
             unseen_sales.record_sent(bindings, {product.pk: figure})
             return shop_id

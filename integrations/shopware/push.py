@@ -307,12 +307,6 @@ class ItemRejected(ValidationFailed):
         return self.item_error.support_message if self.item_error is not None else super().support_message
 
 
-def bound_shop_id(connection, product):
-    """Return the Shopware id of a product pushed before, or None when it never reached the shop."""
-    binding = _bound_ids(connection, Product, [product]).get(str(product.pk))
-    return binding.external_id if binding else None
-
-
 def product_bindings(connection, products):
     """Return {product pk: Binding} for the products that reached the shop, with one query."""
     # Only the columns the stock sender needs: it calls this ten times a second.
@@ -336,7 +330,7 @@ def shop_stock(client, shop_ids):
     }
 
 
-def stock_figures(client, connection, channel, bindings, now):
+def stock_figures(client, connection, channel, bindings):
     """Return {product pk: stock figure to write} for bound products ({product pk: Binding}).
 
     Kontor's figure less the units the shop sold that Kontor has not received yet (see
@@ -344,6 +338,7 @@ def stock_figures(client, connection, channel, bindings, now):
     """
     # Stored orders first, then the ledger, then the shop: an order stored or placed between
     # two reads then counts against the shop's figure, never for it.
+    now = timezone.now()
     known = unseen_sales.count_known(connection, bindings, now)
     figures = {product_id: int(quantity) for product_id, quantity in available_for_channel_many(list(bindings), channel).items()}
     compared = {product_id: binding.external_id for product_id, binding in bindings.items() if unseen_sales.has_baseline(binding, now)}

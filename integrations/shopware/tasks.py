@@ -2,8 +2,6 @@
 
 import logging
 
-from django.utils import timezone
-
 from catalog.models import Product
 from integrations.models import Connection
 from integrations.services import cursors, unseen_sales
@@ -59,8 +57,7 @@ def push_stock(connection_id, product_ids=None):
     written = 0
     for start in range(0, len(products), STOCK_BATCH_SIZE):
         batch = {product.pk: bindings[product.pk] for product in products[start:start + STOCK_BATCH_SIZE]}
-        counted_at = timezone.now()
-        figures = push.stock_figures(client, connection, channel, batch, counted_at)
+        figures = push.stock_figures(client, connection, channel, batch)
         payload = [{"id": binding.external_id, "stock": figures[product_id]} for product_id, binding in batch.items()]
         status, body = client.sync({"kontor-stock": {"entity": "product", "action": "upsert", "payload": payload}})
         results = ((body.get("data") or {}).get("kontor-stock") or {}).get("result") or []
