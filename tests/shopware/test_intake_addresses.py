@@ -12,10 +12,10 @@ from integrations.models import (
     Direction,
     InboundState,
     OutboundMessage,
-    SyncError,
 )
 from integrations.services.inbox import process_inbound_event
 from orders.models import Order
+from tests.shopware.webhook_posts import order_invalid_error
 from tests.shopware.webhook_posts import post_fixture_order as post_order
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,7 @@ def erp():
 
 
 def assert_rejected(event, connection, product, message):
-    event.refresh_from_db()
-    assert event.state == InboundState.FAILED
-    error = SyncError.objects.get(inbound_event=event)
-    assert error.code == "order_invalid"
+    error = order_invalid_error(event)
     assert error.message == message
     assert Order.objects.count() == 0
     assert Binding.objects.filter(connection=connection).count() == 0

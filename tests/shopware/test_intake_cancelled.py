@@ -1,8 +1,6 @@
 """Shopware orders that arrive already cancelled: stored cancelled, with no stock, ERP message or conflict."""
 
-import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,21 +14,17 @@ from integrations.models import (
     InboundState,
     LeadingSystemRule,
     OutboundMessage,
-    SyncError,
 )
 from integrations.odoo.forward import forward_new_orders
 from integrations.sandbox import faults, store
 from integrations.sandbox.shopware.orders import PlacedLine, apply_transition, place_order
-from integrations.sandbox.shopware.state import DEFAULT_SHOP_SECRET
 from integrations.services.cursors import run_delta_pull
 from integrations.services.inbox import process_inbound_event
-from integrations.shopware import webhooks
 from integrations.shopware.tasks import push_catalog
 from orders.models import Order, OrderStatus
+from tests.shopware.webhook_posts import order_invalid_error, post_fixture_order
 
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "shopware" / "tests" / "fixtures"
 
 
 @pytest.fixture
@@ -40,16 +34,6 @@ def erp():
     ConnectionEntity.objects.create(connection=erp, entity="orders", direction=Direction.BOTH)
     LeadingSystemRule.objects.create(domain="orders", field_group="status", connection=erp)
     return erp
-
-
-def post_fixture(client, name):
-    body = (FIXTURES / f"{name}.json").read_bytes()
-    response = client.post(
-        "/hooks/shopware-de/", body, content_type="application/json",
-        headers={"shopware-shop-signature": webhooks.signature(body, DEFAULT_SHOP_SECRET)},
-    )
-    assert response.status_code == 200
-    return InboundEvent.objects.order_by("-pk").first()
 
 
 def history_of(order):
@@ -69,7 +53,7 @@ def assert_stored_cancelled(order, product, erp):
 
 def test_cancellation_before_order_stores_cancelled(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
-    event = post_fixture(client, "state_enter.order.state.cancelled")
+    event = post_fixture_order(client, name="state_enter.order.state.cancelled")
 
     process_inbound_event(event.pk)
 
@@ -90,8 +74,8 @@ def test_cancellation_before_order_stores_cancelled(client, connection, erp, mak
 
 def test_late_placed_webhook_keeps_order_cancelled(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
-    cancelled = post_fixture(client, "state_enter.order.state.cancelled")
-    placed = post_fixture(client, "checkout.order.placed")
+    cancelled = post_fixture_order(client, name="state_enter.order.state.cancelled")
+    placed = post_fixture_order(client, name="checkout.order.placed")
 
     process_inbound_event(cancelled.pk)
     process_inbound_event(placed.pk)
@@ -105,9 +89,9 @@ def test_late_placed_webhook_keeps_order_cancelled(client, connection, erp, make
 
 def test_cancellation_of_known_order_stays_a_conflict(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
-    placed = post_fixture(client, "checkout.order.placed")
+    placed = post_fixture_order(client, name="checkout.order.placed")
     process_inbound_event(placed.pk)
-    cancelled = post_fixture(client, "state_enter.order.state.cancelled")
+    cancelled = post_fixture_order(client, name="state_enter.order.state.cancelled")
 
     process_inbound_event(cancelled.pk)
 
@@ -147,21 +131,12 @@ def test_delta_pull_stores_cancelled_order(sandbox, connection, erp, make_produc
 
 def test_state_that_is_not_an_object_is_rejected(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
-    document = json.loads((FIXTURES / "state_enter.order.state.cancelled.json").read_bytes())
-    document["data"]["payload"]["order"]["stateMachineState"] = "cancelled"
-    body = json.dumps(document).encode()
-    client.post(
-        "/hooks/shopware-de/", body, content_type="application/json",
-        headers={"shopware-shop-signature": webhooks.signature(body, DEFAULT_SHOP_SECRET)},
-    )
-    event = InboundEvent.objects.get()
+    event = post_fixture_order(client, name="state_enter.order.state.cancelled", stateMachineState="cancelled")
+    assert InboundEvent.objects.get() == event
 
     process_inbound_event(event.pk)
 
-    event.refresh_from_db()
-    assert event.state == InboundState.FAILED
-    error = SyncError.objects.get(inbound_event=event)
-    assert error.code == "order_invalid"
+    error = order_invalid_error(event)
     assert error.message == (
         "Shopware order 10042 was not imported: stateMachineState is not an object. Request the stateMachineState "
         "association. Nothing of it was saved. Fix the cause (catalog, channel currencies or the order in Shopware), "

@@ -14,10 +14,10 @@ from integrations.models import (
     InboundEvent,
     InboundState,
     OutboundMessage,
-    SyncError,
 )
 from integrations.services.inbox import process_inbound_batch, process_inbound_event
 from orders.models import Order
+from tests.shopware.webhook_posts import order_invalid_error
 from tests.shopware.webhook_posts import post_fixture_order as post_order
 
 pytestmark = pytest.mark.django_db
@@ -67,10 +67,7 @@ def test_order_in_unsold_currency_is_rejected(sandbox, client, connection, chann
 
     process_inbound_event(event.pk)
 
-    event.refresh_from_db()
-    assert event.state == InboundState.FAILED
-    error = SyncError.objects.get(inbound_event=event)
-    assert error.code == "order_invalid"
+    error = order_invalid_error(event)
     assert error.message == (
         "Shopware order 10042 was not imported: currency: Channel shopware-de does not sell in CHF, only in "
         "EUR, GBP, USD. If the channel sells in CHF, add it to the channel's currencies in Kontor. Otherwise "
@@ -100,10 +97,7 @@ def test_shop_listing_no_currencies_rejects_order(client, connection, channel, m
         shop.add("POST", f"{connection.base_url}/api/search/currency", json={"total": 0, "data": []})
         process_inbound_event(event.pk)
 
-    event.refresh_from_db()
-    assert event.state == InboundState.FAILED
-    error = SyncError.objects.get(inbound_event=event)
-    assert error.code == "order_invalid"
+    error = order_invalid_error(event)
     assert error.message == (
         "Shopware order 10042 was not imported: channel shopware-de has no currencies and Shopware DE listed none, "
         "so Kontor cannot check the order's currency. Add the currencies that the shop sells to the channel in "

@@ -236,7 +236,7 @@ def test_dispatcher_queues_inbound_retry_once(shop, queued, django_capture_on_co
 
     assert (first["inbound"], second["inbound"]) == (1, 0)
     event = InboundEvent.objects.get()
-    # The task gets the postponed time, by which it knows the event is due for it.
+    # The task gets the postponed time, from which it can tell that the event is due for it.
     assert queued == [("integrations.tasks.process_inbound_event", (event_id, event.next_attempt_at.isoformat()), "hot")]
     assert event.state == InboundState.PENDING
     assert event.next_attempt_at > now + timedelta(seconds=60)
