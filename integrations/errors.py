@@ -23,6 +23,10 @@ class ConnectorError(Exception):
 
     code = "connector_error"
     retryable = False
+    # True when the failure says the remote system cannot take any request now (it is down,
+    # unreachable or throttling this client), not that this one request failed. An ordered
+    # stream waits behind such a failure instead of letting newer messages pass it.
+    connection_wide = False
     message_template = _(
         "The request to %(connection)s failed. Check the connection settings and retry. "
         "If it fails again, contact support with the error code %(code)s."
@@ -94,6 +98,7 @@ class RateLimited(ConnectorError):
 
     code = "rate_limited"
     retryable = True
+    connection_wide = True
     message_template = _(
         "%(connection)s rejected the request because of its rate limit. Kontor retries it "
         "automatically. If this keeps happening, lower the rate limit in the connection settings."
@@ -184,11 +189,19 @@ class ServerError(ConnectorError):
     )
 
 
+class Unavailable(ServerError):
+    """502, 503 or 504: the remote system or the gateway in front of it cannot serve any request now."""
+
+    code = "unavailable"
+    connection_wide = True
+
+
 class Timeout(ConnectorError):
     """No connection or no response within the client's connect or read timeout."""
 
     code = "timeout"
     retryable = True
+    connection_wide = True
     message_template = _(
         "%(connection)s did not respond in time. Kontor retries automatically. If this keeps "
         "happening, check that %(connection)s is reachable and not overloaded."
@@ -204,6 +217,7 @@ class ConnectionFailed(ConnectorError):
 
     code = "connection_failed"
     retryable = True
+    connection_wide = True
     message_template = _(
         "Kontor could not connect to %(connection)s. Check the base URL in the connection "
         "settings and that the system is online. Kontor retries automatically."
@@ -224,6 +238,7 @@ class CircuitOpen(ConnectorError):
 
     code = "circuit_open"
     retryable = True
+    connection_wide = True
     message_template = _(
         "Requests to %(connection)s at %(url)s are paused for %(pause)s after repeated failures. "
         "Kontor then tries again automatically. Check that %(url)s is online."
@@ -404,3 +419,10 @@ def parse_field_errors(body):
                 for message in messages:
                     add(field, message)
     return found
+
+
+
+# The codes a message keeps after a failure that concerned the whole connection.
+CONNECTION_WIDE_CODES = frozenset(
+    cls.code for cls in (RateLimited, Unavailable, Timeout, ConnectionFailed, CircuitOpen)
+)

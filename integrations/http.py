@@ -27,6 +27,7 @@ from integrations.errors import (
     RequestRejected,
     ServerError,
     Timeout,
+    Unavailable,
     ValidationFailed,
     parse_field_errors,
 )
@@ -233,8 +234,10 @@ class ConnectorHttpClient:
             return Conflict(message, retry_after=retry_after, **common)
         if status == 429:
             return RateLimited(message, retry_after=retry_after, **common)
-        if status >= 500:
+        if status in (502, 503, 504):
             # 503 often carries Retry-After during maintenance.
+            return Unavailable(message, retry_after=retry_after, **common)
+        if status >= 500:
             return ServerError(message, retry_after=retry_after, **common)
         if status >= 400:
             return RequestRejected(message, **common)

@@ -79,6 +79,14 @@ class RetryPolicy:
 # a retry button.
 DELIVERY_POLICY = RetryPolicy(base=2.0, cap=900.0, max_attempts=30, total_window=6 * 3600.0)
 
+# A message of an ordered stream (orders to Odoo) that failed because the remote system could
+# take no request holds up the newer messages of its stream until it goes through, so it is
+# tried again at most 30 s apart and the stream moves soon after the system returns. While the
+# circuit breaker is open the message is handed back without counting an attempt, so over an
+# outage the attempts count about one breaker probe a minute: the six hours, not the attempts,
+# end the wait, as they do for DELIVERY_POLICY.
+HELD_STREAM_POLICY = RetryPolicy(base=2.0, cap=30.0, max_attempts=10_000, total_window=6 * 3600.0)
+
 # Calls that someone or something waits for: admin "Test connection", pulling one page of a
 # delta. Three attempts within 20 seconds, because a person would rather see the error.
 INTERACTIVE_POLICY = RetryPolicy(base=0.5, cap=5.0, max_attempts=3, total_window=20.0)

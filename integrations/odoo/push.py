@@ -155,6 +155,8 @@ def deliver_orders(connection, messages):
             values[order.pk] = _sale_order_values(client, connection, order, partners[order.pk], lines_of[order.pk], known_products)
         except Exception as error:
             results_by_order[order.pk] = error
+    for order in _behind_unreachable_odoo(to_create, results_by_order):
+        values.pop(order.pk, None)
 
     if values:
         try:
@@ -201,12 +203,37 @@ def deliver_orders(connection, messages):
 
 def _deliver_one_by_one(connection, messages, by_message, results):
     attempts = {message.pk: message.attempts for message in messages}
+    unreachable = None
     for message_pk, order in by_message.items():
+        if unreachable is not None:
+            results[message_pk] = unreachable
+            continue
         try:
             results[message_pk] = deliver_order(connection, order.pk, first_attempt=attempts[message_pk] <= 1)
         except Exception as error:
             results[message_pk] = error
+            # Orders go to Odoo in placement order: none may overtake one that Odoo could not take.
+            unreachable = error if getattr(error, "connection_wide", False) else None
     return results
+
+
+def _behind_unreachable_odoo(orders, failures):
+    """Give the orders after the first one that failed for want of Odoo that one's error; return them.
+
+    `orders` are in placement order and `failures` is {order pk: exception}. Orders go to Odoo
+    in placement order, so none may be created while an older one waits for Odoo to answer
+    again (see batches.due_messages). An order that failed on its own data holds up none.
+    """
+    held = []
+    unreachable = None
+    for order in orders:
+        error = failures.get(order.pk)
+        if unreachable is None and getattr(error, "connection_wide", False):
+            unreachable = error
+        elif unreachable is not None and error is None:
+            failures[order.pk] = unreachable
+            held.append(order)
+    return held
 
 
 def _sale_orders_by_reference(client, references):

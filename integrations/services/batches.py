@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from core.sql import update_rows
 from integrations import registry
-from integrations.errors import CircuitOpen, RateLimited
+from integrations.errors import CONNECTION_WIDE_CODES, CircuitOpen, RateLimited
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncError
 from integrations.services.delivery import (
     BATCH_TASK,
@@ -70,9 +70,12 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
 
     A domain that a connector lists in `ordered_entities` (orders for Odoo) goes out as one
     stream per connection. Its message waits while an older message of the stream is in flight
-    or not yet due, unless that older message waits for its next attempt after a failed one.
-    So a batch is claimed only after the one before it has been sent, and a failing order does
-    not hold up the rest. A message that support retried is due at once and goes to this claim
+    or not yet due. So a batch is claimed only after the one before it has been sent. An older
+    message that waits for its next attempt after a failure of its own request (a validation
+    error, HTTP 500, 409) does not hold up the rest, so one failing order does not stop the
+    others. One that failed because the remote system could take no request (the errors of
+    CONNECTION_WIDE_CODES) holds them up, so after an outage the orders arrive in placement
+    order. A message that support retried is due at once and goes to this claim
     (outbox.retry_outbound_message), so it goes out in its place in the stream.
     """
     older_unfinished = OutboundMessage.objects.filter(
@@ -119,24 +122,23 @@ def _in_streams(streams):
 def _first_waiting(lane, now, in_stream):
     """Return {(connection id, entity): pk of the stream's oldest message that holds up newer ones}.
 
-    That is the oldest message in flight, or pending and not yet due without an error. A message
-    pending after a failed attempt does not hold up the stream, so a failing order does not
-    stop the rest. An unfinished message on another lane holds up the stream too: after a lane
-    override moved a stream's new messages, the older ones on the old lane go first. The heads
-    are read once per claim, because a per-row subquery costs a scan of the backlog for each due
-    message.
+    That is the oldest message in flight, or pending and not yet due, unless it waits after a
+    failure of its own request (see due_messages). An unfinished message on another lane holds
+    up the stream too: after a lane override moved a stream's new messages, the older ones on
+    the old lane go first. The heads are read once per claim, because a per-row subquery costs a
+    scan of the backlog for each due message.
 
     A message in flight holds up the stream even when an earlier attempt failed. A message that
     support retried keeps its last error, and without this rule the claim after the one that
     took it could send newer messages beside it.
 
-    NOTE: a retried message keeps its last error while pending. When the breaker hands it back,
-    or while it is due on another lane after a lane override, newer messages may overtake it.
+    NOTE: a retried message keeps its last error while pending. While it is due on another lane
+    after a lane override, newer messages may overtake it.
     """
     claimable_here = claimable(now) if lane is None else Q(lane=lane) & claimable(now)
     waiting = (
         OutboundMessage.objects.filter(in_stream, state__in=UNFINISHED)
-        .filter(Q(state=OutboundState.IN_FLIGHT) | Q(last_error=""))
+        .filter(Q(state=OutboundState.IN_FLIGHT) | Q(last_error="") | Q(error_code__in=CONNECTION_WIDE_CODES))
         .exclude(claimable_here)
         .values_list("connection_id", "entity")
         .annotate(first=Min("pk"))
@@ -347,6 +349,7 @@ def _record_outcomes(outcomes, bindings):
                 .values_list("pk", flat=True)
             )
         pushed = []
+        shared_retries = {}
         for message, state, detail in outcomes:
             if message.pk not in owned:
                 logger.warning("outbound result dropped, lease lost", extra={"outbound_message_id": message.pk})
@@ -359,7 +362,7 @@ def _record_outcomes(outcomes, bindings):
                 _hand_back(message, detail, now)
                 counts["deferred"] += 1
             else:
-                _fail_attempt(message, detail, now)
+                _fail_attempt(message, detail, now, shared_retries)
                 counts["retry" if message.state == OutboundState.PENDING else "failed"] += 1
 
         _record_pushed(pushed, bindings, now)
@@ -441,8 +444,15 @@ def _hand_back(message, error, now):
     )
 
 
-def _fail_attempt(message, error, now):
+def _fail_attempt(message, error, now, shared_retries):
+    """Record a failed attempt; the messages that one call failed together share the first one's retry time.
+
+    A batch of orders that Odoo could not take would otherwise come back a few at a time, as each
+    falls due, because an ordered stream waits at its oldest message that is not due yet.
+    """
     retry_at = retry_time(message, error, now=now)
+    if retry_at is not None:
+        retry_at = shared_retries.setdefault(id(error), retry_at)
     record_failed_attempt(message, error, retry_at)
     if retry_at is not None:
         log_retry(message, retry_at)

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from integrations import registry
 from integrations.errors import CircuitOpen, ConnectorError, RateLimited
 from integrations.models import OutboundMessage, OutboundState, SyncDirection
-from integrations.retry import DELIVERY_POLICY
+from integrations.retry import DELIVERY_POLICY, HELD_STREAM_POLICY
 from integrations.services.bindings import push_is_redundant, record_pushed
 from integrations.services.queue import enqueue_on_commit, enqueue_once_on_commit
 from integrations.services.syncruns import record_sync_error, resolve_sync_error_of
@@ -192,14 +193,22 @@ def _fail_attempt(message, error):
 FAILED_ATTEMPT_FIELDS = ["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"]
 
 
+def in_ordered_stream(message):
+    """Return whether `message` belongs to an ordered stream, such as orders to Odoo."""
+    return (message.connection.kind, message.entity) in registry.ordered_streams()
+
+
 def retry_time(message, error, now=None):
     """Return when a failed message is tried again, or None when it has no attempt left.
 
     Only ConnectorErrors are retried. Any other exception is a bug in Kontor, so it is logged
-    with its traceback and the message fails at once.
+    with its traceback and the message fails at once. A message of an ordered stream that failed
+    because the remote system could take no request holds up its stream (batches.due_messages),
+    so it follows the shorter HELD_STREAM_POLICY.
     """
     if isinstance(error, ConnectorError):
-        return DELIVERY_POLICY.next_attempt_at(error, message.attempts, message.first_attempt_at, now=now)
+        policy = HELD_STREAM_POLICY if error.connection_wide and in_ordered_stream(message) else DELIVERY_POLICY
+        return policy.next_attempt_at(error, message.attempts, message.first_attempt_at, now=now)
     logger.error(
         "outbound delivery failed",
         exc_info=(type(error), error, error.__traceback__),

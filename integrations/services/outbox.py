@@ -19,10 +19,10 @@ from integrations.models import (
     OutboundMessage,
     OutboundState,
 )
-from integrations.registry import UnknownConnector, ordered_streams
+from integrations.registry import UnknownConnector
 from integrations.services.batches import BATCH_TASK, sending_loop_runs
 from integrations.services.bindings import fingerprint_of
-from integrations.services.delivery import DELIVER_TASK
+from integrations.services.delivery import DELIVER_TASK, in_ordered_stream
 from integrations.services.queue import enqueue_on_commit, enqueue_once_on_commit
 
 logger = logging.getLogger(__name__)
@@ -198,11 +198,6 @@ def _supersede_pending(subscriptions, entity, rows):
         return
     superseded = OutboundMessage.objects.filter(pk__in=ids, state=OutboundState.PENDING).update(state=OutboundState.SUPERSEDED)
     logger.debug("outbound messages superseded", extra={"entity": entity, "count": superseded})
-
-
-def in_ordered_stream(message):
-    """Return whether `message` belongs to an ordered stream, such as orders to Odoo."""
-    return (message.connection.kind, message.entity) in ordered_streams()
 
 
 def retry_outbound_message(message, now=None):

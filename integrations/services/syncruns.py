@@ -187,7 +187,7 @@ def retry_sync_error(sync_error):
     Returns False for an error that has no item to retry (such as a failed pull page); that
     item is retried by running the sync again.
     """
-    # Imported here because the outbox imports the delivery module, which imports this one.
+    # Imported here because the delivery module imports this one.
     from integrations.services.outbox import retry_outbound_message
 
     now = timezone.now()
@@ -254,7 +254,7 @@ def retry_sync_error_batch(queryset, *, check_causes=True):
         logger.info("sync error retry held back", extra={"held_back": outcome.held_back})
 
     # Imported here because the outbox imports the delivery module, which imports this one.
-    from integrations.services.outbox import in_ordered_stream
+    from integrations.services.delivery import in_ordered_stream
 
     to_retry = [sync_error for sync_error in retryable if sync_error.pk not in held_back_ids]
     if not to_retry:

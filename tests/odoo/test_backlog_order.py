@@ -15,6 +15,7 @@ connection, with one batch in flight at a time.
 
 from datetime import timedelta
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -22,7 +23,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations.errors import Unavailable, ValidationFailed
 from integrations.models import OutboundMessage, OutboundState
+from integrations.odoo.push import _behind_unreachable_odoo
+from integrations.sandbox import faults
 from integrations.services.batches import BATCH_SIZE, claim_due_messages, deliver_due_messages
 from integrations.services.clients import circuit_breaker_for
 from tests.breakbatch.helpers import run_in_threads
@@ -145,3 +149,67 @@ def test_sync_push_keeps_waiting_order_first(sandbox):
     states = dict(OutboundMessage.objects.filter(pk__in=message_ids).values_list("pk", "state"))
     assert states == {pk: OutboundState.PENDING for pk in message_ids}
     assert sale_orders("61002") == []
+
+
+@pytest.mark.parametrize(
+    ("code", "holds"),
+    [
+        ("unavailable", True),
+        ("timeout", True),
+        ("connection_failed", True),
+        ("rate_limited", True),
+        ("server_error", False),
+        ("conflict", False),
+        ("validation_failed", False),
+    ],
+)
+def test_failed_order_holds_back_newer_orders_only_when_odoo_took_no_request(sandbox, code, holds):
+    erp, message_ids = _three_orders()
+
+    # The oldest order failed with `code` and waits a minute for its next attempt.
+    OutboundMessage.objects.filter(pk=message_ids[0]).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=1), last_error=f"failed with {code}", error_code=code, attempts=1
+    )
+    claimed = _claim_orders()
+
+    assert claimed == ([] if holds else message_ids[1:])
+
+
+def test_orders_failed_by_outage_keep_their_place(sandbox):
+    erp, channel, shop = make_erp_and_shop()
+    older = [_place(channel, shop, number) for number in ("62001", "62002", "62003")]
+
+    # Odoo answers 503 to the batch of the three orders.
+    faults.update_faults("odoo", {"server_error_percent": 100, "server_error_status": 503})
+    before = timezone.now()
+    counts = deliver_due_messages("hot", entities=("orders",))
+    failed = [order_message(order, erp) for order in older]
+
+    # A newer order arrives while they wait for their next attempt; Odoo is back.
+    newer = _place(channel, shop, "62004")
+    faults.reset_faults("odoo")
+    while_waiting = _claim_orders()
+    OutboundMessage.objects.filter(entity="orders").update(next_attempt_at=timezone.now())
+    deliver_due_messages("hot", entities=("orders",))
+
+    assert counts == {"retry": 3}
+    assert {(message.state, message.error_code) for message in failed} == {(OutboundState.PENDING, "unavailable")}
+    # One retry time for the batch, within the held stream's first wait of at most 2 s.
+    [retry_at] = {message.next_attempt_at for message in failed}
+    assert before <= retry_at <= timezone.now() + timedelta(seconds=2)
+    assert while_waiting == []
+    numbers = [order.external_number for order in [*older, newer]]
+    sale_order_ids = [sale_orders(number)[0]["id"] for number in numbers]
+    assert sale_order_ids == sorted(sale_order_ids), f"sale order ids by shop order number {dict(zip(numbers, sale_order_ids, strict=True))}"
+
+
+def test_orders_behind_one_odoo_could_not_take_are_not_created():
+    orders = [SimpleNamespace(pk=pk) for pk in (1, 2, 3, 4)]
+    rejected = ValidationFailed("Odoo raised ValidationError", status=200)
+    unreachable = Unavailable("POST /json/2/res.country/search_read returned HTTP 503", status=503)
+
+    failures = {1: rejected, 2: unreachable}
+    held = _behind_unreachable_odoo(orders, failures)
+
+    assert [order.pk for order in held] == [3, 4]
+    assert failures == {1: rejected, 2: unreachable, 3: unreachable, 4: unreachable}

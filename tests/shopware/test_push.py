@@ -306,7 +306,7 @@ def test_stock_batch_server_error_retries_every_message(sandbox, connection, mak
     from integrations.models import OutboundMessage
 
     rows = OutboundMessage.objects.filter(entity="stock").values_list("state", "attempts", "error_code")
-    assert set(rows) == {(OutboundState.PENDING, 1, "server_error")}
+    assert set(rows) == {(OutboundState.PENDING, 1, "unavailable")}
     assert [shop_product(product.sku)["stock"] for product in products] == [1, 2, 3]
 
 

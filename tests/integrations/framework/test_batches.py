@@ -149,7 +149,7 @@ def test_batch_429_and_5xx_retried(shop):
     first, second = OutboundMessage.objects.order_by("pk")
     assert (first.state, first.attempts, first.error_code) == (OutboundState.PENDING, 1, "rate_limited")
     assert before + timedelta(seconds=2) <= first.next_attempt_at <= timezone.now() + timedelta(seconds=3)
-    assert (second.state, second.attempts, second.error_code) == (OutboundState.PENDING, 1, "server_error")
+    assert (second.state, second.attempts, second.error_code) == (OutboundState.PENDING, 1, "unavailable")
     assert second.lease_expires_at is None
 
 

@@ -118,7 +118,7 @@ def test_5xx_retried_then_sync_error(shop, warehouse):
     assert remote.call_count == DELIVERY_POLICY.max_attempts
     error = SyncError.objects.get()
     assert error.outbound_message == message
-    assert error.code == "server_error"
+    assert error.code == "unavailable"
     assert error.attempts == DELIVERY_POLICY.max_attempts
     assert error.direction == "outbound"
     assert error.object_id == str(warehouse.pk)

@@ -23,6 +23,7 @@ from integrations.errors import (
     RequestRejected,
     ServerError,
     Timeout,
+    Unavailable,
     ValidationFailed,
 )
 from integrations.http import ConnectorHttpClient
@@ -65,9 +66,9 @@ def test_expected_status_returns_response():
         (405, RequestRejected, False),
         (410, RequestRejected, False),
         (500, ServerError, True),
-        (502, ServerError, True),
-        (503, ServerError, True),
-        (504, ServerError, True),
+        (502, Unavailable, True),
+        (503, Unavailable, True),
+        (504, Unavailable, True),
     ],
 )
 @responses.activate
