@@ -1,5 +1,6 @@
 """Masking of secrets and personal data before a value reaches a log line or the admin."""
 
+import json
 import re
 
 MASK = "****"
@@ -82,6 +83,11 @@ def _contains_fragment(key, fragments):
 
 def _normalize(key):
     return str(key).lower().replace("-", "").replace("_", "")
+
+
+def masked_json(data):
+    """Return `data` as indented JSON with its secrets and personal data masked, for an admin page."""
+    return json.dumps(mask_mapping(data), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def mask_text(text):

@@ -1,7 +1,5 @@
 """Admin for provider events that could not be matched to an order: re-match and reprocess."""
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
@@ -9,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integrations.masking import mask_mapping
+from integrations.masking import masked_json
 from integrations.stripe.models import UnmatchedProviderEvent
 from orders.models import Order
 from orders.services_unmatched import rematch, reprocess, unmatched_events
@@ -54,7 +52,7 @@ class UnmatchedProviderEventAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("payload"))
     def payload_masked(self, event):
-        return format_html("<pre>{}</pre>", json.dumps(mask_mapping(event.payload), indent=2, sort_keys=True))
+        return format_html("<pre>{}</pre>", masked_json(event.payload))
 
     @admin.action(description=_("Reprocess selected events"), permissions=["rematch"])
     def reprocess_selected(self, request, queryset):

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from integrations.masking import masked_json
 from integrations.sandbox.forms import SandboxFaultsForm
 from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWebhookDelivery
 
@@ -34,6 +36,20 @@ class SandboxWebhookDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(SandboxRecord)
 class SandboxRecordAdmin(admin.ModelAdmin):
+    """The simulated systems' records, read-only: the settings records hold the sandbox's API keys."""
+
     list_display = ["system", "collection", "record_id", "natural_key", "changed_at"]
     list_filter = ["system", "collection"]
     search_fields = ["record_id", "natural_key"]
+    fields = ["system", "collection", "record_id", "natural_key", "data_masked", "created_at", "updated_at", "changed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("data"))
+    def data_masked(self, record):
+        return format_html("<pre>{}</pre>", masked_json(record.data))
