@@ -23,9 +23,8 @@ class ConnectorError(Exception):
 
     code = "connector_error"
     retryable = False
-    # True when the failure says the remote system cannot take any request now (it is down,
-    # unreachable or throttling this client), not that this one request failed. An ordered
-    # stream waits behind such a failure instead of letting newer messages pass it.
+    # True when the remote system cannot take any request now (it is down, unreachable or
+    # throttling this client), not only this one. An ordered stream waits behind such a failure.
     connection_wide = False
     message_template = _(
         "The request to %(connection)s failed. Check the connection settings and retry. "

@@ -80,11 +80,11 @@ class RetryPolicy:
 DELIVERY_POLICY = RetryPolicy(base=2.0, cap=900.0, max_attempts=30, total_window=6 * 3600.0)
 
 # A message of an ordered stream (orders to Odoo) that failed because the remote system could
-# take no request holds up the newer messages of its stream until it goes through, so it is
-# tried again at most 30 s apart and the stream moves soon after the system returns. While the
-# circuit breaker is open the message is handed back without counting an attempt, so over an
-# outage the attempts count about one breaker probe a minute: the six hours, not the attempts,
-# end the wait, as they do for DELIVERY_POLICY.
+# take no request blocks the newer messages of its stream until it goes through. So it is tried
+# again at most 30 s apart, and the stream moves soon after the system returns. While the
+# circuit breaker is open, the message is handed back without counting an attempt, so an outage
+# costs about one attempt a minute (the breaker's probe). The six hours end the wait, not the
+# attempts, as for DELIVERY_POLICY.
 HELD_STREAM_POLICY = RetryPolicy(base=2.0, cap=30.0, max_attempts=10_000, total_window=6 * 3600.0)
 
 # Calls that someone or something waits for: admin "Test connection", pulling one page of a

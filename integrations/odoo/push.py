@@ -221,10 +221,10 @@ def _behind_unreachable_odoo(orders, failures):
     """Give the orders after the first one that failed for want of Odoo that one's error; return them.
 
     `orders` are in placement order and `failures` is {order pk: exception}. Orders go to Odoo
-    in placement order, so none may be created while an older one waits for Odoo to answer
-    again (see batches.due_messages). An order that failed on its own data holds up none.
+    in placement order, so none may be created while an older one waits for Odoo to be reachable
+    again (see batches.due_messages). An order that failed on its own data blocks none.
     """
-    held = []
+    blocked = []
     unreachable = None
     for order in orders:
         error = failures.get(order.pk)
@@ -232,8 +232,8 @@ def _behind_unreachable_odoo(orders, failures):
             unreachable = error
         elif unreachable is not None and error is None:
             failures[order.pk] = unreachable
-            held.append(order)
-    return held
+            blocked.append(order)
+    return blocked
 
 
 def _sale_orders_by_reference(client, references):

@@ -74,7 +74,7 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     message that waits for its next attempt after a failure of its own request (a validation
     error, HTTP 500, 409) does not hold up the rest, so one failing order does not stop the
     others. One that failed because the remote system could take no request (the errors of
-    CONNECTION_WIDE_CODES) holds them up, so after an outage the orders arrive in placement
+    CONNECTION_WIDE_CODES) blocks them, so after an outage the orders arrive in placement
     order. A message that support retried is due at once and goes to this claim
     (outbox.retry_outbound_message), so it goes out in its place in the stream.
     """

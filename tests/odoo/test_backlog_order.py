@@ -163,7 +163,7 @@ def test_sync_push_keeps_waiting_order_first(sandbox):
         ("validation_failed", False),
     ],
 )
-def test_failed_order_holds_back_newer_orders_only_when_odoo_took_no_request(sandbox, code, holds):
+def test_failure_code_decides_stream_wait(sandbox, code, holds):
     erp, message_ids = _three_orders()
 
     # The oldest order failed with `code` and waits a minute for its next attempt.
@@ -179,7 +179,7 @@ def test_orders_failed_by_outage_keep_their_place(sandbox):
     erp, channel, shop = make_erp_and_shop()
     older = [_place(channel, shop, number) for number in ("62001", "62002", "62003")]
 
-    # Odoo answers 503 to the batch of the three orders.
+    # Odoo returns HTTP 503 for the batch of the three orders.
     faults.update_faults("odoo", {"server_error_percent": 100, "server_error_status": 503})
     before = timezone.now()
     counts = deliver_due_messages("hot", entities=("orders",))
@@ -203,13 +203,13 @@ def test_orders_failed_by_outage_keep_their_place(sandbox):
     assert sale_order_ids == sorted(sale_order_ids), f"sale order ids by shop order number {dict(zip(numbers, sale_order_ids, strict=True))}"
 
 
-def test_orders_behind_one_odoo_could_not_take_are_not_created():
+def test_orders_behind_unreachable_odoo_skipped():
     orders = [SimpleNamespace(pk=pk) for pk in (1, 2, 3, 4)]
     rejected = ValidationFailed("Odoo raised ValidationError", status=200)
     unreachable = Unavailable("POST /json/2/res.country/search_read returned HTTP 503", status=503)
 
     failures = {1: rejected, 2: unreachable}
-    held = _behind_unreachable_odoo(orders, failures)
+    blocked = _behind_unreachable_odoo(orders, failures)
 
-    assert [order.pk for order in held] == [3, 4]
+    assert [order.pk for order in blocked] == [3, 4]
     assert failures == {1: rejected, 2: unreachable, 3: unreachable, 4: unreachable}

@@ -17,7 +17,7 @@ def staff_client(client):
     return client
 
 
-def test_odoo_settings_record_masks_the_api_key(staff_client):
+def test_settings_record_masks_api_key(staff_client):
     seed.configure(api_key="sandbox-key-0123456789-abcd")
     record = SandboxRecord.objects.get(system="odoo", collection="_config")
     url = reverse("admin:sandbox_sandboxrecord_change", args=[record.pk])
