@@ -105,6 +105,11 @@ def build_batch(connection, context, products, bindings):
         except ItemError as error:
             errors[product.pk] = error
             continue
+        if binding is not None and binding.stock_sent is not None:
+            # The stock writes keep this product's figure and hold back the units the shop sold
+            # before Kontor heard of them (integrations.services.unseen_sales). A figure here
+            # would put those units back.
+            del payload["stock"]
         mapped.append((product, root, payload))
 
     parent_payloads = []
@@ -208,11 +213,12 @@ def send_batch(client, connection, context, products):
                 result.created.add(product.pk)
         else:
             result.failed[product.pk] = rejection(product.sku, error)
-    if result.written:
-        # The product carried its own stock figure, so the last stock write is no longer the
-        # shop's baseline for finding unseen sales.
+    with_stock = [product for product in result.written if "stock" in products_payload[positions[product.pk]]]
+    if with_stock:
+        # These products carried a stock figure, so no stock write is their baseline for finding
+        # unseen sales any longer.
         Binding.objects.filter(
-            connection=connection, content_type=ContentType.objects.get_for_model(Product), object_id__in=[str(product.pk) for product in result.written]
+            connection=connection, content_type=ContentType.objects.get_for_model(Product), object_id__in=[str(product.pk) for product in with_stock]
         ).update(stock_sent=None, stock_known=0, stock_known_since=None, stock_unseen=0, stock_unseen_since=None)
     if parent_errors:
         logger.warning("Shopware rejected parent products", extra={"connection_id": connection.pk, "count": len(parent_errors)})

@@ -190,13 +190,30 @@ def test_batches_hold_back_unseen_sales(pushed, connection, warehouse, make_prod
     assert binding_of(connection, other).stock_unseen == 2
 
 
-def test_catalog_push_resets_baseline(pushed, connection):
+def test_catalog_push_leaves_stock_alone(pushed, connection, warehouse):
+    sell_in_shop("UNSEEN-1", 3)
+    send_stock(pushed)
+    pushed.gtin = "4006381333931"
+    pushed.save()
+
     push_catalog(connection.pk)
 
+    assert store.find_by_natural_key("shopware", "product", "UNSEEN-1").data["ean"] == "4006381333931"
+    assert shop_stock("UNSEEN-1") == 7
     binding = binding_of(connection, pushed)
+    assert binding.stock_sent == 7
+    assert binding.stock_unseen == 3
+
+
+def test_first_catalog_push_sets_stock(sandbox, connection, warehouse, make_product):
+    product = make_product("UNSEEN-NEW", on_hand=5)
+
+    push_catalog(connection.pk)
+
+    assert shop_stock("UNSEEN-NEW") == 5
+    binding = binding_of(connection, product)
     assert binding.stock_sent is None
     assert binding.stock_known_since is None
-    assert binding.stock_unseen == 0
 
 
 def test_stale_baseline_not_compared(pushed, connection):
