@@ -1,9 +1,10 @@
-"""Names of the records that sync errors refer to, for the sync error list."""
+"""Names of the records that sync errors refer to, for the sync error list and page."""
 
 from collections import defaultdict
 
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # The field that people know a record by. Other record types are shown with their primary key.
 NAME_FIELDS = {
@@ -11,6 +12,17 @@ NAME_FIELDS = {
     ("orders", "order"): "external_number",
     ("customers", "customer"): "email",
 }
+
+# An inbound item that failed before Kontor stored a record, such as a shop order that failed
+# validation, has only its external id, which for Shopware is the order's UUID. Its stored
+# payload contains the order number that the merchant uses. Keyed by connector kind and entity:
+# the payload field with that number and the label that shows it.
+PAYLOAD_NUMBERS = {
+    ("shopware", "orders"): ("orderNumber", _("Order %(number)s")),
+}
+
+# The admin searches these payload fields, so support can find such an error by its number.
+PAYLOAD_SEARCH_FIELDS = sorted({f"payload__{field}" for field, _label in PAYLOAD_NUMBERS.values()})
 
 
 def record_names(sync_errors):
@@ -50,12 +62,49 @@ def _valid_keys(model, object_ids):
     return keys
 
 
+def attach_record_names(sync_errors):
+    """Set `record_name` on each of `sync_errors` to its record's name, or None (see record_names)."""
+    names = record_names(sync_errors)
+    for sync_error in sync_errors:
+        sync_error.record_name = names.get((sync_error.content_type_id, sync_error.object_id))
+
+
+def payload_number_label(sync_error):
+    """Return the label of the number in an inbound error's payload, such as "Order 10042", or None."""
+    entry = PAYLOAD_NUMBERS.get((sync_error.connection.kind, sync_error.entity))
+    if entry is None or not isinstance(sync_error.payload, dict):
+        return None
+    field, label = entry
+    number = sync_error.payload.get(field)
+    if isinstance(number, int) and not isinstance(number, bool):
+        number = str(number)
+    # A Shopware order.written event stores only the order's id, and a malformed order may lack
+    # the number. Such errors keep their external id as the name.
+    if not isinstance(number, str) or not number.strip():
+        return None
+    return label % {"number": number.strip()}
+
+
+def record_label_of(sync_error):
+    """Return the name of the error's record for support staff, such as "Order 10042".
+
+    A stored record is named by its type and name field (see NAME_FIELDS), else its primary key.
+    An item without a stored record is named by the number in its payload (see PAYLOAD_NUMBERS),
+    else its external id. Errors in a list should have `record_name` set by attach_record_names,
+    because a single error looks its name up with one query.
+    """
+    if sync_error.content_type_id:
+        if not hasattr(sync_error, "record_name"):
+            attach_record_names([sync_error])
+        name = sync_error.record_name or sync_error.object_id
+        return f"{sync_error.content_type.name} {name}"
+    return payload_number_label(sync_error) or sync_error.external_id
+
+
 class SyncErrorChangeList(ChangeList):
     """The sync error list, which looks up the names of a page's records in one query per record type."""
 
     def get_results(self, request):
         super().get_results(request)
-        names = record_names(self.result_list)
         # The template iterates this same evaluated queryset, so its rows keep these attributes.
-        for sync_error in self.result_list:
-            sync_error.record_name = names.get((sync_error.content_type_id, sync_error.object_id))
+        attach_record_names(self.result_list)

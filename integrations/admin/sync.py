@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integrations.admin.records import SyncErrorChangeList
+from integrations.admin.records import PAYLOAD_SEARCH_FIELDS, SyncErrorChangeList, record_label_of
 from integrations.models import DeltaCursor, SyncError, SyncRun
 from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
@@ -85,11 +85,11 @@ class SyncErrorAdmin(admin.ModelAdmin):
     change_list_template = "admin/integrations/syncerror/change_list.html"
     list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "shown_message", "attempts", "next_retry_at", "resolved"]
     list_filter = ["resolved", "direction", "code", "entity", "connection"]
-    search_fields = ["external_id", "object_id", "message", "message_translations"]
+    search_fields = ["external_id", "object_id", "message", "message_translations", *PAYLOAD_SEARCH_FIELDS]
     date_hierarchy = "created_at"
     list_select_related = ["connection", "content_type"]
     exclude = ["message", "message_translations"]
-    readonly_fields = ["shown_message"] + [field.name for field in SyncError._meta.fields if field.name not in ("message", "message_translations")]
+    readonly_fields = ["record_label", "shown_message"] + [field.name for field in SyncError._meta.fields if field.name not in ("message", "message_translations")]
     actions = ["retry", "mark_resolved"]
 
     @admin.display(description=_("message"))
@@ -101,11 +101,15 @@ class SyncErrorAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("record"))
     def record_label(self, sync_error):
-        # The list page sets record_name to the SKU, order number or email where the record has one.
-        if sync_error.content_type_id:
-            name = getattr(sync_error, "record_name", None) or sync_error.object_id
-            return f"{sync_error.content_type.name} {name}"
-        return sync_error.external_id
+        return record_label_of(sync_error)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The default subtitle is the model's str, which names an inbound order by its external
+        # id (a Shopware UUID), not by the order number that support staff know.
+        label = record_label_of(obj) if obj is not None else ""
+        if label:
+            context["subtitle"] = f"{obj.connection} {obj.get_direction_display()} {label}: {obj.code}"
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=_("Retry"))
     def retry(self, request, queryset):
