@@ -81,6 +81,8 @@ def test_detail_page_names_order_by_number(admin_client, connection, make_produc
     assert readonly_record(english) == "Order 10042"
     assert subtitle(german) == "Shopware DE eingehend Bestellung 10042: order_invalid"
     assert readonly_record(german) == "Bestellung 10042"
+    # and the breadcrumb ends with the same name
+    assert "&rsaquo; Shopware DE inbound Order 10042: order_invalid\n</div>" in english
     # and the Shopware id is still shown as the external id
     assert f'<div class="readonly">{SHOPWARE_ID}</div>' in english
 
