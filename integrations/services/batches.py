@@ -77,6 +77,10 @@ def due_messages(lane, now, entities=None, *, with_ordered_streams=True):
     CONNECTION_WIDE_CODES) blocks them, so after an outage the orders arrive in placement
     order. A message that support retried is due at once and goes to this claim
     (outbox.retry_outbound_message), so it goes out in its place in the stream.
+
+    NOTE: a timeout counts as a failure of the whole system. A batch that times out on its own
+    (too large for Odoo to create within the read timeout, say) holds up the stream, retried
+    every 30 s at most, until HELD_STREAM_POLICY's six hours run out.
     """
     older_unfinished = OutboundMessage.objects.filter(
         connection_id=OuterRef("connection_id"),
