@@ -17,6 +17,9 @@ that counter's lock. Neither was seen in the kill tests; both would stop the lan
 The writer lock is not taken over: a worker killed while it sends a result keeps it, and the
 monitor then saves no result of the cluster's other workers. Taking it over is not safe,
 because the dead writer may have left half a message in the pipe.
+
+StopAnnouncingSentinel lets a long task see that its cluster has begun to stop
+(cluster_is_stopping), so that the task can return instead of running until it is killed.
 """
 
 import logging
@@ -148,6 +151,69 @@ class RecoverableQueue(Queue):
         self._rlock = RecoveringLock(self._rlock, self._holder, self._guard)
 
 
+# How often a task that waits checks whether its cluster is stopping.
+STOP_CHECK_SECONDS = 0.1
+
+# The stop flag of the cluster that this process belongs to. StopAnnouncingSentinel creates it
+# before it forks its workers, pusher and monitor, so they inherit it. None in other processes.
+_cluster_stopping = None
+
+
+def cluster_is_stopping():
+    """Return whether the django-q2 cluster that runs this worker process has begun to stop.
+
+    Always False outside a cluster's worker: in the web server, a management command, a test.
+    """
+    return _cluster_stopping is not None and bool(_cluster_stopping.value)
+
+
+def sleep_unless_cluster_stops(seconds):
+    """Sleep for `seconds`, but wake within STOP_CHECK_SECONDS once the cluster begins to stop.
+
+    Returns whether the cluster is stopping. Outside a cluster's worker it is time.sleep.
+    """
+    if _cluster_stopping is None:
+        time.sleep(seconds)
+        return False
+
+    deadline = time.monotonic() + seconds
+    while not cluster_is_stopping():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(remaining, STOP_CHECK_SECONDS))
+    return True
+
+
+class StopAnnouncingSentinel(cluster.Sentinel):
+    """django-q2's sentinel, which also sets a stop flag that the tasks of its workers can read.
+
+    In django-q2 1.11 a worker learns of the stop only from the STOP message that the sentinel
+    puts in the task queue after the pusher has stopped, and it reads that message only after
+    its current task returns. Without this flag, a long task such as an Odoo poll loop ran on
+    until its own end or until the process was killed.
+
+    The flag is a shared value without a lock. So a worker killed while it reads the flag cannot
+    block the stop, as it could block a multiprocessing.Event whose lock it held.
+
+    NOTE: a worker inherits the flag only when the sentinel forks it, which django-q2 does
+    wherever the "fork" start method exists. With "spawn", cluster_is_stopping() stays False.
+    """
+
+    def __init__(self, *args, **kwargs):
+        global _cluster_stopping
+        # super().__init__ forks the workers, then guards them until the cluster stops.
+        _cluster_stopping = multiprocessing.RawValue("b", 0)
+        super().__init__(*args, **kwargs)
+
+    def stop(self):
+        # The guard calls stop() as soon as the cluster's stop event is set, before it stops
+        # the pusher and queues the workers' STOP messages.
+        _cluster_stopping.value = 1
+        super().stop()
+
+
 def install():
-    """Make django-q2's sentinels create RecoverableQueue for their tasks and results."""
+    """Make django-q2's clusters use RecoverableQueue and StopAnnouncingSentinel."""
     cluster.Queue = RecoverableQueue
+    cluster.Sentinel = StopAnnouncingSentinel

@@ -122,8 +122,9 @@ def serve():
         web_server, *workers = processes
         for process in workers:
             ask_to_stop(process)
-        # One deadline for all, so a slow process does not add its wait to the others'. A task
-        # cut off here (a long poll loop) leaves its claimed messages to the lease takeover.
+        # One deadline for all, so a slow process does not add its wait to the others'. The
+        # poll loops return after their current step. A task cut off here (a long master-lane
+        # sync) leaves its claimed messages to the lease takeover.
         # The web server stops last, because the tasks still running call its sandboxes.
         deadline = time.monotonic() + 10
         for process in [*workers, web_server]:

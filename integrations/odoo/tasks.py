@@ -12,9 +12,11 @@ two poll loops per Odoo connection run as tasks of the poll lane, which runs not
 
 Each loop holds a lock in the cache, polls until shortly before the lane's task timeout, then
 queues its successor. `ensure_pollers`, scheduled every minute, starts a loop whose worker
-died. The framework's scheduled delta pull (with its longer overlap) still runs as the safety
-net for anything a fast poll missed, and the lane's batch tasks still deliver stock messages
-when no stock loop runs.
+died. When the lane's cluster begins to stop, a loop returns after its current step, releases
+its lock and queues no successor, so ensure_pollers starts it again once the lane runs again.
+The framework's scheduled delta pull (with its longer overlap) still runs as the safety net
+for anything a fast poll missed, and the lane's batch tasks still deliver stock messages when
+no stock loop runs.
 
 Fast polls write no sync run, because that would be two rows a second. A failing poll is
 logged once when it starts failing and once when it recovers, and it backs off meanwhile. The
@@ -34,6 +36,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django_q.tasks import async_task
 
+from core.taskqueue import cluster_is_stopping, sleep_unless_cluster_stops
 from integrations.domains import Domain
 from integrations.errors import ConnectorError
 from integrations.models import (
@@ -237,7 +240,8 @@ class StockSender(threading.Thread):
     def run(self):
         failing = False
         try:
-            while not self.stopped.is_set():
+            # A stopping cluster ends the thread before the loop that started it notices the stop.
+            while not self.stopped.is_set() and not cluster_is_stopping():
                 wait = self.interval
                 try:
                     if not failing:
@@ -336,7 +340,8 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     """Run one connection's stock or orders loop until shortly before the poll lane's timeout.
 
     Then the loop queues its successor. Returns "busy" when another loop of the same kind has
-    the connection's lock.
+    the connection's lock, and "stopped" without a successor when the worker's cluster began to
+    stop.
     """
     token = uuid.uuid4().hex
     key = _lock_key(connection_id, kind)
@@ -350,11 +355,15 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     next_poll = 0.0
     backoff = 0.0
     failing = False
+    stopped = False
     sender = None
     try:
         failing = _loop_is_failing(connection_id, kind)
         logger.info("odoo poll loop started", extra={"connection_id": connection_id, "kind": kind, "failing": failing})
         while time.monotonic() < deadline:
+            if cluster_is_stopping():
+                stopped = True
+                break
             if not Connection.objects.filter(pk=connection_id, enabled=True).exists():
                 return "disabled"
             cache.touch(key, LOCK_SECONDS)
@@ -382,19 +391,24 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
                         logger.exception("odoo poll failed, backing off", extra={"connection_id": connection_id})
                     _report_poll_failure(connection_id, kind, error)
                 failing = True
-                time.sleep(min(backoff, max(deadline - time.monotonic(), 0)))
+                sleep_unless_cluster_stops(min(backoff, max(deadline - time.monotonic(), 0)))
                 continue
             if failing:
                 logger.info("odoo poll recovered", extra={"connection_id": connection_id})
                 _report_poll_recovery(connection_id, kind)
             failing = False
             backoff = 0.0
-            time.sleep(max(next_poll - time.monotonic(), 0.01))
+            sleep_unless_cluster_stops(max(next_poll - time.monotonic(), 0.01))
     finally:
         if sender is not None:
             sender.stop(timeout=SENDER_STOP_SECONDS)
         if cache.get(key) == token:
             cache.delete(key)
+
+    if stopped:
+        # The released lock lets ensure_pollers start the loop again once the lane runs again.
+        logger.info("odoo poll loop stopped", extra={"connection_id": connection_id, "kind": kind})
+        return "stopped"
 
     async_task(POLL_TASK, connection_id, None, kind, cluster=POLL_LANE)
     logger.info("odoo poll loop handed over", extra={"connection_id": connection_id, "kind": kind})
