@@ -27,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from core.taskqueue import cluster_is_stopping, sleep_unless_cluster_stops
 from integrations.sandbox import store
 
 logger = logging.getLogger(__name__)
@@ -203,10 +204,12 @@ def place_batch(system, count, *, place, cancel, skus=None, place_many=None):
     return outcomes
 
 
-def run_stream(system, *, place, cancel, rate, count=None, progress=None, sleep=time.sleep):
+def run_stream(system, *, place, cancel, rate, count=None, progress=None, sleep=sleep_unless_cluster_stops):
     """Replay invoices at `rate` per second until `count` are done (None: until stopped).
 
-    `progress(outcomes)` is called after each invoice with the running totals.
+    `progress(outcomes)` is called after each invoice with the running totals. In a lane worker
+    (the demo's stream runs on the master lane) it also returns when the cluster begins to stop,
+    so Ctrl-C on `make run` does not wait for the worker to be killed.
     """
     if rate <= 0:
         raise ValueError(f"rate must be above 0 invoices per second, got {rate}")
@@ -216,7 +219,7 @@ def run_stream(system, *, place, cancel, rate, count=None, progress=None, sleep=
     started = time.monotonic()
     done = 0
     try:
-        while count is None or done < count:
+        while (count is None or done < count) and not cluster_is_stopping():
             skus = catalog_skus()
             for name, value in place_batch(system, 1, place=place, cancel=cancel, skus=skus).items():
                 totals[name] += value
