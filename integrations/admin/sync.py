@@ -9,7 +9,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from integrations.admin.records import PAYLOAD_SEARCH_FIELDS, SyncErrorChangeList, record_label_of
+from integrations.admin.records import (
+    PAYLOAD_SEARCH_FIELDS,
+    SyncErrorChangeList,
+    payload_number_label,
+    record_label_of,
+)
 from integrations.models import DeltaCursor, SyncError, SyncRun
 from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
@@ -106,7 +111,7 @@ class SyncErrorAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The default subtitle is the model's str, which names an inbound order by its external
         # id (a Shopware UUID), not by the order number that support staff know.
-        label = record_label_of(obj) if obj is not None else ""
+        label = payload_number_label(obj) if obj is not None else None
         if label:
             context["subtitle"] = f"{obj.connection} {obj.get_direction_display()} {label}: {obj.code}"
         return super().render_change_form(request, context, add, change, form_url, obj)

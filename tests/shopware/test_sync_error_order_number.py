@@ -101,7 +101,7 @@ def test_order_without_number_keeps_shopware_id(admin_client, connection, make_p
     # then the error is named by the Shopware id, as before
     assert record_cells(listing) == [SHOPWARE_ID]
     assert readonly_record(detail) == SHOPWARE_ID
-    assert subtitle(detail) == f"Shopware DE eingehend {SHOPWARE_ID}: order_invalid"
+    assert subtitle(detail) == f"Shopware DE eingehend Bestellungen {SHOPWARE_ID}: order_invalid"
 
 
 def test_search_finds_number_in_payload(admin_client, connection):
