@@ -454,6 +454,41 @@ def probe_steps(probe, erp):
     return {step: end - start for step, start, end in zip(PROBE_STEPS, times[:-1], times[1:], strict=True)}
 
 
+def print_unseen_probes(label, probes, erp):
+    """Print, for each probe the shop did not show within 30 s, what each system holds for its product."""
+    from datetime import UTC, datetime
+
+    from catalog.models import Product
+    from integrations.models import InboundEvent, OutboundMessage
+    from integrations.sandbox.odoo import records, seed
+
+    for probe in probes:
+        if probe.seen_at is not None:
+            continue
+        since = datetime.fromtimestamp(probe.changed_at, UTC)
+        odoo_product_id = seed.product_by_sku(probe.sku)["id"]
+        product = Product.objects.get(sku=probe.sku)
+        quants = records.search("stock.quant", [["product_id", "=", odoo_product_id]])
+        print(f"\nunseen probe {label}: {probe.sku} set to {probe.level} at +0 s; shop now {shop_stock(probe.sku)}")
+        for quant in quants:
+            print(f"  odoo quant {quant['id']}: quantity {quant['quantity']}, reserved {quant['reserved_quantity']}, write_date {quant.get('write_date')}")
+        events = InboundEvent.objects.filter(
+            connection=erp, entity="stock", external_id__startswith=f"{odoo_product_id}@", received_at__gte=since
+        ).order_by("received_at")
+        for event in events:
+            print(
+                f"  event {event.pk} +{(event.received_at - since).total_seconds():.2f} s: quantity {event.payload.get('quantity')}, "
+                f"{event.state} {event.outcome or ''} {event.error[:80] if event.error else ''}"
+            )
+        messages = OutboundMessage.objects.filter(entity="stock", object_id=str(product.pk), created_at__gte=since).order_by("created_at")
+        for message in messages:
+            delivered = f"+{(message.delivered_at - since).total_seconds():.2f} s" if message.delivered_at else "-"
+            print(
+                f"  message {message.pk} +{(message.created_at - since).total_seconds():.2f} s: available {message.payload.get('available')}, "
+                f"{message.state}, delivered {delivered} {message.error_code}"
+            )
+
+
 def print_probe_steps(label, probes, erp):
     """Print each step's p50, p99 and maximum over the probes, and the steps of the slowest probes."""
     steps = [(probe, probe_steps(probe, erp)) for probe in probes]
@@ -564,6 +599,7 @@ def main():
         if args.steps:
             for label, probes in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
                 print_probe_steps(label, probes, erp)
+                print_unseen_probes(label, probes, erp)
     finally:
         meter.stop()
         sweeper.stopped.set()
