@@ -1,8 +1,10 @@
+import json
+
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from integrations.masking import masked_json
+from integrations.masking import mask_text, masked_json
 from integrations.sandbox.forms import SandboxFaultsForm
 from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWebhookDelivery
 
@@ -27,15 +29,39 @@ class SandboxFaultsAdmin(admin.ModelAdmin):
         return faults.system_label()
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that shows what the simulated systems did, without add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SandboxWebhookDelivery)
-class SandboxWebhookDeliveryAdmin(admin.ModelAdmin):
+class SandboxWebhookDeliveryAdmin(ReadOnlyAdmin):
+    """The webhooks the simulated systems sent, read-only, with personal data in the body masked."""
+
     list_display = ["created_at", "system", "event", "state", "status_code", "attempts"]
     list_filter = ["system", "state", "event"]
-    readonly_fields = ["system", "event", "url", "body", "headers", "state", "attempts", "status_code", "error", "created_at", "sent_at"]
+    fields = ["system", "event", "url", "body_masked", "headers", "state", "attempts", "status_code", "error", "created_at", "sent_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("body"))
+    def body_masked(self, delivery):
+        try:
+            text = masked_json(json.loads(delivery.body))
+        except ValueError:
+            text = mask_text(delivery.body)
+        return format_html("<pre>{}</pre>", text)
 
 
 @admin.register(SandboxRecord)
-class SandboxRecordAdmin(admin.ModelAdmin):
+class SandboxRecordAdmin(ReadOnlyAdmin):
     """The simulated systems' records, read-only: the settings records hold the sandbox's API keys."""
 
     list_display = ["system", "collection", "record_id", "natural_key", "changed_at"]
@@ -43,12 +69,6 @@ class SandboxRecordAdmin(admin.ModelAdmin):
     search_fields = ["record_id", "natural_key"]
     fields = ["system", "collection", "record_id", "natural_key", "data_masked", "created_at", "updated_at", "changed_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("data"))
     def data_masked(self, record):

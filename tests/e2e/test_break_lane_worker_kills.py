@@ -104,7 +104,7 @@ def test_reader_killed_again_after_each_takeover(cluster):
         assert reader, "no worker reads the task queue's pipe within 10 s"
         _kill(reader[:1])
         runs.queue(5)
-        assert runs.all_ran(15), f"ran {len(runs.ran())} of {len(runs.queued)} tasks within 15 s of killing {reader[0]}"
+        assert runs.all_ran(30), f"ran {len(runs.ran())} of {len(runs.queued)} tasks within 30 s of killing {reader[0]}"
 
     assert sorted(runs.ran(), key=int) == runs.queued
 
