@@ -112,11 +112,6 @@ def serve():
     processes = [start([python, "manage.py", "runserver", ADDRESS, "--noreload", "--insecure"])]
     from django.conf import settings
 
-    for lane in settings.LANES:
-        processes.append(start([python, "manage.py", "qcluster"], env=dict(os.environ, Q_CLUSTER_NAME=lane)))
-    # Queues due retries every second, so a retry goes out when it is due, not at the next sweep.
-    processes.append(start([python, "manage.py", "dispatch"]))
-
     def stop(*_):
         print("Stopping Kontor: the lanes finish their current tasks for up to 10 seconds.", flush=True)
         web_server, *workers = processes
@@ -142,7 +137,15 @@ def serve():
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
 
-    if wait_until_listening(ADDRESS):
+    # The lanes start once the web server listens: their first tasks call the sandboxes it serves,
+    # and would record connection errors before it does.
+    listening = wait_until_listening(ADDRESS)
+    for lane in settings.LANES:
+        processes.append(start([python, "manage.py", "qcluster"], env=dict(os.environ, Q_CLUSTER_NAME=lane)))
+    # Queues due retries every second, so a retry goes out when it is due, not at the next sweep.
+    processes.append(start([python, "manage.py", "dispatch"]))
+
+    if listening:
         print(f"Kontor runs at http://{ADDRESS}/admin/ with the hot, master and poll lanes and the dispatcher. Stop with Ctrl-C.")
         for line in NEW_LOGIN:
             print(line, flush=True)
