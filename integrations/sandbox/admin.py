@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from integrations.masking import mask_text, masked_json
 from integrations.sandbox.forms import SandboxFaultsForm
 from integrations.sandbox.models import SandboxFaults, SandboxRecord, SandboxWebhookDelivery
@@ -29,21 +30,8 @@ class SandboxFaultsAdmin(admin.ModelAdmin):
         return faults.system_label()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """An admin that shows what the simulated systems did, without add, change or delete."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SandboxWebhookDelivery)
-class SandboxWebhookDeliveryAdmin(ReadOnlyAdmin):
+class SandboxWebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The webhooks the simulated systems sent, read-only, with personal data in the body masked."""
 
     list_display = ["created_at", "system", "event", "state", "status_code", "attempts"]
@@ -61,7 +49,7 @@ class SandboxWebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SandboxRecord)
-class SandboxRecordAdmin(ReadOnlyAdmin):
+class SandboxRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The simulated systems' records, read-only: the settings records hold the sandbox's API keys."""
 
     list_display = ["system", "collection", "record_id", "natural_key", "changed_at"]

@@ -64,21 +64,25 @@ def kill_tree(process):
     process.wait(timeout=10)
 
 
-def start_lane_cluster(lane, workers):
-    """Start `manage.py qcluster` for `lane` with `workers` workers against the test database."""
+def start_lane_cluster(lane, workers, *, log_path=None, log_level="WARNING"):
+    """Start `manage.py qcluster` for `lane` with `workers` workers against the test database.
+
+    With `log_path` its log goes there as JSON lines, appended; without, it is discarded.
+    """
     settings_dict = db_connection.settings_dict
     env = dict(
         os.environ,
         DATABASE_URL=f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}",
         Q_CLUSTER_NAME=lane,
         DEBUG="false",
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL=log_level,
         **{f"LANE_{lane.upper()}_WORKERS": str(workers)},
     )
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "manage.py", "qcluster"]
+    if log_path is None:
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, env={**env, "LOG_FORMAT": "json"}, stdout=subprocess.DEVNULL, stderr=log)
 
 
 @contextmanager

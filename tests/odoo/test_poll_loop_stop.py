@@ -11,17 +11,14 @@ which records when each Odoo request came in.
 """
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_started
-from django.db import connection as db_connection
 from django_q.brokers import get_broker
 from django_q.models import Task
 
@@ -36,7 +33,7 @@ from integrations.odoo.tasks import (
     ensure_pollers,
 )
 from integrations.sandbox.odoo import seed
-from tests.e2e.processes import kill_tree, wait_for
+from tests.e2e.processes import kill_tree, start_lane_cluster, wait_for
 from tests.odoo.conftest import make_odoo_connection
 from tests.odoo.helpers import make_product
 
@@ -71,22 +68,8 @@ def odoo_requests():
 
 
 def start_poll_cluster(log_path):
-    """Start `manage.py qcluster` for the poll lane against the test database, logging JSON to `log_path`."""
-    settings_dict = db_connection.settings_dict
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}",
-        Q_CLUSTER_NAME=POLL_LANE,
-        DEBUG="false",
-        LOG_LEVEL="INFO",
-        LOG_FORMAT="json",
-        LANE_POLL_WORKERS="2",
-    )
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"], cwd=settings.BASE_DIR, env=env,
-            stdout=subprocess.DEVNULL, stderr=log,
-        )
+    """Start `manage.py qcluster` for the poll lane with two workers, logging JSON to `log_path`."""
+    return start_lane_cluster(POLL_LANE, 2, log_path=log_path, log_level="INFO")
 
 
 def loops_running(erp):
