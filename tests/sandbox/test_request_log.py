@@ -36,6 +36,10 @@ class CountingRequestHandler(WSGIRequestHandler):
 
     def handle_one_request(self):
         super().handle_one_request()
+        # One request per connection: a kept-alive connection would keep its handler thread, and
+        # that thread's database session, open after the test, and the test database could not
+        # be dropped at the end of the run.
+        self.close_connection = True
         if self.raw_requestline:
             self.server.handled.release()
 
