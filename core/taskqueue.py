@@ -193,8 +193,8 @@ class StopAnnouncingSentinel(cluster.Sentinel):
     its current task returns. Without this flag, a long task such as an Odoo poll loop ran on
     until its own end or until the process was killed.
 
-    The flag is a shared value without a lock. So a worker killed while it reads the flag cannot
-    block the stop, as it could block a multiprocessing.Event whose lock it held.
+    The flag is a shared value without a lock, because a worker killed while it held the lock of
+    a multiprocessing.Event would block every later reader, the sentinel's stop included.
 
     NOTE: a worker inherits the flag only when the sentinel forks it, which django-q2 does
     wherever the "fork" start method exists. With "spawn", cluster_is_stopping() stays False.
