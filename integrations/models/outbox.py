@@ -18,6 +18,8 @@ class OutboundState(models.TextChoices):
     # The remote system already has this content (same fingerprint as the last push).
     SKIPPED = "skipped", _("skipped")
     FAILED = "failed", _("failed")
+    # The record was cancelled before any worker took this message, so it was never sent.
+    WITHDRAWN = "withdrawn", _("withdrawn")
 
 
 class OutboundAction(models.TextChoices):
