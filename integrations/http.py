@@ -53,7 +53,8 @@ class ConnectorHttpClient:
 
     `timeout` is (connect, read) in seconds. The connect timeout is slightly above a multiple
     of 3 s, the TCP retransmission interval. `rate_limit_wait` is how long a call waits for the
-    rate limiter before it fails with RateLimited.
+    rate limiter before it fails with RateLimited. `name` identifies the connection in logs,
+    and `label` (default: `name`) in the errors' support messages, which merchants read.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class ConnectorHttpClient:
         idempotency_header="Idempotency-Key",
         rate_limit_wait=30.0,
         error_parser=parse_field_errors,
+        label=None,
     ):
         if not timeout:
             raise ValueError(f"timeout must be set for {name}, as seconds or (connect, read)")
@@ -78,6 +80,7 @@ class ConnectorHttpClient:
             raise ValueError(f"base URL {base_url!r} of {name} must start with https:// or http://")
 
         self.name = name
+        self.label = label or name
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.rate_limiter = rate_limiter
@@ -113,7 +116,7 @@ class ConnectorHttpClient:
         if self.circuit_breaker and not self.circuit_breaker.allow():
             raise CircuitOpen(
                 f"{method} {log_context['path']} not sent: circuit open",
-                connection=self.name,
+                connection=self.label,
                 url=self.base_url,
                 retry_after=self.circuit_breaker.retry_after(),
                 reset_timeout=self.circuit_breaker.reset_timeout,
@@ -121,7 +124,7 @@ class ConnectorHttpClient:
         if self.rate_limiter and not self.rate_limiter.acquire(timeout=self.rate_limit_wait):
             raise RateLimited(
                 f"{method} {log_context['path']} not sent: local rate limit",
-                connection=self.name,
+                connection=self.label,
                 retry_after=1 / self.rate_limiter.rate_per_second,
             )
 
@@ -171,7 +174,7 @@ class ConnectorHttpClient:
             raise InvalidResponse(
                 f"{method.upper()} {mask_text(urlsplit(response.url).path)} returned a body that is "
                 f"not JSON (Content-Type {response.headers.get('Content-Type', '-')})",
-                connection=self.name,
+                connection=self.label,
                 status=response.status_code,
             ) from None
 
@@ -216,7 +219,7 @@ class ConnectorHttpClient:
         status = response.status_code
         message = f"{response.request.method} {mask_text(urlsplit(response.url).path)} returned HTTP {status}"
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        common = {"connection": self.name, "status": status}
+        common = {"connection": self.label, "status": status}
 
         if status in (401, 403):
             return AuthError(message, **common)
@@ -247,10 +250,10 @@ class ConnectorHttpClient:
         cause = type(exc).__name__
         # ConnectTimeout is both a Timeout and a ConnectionError, so Timeout is checked first.
         if isinstance(exc, requests.Timeout):
-            return Timeout(f"{method} {path} timed out ({cause})", connection=self.name)
+            return Timeout(f"{method} {path} timed out ({cause})", connection=self.label)
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
-            return ConnectionFailed(f"{method} {path} failed to connect ({cause})", connection=self.name)
-        return ConnectorError(f"{method} {path} failed before a response ({cause})", connection=self.name)
+            return ConnectionFailed(f"{method} {path} failed to connect ({cause})", connection=self.label)
+        return ConnectorError(f"{method} {path} failed before a response ({cause})", connection=self.label)
 
     def _record_health(self, error):
         if not self.circuit_breaker or isinstance(error, NOT_SENT_ERRORS):

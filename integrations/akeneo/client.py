@@ -88,7 +88,7 @@ class AkeneoClient:
         basic = base64.b64encode(f"{self.client_id}:{self.secret}".encode()).decode()
         response = self.http.request_json("POST", TOKEN_PATH, json=body, headers={"Authorization": f"Basic {basic}"})
         if not isinstance(response, dict) or not response.get("access_token"):
-            raise InvalidResponse("token response has no access_token", connection=self.http.name)
+            raise InvalidResponse("token response has no access_token", connection=self.http.label)
         self.access_token = response["access_token"]
         self.refresh_token = response.get("refresh_token") or self.refresh_token
         self.expires_at = self.clock() + int(response.get("expires_in") or 3600) - EXPIRY_MARGIN
@@ -113,7 +113,7 @@ class AkeneoClient:
         try:
             return response.json()
         except ValueError:
-            raise InvalidResponse("response body is not JSON", connection=self.http.name, status=response.status_code) from None
+            raise InvalidResponse("response body is not JSON", connection=self.http.label, status=response.status_code) from None
 
     def iter_items(self, path, params=None):
         """Yield the items of a HAL list, following `_links.next.href` exactly as Akeneo sends it."""

@@ -39,7 +39,7 @@ def create_label(shipment_id, connection, *, weight_kg="1.0"):
     try:
         shipment_number, pdf = mappers.label_from_item(items[0])
     except ValueError as error:
-        raise ValidationFailed(f"DHL label for shipment {shipment.pk} rejected (HTTP {status})", connection=connection.slug, status=status) from error
+        raise ValidationFailed(f"DHL label for shipment {shipment.pk} rejected (HTTP {status})", connection=connection.name, status=status) from error
     logger.info("dhl label created", extra={"shipment_id": shipment.pk, "shipment_number": shipment_number})
 
     return record_label(

@@ -146,7 +146,7 @@ class OdooClient:
         self.connection = connection
         self.settings = OdooSettings.from_connection(connection)
         self.protocol = self.settings.protocol
-        check_base_url(connection.base_url, connection=connection.slug)
+        check_base_url(connection.base_url, connection=connection.name)
         headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json; charset=utf-8"}
         if self.settings.database:
             headers["X-Odoo-Database"] = self.settings.database
@@ -187,7 +187,7 @@ class OdooClient:
         created = self.call(model, "create", vals_list=[values])
         if isinstance(created, list):
             if len(created) != 1:
-                raise InvalidResponse(f"{model}.create returned {len(created)} ids for one record", connection=self.connection.slug)
+                raise InvalidResponse(f"{model}.create returned {len(created)} ids for one record", connection=self.connection.name)
             return created[0]
         return created
 
@@ -248,7 +248,7 @@ class OdooClient:
                 self.settings.database, self.settings.login, self.settings.api_key, {},
             ])
             if not uid:
-                raise AuthError("Odoo common.authenticate returned no uid", connection=self.connection.slug)
+                raise AuthError("Odoo common.authenticate returned no uid", connection=self.connection.name)
             self._uids[key] = uid
         return uid
 
@@ -261,11 +261,11 @@ class OdooClient:
         }
         answer = self.http.request_json("POST", "/jsonrpc", json=body)
         if not isinstance(answer, dict):
-            raise InvalidResponse("Odoo /jsonrpc returned no JSON object", connection=self.connection.slug)
+            raise InvalidResponse("Odoo /jsonrpc returned no JSON object", connection=self.connection.name)
         if answer.get("error"):
             error = answer["error"]
             data = error.get("data") if isinstance(error.get("data"), dict) else {}
-            raise error_from_odoo(data, connection=self.connection.slug)
+            raise error_from_odoo(data, connection=self.connection.name)
         if "result" not in answer:
-            raise InvalidResponse("Odoo /jsonrpc returned neither result nor error", connection=self.connection.slug)
+            raise InvalidResponse("Odoo /jsonrpc returned neither result nor error", connection=self.connection.name)
         return answer["result"]

@@ -40,6 +40,7 @@ def http_client_for(connection, **options):
         client = ConnectorHttpClient(
             connection.slug,
             connection.base_url,
+            label=connection.name,
             rate_limiter=rate_limiter_for(connection),
             circuit_breaker=circuit_breaker_for(connection),
             **options,
