@@ -112,7 +112,11 @@ def record_sync_error(
     outbound_message=None,
     sync_run=None,
 ):
-    """Write or update the sync error of one failed item; one row per inbox or outbox item."""
+    """Write or update the sync error of one failed item; one row per inbox or outbox item.
+
+    `attempts` is the number of tries the item made since it was stored or last retried. The
+    row of an inbox or outbox item adds it to the tries before, so it counts every try.
+    """
     if record is not None:
         content_type = ContentType.objects.get_for_model(record)
         object_id = str(record.pk)
@@ -135,9 +139,9 @@ def record_sync_error(
         "resolved_at": None,
     }
     if inbound_event is not None:
-        sync_error, _ = SyncError.objects.update_or_create(inbound_event=inbound_event, defaults=values)
+        sync_error = _write_item_error({"inbound_event": inbound_event}, values)
     elif outbound_message is not None:
-        sync_error, _ = SyncError.objects.update_or_create(outbound_message=outbound_message, defaults=values)
+        sync_error = _write_item_error({"outbound_message": outbound_message}, values)
     else:
         # One open error per item and cause: the same failure recorded again (a restart, a
         # re-import) updates the row instead of adding a duplicate for support to wade through.
@@ -166,6 +170,26 @@ def record_sync_error(
         },
     )
     return sync_error
+
+
+@transaction.atomic
+def _write_item_error(item, values):
+    """Create or update the sync error of one inbox or outbox item, adding up its attempts.
+
+    An item gets here only once it has no attempt left, and it runs again only after
+    retry_sync_error gave it fresh attempts, which count from zero. So each call is a new round
+    whose attempts add to those of the rounds before it, and the admin shows every try.
+    """
+    existing = SyncError.objects.select_for_update().filter(**item).first()
+    if existing is None:
+        return SyncError.objects.create(**item, **values)
+
+    earlier_attempts = existing.attempts
+    for key, value in values.items():
+        setattr(existing, key, value)
+    existing.attempts = earlier_attempts + values["attempts"]
+    existing.save()
+    return existing
 
 
 def resolve_sync_error_of(*, inbound_event=None, outbound_message=None):
