@@ -148,7 +148,7 @@ def validate_order_input(data, *, products=None):
                 "Channel %(channel)s does not sell in %(currency)s, only in %(currencies)s. If the channel sells in "
                 "%(currency)s, add it to the channel's currencies in Kontor. Otherwise correct the order's currency."
             ),
-            channel=data.channel.code,
+            channel=data.channel.name or data.channel.code,
             currency=data.currency,
             currencies=", ".join(data.channel.currencies),
         )

@@ -251,7 +251,7 @@ def process_order(connection, order, fetch, event=None):
     channel = channel_for(connection)
     if not channel.currencies:
         raise order_mapper.OrderRejected(
-            number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.code, shop=connection.name)
+            number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.name or channel.code, shop=connection.name)
         )
     if not isinstance(order.get("stateMachineState") or {}, dict):
         raise order_mapper.OrderRejected(number=order_mapper.order_number_of(order), problems=Translatable(INVALID_STATE))

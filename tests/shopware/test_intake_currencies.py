@@ -62,20 +62,21 @@ def test_missing_channel_created_with_shop_currencies(sandbox, client, connectio
 
 def test_order_in_unsold_currency_is_rejected(sandbox, client, connection, channel, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
-    Channel.objects.filter(pk=channel.pk).update(currencies=[])
+    # A channel name apart from the connection's shows which of the two the message names.
+    Channel.objects.filter(pk=channel.pk).update(currencies=[], name="Webshop DE")
     event = post_order(client, currency={"id": "c7d2554b0ce847cd82f3ac9bd1c0dfca", "isoCode": "CHF", "apiAlias": "currency"})
 
     process_inbound_event(event.pk)
 
     error = order_invalid_error(event)
     assert error.message == (
-        "Shopware order 10042 was not imported: currency: Channel shopware-de does not sell in CHF, only in "
+        "Shopware order 10042 was not imported: currency: Channel Webshop DE does not sell in CHF, only in "
         "EUR, GBP, USD. If the channel sells in CHF, add it to the channel's currencies in Kontor. Otherwise "
         "correct the order's currency. Nothing of it was saved. Fix the cause (catalog, channel currencies or "
         "the order in Shopware), then retry."
     )
     assert error.message_translations["de"] == (
-        "Die Shopware-Bestellung 10042 wurde nicht übernommen: currency: Vertriebskanal shopware-de verkauft "
+        "Die Shopware-Bestellung 10042 wurde nicht übernommen: currency: Vertriebskanal Webshop DE verkauft "
         "nicht in CHF, nur in EUR, GBP, USD. Wenn der Vertriebskanal in CHF verkauft, fügen Sie die Währung in "
         "Kontor seinen Währungen hinzu. Andernfalls korrigieren Sie die Währung der Bestellung. Nichts davon "
         "wurde gespeichert. Beheben Sie die Ursache (Katalog, Währungen des Kanals oder die Bestellung in "
@@ -89,7 +90,7 @@ def test_order_in_unsold_currency_is_rejected(sandbox, client, connection, chann
 
 def test_shop_listing_no_currencies_rejects_order(client, connection, channel, make_product):
     make_product("SW-TEST-1", on_hand=5)
-    Channel.objects.filter(pk=channel.pk).update(currencies=[])
+    Channel.objects.filter(pk=channel.pk).update(currencies=[], name="Webshop DE")
     event = post_order(client)
 
     with responses.RequestsMock() as shop:
@@ -99,7 +100,7 @@ def test_shop_listing_no_currencies_rejects_order(client, connection, channel, m
 
     error = order_invalid_error(event)
     assert error.message == (
-        "Shopware order 10042 was not imported: channel shopware-de has no currencies and Shopware DE listed none, "
+        "Shopware order 10042 was not imported: channel Webshop DE has no currencies and Shopware DE listed none, "
         "so Kontor cannot check the order's currency. Add the currencies that the shop sells to the channel in "
         "Kontor. Nothing of it was saved. Fix the cause (catalog, channel currencies or the order in Shopware), "
         "then retry."
