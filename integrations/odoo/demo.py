@@ -71,6 +71,23 @@ def stock_sandbox_odoo(stdout):
     return added
 
 
+def count_stocked_in_odoo():
+    """Count the catalog products that have units on hand in the sandbox Odoo.
+
+    Counted from the sandbox's records rather than from this run's additions, because a restart
+    adds none, and because the order stream lowers the stock the demo gave.
+    """
+    from catalog.models import Product
+    from integrations.sandbox import store
+    from integrations.sandbox.odoo.records import SYSTEM
+
+    skus = Product.objects.filter(is_deleted=False).values_list("sku", flat=True)
+    product_ids = {row.data["id"] for row in store.rows(SYSTEM, "product.product").filter(natural_key__in=skus)}
+    quants = store.rows(SYSTEM, "stock.quant").values_list("data", flat=True)
+    stocked = {quant["product_id"] for quant in quants if quant["product_id"] in product_ids and quant["quantity"] > 0}
+    return len(stocked)
+
+
 SHOP_SLUG = "shopware-sandbox"
 SHOP_EVENTS = ("checkout.order.placed", "state_enter.order.state.cancelled")
 
@@ -149,7 +166,8 @@ def prepare_odoo_demo(stdout):
     schedule_pollers()
     schedule_demo_tasks(shop)
     stdout.write(
-        f"Shop and ERP sandbox: Odoo connection {'created' if created else 'present'}, {added} products "
-        f"stocked in Odoo, routed with {shop.name}; the catalog push and the order stream "
+        f"Shop and ERP sandbox: Odoo connection {'created' if created else 'present'}, "
+        f"{count_stocked_in_odoo()} catalog products stocked in Odoo ({added} added in this run), "
+        f"routed with {shop.name}; the catalog push and the order stream "
         f"({STREAM_RATE:g} invoice/s) start with the lanes.\n"
     )
