@@ -1,9 +1,10 @@
-"""Names of the records that sync errors refer to, for the sync error list and page."""
+"""Names of the records that sync errors and outbound messages refer to, for their admin lists and pages."""
 
 from collections import defaultdict
 
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 # The field that people know a record by. Other record types are shown with their primary key.
@@ -25,18 +26,20 @@ PAYLOAD_NUMBERS = {
 PAYLOAD_SEARCH_FIELDS = sorted({f"payload__{field}" for field, _label in PAYLOAD_NUMBERS.values()})
 
 
-def record_names(sync_errors):
-    """Return {(content type id, object id): name} for the records that `sync_errors` refer to.
+def record_names(items):
+    """Return {(content type id, object id): name} for the records that `items` refer to.
 
+    `items` are sync errors or outbound messages, or anything else with a content type and an
+    object id.
     Runs one query per record type, so a list page costs the same number of queries at any length.
     Records that were deleted, or whose type has no name field, are left out.
     """
     object_ids = defaultdict(set)
     content_types = {}
-    for sync_error in sync_errors:
-        if sync_error.content_type_id and sync_error.object_id:
-            object_ids[sync_error.content_type_id].add(sync_error.object_id)
-            content_types[sync_error.content_type_id] = sync_error.content_type
+    for item in items:
+        if item.content_type_id and item.object_id:
+            object_ids[item.content_type_id].add(item.object_id)
+            content_types[item.content_type_id] = item.content_type
 
     names = {}
     for type_id, ids in object_ids.items():
@@ -62,11 +65,11 @@ def _valid_keys(model, object_ids):
     return keys
 
 
-def attach_record_names(sync_errors):
-    """Set `record_name` on each of `sync_errors` to its record's name, or None (see record_names)."""
-    names = record_names(sync_errors)
-    for sync_error in sync_errors:
-        sync_error.record_name = names.get((sync_error.content_type_id, sync_error.object_id))
+def attach_record_names(items):
+    """Set `record_name` on each of `items` to its record's name, or None (see record_names)."""
+    names = record_names(items)
+    for item in items:
+        item.record_name = names.get((item.content_type_id, item.object_id))
 
 
 def payload_number_label(sync_error):
@@ -85,24 +88,26 @@ def payload_number_label(sync_error):
     return label % {"number": number.strip()}
 
 
-def record_label_of(sync_error):
-    """Return the name of the error's record for support staff, such as "Order 10042".
+def record_label_of(item):
+    """Return the name of the record of a sync error or outbound message, such as "Order 10042".
 
     A stored record is named by its type and name field (see NAME_FIELDS), else its primary key.
-    An item without a stored record is named by the number in its payload (see PAYLOAD_NUMBERS),
-    else its external id. Errors in a list should have `record_name` set by attach_record_names,
-    because a single error looks its name up with one query.
+    A sync error without a stored record is named by the number in its payload (see
+    PAYLOAD_NUMBERS), else its external id. An outbound message always has a record type, so the
+    first rule names it even after its record was deleted. Rows of a list should have
+    `record_name` set by attach_record_names, because a single row looks its name up with one query.
     """
-    if sync_error.content_type_id:
-        if not hasattr(sync_error, "record_name"):
-            attach_record_names([sync_error])
-        name = sync_error.record_name or sync_error.object_id
-        return f"{sync_error.content_type.name} {name}"
-    return payload_number_label(sync_error) or sync_error.external_id
+    if item.content_type_id:
+        if not hasattr(item, "record_name"):
+            attach_record_names([item])
+        name = item.record_name or item.object_id
+        # Capitalized like the payload labels, so an order reads "Order 10042" in either case.
+        return f"{capfirst(item.content_type.name)} {name}"
+    return payload_number_label(item) or item.external_id
 
 
-class SyncErrorChangeList(ChangeList):
-    """The sync error list, which looks up the names of a page's records in one query per record type."""
+class RecordNamesChangeList(ChangeList):
+    """A change list of sync errors or outbound messages that names a page's records with one query per record type."""
 
     def get_results(self, request):
         super().get_results(request)

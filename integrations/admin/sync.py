@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from integrations.admin.records import (
     PAYLOAD_SEARCH_FIELDS,
-    SyncErrorChangeList,
+    RecordNamesChangeList,
     payload_number_label,
     record_label_of,
 )
@@ -102,7 +102,7 @@ class SyncErrorAdmin(admin.ModelAdmin):
         return sync_error.localized_message()
 
     def get_changelist(self, request, **kwargs):
-        return SyncErrorChangeList
+        return RecordNamesChangeList
 
     @admin.display(description=_("record"))
     def record_label(self, sync_error):
