@@ -38,7 +38,10 @@ NO_CURRENCIES = gettext_lazy(
     "channel %(channel)s has no currencies and %(shop)s listed none, so Kontor cannot check the order's currency. "
     "Add the currencies that the shop sells to the channel in Kontor"
 )
-INVALID_STATE = gettext_lazy("stateMachineState is not an object. Request the stateMachineState association")
+INVALID_STATE = gettext_lazy(
+    "Shopware sent the order without a readable order status. Ask the person who set up the Kontor app in "
+    "Shopware to send orders with their status"
+)
 
 # The note of the history row that cancels an order which arrived cancelled.
 CANCELLED_ON_ARRIVAL = gettext_lazy("Cancelled in Shopware before Kontor received the order")
@@ -254,7 +257,7 @@ def process_order(connection, order, fetch, event=None):
             number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.name or channel.code, shop=connection.name)
         )
     if not isinstance(order.get("stateMachineState") or {}, dict):
-        raise order_mapper.OrderRejected(number=order_mapper.order_number_of(order), problems=Translatable(INVALID_STATE))
+        raise order_mapper.OrderRejected(number=order_mapper.order_number_of(order), problems=Translatable(INVALID_STATE), fields="stateMachineState")
     state = _state_of(order)
     try:
         data = order_mapper.order_input(order, channel=channel, connection=connection)

@@ -33,11 +33,27 @@ from orders.services import AddressInput, LineInput, OrderInput, TaxLineInput
 
 
 class OrderRejected(ItemError):
+    """A Shopware order that Kontor did not import.
+
+    Params: number, problems (in the merchant's terms) and optionally fields, the Shopware
+    field paths concerned, which the message names last for an integration engineer.
+    """
+
     code = "order_invalid"
     message_template = _(
         "Shopware order %(number)s was not imported: %(problems)s. Nothing of it was saved. "
         "Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
     )
+    fields_message_template = _(
+        "Shopware order %(number)s was not imported: %(problems)s. Nothing of it was saved. "
+        "Fix the cause (catalog, channel currencies or the order in Shopware), then retry. "
+        "Shopware fields concerned: %(fields)s."
+    )
+
+    @property
+    def support_message(self):
+        template = self.fields_message_template if self.params.get("fields") else self.message_template
+        return str(template) % self.params
 
 
 def _without_final_period(text):
@@ -71,42 +87,76 @@ def reject(order_number, error):
     if isinstance(error, ValidationError):
         problems = ValidationProblems(error)
     elif isinstance(error, OrderProblems):
-        problems = JoinedText(error.problems, "; ")
+        return OrderRejected(number=order_number or "?", problems=JoinedText(error.problems, "; "), fields=", ".join(error.fields))
     else:
         problems = _without_final_period(str(error))
     return OrderRejected(number=order_number or "?", problems=problems)
 
 
 # Problems of one amount, listed inside OrderRejected's message, which adds the final period.
-NOT_FINITE = _("%(field)s is %(value)s, which is not a finite number. Correct the value in the Shopware order")
+# `amount` is one of the amount labels below.
+NOT_FINITE = _("%(amount)s is %(value)s, which is not a finite number. Correct the value in the Shopware order")
 TOO_MANY_WHOLE_DIGITS = _(
-    "%(field)s is %(value)s, which has %(digits)d digits before the decimal point, but Kontor stores at most "
+    "%(amount)s is %(value)s, which has %(digits)d digits before the decimal point, but Kontor stores at most "
     "%(limit)d. Correct the amount in the Shopware order"
 )
 TOO_MANY_DECIMAL_PLACES = _(
-    "%(field)s is %(value)s, which has %(places)d decimal places, but Kontor stores at most %(limit)d. "
+    "%(amount)s is %(value)s, which has %(places)d decimal places, but Kontor stores at most %(limit)d. "
     "Round the amount in the Shopware order"
 )
-NEGATIVE = _("%(field)s is %(value)s, but it must not be negative. Correct the amount in the Shopware order")
+NEGATIVE = _("%(amount)s is %(value)s, but it must not be negative. Correct the amount in the Shopware order")
+MISSING_NUMBER = _("%(amount)s is missing or not a number. Correct the value in the Shopware order")
+NOT_A_NUMBER = _("%(amount)s is not a number: %(value)s. Correct the value in the Shopware order")
 
-# Problems of the order's structure, also listed inside OrderRejected's message.
-MISSING_ORDER_NUMBER = _("orderNumber is missing")
-MISSING_CURRENCY = _("currency.isoCode is missing. Request the currency association")
-INVALID_ORDER_TIME = _("orderDateTime is not a date and time: %(value)s")
-MISSING_LINE_ITEMS = _("lineItems is missing. Request the lineItems association")
-NOT_A_PRODUCT_LINE = _("%(field)s has type %(type)s, but Kontor imports product lines only")
-MISSING_PRODUCT_NUMBER = _("%(field)s.payload.productNumber is missing")
-MISSING_NUMBER = _("%(field)s is missing or not a number")
-NOT_A_NUMBER = _("%(field)s is not a number: %(value)s")
-MISSING_TAXES = _("%(field)s.calculatedTaxes is missing")
+# The amounts of an order in the merchant's terms. Lines are numbered from 1, sorted by their
+# Shopware position.
+LINE_TOTAL = _("the total of line %(line)d")
+LINE_TAX = _("the tax of line %(line)d")
+LINE_QUANTITY = _("the quantity of line %(line)d")
+LINE_UNIT_PRICE = _("the unit price of line %(line)d")
+LINE_TAX_RATE = _("the tax rate of line %(line)d")
+SHIPPING_TOTAL = _("the total of the shipping costs")
+SHIPPING_TAX = _("the tax on the shipping costs")
+ORDER_GROSS = _("the gross order total")
+ORDER_NET = _("the net order total")
+BREAKDOWN_TAX = _("a tax amount in the order's tax breakdown")
+BREAKDOWN_PRICE = _("an amount in the order's tax breakdown")
+BREAKDOWN_RATE = _("a tax rate in the order's tax breakdown")
+
+# Problems of the order's structure, also listed inside OrderRejected's message. The order
+# webhooks of the Kontor app carry the whole order, so a missing part points to how the app was
+# set up in Shopware rather than to the order's data.
+MISSING_ORDER_NUMBER = _("Shopware sent the order without an order number. Check the order in the Shopware admin")
+MISSING_CURRENCY = _(
+    "Shopware sent the order without its currency, so Kontor cannot check its prices. Ask the person who set up "
+    "the Kontor app in Shopware to send orders with their currency"
+)
+INVALID_ORDER_TIME = _("the order date %(value)s is not a date and time. Check the order date in the Shopware order")
+MISSING_LINE_ITEMS = _(
+    "Shopware sent the order without its lines. Ask the person who set up the Kontor app in Shopware to send "
+    "orders with their lines"
+)
+NOT_A_PRODUCT_LINE = _(
+    "line %(line)d has the type %(type)s, but Kontor imports only orders whose lines are all products. "
+    "Process this order outside Kontor"
+)
+MISSING_PRODUCT_NUMBER = _(
+    "line %(line)d has no product number. Check that the line's product has a product number in Shopware"
+)
+MISSING_TAXES = _("Shopware sent line %(line)d without its taxes. Check the taxes of the line in the Shopware order")
 
 
 class OrderProblems(ValueError):
-    """Problems of one Shopware order, each a Translatable naming its field."""
+    """Problems of one Shopware order, each a Translatable in the merchant's terms.
 
-    def __init__(self, problems):
-        super().__init__("; ".join(str(problem) for problem in problems))
-        self.problems = problems
+    `fields` lists the Shopware field paths concerned (such as lineItems[0].unitPrice), once
+    each, for the integration engineer.
+    """
+
+    def __init__(self, problems, fields=()):
+        self.problems = list(problems)
+        self.fields = list(dict.fromkeys(fields))
+        super().__init__("; ".join(str(problem) for problem in self.problems) + f" (fields: {', '.join(self.fields)})")
 
 
 def _column(model, name):
@@ -129,33 +179,49 @@ def _decimal_places(value):
     return max(-exponent, 0)
 
 
-def _storable_amount(value, field, column, problems):
+class _Problems:
+    """The problems found so far in one order, with the Shopware field of each."""
+
+    def __init__(self):
+        self.messages = []
+        self.fields = []
+
+    def add(self, template, field, **params):
+        self.messages.append(Translatable(template, **params))
+        self.fields.append(field)
+
+    def __bool__(self):
+        return bool(self.messages)
+
+
+def _storable_amount(value, field, label, column, problems):
     """Return `value` if `column` can store it, else record why in `problems` and return 0.
 
+    `field` is the amount's Shopware field path, `label` its Translatable name for the message.
     A rejected amount is replaced by zero, so the arithmetic after the check cannot raise on it.
     The order is then rejected with every problem before anything is stored.
     """
-    params = {"field": field, "value": value}
+    params = {"amount": label, "value": value}
     whole_limit = column.max_digits - column.decimal_places
     if not value.is_finite():
-        problems.append(Translatable(NOT_FINITE, **params))
+        problems.add(NOT_FINITE, field, **params)
     elif value < 0:
-        problems.append(Translatable(NEGATIVE, **params))
+        problems.add(NEGATIVE, field, **params)
     elif _whole_digits(value) > whole_limit:
-        problems.append(Translatable(TOO_MANY_WHOLE_DIGITS, digits=_whole_digits(value), limit=whole_limit, **params))
+        problems.add(TOO_MANY_WHOLE_DIGITS, field, digits=_whole_digits(value), limit=whole_limit, **params)
     elif _decimal_places(value) > column.decimal_places:
-        problems.append(Translatable(TOO_MANY_DECIMAL_PLACES, places=_decimal_places(value), limit=column.decimal_places, **params))
+        problems.add(TOO_MANY_DECIMAL_PLACES, field, places=_decimal_places(value), limit=column.decimal_places, **params)
     else:
         return value
     return Decimal(0)
 
 
-def _invalid(template, **params):
+def _invalid(template, field, **params):
     """Return the OrderProblems of one problem, for a check that cannot go on past it."""
-    return OrderProblems([Translatable(template, **params)])
+    return OrderProblems([Translatable(template, **params)], [field])
 
 
-def _checked_quantity(value, field, problems):
+def _checked_quantity(value, field, label, problems):
     """Return a finite quantity, else record the problem and return 0.
 
     The quantity's own limits (greater than zero, whole digits) are checked by the order service,
@@ -163,23 +229,23 @@ def _checked_quantity(value, field, problems):
     """
     if value.is_finite():
         return value
-    problems.append(Translatable(NOT_FINITE, field=field, value=value))
+    problems.add(NOT_FINITE, field, amount=label, value=value)
     return Decimal(0)
 
 
-def _decimal(value, field):
+def _decimal(value, field, label):
     if isinstance(value, bool) or value is None:
-        raise _invalid(MISSING_NUMBER, field=field)
+        raise _invalid(MISSING_NUMBER, field, amount=label)
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise _invalid(NOT_A_NUMBER, field=field, value=repr(value)) from None
+        raise _invalid(NOT_A_NUMBER, field, amount=label, value=repr(value)) from None
 
 
-def _tax_of(price, field):
+def _tax_of(price, field, line):
     taxes = price.get("calculatedTaxes") if isinstance(price, dict) else None
     if not isinstance(taxes, list):
-        raise _invalid(MISSING_TAXES, field=field)
+        raise _invalid(MISSING_TAXES, f"{field}.calculatedTaxes", line=line)
     return taxes
 
 
@@ -249,39 +315,50 @@ def order_input(order, *, channel, connection):
 
 def _order_input(order, *, channel, connection):
     if not isinstance(order, dict) or not order.get("orderNumber"):
-        raise _invalid(MISSING_ORDER_NUMBER)
+        raise _invalid(MISSING_ORDER_NUMBER, "orderNumber")
     currency = (order.get("currency") or {}).get("isoCode")
     if not currency:
-        raise _invalid(MISSING_CURRENCY)
+        raise _invalid(MISSING_CURRENCY, "currency.isoCode")
     placed_at = parse_datetime(str(order.get("orderDateTime") or ""))
     if placed_at is None:
-        raise _invalid(INVALID_ORDER_TIME, value=repr(order.get("orderDateTime")))
+        raise _invalid(INVALID_ORDER_TIME, "orderDateTime", value=repr(order.get("orderDateTime")))
     if placed_at.tzinfo is None:
         placed_at = placed_at.replace(tzinfo=UTC)
     gross_prices = order.get("taxStatus", "gross") == "gross"
 
     line_items = order.get("lineItems")
     if not isinstance(line_items, list):
-        raise _invalid(MISSING_LINE_ITEMS)
-    problems = []
+        raise _invalid(MISSING_LINE_ITEMS, "lineItems")
+    problems = _Problems()
 
-    def amount(value, field, model, column_name):
-        return _storable_amount(_decimal(value, field), field, _column(model, column_name), problems)
+    def amount(value, field, label, model, column_name):
+        return _storable_amount(_decimal(value, field, label), field, label, _column(model, column_name), problems)
 
     lines = []
     for index, item in enumerate(sorted(line_items, key=lambda item: item.get("position") or 0)):
         field = f"lineItems[{index}]"
+        number = index + 1
+
         if item.get("type") != "product":
-            raise _invalid(NOT_A_PRODUCT_LINE, field=field, type=repr(item.get("type")))
+            raise _invalid(NOT_A_PRODUCT_LINE, f"{field}.type", line=number, type=repr(item.get("type")))
         sku = (item.get("payload") or {}).get("productNumber")
         if not sku:
-            raise _invalid(MISSING_PRODUCT_NUMBER, field=field)
-        total = amount(item.get("totalPrice"), f"{field}.totalPrice", OrderLine, "total_gross")
-        taxes = _tax_of(item.get("price"), f"{field}.price")
-        tax = sum((amount(entry.get("tax"), f"{field}.tax", OrderLine, "total_tax") for entry in taxes), Decimal(0))
+            raise _invalid(MISSING_PRODUCT_NUMBER, f"{field}.payload.productNumber", line=number)
+        total = amount(item.get("totalPrice"), f"{field}.totalPrice", Translatable(LINE_TOTAL, line=number), OrderLine, "total_gross")
+        taxes = _tax_of(item.get("price"), f"{field}.price", number)
+        tax = sum(
+            (amount(entry.get("tax"), f"{field}.tax", Translatable(LINE_TAX, line=number), OrderLine, "total_tax") for entry in taxes),
+            Decimal(0),
+        )
         net, gross = (total - tax, total) if gross_prices else (total, total + tax)
-        quantity = _checked_quantity(_decimal(item.get("quantity"), f"{field}.quantity"), f"{field}.quantity", problems)
-        unit_price = amount(item.get("unitPrice"), f"{field}.unitPrice", OrderLine, "unit_price")
+        quantity_label = Translatable(LINE_QUANTITY, line=number)
+        quantity = _checked_quantity(
+            _decimal(item.get("quantity"), f"{field}.quantity", quantity_label), f"{field}.quantity", quantity_label, problems
+        )
+        unit_price = amount(item.get("unitPrice"), f"{field}.unitPrice", Translatable(LINE_UNIT_PRICE, line=number), OrderLine, "unit_price")
+        tax_rate = Decimal(0)
+        if taxes:
+            tax_rate = amount(taxes[0].get("taxRate"), f"{field}.taxRate", Translatable(LINE_TAX_RATE, line=number), OrderLine, "tax_rate")
         lines.append(LineInput(
             sku=sku,
             quantity=quantity,
@@ -289,32 +366,35 @@ def _order_input(order, *, channel, connection):
             total_net=net,
             total_tax=tax,
             total_gross=gross,
-            tax_rate=amount(taxes[0].get("taxRate"), f"{field}.taxRate", OrderLine, "tax_rate") if taxes else Decimal(0),
+            tax_rate=tax_rate,
             name=str(item.get("label") or ""),
             external_id=str(item.get("id") or ""),
         ))
 
     shipping = order.get("shippingCosts") or {}
-    shipping_total = amount(shipping.get("totalPrice", 0), "shippingCosts.totalPrice", Order, "shipping_gross")
+    shipping_total = amount(shipping.get("totalPrice", 0), "shippingCosts.totalPrice", SHIPPING_TOTAL, Order, "shipping_gross")
     shipping_tax = sum(
-        (amount(entry.get("tax"), "shippingCosts.tax", Order, "shipping_tax") for entry in shipping.get("calculatedTaxes") or []),
+        (
+            amount(entry.get("tax"), "shippingCosts.tax", SHIPPING_TAX, Order, "shipping_tax")
+            for entry in shipping.get("calculatedTaxes") or []
+        ),
         Decimal(0),
     )
     shipping_net, shipping_gross = (shipping_total - shipping_tax, shipping_total) if gross_prices else (shipping_total, shipping_total + shipping_tax)
 
-    total_gross = amount(order.get("amountTotal"), "amountTotal", Order, "total_gross")
-    total_net = amount(order.get("amountNet"), "amountNet", Order, "total_net")
+    total_gross = amount(order.get("amountTotal"), "amountTotal", ORDER_GROSS, Order, "total_gross")
+    total_net = amount(order.get("amountNet"), "amountNet", ORDER_NET, Order, "total_net")
     tax_lines = []
     for entry in (order.get("price") or {}).get("calculatedTaxes") or []:
-        tax = amount(entry.get("tax"), "price.calculatedTaxes.tax", TaxLine, "tax")
-        price = amount(entry.get("price"), "price.calculatedTaxes.price", TaxLine, "net")
+        tax = amount(entry.get("tax"), "price.calculatedTaxes.tax", BREAKDOWN_TAX, TaxLine, "tax")
+        price = amount(entry.get("price"), "price.calculatedTaxes.price", BREAKDOWN_PRICE, TaxLine, "net")
         tax_lines.append(TaxLineInput(
-            rate=amount(entry.get("taxRate"), "price.calculatedTaxes.taxRate", TaxLine, "rate"),
+            rate=amount(entry.get("taxRate"), "price.calculatedTaxes.taxRate", BREAKDOWN_RATE, TaxLine, "rate"),
             net=price - tax if gross_prices else price,
             tax=tax,
         ))
     if problems:
-        raise OrderProblems(problems)
+        raise OrderProblems(problems.messages, problems.fields)
 
     deliveries = order.get("deliveries") or []
     customer = order.get("orderCustomer") or {}

@@ -138,9 +138,10 @@ def test_state_that_is_not_an_object_is_rejected(client, connection, erp, make_p
 
     error = order_invalid_error(event)
     assert error.message == (
-        "Shopware order 10042 was not imported: stateMachineState is not an object. Request the stateMachineState "
-        "association. Nothing of it was saved. Fix the cause (catalog, channel currencies or the order in Shopware), "
-        "then retry."
+        "Shopware order 10042 was not imported: Shopware sent the order without a readable order status. Ask the "
+        "person who set up the Kontor app in Shopware to send orders with their status. Nothing of it was saved. Fix "
+        "the cause (catalog, channel currencies or the order in Shopware), then retry. Shopware fields concerned: "
+        "stateMachineState."
     )
     assert Order.objects.count() == 0
     assert product.stock_levels.get().reserved == Decimal(0)

@@ -17,11 +17,11 @@ from tests.breakbatch.helpers import malformed, place, store_placed
 pytestmark = pytest.mark.django_db
 
 UNIT_PRICE_TOO_LARGE = (
-    "lineItems[0].unitPrice is 1000000000000000000000000000000, which has 31 digits before the decimal point, but Kontor stores at most 15. "
+    "the unit price of line 1 is 1000000000000000000000000000000, which has 31 digits before the decimal point, but Kontor stores at most 15. "
     "Correct the amount in the Shopware order"
 )
 UNIT_PRICE_TOO_LARGE_DE = (
-    "lineItems[0].unitPrice ist 1000000000000000000000000000000 und hat 31 Stellen vor dem Komma, Kontor speichert aber höchstens 15. "
+    "Der Stückpreis von Position 1 ist 1000000000000000000000000000000 und hat 31 Stellen vor dem Komma, Kontor speichert aber höchstens 15. "
     "Korrigieren Sie den Betrag in der Shopware-Bestellung"
 )
 
@@ -61,9 +61,11 @@ def test_event_unit_price_too_large(shop_order, connection):
     assert error.code == "order_invalid"
     assert error.message == (
         f"Shopware order BROKEN-1 was not imported: {UNIT_PRICE_TOO_LARGE}. Nothing of it was saved. "
-        "Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
+        "Fix the cause (catalog, channel currencies or the order in Shopware), then retry. "
+        "Shopware fields concerned: lineItems[0].unitPrice."
     )
     assert UNIT_PRICE_TOO_LARGE_DE in error.message_translations["de"]
+    assert error.message_translations["de"].endswith(" Betroffene Shopware-Felder: lineItems[0].unitPrice.")
     assert_nothing_written()
 
 
@@ -90,16 +92,22 @@ def test_event_text_infinity_rejected(shop_order, connection):
 
     assert InboundEvent.objects.get(pk=event_id).state == InboundState.FAILED
     error = SyncError.objects.get(inbound_event_id=event_id)
-    assert "lineItems[0].totalPrice is Infinity, which is not a finite number. Correct the value in the Shopware order" in error.message
-    assert "lineItems[0].totalPrice ist Infinity und damit keine endliche Zahl." in error.message_translations["de"]
+    assert "the total of line 1 is Infinity, which is not a finite number. Correct the value in the Shopware order" in error.message
+    assert "Die Summe von Position 1 ist Infinity und damit keine endliche Zahl." in error.message_translations["de"]
+    assert error.message.endswith(" Shopware fields concerned: lineItems[0].totalPrice.")
     assert_nothing_written()
+
+
+def rejection_of(order):
+    """Return the OrderRejected that mapping `order` raises."""
+    with pytest.raises(order_mapper.OrderRejected) as raised:
+        order_mapper.order_input(order, channel=None, connection=None)
+    return raised.value
 
 
 def mapped_problems(order):
     """Return the problems text of the OrderRejected that mapping `order` raises, in English and German."""
-    with pytest.raises(order_mapper.OrderRejected) as raised:
-        order_mapper.order_input(order, channel=None, connection=None)
-    problems = raised.value.params["problems"]
+    problems = rejection_of(order).params["problems"]
     with translation.override("de"):
         german = str(problems)
     with translation.override("en"):
@@ -111,31 +119,31 @@ def mapped_problems(order):
     [
         (
             {"unitPrice": float("nan")},
-            "lineItems[0].unitPrice is NaN, which is not a finite number. Correct the value in the Shopware order",
-            "lineItems[0].unitPrice ist NaN und damit keine endliche Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung",
+            "the unit price of line 1 is NaN, which is not a finite number. Correct the value in the Shopware order",
+            "Der Stückpreis von Position 1 ist NaN und damit keine endliche Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung",
         ),
         (
             {"quantity": float("inf")},
-            "lineItems[0].quantity is Infinity, which is not a finite number. Correct the value in the Shopware order",
-            "lineItems[0].quantity ist Infinity und damit keine endliche Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung",
+            "the quantity of line 1 is Infinity, which is not a finite number. Correct the value in the Shopware order",
+            "Die Menge von Position 1 ist Infinity und damit keine endliche Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung",
         ),
         (
             {"unitPrice": 11.90005},
-            "lineItems[0].unitPrice is 11.90005, which has 5 decimal places, but Kontor stores at most 4. "
+            "the unit price of line 1 is 11.90005, which has 5 decimal places, but Kontor stores at most 4. "
             "Round the amount in the Shopware order",
-            "lineItems[0].unitPrice ist 11.90005 und hat 5 Nachkommastellen, Kontor speichert aber höchstens 4. "
+            "Der Stückpreis von Position 1 ist 11.90005 und hat 5 Nachkommastellen, Kontor speichert aber höchstens 4. "
             "Runden Sie den Betrag in der Shopware-Bestellung",
         ),
         (
             {"unitPrice": -11.9},
-            "lineItems[0].unitPrice is -11.9, but it must not be negative. Correct the amount in the Shopware order",
-            "lineItems[0].unitPrice ist -11.9, darf aber nicht negativ sein. Korrigieren Sie den Betrag in der Shopware-Bestellung",
+            "the unit price of line 1 is -11.9, but it must not be negative. Correct the amount in the Shopware order",
+            "Der Stückpreis von Position 1 ist -11.9, darf aber nicht negativ sein. Korrigieren Sie den Betrag in der Shopware-Bestellung",
         ),
         (
             {"totalPrice": 1234567890123456},
-            "lineItems[0].totalPrice is 1234567890123456, which has 16 digits before the decimal point, but Kontor "
+            "the total of line 1 is 1234567890123456, which has 16 digits before the decimal point, but Kontor "
             "stores at most 15. Correct the amount in the Shopware order",
-            "lineItems[0].totalPrice ist 1234567890123456 und hat 16 Stellen vor dem Komma, Kontor speichert aber "
+            "Die Summe von Position 1 ist 1234567890123456 und hat 16 Stellen vor dem Komma, Kontor speichert aber "
             "höchstens 15. Korrigieren Sie den Betrag in der Shopware-Bestellung",
         ),
     ],
@@ -155,7 +163,7 @@ def test_tax_rate_beyond_column(shop_order):
 
     # The tax rate column stores 6 digits, 3 of them after the decimal point.
     assert english == (
-        "lineItems[0].taxRate is 1000, which has 4 digits before the decimal point, but Kontor stores at most 3. "
+        "the tax rate of line 1 is 1000, which has 4 digits before the decimal point, but Kontor stores at most 3. "
         "Correct the amount in the Shopware order"
     )
 
@@ -165,16 +173,26 @@ def test_every_order_amount_named(shop_order):
     order["shippingCosts"]["totalPrice"] = "NaN"
     order["price"]["calculatedTaxes"][0]["price"] = 0.00001
 
-    english, _german = mapped_problems(order)
+    english, german = mapped_problems(order)
 
     assert english.split("; ") == [
-        "shippingCosts.totalPrice is NaN, which is not a finite number. Correct the value in the Shopware order",
-        "amountTotal is 1E+20, which has 21 digits before the decimal point, but Kontor stores at most 15. "
+        "the total of the shipping costs is NaN, which is not a finite number. Correct the value in the Shopware order",
+        "the gross order total is 1E+20, which has 21 digits before the decimal point, but Kontor stores at most 15. "
         "Correct the amount in the Shopware order",
-        "amountNet is -1, but it must not be negative. Correct the amount in the Shopware order",
-        "price.calculatedTaxes.price is 0.00001, which has 5 decimal places, but Kontor stores at most 4. "
+        "the net order total is -1, but it must not be negative. Correct the amount in the Shopware order",
+        "an amount in the order's tax breakdown is 0.00001, which has 5 decimal places, but Kontor stores at most 4. "
         "Round the amount in the Shopware order",
     ]
+    assert german.split("; ") == [
+        "Die Summe der Versandkosten ist NaN und damit keine endliche Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung",
+        "Die Bestellsumme (brutto) ist 1E+20 und hat 21 Stellen vor dem Komma, Kontor speichert aber höchstens 15. "
+        "Korrigieren Sie den Betrag in der Shopware-Bestellung",
+        "Die Bestellsumme (netto) ist -1, darf aber nicht negativ sein. Korrigieren Sie den Betrag in der Shopware-Bestellung",
+        "Ein Betrag in der Steueraufstellung der Bestellung ist 0.00001 und hat 5 Nachkommastellen, Kontor speichert "
+        "aber höchstens 4. Runden Sie den Betrag in der Shopware-Bestellung",
+    ]
+    # The Shopware field of each problem stays in the message for the integration engineer.
+    assert rejection_of(order).params["fields"] == "shippingCosts.totalPrice, amountTotal, amountNet, price.calculatedTaxes.price"
 
 
 def test_trailing_zeros_not_counted(shop_order, connection):

@@ -28,6 +28,7 @@ GERMAN_SUFFIX = (
 
 # Each case changes the fixture order 10042 (2 x SW-TEST-1 at 11.90 EUR, shipping 4.90 EUR,
 # amountTotal 28.70, amountNet 24.12, tax 4.58) and lists the problems in English and German.
+# The cases in FIELDS name the Shopware fields concerned as well, after the advice.
 CASES = {
     "unknown sku": (
         {},
@@ -66,8 +67,10 @@ CASES = {
     "missing currency": (
         {"currency": None},
         {},
-        "currency.isoCode is missing. Request the currency association.",
-        "currency.isoCode fehlt. Fragen Sie die Assoziation currency mit ab.",
+        "Shopware sent the order without its currency, so Kontor cannot check its prices. Ask the person who set up "
+        "the Kontor app in Shopware to send orders with their currency.",
+        "Shopware hat die Bestellung ohne ihre Währung gesendet, daher kann Kontor ihre Preise nicht prüfen. Bitten "
+        "Sie die Person, die die Kontor-App in Shopware eingerichtet hat, Bestellungen mit ihrer Währung zu senden.",
     ),
     "line arithmetic": (
         {},
@@ -86,15 +89,20 @@ CASES = {
     "null line price": (
         {},
         {"unitPrice": None},
-        "lineItems[0].unitPrice is missing or not a number.",
-        "lineItems[0].unitPrice fehlt oder ist keine Zahl.",
+        "the unit price of line 1 is missing or not a number. Correct the value in the Shopware order.",
+        "Der Stückpreis von Position 1 fehlt oder ist keine Zahl. Korrigieren Sie den Wert in der Shopware-Bestellung.",
     ),
     "bad order time": (
         {"orderDateTime": "yesterday"},
         {},
-        "orderDateTime is not a date and time: 'yesterday'.",
-        "orderDateTime ist kein Datum mit Uhrzeit: 'yesterday'.",
+        "the order date 'yesterday' is not a date and time. Check the order date in the Shopware order.",
+        "Das Bestelldatum 'yesterday' ist kein Datum mit Uhrzeit. Prüfen Sie das Bestelldatum in der Shopware-Bestellung.",
     ),
+}
+FIELDS = {
+    "missing currency": "currency.isoCode",
+    "null line price": "lineItems[0].unitPrice",
+    "bad order time": "orderDateTime",
 }
 
 
@@ -113,8 +121,12 @@ def rejected_event(client, order_changes, line_changes):
     return InboundEvent.objects.get()
 
 
-@pytest.mark.parametrize(("order_changes", "line_changes", "english", "german"), CASES.values(), ids=CASES.keys())
-def test_rejected_order_message_languages(client, connection, make_product, order_changes, line_changes, english, german):
+@pytest.mark.parametrize(
+    ("order_changes", "line_changes", "english", "german", "fields"),
+    [(*case, FIELDS.get(name, "")) for name, case in CASES.items()],
+    ids=CASES.keys(),
+)
+def test_rejected_order_message_languages(client, connection, make_product, order_changes, line_changes, english, german, fields):
     make_product("SW-TEST-1", on_hand=5)
     event = rejected_event(client, order_changes, line_changes)
 
@@ -125,8 +137,10 @@ def test_rejected_order_message_languages(client, connection, make_product, orde
     assert not Order.objects.exists()
     error = SyncError.objects.get(inbound_event=event)
     assert error.code == "order_invalid"
-    assert error.message_translations["en"] == ENGLISH_PREFIX + english + ENGLISH_SUFFIX
-    assert error.message_translations["de"] == GERMAN_PREFIX + german + GERMAN_SUFFIX
+    english_fields = f" Shopware fields concerned: {fields}." if fields else ""
+    german_fields = f" Betroffene Shopware-Felder: {fields}." if fields else ""
+    assert error.message_translations["en"] == ENGLISH_PREFIX + english + ENGLISH_SUFFIX + english_fields
+    assert error.message_translations["de"] == GERMAN_PREFIX + german + GERMAN_SUFFIX + german_fields
     assert error.message == error.message_translations["en"]
 
 

@@ -147,7 +147,7 @@ def _event_for(client, order_changes=None, line_changes=None):
         ({}, {"payload": {"productNumber": "NO-SUCH-SKU"}}, "SKU NO-SUCH-SKU is not in the catalog"),
         ({"currency": {"isoCode": "USD"}}, {}, "does not sell in USD"),
         ({"amountTotal": 30.0}, {}, "Order total gross is 30.0"),
-        ({"lineItems": "broken"}, {}, "lineItems is missing"),
+        ({"lineItems": "broken"}, {}, "Shopware sent the order without its lines."),
     ],
     ids=["unknown_sku", "wrong_currency", "bad_totals", "malformed_lines"],
 )
