@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, money_column
 from orders.admin.actors import ADMIN_PREFIX, actor_column, with_actor_names
+from orders.admin.erpstate import ErpStateFilter, erp_state_cell
 from orders.admin.inlines import (
     DocumentInline,
     OrderAddressInline,
@@ -17,6 +18,7 @@ from orders.admin.inlines import (
     ShipmentInline,
     TaxLineInline,
 )
+from orders.erpstate import erp_connection_id, with_erp_state
 from orders.models import Order, OrderStatus, OrderStatusChange
 from orders.models.status import status_label
 from orders.services import InvalidTransition, transition_order
@@ -126,10 +128,10 @@ class OrderForm(forms.ModelForm):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     form = OrderForm
-    list_display = ["external_number", "channel", "placed_at", "buyer", "status", "payment_state", "total_gross_display", "needs_attention"]
+    list_display = ["external_number", "channel", "placed_at", "buyer", "status", "payment_state", "erp_state_shown", "total_gross_display", "needs_attention"]
     list_display_links = ["external_number"]
     list_select_related = ["channel", "customer"]
-    list_filter = ["status", "payment_state", "needs_attention", "channel", "currency", "placed_at"]
+    list_filter = ["status", "payment_state", ErpStateFilter, "needs_attention", "channel", "currency", "placed_at"]
     search_fields = ["=external_number", "email", "customer__email", "=lines__sku"]
     date_hierarchy = "placed_at"
     show_full_result_count = False
@@ -168,6 +170,14 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         names = [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
         return [name for name in names if name not in EDITABLE_ORDER_FIELDS]
+
+    def get_queryset(self, request):
+        # The list shows and filters by the ERP state, which each order gets in the list's own query.
+        return with_erp_state(super().get_queryset(request), erp_connection_id())
+
+    @admin.display(description=_("ERP delivery"))
+    def erp_state_shown(self, order):
+        return erp_state_cell(order)
 
     @admin.display(description=_("buyer"), ordering="email")
     def buyer(self, obj):
