@@ -11,11 +11,13 @@ A shop that rolls the whole request back anyway (400 with pointers) gets the bat
 without the rejected records, once.
 """
 
+import contextvars
 import logging
 import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ from integrations.domains import Domain
 from integrations.errors import ValidationFailed
 from integrations.itemerrors import ItemError
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncDirection, SyncRunKind
-from integrations.services import unseen_sales
+from integrations.services import syncruns, unseen_sales
 from integrations.services.bindings import bind, fingerprint_of, record_pushed
 from integrations.services.lanes import lane_for
 from integrations.services.syncruns import (
@@ -41,6 +43,29 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 PRODUCTS_KEY, PARENTS_KEY, GROUPS_KEY = "kontor-products", "kontor-parents", "kontor-property-groups"
+
+# Error codes whose per-product "sync error recorded" warning is lowered to DEBUG while a push runs.
+_summarized_codes = contextvars.ContextVar("shopware_push_summarized_codes", default=frozenset())
+
+
+class SummarizedSyncErrorFilter(logging.Filter):
+    """Lower record_sync_error's warning to DEBUG for the codes that a running push summarizes.
+
+    A catalog without prices in the shop's currency fails most products at once (1052 of the
+    1239 products of the demo catalog in demo/akeneo/), and one warning per product would bury
+    the rest of the log.
+    """
+
+    def filter(self, record):
+        if getattr(record, "code", None) not in _summarized_codes.get():
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+# NOTE: record_sync_error logs at WARNING and takes no level, so its logger gets this filter. A
+# level argument there would make the filter unnecessary.
+logging.getLogger(syncruns.__name__).addFilter(SummarizedSyncErrorFilter())
 
 
 class RemoteRejected(ItemError):
@@ -226,9 +251,15 @@ def send_batch(client, connection, context, products):
 
 
 def push_products(client, connection, context, products, *, batch_size=BATCH_SIZE, progress=None):
-    """Push products in batches and record a sync run; return the run."""
+    """Push products in batches and record a sync run; return the run.
+
+    Each failed product gets its sync error. Those without a price in the shop's default
+    currency are logged in one summary line at the end, and at DEBUG one line each.
+    """
     run = start_sync_run(connection, SyncRunKind.PUSH, "products")
     content_type = ContentType.objects.get_for_model(Product)
+    unpriced = 0
+    summarizing = _summarized_codes.set(frozenset({mappers.MissingPrice.code}))
     try:
         for start in range(0, len(products), batch_size):
             batch = products[start:start + batch_size]
@@ -241,6 +272,8 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
                 count_outcome(run, "failed", read=1)
                 record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", content_type=content_type, object_id=pk,
                                   external_id=by_pk[pk].sku, sync_run=run, outbound_message=failed_push_message(connection, by_pk[pk], error))
+                if isinstance(error, mappers.MissingPrice):
+                    unpriced += 1
             if progress is not None:
                 progress(len(batch))
     except Exception as error:
@@ -248,7 +281,25 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
             logger.exception("Shopware product push failed", extra={"connection_id": connection.pk, "sync_run_id": run.pk})
         record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", sync_run=run)
         return finish_sync_run(run, failed_with=error)
+    finally:
+        _summarized_codes.reset(summarizing)
+        log_unpriced_products(connection, run, context.default_currency, unpriced)
     return finish_sync_run(run)
+
+
+def log_unpriced_products(connection, run, currency, count):
+    """Log in one line how many products the push left out for lack of a price, and where they are listed."""
+    if not count:
+        return
+    query = f"?connection__id__exact={connection.pk}&code__exact={mappers.MissingPrice.code}&resolved__exact=0"
+    logger.warning(
+        "Shopware push left out %d products that have no price in %s, the shop's default currency. "
+        "Each is listed as a sync error in the admin under Integrations > Sync errors: %s",
+        count,
+        currency,
+        reverse("admin:integrations_syncerror_changelist") + query,
+        extra={"connection_id": connection.pk, "sync_run_id": run.pk, "code": mappers.MissingPrice.code},
+    )
 
 
 def failed_push_message(connection, product, error):
