@@ -3,6 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from integrations.domains import DataClass, Domain
 from integrations.models.connections import Connection
@@ -18,8 +19,9 @@ class OutboundState(models.TextChoices):
     # The remote system already has this content (same fingerprint as the last push).
     SKIPPED = "skipped", _("skipped")
     FAILED = "failed", _("failed")
-    # The record was cancelled before any worker took this message, so it was never sent.
-    WITHDRAWN = "withdrawn", _("withdrawn")
+    # The record was cancelled before any worker took this message, so it was never sent. The
+    # context keeps it apart from a withdrawn consent, which German calls "widerrufen".
+    WITHDRAWN = "withdrawn", pgettext_lazy("outbound message state", "withdrawn")
 
 
 class OutboundAction(models.TextChoices):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations.domains import COALESCED_DOMAINS, Domain
 from integrations.models import (
+    Binding,
     ConnectionEntity,
     Direction,
     OutboundAction,
@@ -198,6 +199,55 @@ def _supersede_pending(subscriptions, entity, rows):
         return
     superseded = OutboundMessage.objects.filter(pk__in=ids, state=OutboundState.PENDING).update(state=OutboundState.SUPERSEDED)
     logger.debug("outbound messages superseded", extra={"entity": entity, "count": superseded})
+
+
+# States of a message whose content never left Kontor.
+NEVER_SENT_STATES = (OutboundState.SUPERSEDED, OutboundState.WITHDRAWN)
+
+
+def withdraw_unsent(record, connection, entity):
+    """Withdraw the messages that would send `record` to `connection`; return whether it never got it.
+
+    True means that `connection` was meant to receive the record and has received nothing of it:
+    there is no binding, and every message for it was never taken by a worker. Those still
+    pending are marked withdrawn. False changes nothing: the record is bound, a message for it is
+    in flight, delivered or failed, or there is no message, so Kontor cannot tell what
+    `connection` knows. Call it inside the transaction that acts on the answer.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    object_id = str(record.pk)
+    if Binding.objects.filter(connection=connection, content_type=content_type, object_id=object_id).exists():
+        return False
+
+    # The row locks make a claim that starts now wait for this transaction, and then find the
+    # messages withdrawn. A claim that came first has set them in flight, which answers False.
+    messages = list(
+        OutboundMessage.objects.filter(connection=connection, entity=entity, content_type=content_type, object_id=object_id)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if not messages or not all(_never_sent(message) for message in messages):
+        return False
+
+    pending = [message.pk for message in messages if message.state == OutboundState.PENDING]
+    OutboundMessage.objects.filter(pk__in=pending).update(state=OutboundState.WITHDRAWN)
+    logger.info(
+        "outbound messages withdrawn before sending",
+        extra={"connection_id": connection.pk, "entity": entity, "object_id": object_id, "outbound_message_ids": pending},
+    )
+    return True
+
+
+def _never_sent(message):
+    """Return whether no worker ever took `message` to send it.
+
+    Claiming counts an attempt, and a retry from the admin resets the count but keeps the last
+    error, so a pending message with neither was never on its way. A message that a worker took
+    may have reached the remote system even if its attempt failed (a timeout after the create).
+    """
+    if message.state in NEVER_SENT_STATES:
+        return True
+    return message.state == OutboundState.PENDING and message.attempts == 0 and not message.error_code and not message.last_error
 
 
 def retry_outbound_message(message, now=None):

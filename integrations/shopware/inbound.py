@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Channel, Product
@@ -21,6 +22,7 @@ from integrations.itemerrors import NoLeadingSystem
 from integrations.models import Binding, Connection
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
+from integrations.services.outbox import withdraw_unsent
 from integrations.shopware import order_mapper
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import (
@@ -45,6 +47,8 @@ INVALID_STATE = gettext_lazy(
 
 # The note of the history row that cancels an order which arrived cancelled.
 CANCELLED_ON_ARRIVAL = gettext_lazy("Cancelled in Shopware before Kontor received the order")
+# The note of the history row that cancels an order whose ERP message was withdrawn.
+CANCELLED_BEFORE_ERP = gettext_lazy("Cancelled in %(shop)s before the order was sent to %(erp)s, so it was not sent")
 
 # orderCustomer.customer carries the customer's `guest` flag, which marks a guest order.
 ORDER_ASSOCIATIONS = {
@@ -284,6 +288,32 @@ def process_order(connection, order, fetch, event=None):
     return "skipped"
 
 
+def _cancelled_before_leader_got_it(connection, order):
+    """Cancel an order that the leading system of the order status has not received; return True if done.
+
+    That system would otherwise decide on the cancellation, but it cannot cancel an order it
+    never saw, and a conflict would leave the merchant to stop the ERP message by hand. So the
+    order's messages to it are withdrawn and the shop's cancellation stands. An order that may
+    already be on its way is left to the conflict.
+    """
+    leader_id = leading_connection_id("orders", "status")
+    if leader_id is None or leader_id == connection.pk:
+        return False
+    leader = Connection.objects.get(pk=leader_id)
+    with transaction.atomic():
+        if not withdraw_unsent(order, leader, "orders"):
+            return False
+        note = Translatable(CANCELLED_BEFORE_ERP, shop=connection.name, erp=leader.name)
+        try:
+            transition_order(order.pk, OrderStatus.CANCELLED, actor=actor_of(connection), connection=connection, note=note)
+        except InvalidTransition:
+            # The withdrawal rolls back with the savepoint, and the conflict path takes over.
+            transaction.set_rollback(True)
+            return False
+    logger.info("Shopware cancellation applied before the ERP got the order", extra={"order_id": order.pk, "connection_id": connection.pk, "erp_connection_id": leader_id})
+    return True
+
+
 def _cancellation_note(connection):
     """Return the attention note for a shop cancellation that the order status's leading system must confirm."""
     leader_id = leading_connection_id("orders", "status")
@@ -302,6 +332,8 @@ def _apply_cancellation(connection, order, event=None):
     """Cancel the canonical order if this connection may set its status; return True if applied."""
     if order.status == OrderStatus.CANCELLED:
         return False
+    if _cancelled_before_leader_got_it(connection, order):
+        return True
     try:
         # The conflict names the event, so support can open the webhook that brought the cancellation.
         allowed = apply_inbound_changes(connection, "orders", order, {"status": {"status": OrderStatus.CANCELLED}}, event=event)

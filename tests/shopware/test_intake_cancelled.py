@@ -14,6 +14,7 @@ from integrations.models import (
     InboundState,
     LeadingSystemRule,
     OutboundMessage,
+    OutboundState,
 )
 from integrations.odoo.forward import forward_new_orders
 from integrations.sandbox import faults, store
@@ -87,10 +88,13 @@ def test_late_placed_webhook_keeps_order_cancelled(client, connection, erp, make
     assert [row[1] for row in history_of(order)] == [OrderStatus.NEW, OrderStatus.CANCELLED]
 
 
-def test_cancellation_of_known_order_stays_a_conflict(client, connection, erp, make_product):
+def test_cancellation_of_order_sent_to_erp_stays_a_conflict(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
     placed = post_fixture_order(client, name="checkout.order.placed")
     process_inbound_event(placed.pk)
+    # A worker has taken the ERP message, so the order may be in the ERP already. One that no
+    # worker took is withdrawn instead (test_cancel_before_erp.py).
+    OutboundMessage.objects.filter(connection=erp, entity="orders").update(state=OutboundState.IN_FLIGHT, attempts=1)
     cancelled = post_fixture_order(client, name="state_enter.order.state.cancelled")
 
     process_inbound_event(cancelled.pk)

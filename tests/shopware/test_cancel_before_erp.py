@@ -1,0 +1,137 @@
+"""A shop cancellation of an order that the ERP has not received yet.
+
+The ERP leads the order status, so a shop cancellation of an order the ERP has is a conflict
+for the merchant. An order whose ERP message no worker has taken yet never reached the ERP:
+its message is withdrawn and the cancellation stands, with no conflict to clear by hand.
+"""
+
+import pytest
+from django.utils import timezone, translation
+
+from integrations.models import Conflict, Connection, InboundEvent, OutboundMessage, OutboundState
+from integrations.odoo.routes import set_up_shop_and_erp
+from integrations.sandbox.shopware.state import DEFAULT_SHOP_SECRET
+from integrations.services.batches import claim_due_messages
+from integrations.services.bindings import bind
+from integrations.services.inbox import process_inbound_event
+from integrations.services.outbox import withdraw_unsent
+from integrations.shopware import webhooks
+from orders.models import Order
+from tests.shopware.test_webhooks import KNOWN_GOOD_SIGNATURE, fixture_bytes, post_hook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def erp(connection):
+    erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo", base_url="http://odoo.invalid")
+    set_up_shop_and_erp(connection, erp)
+    return erp
+
+
+def place_order(client):
+    post_hook(client, fixture_bytes("checkout.order.placed"), KNOWN_GOOD_SIGNATURE)
+    process_inbound_event(InboundEvent.objects.order_by("-pk").first().pk)
+    return Order.objects.get()
+
+
+def cancel_in_shop(client):
+    body = fixture_bytes("state_enter.order.state.cancelled")
+    post_hook(client, body, webhooks.signature(body, DEFAULT_SHOP_SECRET))
+    event = InboundEvent.objects.order_by("-pk").first()
+    process_inbound_event(event.pk)
+    return event
+
+
+def erp_message(erp, order):
+    return OutboundMessage.objects.get(connection=erp, entity="orders", object_id=str(order.pk))
+
+
+def test_cancellation_before_the_erp_got_the_order_withdraws_its_message(client, connection, erp, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    assert erp_message(erp, order).state == OutboundState.PENDING
+    assert product.stock_levels.get().reserved == 2
+
+    cancel_in_shop(client)
+
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert erp_message(erp, order).state == OutboundState.WITHDRAWN
+    assert Conflict.objects.count() == 0
+    assert order.needs_attention is False
+    assert product.stock_levels.get().reserved == 0
+
+    change = order.status_history.get(to_status="cancelled")
+    assert change.connection_id == connection.pk
+    assert change.note_translations["en"] == "Cancelled in Shopware DE before the order was sent to Odoo, so it was not sent"
+    assert change.note_translations["de"] == "In Shopware DE storniert, bevor die Bestellung an Odoo ging, daher nicht gesendet"
+
+
+def test_withdrawn_message_is_never_claimed(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    cancel_in_shop(client)
+
+    OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(next_attempt_at=timezone.now())
+    claimed = claim_due_messages(erp_message(erp, order).lane, entities=["orders"])
+
+    assert claimed == []
+    assert erp_message(erp, order).attempts == 0
+
+
+@pytest.mark.parametrize(
+    ("state", "attempts", "error_code"),
+    [
+        # Taken by a worker that may be sending it right now.
+        (OutboundState.IN_FLIGHT, 1, ""),
+        # Sent once and timed out: Odoo may have created the sale order before the timeout.
+        (OutboundState.PENDING, 1, "timeout"),
+        # Retried from the admin, which resets the count but keeps the last error.
+        (OutboundState.PENDING, 0, "server_error"),
+        (OutboundState.DELIVERED, 1, ""),
+        (OutboundState.FAILED, 5, "validation_failed"),
+    ],
+)
+def test_cancellation_of_an_order_that_may_be_in_the_erp_is_a_conflict(client, connection, erp, make_product, state, attempts, error_code):
+    product = make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(
+        state=state, attempts=attempts, error_code=error_code, last_error="earlier failure" if error_code else ""
+    )
+
+    event = cancel_in_shop(client)
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert erp_message(erp, order).state == state
+    conflict = Conflict.objects.get(object_id=str(order.pk))
+    assert (conflict.field, conflict.incoming_value, conflict.inbound_event_id) == ("status", "cancelled", event.pk)
+    assert order.needs_attention is True
+    assert product.stock_levels.get().reserved == 2
+
+
+def test_cancellation_of_an_order_bound_in_the_erp_is_a_conflict(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    # Bound while its message still shows pending, as between Odoo's answer and the outcome.
+    bind(erp, order, "42")
+
+    cancel_in_shop(client)
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert erp_message(erp, order).state == OutboundState.PENDING
+    assert Conflict.objects.filter(object_id=str(order.pk)).count() == 1
+
+
+def test_withdraw_unsent_answers_false_without_messages(connection, erp, make_product):
+    # With no message Kontor cannot tell whether the ERP has the record from elsewhere.
+    product = make_product("SW-TEST-1")
+
+    assert withdraw_unsent(product, erp, "orders") is False
+
+
+def test_withdrawn_state_is_translated():
+    with translation.override("de"):
+        assert str(OutboundState.WITHDRAWN.label) == "zurückgezogen"
