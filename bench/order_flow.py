@@ -299,19 +299,22 @@ def confirmed_count():
     return store.rows("odoo", "sale.order").filter(data__state="sale").count()
 
 
-def arrived_cancelled_numbers():
-    """Return the order numbers that Kontor first saw already cancelled, so it sent them to no ERP.
+def cancelled_unsent_numbers():
+    """Return the numbers of the orders cancelled before Kontor sent them to an ERP.
 
     The shop sends its webhooks from several threads, so a cancellation can be stored before
     the order's "placed" event. Kontor then stores the order as cancelled, and Odoo never gets it.
+    A cancellation that arrives while the order's ERP message still waits withdraws the message.
     """
     from django.db.models import CharField, Exists, OuterRef
     from django.db.models.functions import Cast
 
-    from integrations.models import OutboundMessage
+    from integrations.models import OutboundMessage, OutboundState
     from orders.models import Order, OrderStatus
 
-    sent = OutboundMessage.objects.filter(entity="orders", object_id=Cast(OuterRef("pk"), CharField()))
+    sent = OutboundMessage.objects.filter(entity="orders", object_id=Cast(OuterRef("pk"), CharField())).exclude(
+        state__in=[OutboundState.WITHDRAWN, OutboundState.SUPERSEDED]
+    )
     return set(Order.objects.filter(status=OrderStatus.CANCELLED).exclude(Exists(sent)).values_list("external_number", flat=True))
 
 
@@ -319,12 +322,12 @@ def run_rate(rate, seconds, drain_timeout, meter):
     from bench.cpu import difference
 
     before = confirmed_count()
-    cancelled_before = len(arrived_cancelled_numbers())
+    cancelled_before = len(cancelled_unsent_numbers())
     cpu_before = meter.snapshot()
     started = time.monotonic()
     placed, placing_seconds = place_orders(rate, seconds)
     target = before + placed
-    wait_for(lambda: confirmed_count() + len(arrived_cancelled_numbers()) - cancelled_before >= target, drain_timeout, interval=0.25)
+    wait_for(lambda: confirmed_count() + len(cancelled_unsent_numbers()) - cancelled_before >= target, drain_timeout, interval=0.25)
     done = confirmed_count() - before
     elapsed = time.monotonic() - started
     cpu = difference(meter.snapshot(), cpu_before)
@@ -582,8 +585,8 @@ def main():
 
         references = erp_references()
         shop_numbers = shop_order_numbers()
-        arrived_cancelled = arrived_cancelled_numbers()
-        missing = sorted(number for number in shop_numbers - arrived_cancelled if references.get(number, 0) == 0)
+        cancelled_unsent = cancelled_unsent_numbers()
+        missing = sorted(number for number in shop_numbers - cancelled_unsent if references.get(number, 0) == 0)
         duplicated = sorted(number for number, count in references.items() if count > 1)
 
         print("\n| target orders/s | placed/s | reached Odoo (confirmed)/s end to end | placed | confirmed | seconds |")
@@ -604,7 +607,7 @@ def main():
             print(f"\nAt {kontor:.1f} ms of CPU per order, Kontor alone would carry about {1000 * cores / kontor:.0f} orders/s on this host's {cores} cores.")
         print(
             f"\nshop orders {len(shop_numbers)}, missing in Odoo {len(missing)}, duplicated in Odoo {len(duplicated)}, "
-            f"cancelled before Kontor saw them placed (sent to no ERP) {len(arrived_cancelled)}"
+            f"cancelled before Kontor sent them to Odoo (sent to no ERP) {len(cancelled_unsent)}"
         )
         for label, probes in (("idle", idle), (f"under {args.load_rate:g} orders/s", loaded)):
             latencies = [probe.latency for probe in probes if probe.latency is not None]
