@@ -211,8 +211,8 @@ def withdraw_unsent(record, connection, entity):
     True means that `connection` was meant to receive the record and has received nothing of it:
     there is no binding, and every message for it was never taken by a worker. Those still
     pending are marked withdrawn. False changes nothing: the record is bound, a message for it is
-    in flight, delivered or failed, or there is no message, so Kontor cannot tell what
-    `connection` knows. Call it inside the transaction that acts on the answer.
+    in flight, delivered or failed, or there is no message, so Kontor cannot tell whether
+    `connection` has the record. Call it inside the transaction that acts on the answer.
     """
     content_type = ContentType.objects.get_for_model(record)
     object_id = str(record.pk)
@@ -220,7 +220,7 @@ def withdraw_unsent(record, connection, entity):
         return False
 
     # The row locks make a claim that starts now wait for this transaction, and then find the
-    # messages withdrawn. A claim that came first has set them in flight, which answers False.
+    # messages withdrawn. A claim that came first has set them in flight, and the result is False.
     messages = list(
         OutboundMessage.objects.filter(connection=connection, entity=entity, content_type=content_type, object_id=object_id)
         .select_for_update(of=("self",))

@@ -293,7 +293,7 @@ def _cancelled_before_leader_got_it(connection, order):
 
     That system would otherwise decide on the cancellation, but it cannot cancel an order it
     never saw, and a conflict would leave the merchant to stop the ERP message by hand. So the
-    order's messages to it are withdrawn and the shop's cancellation stands. An order that may
+    order's messages to it are withdrawn and the shop's cancellation is applied. An order that may
     already be on its way is left to the conflict.
     """
     leader_id = leading_connection_id("orders", "status")

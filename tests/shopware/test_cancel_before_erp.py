@@ -93,7 +93,7 @@ def test_withdrawn_message_is_never_claimed(client, connection, erp, make_produc
         (OutboundState.FAILED, 5, "validation_failed"),
     ],
 )
-def test_cancellation_of_an_order_that_may_be_in_the_erp_is_a_conflict(client, connection, erp, make_product, state, attempts, error_code):
+def test_cancel_of_order_maybe_in_erp_is_conflict(client, connection, erp, make_product, state, attempts, error_code):
     product = make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
     OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(
@@ -111,10 +111,10 @@ def test_cancellation_of_an_order_that_may_be_in_the_erp_is_a_conflict(client, c
     assert product.stock_levels.get().reserved == 2
 
 
-def test_cancellation_of_an_order_bound_in_the_erp_is_a_conflict(client, connection, erp, make_product):
+def test_cancel_of_order_bound_in_erp_is_conflict(client, connection, erp, make_product):
     make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
-    # Bound while its message still shows pending, as between Odoo's answer and the outcome.
+    # Bound while its message still shows pending, as between Odoo's response and the recorded outcome.
     bind(erp, order, "42")
 
     cancel_in_shop(client)
