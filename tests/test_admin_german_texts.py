@@ -109,7 +109,7 @@ def test_framework_record_titles_in_german():
         "Shop DE / Bestellungen",
         "shop-de Bestellungen o-1 (order.placed:o-1)",
         "Bestellungen / Status ← Shop DE",
-        f"status von Bestellung {order.pk} aus Shop DE",
+        f"status von Bestellung {order.external_number} ({order.channel.name}) aus Shop DE",
         "Delta-Abruf Shop DE Bestand 2026-12-05 06:30",
         "Shop DE ausgehend Bestand SKU-1: rejected",
         "shop-de Bestellungen @ None",

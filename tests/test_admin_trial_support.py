@@ -214,7 +214,8 @@ def test_conflict_list_shows_labels(admin_client_de):
     html = get_german(admin_client_de, reverse("admin:integrations_conflict_changelist"))
 
     order_url = reverse("admin:orders_order_change", args=[order.pk])
-    assert f'<td class="field-record_link"><a href="{order_url}">Bestellung {order}</a></td>' in html
+    label = f"Bestellung {order.external_number} ({order.channel.name})"
+    assert f'<td class="field-record_link"><a href="{order_url}">{label}</a></td>' in html
     assert '<td class="field-field_name">Status</td>' in html
     assert '<td class="field-current_value_shown">neu</td>' in html
     assert '<td class="field-incoming_value_shown">storniert</td>' in html
@@ -231,7 +232,7 @@ def test_conflict_page_read_only(admin_client_de):
     assert 'name="content_type"' not in html
     assert 'name="connection"' not in html
     assert 'name="resolved"' in html
-    assert f"Bestellung {order}" in html
+    assert f"Bestellung {order.external_number} ({order.channel.name})" in html
 
 
 def test_conflict_page_marks_resolved(admin_client_de):

@@ -1,7 +1,9 @@
 import json
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -104,7 +106,9 @@ class ConflictAdmin(admin.ModelAdmin):
     actions = ["mark_resolved"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("record")
+        # An order's label names its channel, which is read with the orders in one query.
+        orders = apps.get_model("orders", "Order").objects.select_related("channel")
+        return super().get_queryset(request).prefetch_related(GenericPrefetch("record", [orders]))
 
     @admin.display(description=_("field"), ordering="field")
     def field_name(self, conflict):
@@ -124,7 +128,7 @@ class ConflictAdmin(admin.ModelAdmin):
         # Support searches for the record's own name, such as an order's number. The id is the
         # fallback for a record that was deleted since.
         record = conflict.record
-        label = f"{conflict.content_type.name} {record if record is not None else conflict.object_id}"
+        label = conflict.record_label()
         if record is None:
             return label
         try:

@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from integrations.domains import Domain, FieldGroup
@@ -32,6 +33,10 @@ class LeadingSystemRule(models.Model):
         return f"{scope} ← {self.connection}"
 
 
+# An order's number is unique only within its sales channel, so its label names both.
+ORDER_LABEL = _("Order %(number)s (%(channel)s)")
+
+
 class Conflict(models.Model):
     """An inbound change to a field that its connection does not lead; stored, not applied."""
 
@@ -58,6 +63,19 @@ class Conflict(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"], name="integrations_conflict_record")]
 
     def __str__(self):
-        return _("%(field)s of %(record_type)s %(record_id)s from %(connection)s") % {
-            "field": self.field, "record_type": self.content_type.name, "record_id": self.object_id, "connection": self.connection,
+        return _("%(field)s of %(record)s from %(connection)s") % {
+            "field": self.field, "record": self.record_label(), "connection": self.connection,
         }
+
+    def record_label(self):
+        """Return the conflict's record as the admin names it, such as "Order 10090 (Shopware sandbox)".
+
+        An order is named by its number and its channel's name, another record by its type and
+        text. A record deleted since is named by its type and id.
+        """
+        record = self.record
+        if record is None:
+            return f"{capfirst(self.content_type.name)} {self.object_id}"
+        if (self.content_type.app_label, self.content_type.model) == ("orders", "order"):
+            return ORDER_LABEL % {"number": record.external_number, "channel": record.channel.name or record.channel.code}
+        return f"{capfirst(self.content_type.name)} {record}"

@@ -300,7 +300,11 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
         transition_order(order.pk, target, actor=ACTOR, connection=connection, note=note)
     except InvalidTransition as error:
         raise issues.StatusRejected(
-            connection=connection.name, order=str(order), status=target.label, current=OrderStatus(order.status).label
+            # The number with the channel's name, because a number is unique only per channel.
+            connection=connection.name,
+            order=f"{order.external_number} ({order.channel.name or order.channel.code})",
+            status=target.label,
+            current=OrderStatus(order.status).label,
         ) from error
 
     if target in ERP_HOLDS_STOCK:

@@ -1,16 +1,21 @@
-"""Support messages of failed calls name the connection as the admin lists it, not by its slug."""
+"""Support messages name connections, channels and orders as the admin lists them, not by their slugs."""
 
 import pytest
 import responses
 from django.utils import translation
 
+from catalog.models import Channel
 from integrations.errors import AuthError, ServerError
 from integrations.models import Connection
 from integrations.odoo.client import OdooClient
+from integrations.odoo.inbound import apply_sale_order_state
+from integrations.odoo.issues import StatusRejected
 from integrations.sandbox import faults
 from integrations.sandbox.odoo import seed
 from integrations.services.clients import http_client_for
+from orders.models import Order, OrderStatus
 from tests.odoo.conftest import make_odoo_connection
+from tests.odoo.helpers import install_recording_shop, line, make_pair, make_product, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +73,22 @@ def test_shared_client_names_connection_in_errors_only():
     assert raised.value.connection == "Shopware sandbox"
     english, _german = messages_of(raised.value)
     assert english.startswith("Shopware sandbox had an internal error (HTTP 500).")
+
+
+def test_rejected_status_names_order_with_channel(sandbox):
+    install_recording_shop()
+    erp = make_odoo_connection(slug="odoo-sandbox")
+    channel, shop = make_pair(erp, channel_code="shopware-sandbox")
+    Channel.objects.filter(pk=channel.pk).update(name="Shopware sandbox")
+    make_product("CAM-1", on_hand=5)
+    order = place_order(Channel.objects.get(pk=channel.pk), shop, "10090", [line("CAM-1")])
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELLED)
+    order.refresh_from_db()
+
+    with pytest.raises(StatusRejected) as raised:
+        apply_sale_order_state(erp, order, {"id": 7, "name": "S00007", "state": "sale"})
+
+    english, german = messages_of(raised.value)
+    assert english.startswith("Odoo sandbox moved order 10090 (Shopware sandbox) to confirmed by ERP, ")
+    assert german.startswith("Odoo sandbox hat Auftrag 10090 (Shopware sandbox) auf vom ERP bestätigt gesetzt, ")
+    assert "shopware-sandbox/10090" not in english
