@@ -19,7 +19,11 @@ MAX_FIELDS_IN_MESSAGE = 5
 
 
 class ConnectorError(Exception):
-    """A failed call to an external system."""
+    """A failed call to an external system.
+
+    `connection` is the connection's name as the admin lists it, not its slug, because the
+    support message shows it to merchants.
+    """
 
     code = "connector_error"
     retryable = False
