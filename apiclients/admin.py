@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -12,7 +13,7 @@ from apiclients.tokens import generate_token, hash_token, token_prefix
 
 
 class ApiClientForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(label=_("scopes"), choices=Scope.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    scopes = forms.MultipleChoiceField(label=capfirst(_("scopes")), choices=Scope.choices, required=False, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = ApiClient

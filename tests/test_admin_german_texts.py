@@ -60,7 +60,7 @@ def test_outbound_message_page_german_label(admin_client_de):
     html = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_change", args=[message.pk]))
 
     assert f"&rsaquo; {label}" in html
-    assert f"<title>{label} | ausgehende Nachricht ansehen" in html
+    assert f"<title>{label} | Ausgehende Nachricht ansehen" in html
     assert f"products {message.object_id} → shop-de (pending)" not in html
 
 

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Channel
@@ -44,11 +45,11 @@ class CodeListField(forms.CharField):
 
 class ChannelForm(forms.ModelForm):
     currencies = CodeListField(
-        label=_("currencies"), required=False,
+        label=capfirst(_("currencies")), required=False,
         help_text=_("ISO 4217 codes this channel sells in, separated by commas, such as EUR, CHF."),
     )
     locales = CodeListField(
-        label=_("locales"), required=False,
+        label=capfirst(_("locales")), required=False,
         help_text=_("Locale codes this channel publishes, separated by commas, such as de_DE, en_GB."),
     )
 

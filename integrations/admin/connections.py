@@ -35,8 +35,8 @@ class BaseURLField(forms.URLField):
 class ConnectionForm(forms.ModelForm):
     """Connection form whose credential inputs are write-only: a stored secret is never rendered."""
 
-    kind = forms.ChoiceField(label=_("kind"), choices=())
-    base_url = BaseURLField(label=_("base URL"), max_length=500, required=False, assume_scheme="https")
+    kind = forms.ChoiceField(label=capfirst(_("kind")), choices=())
+    base_url = BaseURLField(label=capfirst(_("base URL")), max_length=500, required=False, assume_scheme="https")
 
     class Meta:
         model = Connection

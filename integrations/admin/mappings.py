@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -14,7 +15,7 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
 class MappingImportForm(forms.Form):
-    connection = forms.ModelChoiceField(label=_("connection"), queryset=Connection.objects.all())
+    connection = forms.ModelChoiceField(label=capfirst(_("connection")), queryset=Connection.objects.all())
     file = forms.FileField(label=_("CSV file"))
 
     def clean_file(self):

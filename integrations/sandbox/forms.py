@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 
 from integrations.sandbox.faults import EDITABLE_FIELDS
 from integrations.sandbox.models import SandboxFaults
@@ -12,7 +13,7 @@ class SandboxFaultsForm(forms.ModelForm):
     option, so its page shows what is stored instead of silently preselecting another system.
     """
 
-    system = forms.CharField(label=SandboxFaults._meta.get_field("system").verbose_name, widget=forms.Select)
+    system = forms.CharField(label=capfirst(SandboxFaults._meta.get_field("system").verbose_name), widget=forms.Select)
 
     class Meta:
         model = SandboxFaults
