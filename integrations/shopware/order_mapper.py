@@ -126,6 +126,8 @@ BREAKDOWN_RATE = _("a tax rate in the order's tax breakdown")
 # Problems of the order's structure, also listed inside OrderRejected's message. The order
 # webhooks of the Kontor app carry the whole order, so a missing part points to how the app was
 # set up in Shopware rather than to the order's data.
+# NOTE: a retry maps the stored webhook payload again and fails the same way. The order is
+# imported once Shopware sends it complete, such as with its next state change.
 MISSING_ORDER_NUMBER = _("Shopware sent the order without an order number. Check the order in the Shopware admin")
 MISSING_CURRENCY = _(
     "Shopware sent the order without its currency, so Kontor cannot check its prices. Ask the person who set up "
