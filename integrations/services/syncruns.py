@@ -111,11 +111,13 @@ def record_sync_error(
     inbound_event=None,
     outbound_message=None,
     sync_run=None,
+    log_level=logging.WARNING,
 ):
     """Write or update the sync error of one failed item; one row per inbox or outbox item.
 
     `attempts` is the number of tries the item made since it was stored or last retried. The
     row of an inbox or outbox item adds it to the tries before, so it counts every try.
+    `log_level` lets a caller that sums up many such errors in one line log each one lower.
     """
     if record is not None:
         content_type = ContentType.objects.get_for_model(record)
@@ -156,7 +158,8 @@ def record_sync_error(
             existing.save()
             sync_error = existing
 
-    logger.warning(
+    logger.log(
+        log_level,
         "sync error recorded",
         extra={
             "sync_error_id": sync_error.pk,

@@ -11,7 +11,6 @@ A shop that rolls the whole request back anyway (400 with pointers) gets the bat
 without the rejected records, once.
 """
 
-import contextvars
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from integrations.domains import Domain
 from integrations.errors import ValidationFailed
 from integrations.itemerrors import ItemError
 from integrations.models import Binding, OutboundMessage, OutboundState, SyncDirection, SyncRunKind
-from integrations.services import syncruns, unseen_sales
+from integrations.services import unseen_sales
 from integrations.services.bindings import bind, fingerprint_of, record_pushed
 from integrations.services.lanes import lane_for
 from integrations.services.syncruns import (
@@ -43,29 +42,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
 PRODUCTS_KEY, PARENTS_KEY, GROUPS_KEY = "kontor-products", "kontor-parents", "kontor-property-groups"
-
-# Error codes whose per-product "sync error recorded" warning is lowered to DEBUG while a push runs.
-_summarized_codes = contextvars.ContextVar("shopware_push_summarized_codes", default=frozenset())
-
-
-class SummarizedSyncErrorFilter(logging.Filter):
-    """Lower record_sync_error's warning to DEBUG for the codes that a running push summarizes.
-
-    A catalog without prices in the shop's currency fails most products at once (1052 of the
-    1239 products of the demo catalog in demo/akeneo/), and one warning per product would bury
-    the rest of the log.
-    """
-
-    def filter(self, record):
-        if getattr(record, "code", None) not in _summarized_codes.get():
-            return True
-        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
-        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-
-
-# NOTE: record_sync_error logs at WARNING and takes no level, so its logger gets this filter. A
-# level argument there would make the filter unnecessary.
-logging.getLogger(syncruns.__name__).addFilter(SummarizedSyncErrorFilter())
 
 
 class RemoteRejected(ItemError):
@@ -259,7 +235,6 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
     run = start_sync_run(connection, SyncRunKind.PUSH, "products")
     content_type = ContentType.objects.get_for_model(Product)
     unpriced = 0
-    summarizing = _summarized_codes.set(frozenset({mappers.MissingPrice.code}))
     try:
         for start in range(0, len(products), batch_size):
             batch = products[start:start + batch_size]
@@ -270,10 +245,13 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
             resolve_failed_pushes(connection, result.written)
             for pk, error in result.failed.items():
                 count_outcome(run, "failed", read=1)
+                # A catalog without prices in the shop's currency fails most products at once
+                # (1052 of the 1239 demo products), so those are summed up in one warning below.
+                unpriced_product = isinstance(error, mappers.MissingPrice)
+                unpriced += unpriced_product
                 record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", content_type=content_type, object_id=pk,
-                                  external_id=by_pk[pk].sku, sync_run=run, outbound_message=failed_push_message(connection, by_pk[pk], error))
-                if isinstance(error, mappers.MissingPrice):
-                    unpriced += 1
+                                  external_id=by_pk[pk].sku, sync_run=run, outbound_message=failed_push_message(connection, by_pk[pk], error),
+                                  log_level=logging.DEBUG if unpriced_product else logging.WARNING)
             if progress is not None:
                 progress(len(batch))
     except Exception as error:
@@ -282,7 +260,6 @@ def push_products(client, connection, context, products, *, batch_size=BATCH_SIZ
         record_sync_error(connection, SyncDirection.OUTBOUND, error, entity="products", sync_run=run)
         return finish_sync_run(run, failed_with=error)
     finally:
-        _summarized_codes.reset(summarizing)
         log_unpriced_products(connection, run, context.default_currency, unpriced)
     return finish_sync_run(run)
 
