@@ -12,6 +12,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture
+def staff_client(client):
+    """Return the test client logged in as a superuser, for admin pages."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _fresh_webhook_connection_cache():
     """Start each test without connections cached by the webhook intake of an earlier test."""

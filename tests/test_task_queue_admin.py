@@ -1,16 +1,9 @@
 """The django-q2 admin section is titled for the tasks of all lanes, in English and German."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import translation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
-    return client
 
 
 def admin_index(client, language):

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.urls import reverse
 
@@ -12,13 +11,6 @@ from apiclients.models import ApiClient
 pytestmark = pytest.mark.django_db
 
 TOKEN = re.compile(r"kt_[A-Za-z0-9_-]{43}")
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1")
-    client.force_login(user)
-    return client
 
 
 def set_cookie_headers(response):

@@ -1,7 +1,6 @@
 """A merchant types a channel's currencies and locales as codes separated by commas."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 
@@ -11,12 +10,6 @@ from tests.admin_pages import render_page
 pytestmark = pytest.mark.django_db
 
 ADD_URL = reverse("admin:catalog_channel_add")
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
-    return client
 
 
 def add_channel(client, currencies, locales="de_DE, en_GB", language="en"):

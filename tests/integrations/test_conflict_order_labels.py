@@ -1,7 +1,6 @@
 """Conflicts name an order by its number and its channel's name, as "Order 10090 (Shopware sandbox)"."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
@@ -14,12 +13,6 @@ from tests.admin_pages import render_page
 from tests.factories import ChannelFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
-    return client
 
 
 @pytest.fixture

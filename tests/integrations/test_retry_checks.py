@@ -5,7 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
 from django.db import connection as db_connection
@@ -57,12 +56,6 @@ def channel():
 @pytest.fixture
 def price_list():
     return PriceList.objects.create(code="retail", name="Retail")
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1"))
-    return client
 
 
 def unpriced_errors(connection, count, *, prefix="NP", currency="EUR", code="price_missing"):

@@ -1,7 +1,6 @@
 """The sandbox fault form offers only the simulated systems and names them in German."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
@@ -14,12 +13,6 @@ pytestmark = pytest.mark.django_db
 ADD_URL = reverse("admin:sandbox_sandboxfaults_add")
 LIST_URL = reverse("admin:sandbox_sandboxfaults_changelist")
 GERMAN_ERROR = "Unbekanntes Sandbox-System „Shopware“. Wählen Sie eines von: shopware, odoo, payments, shipping."
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
-    return client
 
 
 def form_data(system):

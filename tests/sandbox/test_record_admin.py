@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from integrations.sandbox.models import DeliveryState, SandboxRecord, SandboxWebhookDelivery
@@ -11,12 +10,6 @@ from integrations.sandbox.odoo import seed
 from tests.admin_pages import render_page
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(get_user_model().objects.create_superuser("admin", "admin@example.com", "pw-admin-1"))
-    return client
 
 
 def test_settings_record_masks_api_key(staff_client):

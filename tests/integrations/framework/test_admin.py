@@ -1,6 +1,5 @@
 import pytest
 import responses
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
@@ -13,13 +12,6 @@ from integrations.tasks import deliver_outbound_message
 from tests.integrations.framework.conftest import BASE_URL, make_connection
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1")
-    client.force_login(user)
-    return client
 
 
 def failed_message(shop, warehouse):

@@ -1,7 +1,6 @@
 """The "Retry all matching" button of the sync error list: bad filters and errors without an item."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import translation
@@ -10,13 +9,6 @@ from integrations.models import SyncError
 from integrations.services.syncruns import retry_sync_error_batch
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1")
-    client.force_login(user)
-    return client
 
 
 def test_retry_matching_unknown_filter_redirects(staff_client, shop, queued, django_capture_on_commit_callbacks):

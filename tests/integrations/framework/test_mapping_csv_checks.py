@@ -1,7 +1,6 @@
 """Row checks of the mapping CSV import: lengths, NUL characters, duplicates and German plurals."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -11,13 +10,6 @@ from integrations.models import CategoryMapping, ValueMapping
 from integrations.services.mappings import import_mappings_csv
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1")
-    client.force_login(user)
-    return client
 
 
 def test_csv_code_too_long_rejected(shop):

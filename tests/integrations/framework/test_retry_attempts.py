@@ -4,7 +4,6 @@ import re
 
 import pytest
 import responses
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -21,13 +20,6 @@ from tests.integrations.framework.conftest import BASE_URL
 from tests.integrations.framework.testshop import TestShopConnector
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("support", "support@example.com", "pw-support-1")
-    client.force_login(user)
-    return client
 
 
 def failed_message(warehouse):
