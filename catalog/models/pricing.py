@@ -94,7 +94,7 @@ class Price(TimeStampedModel):
         if self.amount is not None and self.amount < 0:
             errors["amount"] = _("Price %(value)s is negative; enter zero or more.") % {"value": self.amount}
         if self.channel_id and self.currency and not self.channel.sells_in(self.currency):
-            errors.setdefault("currency", _("Channel %(channel)s does not sell in %(value)s. Add the currency to the channel first.") % {"channel": self.channel.code, "value": self.currency})
+            errors.setdefault("currency", _("Channel %(channel)s does not sell in %(value)s. Add the currency to the channel first.") % {"channel": self.channel.name or self.channel.code, "value": self.currency})
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             errors["valid_until"] = _("The price must end after it starts.")
         if errors:
