@@ -250,7 +250,8 @@ def process_order(connection, order, fetch, event=None):
     An order that arrives cancelled is stored cancelled when Kontor does not have it yet. For an
     order that Kontor has, the cancellation goes through the leading-system rule.
     """
-    if order.get("fetch"):
+    fetched = bool(order.get("fetch"))
+    if fetched:
         order = fetch(order["id"])
         if order is None:
             return "ignored"
@@ -260,11 +261,14 @@ def process_order(connection, order, fetch, event=None):
         raise order_mapper.OrderRejected(
             number=order_mapper.order_number_of(order), problems=Translatable(NO_CURRENCIES, channel=channel.name or channel.code, shop=connection.name)
         )
+    try:
+        order, data = _complete_order_input(order, channel=channel, connection=connection, fetch=None if fetched else fetch)
+    except ValidationError as error:
+        raise order_mapper.reject(order_mapper.order_number_of(order), error) from None
     if not isinstance(order.get("stateMachineState") or {}, dict):
         raise order_mapper.OrderRejected(number=order_mapper.order_number_of(order), problems=Translatable(INVALID_STATE), fields="stateMachineState")
     state = _state_of(order)
     try:
-        data = order_mapper.order_input(order, channel=channel, connection=connection)
         if state == "cancelled":
             # An order that Kontor has not stored yet has reached no other system, so the leading
             # system of the order status does not decide on it yet. Stored cancelled, it reserves
@@ -286,6 +290,27 @@ def process_order(connection, order, fetch, event=None):
     if state == "cancelled":
         return "updated" if _apply_cancellation(connection, result.order, event) else "skipped"
     return "skipped"
+
+
+def _complete_order_input(order, *, channel, connection, fetch):
+    """Return the order and its OrderInput, read again from the shop if the webhook left a part out.
+
+    A business event carries the order with the associations that Shopware loaded for it, which
+    may lack some that Kontor needs. The order is then read with all of them (ORDER_ASSOCIATIONS),
+    once, so such an order is imported at once and a retry reads it again too. `fetch` is None
+    for an order that was read from the shop already. An order the shop no longer has, or that
+    lacks the part there too, is rejected with the webhook's problems or the shop copy's.
+    """
+    try:
+        return order, order_mapper.order_input(order, channel=channel, connection=connection)
+    except order_mapper.OrderRejected as rejected:
+        if fetch is None or not rejected.missing_part or not order.get("id"):
+            raise
+        logger.info("Shopware order incomplete in its webhook, read from the shop", extra={"connection_id": connection.pk, "shopware_order_id": order["id"]})
+        complete = fetch(order["id"])
+        if complete is None:
+            raise
+    return complete, order_mapper.order_input(complete, channel=channel, connection=connection)
 
 
 def _cancelled_before_leader_got_it(connection, order):

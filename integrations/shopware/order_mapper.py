@@ -40,6 +40,8 @@ class OrderRejected(ItemError):
     """
 
     code = "order_invalid"
+    # True when the order came without an association that a read from the shop may supply.
+    missing_part = False
     message_template = _(
         "Shopware order %(number)s was not imported: %(problems)s. Nothing of it was saved. "
         "Fix the cause (catalog, channel currencies or the order in Shopware), then retry."
@@ -126,8 +128,8 @@ BREAKDOWN_RATE = _("a tax rate in the order's tax breakdown")
 # Problems of the order's structure, also listed inside OrderRejected's message. The order
 # webhooks of the Kontor app carry the whole order, so a missing part points to how the app was
 # set up in Shopware rather than to the order's data.
-# NOTE: a retry maps the stored webhook payload again and fails the same way. The order is
-# imported once Shopware sends it complete, such as with its next state change.
+# A webhook order without one of these parts is read again from the shop with every association
+# (inbound.process_order), so these reach the merchant only when the shop's copy lacks them too.
 MISSING_ORDER_NUMBER = _("Shopware sent the order without an order number. Check the order in the Shopware admin")
 MISSING_CURRENCY = _(
     "Shopware sent the order without its currency, so Kontor cannot check its prices. Ask the person who set up "
@@ -218,9 +220,18 @@ def _storable_amount(value, field, label, column, problems):
     return Decimal(0)
 
 
+class MissingPart(OrderProblems):
+    """An association that the order came without, which a read from the shop's API may supply."""
+
+
 def _invalid(template, field, **params):
     """Return the OrderProblems of one problem, for a check that cannot go on past it."""
     return OrderProblems([Translatable(template, **params)], [field])
+
+
+def _missing(template, field):
+    """Return the MissingPart of an association the order came without."""
+    return MissingPart([Translatable(template)], [field])
 
 
 def _checked_quantity(value, field, label, problems):
@@ -312,7 +323,9 @@ def order_input(order, *, channel, connection):
         return _order_input(order, channel=channel, connection=connection)
     except ValueError as error:
         # OrderProblems keeps Translatables, so the sync error names the problems in each language.
-        raise reject(number, error) from None
+        rejected = reject(number, error)
+        rejected.missing_part = isinstance(error, MissingPart)
+        raise rejected from None
 
 
 def _order_input(order, *, channel, connection):
@@ -320,7 +333,7 @@ def _order_input(order, *, channel, connection):
         raise _invalid(MISSING_ORDER_NUMBER, "orderNumber")
     currency = (order.get("currency") or {}).get("isoCode")
     if not currency:
-        raise _invalid(MISSING_CURRENCY, "currency.isoCode")
+        raise _missing(MISSING_CURRENCY, "currency.isoCode")
     placed_at = parse_datetime(str(order.get("orderDateTime") or ""))
     if placed_at is None:
         raise _invalid(INVALID_ORDER_TIME, "orderDateTime", value=repr(order.get("orderDateTime")))
@@ -330,7 +343,7 @@ def _order_input(order, *, channel, connection):
 
     line_items = order.get("lineItems")
     if not isinstance(line_items, list):
-        raise _invalid(MISSING_LINE_ITEMS, "lineItems")
+        raise _missing(MISSING_LINE_ITEMS, "lineItems")
     problems = _Problems()
 
     def amount(value, field, label, model, column_name):

@@ -126,7 +126,7 @@ def rejected_event(client, order_changes, line_changes):
     [(*case, FIELDS.get(name, "")) for name, case in CASES.items()],
     ids=CASES.keys(),
 )
-def test_rejected_order_message_languages(client, connection, make_product, order_changes, line_changes, english, german, fields):
+def test_rejected_order_message_languages(client, sandbox, connection, make_product, order_changes, line_changes, english, german, fields):
     make_product("SW-TEST-1", on_hand=5)
     event = rejected_event(client, order_changes, line_changes)
 

@@ -151,7 +151,7 @@ def _event_for(client, order_changes=None, line_changes=None):
     ],
     ids=["unknown_sku", "wrong_currency", "bad_totals", "malformed_lines"],
 )
-def test_bad_order_is_kept_with_sync_error(client, connection, make_product, order_changes, line_changes, expected_text):
+def test_bad_order_is_kept_with_sync_error(client, sandbox, connection, make_product, order_changes, line_changes, expected_text):
     make_product("SW-TEST-1", on_hand=5)
     if order_changes.get("lineItems") == "broken":
         order_changes, line_changes = {}, {}
