@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
+from integrations.admin.records import PAYLOAD_SEARCH_FIELDS
 from integrations.models import InboundEvent
 
 # Outcomes that connectors return from process_inbound, by their label. The field is free
@@ -16,10 +18,14 @@ OUTCOME_LABELS = {
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(admin.ModelAdmin):
+class InboundEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Read-only, and no one deletes an event here: it records what a system sent, and deleting a
+    # pending one drops that change for good. Support processes it again with the sync error's Retry.
     list_display = ["received_at", "connection", "entity", "external_id", "event_type", "state", "attempts", "outcome_label"]
     list_filter = ["state", "source", "entity", "connection"]
-    search_fields = ["external_id", "dedup_key"]
+    # A full order event's payload contains the order number. NOTE: an order.written event contains
+    # only the order's id, so a search for the number does not find it; its external id does.
+    search_fields = ["external_id", "dedup_key", *PAYLOAD_SEARCH_FIELDS]
     date_hierarchy = "received_at"
     list_select_related = ["connection"]
 
@@ -34,9 +40,3 @@ class InboundEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_label(self, event):
         return OUTCOME_LABELS.get(event.outcome, event.outcome) or "-"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
 from django.utils.translation import gettext_lazy as _
 
-from integrations.admin.records import RecordNamesChangeList, record_label_of
+from core.admin import ReadOnlyAdminMixin
+from integrations.admin.records import RecordNamesChangeList, RecordNameSearchMixin, record_label_of
 from integrations.models import OutboundMessage, OutboundState
 
 # States in which Kontor still sends the message at next_attempt_at. In the others the field
@@ -11,10 +12,14 @@ WAITING_STATES = {OutboundState.PENDING, OutboundState.IN_FLIGHT}
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(RecordNameSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Read-only, and no one deletes a message here: it records what Kontor sent, and deleting a
+    # pending one drops that delivery for good. Support sends again with the sync error's Retry.
     list_display = ["created_at", "connection", "entity", "record_label", "action", "state", "attempts", "next_attempt_shown", "error_code"]
     list_filter = ["state", "entity", "lane", "connection", "error_code"]
-    search_fields = ["object_id", "idempotency_key", "remote_id"]
+    # An order message's payload contains the order number, which finds the message even after
+    # the order was deleted. The search also matches the record's name (RecordNameSearchMixin).
+    search_fields = ["object_id", "idempotency_key", "remote_id", "payload__number"]
     date_hierarchy = "created_at"
     list_select_related = ["connection", "content_type"]
 
@@ -47,9 +52,3 @@ class OutboundMessageAdmin(admin.ModelAdmin):
             return "-"
         # Formatted here, because the detail page shows a method's datetime unlocalized.
         return display_for_value(message.next_attempt_at, "-")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,9 +1,14 @@
 """Names of the records that sync errors and outbound messages refer to, for their admin lists and pages."""
 
+import operator
 from collections import defaultdict
+from functools import reduce
 
+from django.apps import apps
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +27,8 @@ PAYLOAD_NUMBERS = {
     ("shopware", "orders"): ("orderNumber", _("Order %(number)s")),
 }
 
-# The admin searches these payload fields, so support can find such an error by its number.
+# The admin searches these payload fields, so support can find such an error or inbound event
+# by its number.
 PAYLOAD_SEARCH_FIELDS = sorted({f"payload__{field}" for field, _label in PAYLOAD_NUMBERS.values()})
 
 
@@ -113,3 +119,38 @@ class RecordNamesChangeList(ChangeList):
         super().get_results(request)
         # The template iterates this same evaluated queryset, so its rows keep these attributes.
         attach_record_names(self.result_list)
+
+
+def record_name_condition(term):
+    """Return a Q that matches items whose record's name (see NAME_FIELDS) contains `term`, ignoring case.
+
+    Each record type is a subquery on its object ids, so the search costs no extra query.
+    """
+    conditions = []
+    for (app_label, model_name), field in NAME_FIELDS.items():
+        model = apps.get_model(app_label, model_name)
+        # object_id is text, so the keys are compared as text.
+        keys = (
+            model._base_manager.filter(**{f"{field}__icontains": term})
+            .annotate(key=Cast("pk", output_field=CharField()))
+            .values("key")
+        )
+        conditions.append(Q(content_type__app_label=app_label, content_type__model=model_name, object_id__in=keys))
+    return reduce(operator.or_, conditions)
+
+
+class RecordNameSearchMixin:
+    """A model admin of sync errors or outbound messages whose search also finds a row by its record's name.
+
+    The list shows a record by its name, such as "Order 10042", but the rows store only the
+    record's id, which the search fields cannot match.
+    """
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term:
+            return found, may_have_duplicates
+        # NOTE: the whole term is matched against the name, unlike the search fields, which match
+        # each word. A name such as a SKU with a space is found, "Order 10042" is not.
+        return found | queryset.filter(record_name_condition(term)), may_have_duplicates

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from integrations.admin.records import (
     PAYLOAD_SEARCH_FIELDS,
     RecordNamesChangeList,
+    RecordNameSearchMixin,
     payload_number_label,
     record_label_of,
 )
@@ -86,7 +87,7 @@ class SyncRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncError)
-class SyncErrorAdmin(admin.ModelAdmin):
+class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
     change_list_template = "admin/integrations/syncerror/change_list.html"
     list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "shown_message", "attempts", "next_retry_at", "resolved"]
     list_filter = ["resolved", "direction", "code", "entity", "connection"]
