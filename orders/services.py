@@ -800,6 +800,42 @@ class InvalidTransition(ValidationError):
     pass
 
 
+class LedElsewhere(InvalidTransition):
+    """A person asked to change the status of an order whose status another system leads and may hold."""
+
+
+def transition_by_person(order_id, to_status, *, actor, user):
+    """Move an order as a person asked in the admin, unless the system leading the order status may have it.
+
+    With the ERP leading the order status, a status set in Kontor alone would split the two: the
+    ERP goes on shipping an order that Kontor shows cancelled, and its next status overwrites
+    Kontor's. So a person may only cancel an order that the ERP was due to receive and never
+    did; its messages to the ERP are withdrawn with it. Any other move of such an order raises
+    LedElsewhere, which names the system to change it in. Without a leading system, or when the
+    order's own channel leads, this is transition_order.
+    """
+    # Imported here: the framework's services import the canonical apps' models.
+    from integrations.models import Connection
+    from integrations.services.leading import leading_connection_id
+    from integrations.services.outbox import withdraw_unsent
+
+    leader_id = leading_connection_id("orders", "status")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if leader_id is None or leader_id == order.connection_id:
+            return transition_order(order_id, to_status, actor=actor, user=user)
+
+        leader = Connection.objects.get(pk=leader_id)
+        if to_status == OrderStatus.CANCELLED and order.status != OrderStatus.CANCELLED and withdraw_unsent(order, leader, "orders"):
+            note = Translatable(gettext_lazy("Cancelled in Kontor before the order was sent to %(erp)s, so it was not sent"), erp=leader.name)
+            return transition_order(order_id, to_status, actor=actor, user=user, note=note)
+        raise LedElsewhere(
+            _("%(erp)s leads the status of order %(order)s and may have it, so Kontor did not change it. Change the status in %(erp)s; Kontor takes it from there.")
+            % {"erp": leader.name, "order": order.external_number},
+            code="led_elsewhere",
+        )
+
+
 @transaction.atomic
 def transition_order(order_id, to_status, *, actor, user=None, connection=None, note=""):
     """Move an order to `to_status` and write its history row; return the row, or None if already there.

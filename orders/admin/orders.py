@@ -21,7 +21,7 @@ from orders.admin.inlines import (
 from orders.erpstate import erp_connection_id, with_erp_state
 from orders.models import Order, OrderStatus, OrderStatusChange
 from orders.models.status import status_label
-from orders.services import InvalidTransition, transition_order
+from orders.services import InvalidTransition, LedElsewhere, transition_by_person
 
 # Fields a support person may edit on an order: the flag and note about what needs doing.
 # Everything else is led by the channel or the ERP and changes through services.
@@ -42,7 +42,10 @@ def transition_selected(modeladmin, request, queryset, to_status):
     moved = 0
     for order in queryset.select_related("channel"):
         try:
-            change = transition_order(order.pk, to_status, actor=admin_actor(request), user=request.user)
+            change = transition_by_person(order.pk, to_status, actor=admin_actor(request), user=request.user)
+        except LedElsewhere as refusal:
+            modeladmin.message_user(request, refusal.messages[0], messages.WARNING)
+            continue
         except InvalidTransition:
             # The service rolled back, so the stored status is the one it rejected the move from.
             order.refresh_from_db(fields=["status"])

@@ -135,3 +135,58 @@ def test_withdraw_unsent_answers_false_without_messages(connection, erp, make_pr
 def test_withdrawn_state_is_translated():
     with translation.override("de"):
         assert str(OutboundState.WITHDRAWN.label) == "zurückgezogen"
+
+
+def run_order_action(staff_client, action, order, language="en"):
+    """Run an order list action as a support person; return the messages the admin shows."""
+    response = staff_client.post(
+        "/admin/orders/order/", {"action": action, "_selected_action": [order.pk]}, follow=True, headers={"accept-language": language}
+    )
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_admin_cancel_before_the_erp_got_the_order_withdraws_its_message(client, staff_client, connection, erp, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+
+    shown = run_order_action(staff_client, "mark_cancelled", order)
+
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert erp_message(erp, order).state == OutboundState.WITHDRAWN
+    assert product.stock_levels.get().reserved == 0
+    change = order.status_history.get(to_status="cancelled")
+    assert change.note_translations["en"] == "Cancelled in Kontor before the order was sent to Odoo, so it was not sent"
+    assert change.note_translations["de"] == "In Kontor storniert, bevor die Bestellung an Odoo ging, daher nicht gesendet"
+    assert shown[-1] == "1 order moved to cancelled."
+
+
+@pytest.mark.parametrize(("action", "bound"), [("mark_cancelled", True), ("mark_confirmed", False), ("mark_shipped", True)])
+def test_admin_status_change_refused_while_the_erp_leads_it(client, staff_client, connection, erp, make_product, action, bound):
+    product = make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    if bound:
+        bind(erp, order, "42")
+
+    shown = run_order_action(staff_client, action, order, language="de")
+
+    order.refresh_from_db()
+    assert order.status == "new"
+    assert erp_message(erp, order).state == OutboundState.PENDING
+    assert product.stock_levels.get().reserved == 2
+    assert shown[0] == (
+        "Odoo führt den Status der Bestellung 10042 und hat sie womöglich schon, daher hat Kontor ihn nicht geändert. "
+        "Ändern Sie den Status in Odoo; Kontor übernimmt ihn von dort."
+    )
+
+
+def test_admin_cancel_without_a_leading_erp_cancels(client, staff_client, connection, make_product):
+    product = make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+
+    run_order_action(staff_client, "mark_cancelled", order)
+
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert product.stock_levels.get().reserved == 0
