@@ -8,6 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations.domains import Domain, FieldGroup, field_groups_of
 from integrations.models import Conflict, LeadingSystemRule
@@ -140,7 +141,8 @@ class ConflictAdmin(admin.ModelAdmin):
     @admin.action(description=_("Mark resolved"))
     def mark_resolved(self, request, queryset):
         count = queryset.filter(resolved=False).update(resolved=True)
-        self.message_user(request, _("%(count)d conflicts marked resolved.") % {"count": count})
+        text = ngettext("%(count)d conflict marked resolved.", "%(count)d conflicts marked resolved.", count)
+        self.message_user(request, text % {"count": count})
 
     def has_add_permission(self, request):
         return False

@@ -124,7 +124,8 @@ class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
     @admin.action(description=_("Mark resolved"))
     def mark_resolved(self, request, queryset):
         count = resolve_sync_errors(queryset)
-        self.message_user(request, _("%(count)d sync errors marked resolved.") % {"count": count}, messages.SUCCESS)
+        text = ngettext("%(count)d sync error marked resolved.", "%(count)d sync errors marked resolved.", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
     def report_retry(self, request, outcome):
         """Show one message with what was queued (and how much of it waits for its stream), what a retry check held back and what was skipped."""
