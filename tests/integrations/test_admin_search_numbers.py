@@ -1,4 +1,4 @@
-"""The outbox, sync error and inbox lists find a row by the order number that support knows."""
+"""The outbox, sync error and inbox lists find a row by the order number that support uses."""
 
 import uuid
 
@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.models import Connection, InboundEvent, OutboundMessage, SyncDirection
 from integrations.services.syncruns import record_sync_error
@@ -70,7 +70,7 @@ def search(client, url, term):
 
 def test_outbox_search_finds_order_number(staff_client, erp):
     # given messages about orders 10109 and 10110
-    wanted = queue_order_message(erp, OrderFactory(external_number="10109"))
+    matching = queue_order_message(erp, OrderFactory(external_number="10109"))
     queue_order_message(erp, OrderFactory(external_number="10110"))
 
     # when the list is searched for 10109 and for a number no order has
@@ -78,7 +78,7 @@ def test_outbox_search_finds_order_number(staff_client, erp):
     missing, _queries = search(staff_client, OUTBOX_URL, "99999")
 
     # then only the message of order 10109 is found
-    assert found == [wanted.pk]
+    assert found == [matching.pk]
     assert missing == []
 
 
@@ -113,17 +113,17 @@ def test_outbox_search_finds_product_sku(staff_client, erp):
 
 def test_sync_error_search_finds_order_number(staff_client, erp):
     # given failed deliveries of orders 10213 and 10214, which store only the order's id
-    wanted_order = OrderFactory(external_number="10213")
+    matching_order = OrderFactory(external_number="10213")
     other_order = OrderFactory(external_number="10214")
-    wanted = record_sync_error(erp, SyncDirection.OUTBOUND, RuntimeError("timeout"), entity="orders", record=wanted_order)
+    matching = record_sync_error(erp, SyncDirection.OUTBOUND, RuntimeError("timeout"), entity="orders", record=matching_order)
     record_sync_error(erp, SyncDirection.OUTBOUND, RuntimeError("timeout"), entity="orders", record=other_order)
-    assert wanted.object_id == str(wanted_order.pk)
+    assert matching.object_id == str(matching_order.pk)
 
     # when the list is searched for 10213
     found, _queries = search(staff_client, SYNC_ERRORS_URL, "10213")
 
     # then only the error of order 10213 is found
-    assert found == [wanted.pk]
+    assert found == [matching.pk]
 
 
 def test_sync_error_search_keeps_list_filters(staff_client, erp):
@@ -144,14 +144,14 @@ def test_sync_error_search_keeps_list_filters(staff_client, erp):
 
 def test_inbox_search_finds_order_number(staff_client, shop):
     # given order events of Shopware orders 10341 and 10342
-    wanted = store_order_event(shop, {"id": uuid.uuid4().hex, "orderNumber": "10341"})
+    matching = store_order_event(shop, {"id": uuid.uuid4().hex, "orderNumber": "10341"})
     store_order_event(shop, {"id": uuid.uuid4().hex, "orderNumber": "10342"})
 
     # when the list is searched for 10341
     found, _queries = search(staff_client, INBOX_URL, "10341")
 
     # then only the event of order 10341 is found
-    assert found == [wanted.pk]
+    assert found == [matching.pk]
 
 
 @pytest.mark.parametrize("url", [OUTBOX_URL, SYNC_ERRORS_URL])
@@ -174,3 +174,32 @@ def test_number_search_no_query_per_row(staff_client, erp, url):
     assert len(one_found) == 1
     assert len(five_found) == 5
     assert five_rows == one_row
+
+
+def test_number_search_feeds_list_actions(staff_client, erp):
+    # given open errors of orders 10216 and 10217
+    matching = record_sync_error(erp, SyncDirection.OUTBOUND, RuntimeError("timeout"), entity="orders", record=OrderFactory(external_number="10216"))
+    other = record_sync_error(erp, SyncDirection.OUTBOUND, RuntimeError("timeout"), entity="orders", record=OrderFactory(external_number="10217"))
+
+    # when support searches for 10216, selects all that the search shows and marks them resolved,
+    # then retries every open error that matches 10217
+    with translation.override("en"):
+        resolved = staff_client.post(
+            f"{SYNC_ERRORS_URL}?q=10216",
+            {"action": "mark_resolved", "select_across": "1", "_selected_action": [matching.pk], "index": "0"},
+            HTTP_ACCEPT_LANGUAGE="en", follow=True,
+        )
+        retried = staff_client.post(
+            reverse("admin:integrations_syncerror_retry_matching") + "?q=10217&resolved__exact=0", HTTP_ACCEPT_LANGUAGE="en", follow=True,
+        )
+
+    # then the action changed only the error that the search found, and the retry took only the
+    # other, which it skipped because it has no stored message to send again
+    assert [str(message) for message in resolved.context["messages"]] == ["1 sync error marked resolved."]
+    assert retried.status_code == 200
+    [retry_message] = [str(message) for message in retried.context["messages"]]
+    assert retry_message.startswith("0 items queued for retry. 1 sync error was skipped")
+    matching.refresh_from_db()
+    other.refresh_from_db()
+    assert matching.resolved is True
+    assert other.resolved is False
