@@ -38,11 +38,23 @@ from integrations.odoo.mappers import (
 )
 from integrations.odoo.pulls import read_stock_totals
 from integrations.services.bindings import bind, find_record
-from integrations.services.leading import apply_inbound_changes, leading_connection_id
+from integrations.services.leading import (
+    apply_inbound_changes,
+    leading_connection_id,
+    settle_conflicts,
+)
 from orders.models import Document, Order, OrderLine, OrderStatus
-from orders.services import InvalidTransition, confirm_new_orders, transition_order
+from orders.services import (
+    InvalidTransition,
+    confirm_new_orders,
+    set_attention_note,
+    transition_order,
+)
 
 logger = logging.getLogger(__name__)
+
+# The line below a shop cancellation's note once the ERP has cancelled the order as well.
+SHOP_CANCELLATION_SETTLED = gettext_lazy("%(erp)s has cancelled the order as well, so the cancellation from the shop is settled.")
 
 ACTOR = "odoo connector"
 
@@ -312,7 +324,23 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
     elif target == OrderStatus.CANCELLED:
         # transition_order released the reservation; the channels get the freed units.
         availability.publish_order_availability(order, origin=connection)
+        _settle_shop_cancellation(connection, order)
     return "updated"
+
+
+def _settle_shop_cancellation(connection, order):
+    """Resolve a shop's cancellation conflict once Odoo cancelled the order too, and take the flag off.
+
+    The conflict's note told the merchant to cancel the order in Odoo. Once Odoo has, the order
+    needs nothing more for it, and a flag left on a cancelled order would send support to a
+    solved case. A line below the note says why the flag went.
+    """
+    if not settle_conflicts(order, Domain.ORDERS, {"status": OrderStatus.CANCELLED.value}):
+        return
+    order.refresh_from_db(fields=["needs_attention", "attention_note", "attention_note_translations"])
+    fields = set_attention_note(order, Translatable(SHOP_CANCELLATION_SETTLED, erp=connection.name), append=True)
+    order.needs_attention = False
+    order.save(update_fields=[*fields, "updated_at"])
 
 
 def _hand_stock_to_erp(connection, order):

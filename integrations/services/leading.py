@@ -107,3 +107,24 @@ def apply_inbound_changes(connection, domain, record, changes_by_field_group, *,
             },
         )
     return allowed
+
+
+def settle_conflicts(record, domain, applied):
+    """Resolve the open conflicts of `record` that asked for what its leading system has now set.
+
+    `applied` is {field: value} as the leading system wrote it. Such a conflict needs no
+    decision any more: the leading system came to the same value, such as an ERP cancelling an
+    order that the shop had cancelled before. Returns the resolved conflicts.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    open_conflicts = Conflict.objects.filter(
+        content_type=content_type, object_id=str(record.pk), domain=Domain(domain).value, field__in=list(applied), resolved=False,
+    )
+    settled = [conflict for conflict in open_conflicts if conflict.incoming_value == _as_json(applied[conflict.field])]
+    if settled:
+        Conflict.objects.filter(pk__in=[conflict.pk for conflict in settled]).update(resolved=True)
+        logger.info(
+            "conflicts settled by the leading system",
+            extra={"domain": domain, "object_id": str(record.pk), "conflict_ids": [conflict.pk for conflict in settled]},
+        )
+    return settled
