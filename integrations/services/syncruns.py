@@ -175,6 +175,10 @@ def record_sync_error(
     return sync_error
 
 
+# Fields of an item's sync error that a later round without them leaves as they are.
+KEPT_WHEN_MISSING = ("external_id", "sync_run", "payload")
+
+
 @transaction.atomic
 def _write_item_error(item, values):
     """Create or update the sync error of one inbox or outbox item, adding up its attempts.
@@ -189,6 +193,11 @@ def _write_item_error(item, values):
 
     earlier_attempts = existing.attempts
     for key, value in values.items():
+        # A later round may know less of the item than the first one did: a failed catalog
+        # push names the SKU and its run, the retried message only its payload. What the
+        # error already shows stays, so its title and the search by SKU keep working.
+        if key in KEPT_WHEN_MISSING and value in (None, "", {}):
+            continue
         setattr(existing, key, value)
     existing.attempts = earlier_attempts + values["attempts"]
     existing.save()
