@@ -142,7 +142,7 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, TaxLineInline, OrderAddressInline, OrderStatusChangeInline, PaymentInline, ShipmentInline, DocumentInline, ReturnInline]
     fieldsets = [
         (None, {"fields": ["channel", "connection", "external_number", "placed_at", "customer", "email", "customer_note"]}),
-        (_("Status"), {"fields": ["status", "payment_state", "needs_attention", "attention_note"]}),
+        (_("Status"), {"fields": ["status", "erp_state_shown", "payment_state", "needs_attention", "attention_note"]}),
         (
             _("Amounts"),
             {"fields": ["currency", "prices_include_tax", "rounding_rule", "shipping_net_display", "shipping_tax_display", "shipping_gross_display", "total_net_display", "total_tax_display", "total_gross_display"]},

@@ -273,3 +273,19 @@ def test_erp_states_no_query_per_row(admin_client, shop, erp, erp_leads_status):
     # then the page takes as many queries as before
     assert len(cells) == 13
     assert queries_for_thirteen == queries_for_three
+
+
+def test_order_page_shows_its_erp_state(admin_client, shop, erp, erp_leads_status):
+    # Support opens one order from a search or a link; its page says where it stands too.
+    waiting = OrderFactory(external_number="20101", connection=shop)
+    message_for(erp, waiting, OutboundState.PENDING)
+    failed = OrderFactory(external_number="20102", connection=shop)
+    error_for(message_for(erp, failed, OutboundState.FAILED))
+
+    waiting_page = admin_client.get(reverse("admin:orders_order_change", args=[waiting.pk]), headers={"accept-language": "de"})
+    failed_page = admin_client.get(reverse("admin:orders_order_change", args=[failed.pk]), headers={"accept-language": "de"})
+
+    assert re.search(r"ERP-Übergabe:?</label>\s*<div class=\"readonly\">Wartet auf ERP</div>", waiting_page.content.decode())
+    failed_html = failed_page.content.decode()
+    assert "Fehlgeschlagen – siehe Synchronisationsfehler</a>" in failed_html
+    assert f"object_id={failed.pk}" in failed_html
