@@ -810,7 +810,7 @@ def transition_by_person(order_id, to_status, *, actor, user):
     With the ERP leading the order status, a status set in Kontor alone would split the two: the
     ERP goes on shipping an order that Kontor shows cancelled, and its next status overwrites
     Kontor's. So a person may only cancel an order that the ERP was due to receive and never
-    did; its messages to the ERP are withdrawn with it. Any other move of such an order raises
+    did. Its messages to the ERP are then withdrawn with it. Any other move of such an order raises
     LedElsewhere, which names the system to change it in. Without a leading system, or when the
     order's own channel leads, this is transition_order.
     """

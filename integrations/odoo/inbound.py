@@ -331,7 +331,7 @@ def apply_sale_order_state(connection, order, payload, *, event=None):
 def _settle_shop_cancellation(connection, order):
     """Resolve a shop's cancellation conflict once Odoo cancelled the order too, and take the flag off.
 
-    The conflict's note told the merchant to cancel the order in Odoo. Once Odoo has, the order
+    The conflict's note asks the merchant to cancel the order in Odoo. Once Odoo has, the order
     needs nothing more for it, and a flag left on a cancelled order would send support to a
     solved case. A line below the note says why the flag went.
     """

@@ -212,7 +212,7 @@ def withdraw_unsent(record, connection, entity):
     there is no binding, and every message for it was never taken by a worker. Those still
     pending are marked withdrawn. False changes nothing: the record is bound, a message for it is
     in flight, delivered or failed, or there is no message, so Kontor cannot tell whether
-    `connection` has the record. Call it inside the transaction that acts on the answer.
+    `connection` has the record. Call it inside the transaction that acts on the result.
     """
     content_type = ContentType.objects.get_for_model(record)
     object_id = str(record.pk)

@@ -280,7 +280,7 @@ def test_price_negative_rejected_in_clean_and_database():
 
 
 def test_price_currency_must_be_sold_by_channel():
-    # The merchant knows the channel by the name the admin shows, not by its code.
+    # The message names the channel as the admin shows it, not by its code.
     channel = ChannelFactory(code="shop-ch", name="Swiss shop", currencies=["CHF"])
     price = PriceFactory.build(product=ProductFactory(), price_list=PriceFactory().price_list, channel=channel, currency="EUR")
 

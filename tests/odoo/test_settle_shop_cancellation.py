@@ -1,6 +1,6 @@
 """A shop cancellation that became a conflict is settled once Odoo cancels the order too.
 
-The conflict's note tells the merchant to cancel the order in Odoo and mark the conflict
+The conflict's note asks the merchant to cancel the order in Odoo and mark the conflict
 resolved. When Odoo reports the cancellation, Kontor resolves the conflict itself and takes
 the flag off the order, so support is not sent to a solved case.
 """
@@ -65,7 +65,7 @@ def test_odoo_cancellation_settles_the_shop_cancellation_conflict(order_in_odoo)
     )
 
 
-def test_odoo_cancellation_without_a_conflict_leaves_the_note_alone(order_in_odoo):
+def test_odoo_cancel_without_conflict_keeps_note(order_in_odoo):
     order, _shop_connection, erp = order_in_odoo
     order.save(update_fields=set_attention_note(order, "Customer asked for a gift wrap."))
 

@@ -276,7 +276,7 @@ def test_erp_states_no_query_per_row(admin_client, shop, erp, erp_leads_status):
 
 
 def test_order_page_shows_its_erp_state(admin_client, shop, erp, erp_leads_status):
-    # Support opens one order from a search or a link; its page says where it stands too.
+    # Support opens one order from a search or a link; its page shows the ERP state too.
     waiting = OrderFactory(external_number="20101", connection=shop)
     message_for(erp, waiting, OutboundState.PENDING)
     failed = OrderFactory(external_number="20102", connection=shop)

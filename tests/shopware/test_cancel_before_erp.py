@@ -1,8 +1,8 @@
 """A shop cancellation of an order that the ERP has not received yet.
 
 The ERP leads the order status, so a shop cancellation of an order the ERP has is a conflict
-for the merchant. An order whose ERP message no worker has taken yet never reached the ERP:
-its message is withdrawn and the cancellation stands, with no conflict to clear by hand.
+for the merchant. An order whose ERP message no worker has taken yet never reached the ERP, so
+its message is withdrawn and the cancellation is applied, with no conflict to clear by hand.
 """
 
 import pytest
@@ -47,7 +47,7 @@ def erp_message(erp, order):
     return OutboundMessage.objects.get(connection=erp, entity="orders", object_id=str(order.pk))
 
 
-def test_cancellation_before_the_erp_got_the_order_withdraws_its_message(client, connection, erp, make_product):
+def test_shop_cancel_withdraws_waiting_message(client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
     assert erp_message(erp, order).state == OutboundState.PENDING
@@ -146,11 +146,11 @@ def run_order_action(staff_client, action, order, language="en"):
     return [str(message) for message in response.context["messages"]]
 
 
-def test_admin_cancel_before_the_erp_got_the_order_withdraws_its_message(client, staff_client, connection, erp, make_product):
+def test_admin_cancel_withdraws_waiting_message(client, staff_client, connection, erp, make_product):
     product = make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
 
-    shown = run_order_action(staff_client, "mark_cancelled", order)
+    messages = run_order_action(staff_client, "mark_cancelled", order)
 
     order.refresh_from_db()
     assert order.status == "cancelled"
@@ -159,23 +159,23 @@ def test_admin_cancel_before_the_erp_got_the_order_withdraws_its_message(client,
     change = order.status_history.get(to_status="cancelled")
     assert change.note_translations["en"] == "Cancelled in Kontor before the order was sent to Odoo, so it was not sent"
     assert change.note_translations["de"] == "In Kontor storniert, bevor die Bestellung an Odoo ging, daher nicht gesendet"
-    assert shown[-1] == "1 order moved to cancelled."
+    assert messages[-1] == "1 order moved to cancelled."
 
 
 @pytest.mark.parametrize(("action", "bound"), [("mark_cancelled", True), ("mark_confirmed", False), ("mark_shipped", True)])
-def test_admin_status_change_refused_while_the_erp_leads_it(client, staff_client, connection, erp, make_product, action, bound):
+def test_admin_status_change_rejected_erp_leads(client, staff_client, connection, erp, make_product, action, bound):
     product = make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
     if bound:
         bind(erp, order, "42")
 
-    shown = run_order_action(staff_client, action, order, language="de")
+    messages = run_order_action(staff_client, action, order, language="de")
 
     order.refresh_from_db()
     assert order.status == "new"
     assert erp_message(erp, order).state == OutboundState.PENDING
     assert product.stock_levels.get().reserved == 2
-    assert shown[0] == (
+    assert messages[0] == (
         "Odoo führt den Status der Bestellung 10042 und hat sie womöglich schon, daher hat Kontor ihn nicht geändert. "
         "Ändern Sie den Status in Odoo; Kontor übernimmt ihn von dort."
     )

@@ -50,7 +50,7 @@ def post_without(client, order, part):
 
 
 @pytest.mark.parametrize("part", ["currency", "lineItems"])
-def test_order_missing_a_part_is_read_from_the_shop(client, placed, part):
+def test_incomplete_order_read_from_shop(client, placed, part):
     event = post_without(client, placed, part)
 
     process_inbound_event(event.pk)
@@ -65,7 +65,7 @@ def test_order_missing_a_part_is_read_from_the_shop(client, placed, part):
     assert SyncError.objects.count() == 0
 
 
-def test_order_kept_for_retry_while_the_shop_cannot_be_read(client, placed):
+def test_order_retried_while_shop_unreachable(client, placed):
     event = post_without(client, placed, "currency")
     faults.update_faults("shopware", {"server_error_percent": 100, "server_error_status": 503})
 
@@ -84,7 +84,7 @@ def test_order_kept_for_retry_while_the_shop_cannot_be_read(client, placed):
     assert Order.objects.get().currency == "EUR"
 
 
-def test_order_the_shop_lacks_is_rejected_with_the_webhook_problem(client, sandbox, connection, make_product):
+def test_order_missing_in_shop_rejected(client, sandbox, connection, make_product):
     make_product("SW-TEST-1", on_hand=5)
     document = json.loads(fixture_bytes("checkout.order.placed"))
     document["data"]["payload"]["order"]["currency"] = None
