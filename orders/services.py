@@ -810,14 +810,13 @@ def transition_by_person(order_id, to_status, *, actor, user):
     With the ERP leading the order status, a status set in Kontor alone would split the two: the
     ERP goes on shipping an order that Kontor shows cancelled, and its next status overwrites
     Kontor's. So a person may only cancel an order that the ERP was due to receive and never
-    did. Its messages to the ERP are then withdrawn with it. Any other move of such an order raises
-    LedElsewhere, which names the system to change it in. Without a leading system, or when the
-    order's own channel leads, this is transition_order.
+    did (cancel_before_leader_has_it). Any other move of such an order raises LedElsewhere, which
+    names the system to change it in. Without a leading system, or when the order's own channel
+    leads, this is transition_order.
     """
     # Imported here: the framework's services import the canonical apps' models.
     from integrations.models import Connection
     from integrations.services.leading import leading_connection_id
-    from integrations.services.outbox import withdraw_unsent
 
     leader_id = leading_connection_id("orders", "status")
     with transaction.atomic():
@@ -826,14 +825,40 @@ def transition_by_person(order_id, to_status, *, actor, user):
             return transition_order(order_id, to_status, actor=actor, user=user)
 
         leader = Connection.objects.get(pk=leader_id)
-        if to_status == OrderStatus.CANCELLED and order.status != OrderStatus.CANCELLED and withdraw_unsent(order, leader, "orders"):
+        if to_status == OrderStatus.CANCELLED:
             note = Translatable(gettext_lazy("Cancelled in Kontor before the order was sent to %(erp)s, so it was not sent"), erp=leader.name)
-            return transition_order(order_id, to_status, actor=actor, user=user, note=note)
+            change = cancel_before_leader_has_it(order_id, leader, actor=actor, user=user, note=note)
+            if change is not None:
+                return change
         raise LedElsewhere(
             _("%(erp)s leads the status of order %(order)s and may have it, so Kontor did not change it. Change the status in %(erp)s; Kontor takes it from there.")
             % {"erp": leader.name, "order": order.external_number},
             code="led_elsewhere",
         )
+
+
+def cancel_before_leader_has_it(order_id, leader, *, actor, note, user=None, connection=None):
+    """Cancel an order that `leader`, the system leading the order status, never received; return the history row or None.
+
+    The leader would otherwise decide on a cancellation, but it cannot cancel an order it never
+    saw. So when no worker has taken any of the order's messages to it, they are withdrawn and the
+    order is cancelled in one transaction, which also releases its units. None means the order
+    may already be on its way, is cancelled already or can no longer be cancelled; the caller then
+    leaves the decision to the leader. Used for shop cancellations and the admin's cancel action.
+    """
+    # Imported here: the framework's services import the canonical apps' models.
+    from integrations.services.outbox import withdraw_unsent
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if not can_transition(order.status, OrderStatus.CANCELLED):
+            return None
+        if not withdraw_unsent(order, leader, "orders"):
+            return None
+        change = transition_order(order_id, OrderStatus.CANCELLED, actor=actor, user=user, connection=connection, note=note)
+
+    logger.info("Order cancelled before the leading system received it", extra={"order_id": order_id, "leader_connection_id": leader.pk, "actor": actor})
+    return change
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Channel, Product
@@ -22,11 +21,11 @@ from integrations.itemerrors import NoLeadingSystem
 from integrations.models import Binding, Connection
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
-from integrations.services.outbox import withdraw_unsent
 from integrations.shopware import order_mapper
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import (
     InvalidTransition,
+    cancel_before_leader_has_it,
     create_order,
     create_orders,
     set_attention_note,
@@ -314,29 +313,15 @@ def _complete_order_input(order, *, channel, connection, fetch):
 
 
 def _cancelled_before_leader_got_it(connection, order):
-    """Cancel an order that the leading system of the order status has not received; return True if done.
-
-    That system would otherwise decide on the cancellation, but it cannot cancel an order it
-    never saw, and a conflict would leave the merchant to stop the ERP message by hand. So the
-    order's messages to it are withdrawn and the shop's cancellation is applied. An order that may
-    already be on its way is left to the conflict.
-    """
+    """Apply the shop's cancellation of an order that the leading system of the order status never received; return True if done."""
     leader_id = leading_connection_id("orders", "status")
     if leader_id is None or leader_id == connection.pk:
         return False
+
     leader = Connection.objects.get(pk=leader_id)
-    with transaction.atomic():
-        if not withdraw_unsent(order, leader, "orders"):
-            return False
-        note = Translatable(CANCELLED_BEFORE_ERP, shop=connection.name, erp=leader.name)
-        try:
-            transition_order(order.pk, OrderStatus.CANCELLED, actor=actor_of(connection), connection=connection, note=note)
-        except InvalidTransition:
-            # The withdrawal rolls back with the savepoint, and the conflict path takes over.
-            transaction.set_rollback(True)
-            return False
-    logger.info("Shopware cancellation applied before the ERP got the order", extra={"order_id": order.pk, "connection_id": connection.pk, "erp_connection_id": leader_id})
-    return True
+    note = Translatable(CANCELLED_BEFORE_ERP, shop=connection.name, erp=leader.name)
+    change = cancel_before_leader_has_it(order.pk, leader, actor=actor_of(connection), connection=connection, note=note)
+    return change is not None
 
 
 def _cancellation_note(connection):

@@ -16,7 +16,8 @@ from integrations.services.bindings import bind
 from integrations.services.inbox import process_inbound_event
 from integrations.services.outbox import withdraw_unsent
 from integrations.shopware import webhooks
-from orders.models import Order
+from orders.models import Order, OrderStatus
+from orders.services import cancel_before_leader_has_it
 from tests.shopware.test_webhooks import KNOWN_GOOD_SIGNATURE, fixture_bytes, post_hook
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,20 @@ def test_cancel_of_order_bound_in_erp_is_conflict(client, connection, erp, make_
     assert order.status == "new"
     assert erp_message(erp, order).state == OutboundState.PENDING
     assert Conflict.objects.filter(object_id=str(order.pk)).count() == 1
+
+
+def test_uncancellable_order_keeps_waiting_message(client, connection, erp, make_product):
+    # A shipped order cannot be cancelled, so its message must not be withdrawn either.
+    make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)
+
+    change = cancel_before_leader_has_it(order.pk, erp, actor="test", note="cancel")
+
+    assert change is None
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    assert erp_message(erp, order).state == OutboundState.PENDING
 
 
 def test_withdraw_unsent_answers_false_without_messages(connection, erp, make_product):
