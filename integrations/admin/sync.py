@@ -115,6 +115,8 @@ class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
         label = payload_number_label(obj) if obj is not None else None
         if label:
             context["subtitle"] = f"{obj.connection} {obj.get_direction_display()} {label}: {obj.code}"
+        # Every field is read-only, so there is nothing to save. Support acts with Retry instead.
+        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description=_("Retry"))
@@ -189,10 +191,19 @@ class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
-        # Support requested this one error by name, so it is queued even when a retry check would
-        # hold it back. One task cannot flood the lane.
-        self.report_retry(request, retry_sync_error_batch(SyncError.objects.filter(pk=object_id), check_causes=False))
+        # The same retry as the list's action, retry checks included, because an error whose cause
+        # is still there would only fail the same way again.
+        self.report_retry_one(request, retry_sync_error_batch(SyncError.objects.filter(pk=object_id)))
         return HttpResponseRedirect(reverse("admin:integrations_syncerror_change", args=[object_id]))
+
+    def report_retry_one(self, request, outcome):
+        """Show why a retry check left the error unqueued, or else the message of a list retry."""
+        held_back = held_back_messages(outcome.held_back)
+        if outcome.queued or not held_back:
+            self.report_retry(request, outcome)
+            return
+        # "0 items queued for retry." would only repeat the check's message on the error's own page.
+        self.message_user(request, " ".join(held_back), messages.WARNING)
 
     def retry_matching_view(self, request):
         """Retry every unresolved error that the changelist's current filters and search show."""

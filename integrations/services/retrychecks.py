@@ -1,4 +1,7 @@
-"""Checks run before a bulk retry: whether the cause of a sync error can have gone away.
+"""Checks run before a retry: whether the cause of a sync error can have gone away.
+
+Every retry from the admin runs them through retry_sync_error_batch: the list's action, the
+retry of all matching errors and the Retry button on an error's own page.
 
 A retry puts the failed item back on its lane. When the cause lies in Kontor's own data, such
 as a product without a price, the item fails the same way until someone changes that data.
