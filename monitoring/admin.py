@@ -21,6 +21,7 @@ from monitoring.models import (
     Notification,
     NotificationChannel,
 )
+from monitoring.services.backlog import erp_connection, order_backlog, order_backlog_series
 from monitoring.services.health import connection_tiles
 from monitoring.services.lag import default_target
 from monitoring.services.readiness import lane_overview
@@ -62,6 +63,14 @@ class DashboardAdmin(admin.ModelAdmin):
 
         series = chart_series(range_key, now, connection_id=connection.pk if connection else None)
 
+        # The tile and the chart of orders waiting for the ERP come from one definition, so the
+        # chart's last point equals the tile. The chart belongs to all connections and the ERP's own.
+        erp = erp_connection()
+        backlog = order_backlog(now, erp) if erp else None
+        backlog_series = None
+        if erp and (connection is None or connection.pk == erp.pk):
+            backlog_series = order_backlog_series(range_key, now, erp)
+
         tiles = connection_tiles(now)
         connector_names = dict(connector_choices())
         for tile in tiles:
@@ -74,7 +83,10 @@ class DashboardAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "now": now,
             "tiles": tiles,
-            "charts": dashboard_charts(series, default_target(DataClass.HOT), default_target(DataClass.MASTER)),
+            "order_backlog": backlog,
+            "charts": dashboard_charts(
+                series, default_target(DataClass.HOT), default_target(DataClass.MASTER), order_backlog=backlog_series
+            ),
             "range_key": range_key,
             "ranges": [("24h", _("last 24 hours")), ("14d", _("last 14 days"))],
             "chart_connection": connection,

@@ -91,10 +91,11 @@ def line_chart(title, labels, series, *, format_value=format_number, scale=nice_
     return mark_safe("".join(parts))
 
 
-def dashboard_charts(series, hot_target, master_target):
+def dashboard_charts(series, hot_target, master_target, order_backlog=None):
     """Return [(title, svg, legend)] for the dashboard; legend is [(name, css class)].
 
     `series` is chart_series() output; the targets are the default lag targets in seconds.
+    `order_backlog` is order_backlog_series() output, drawn as a fifth chart unless it is None.
     """
     labels = series["labels"]
     target = gettext("default target")
@@ -112,6 +113,10 @@ def dashboard_charts(series, hot_target, master_target):
             {"format_value": format_seconds, "scale": nice_duration_maximum, "reference": (target, master_target)},
         ),
     ]
+    if order_backlog is not None:
+        definitions.append(
+            (gettext("Orders waiting for the ERP"), [(gettext("waiting order messages"), order_backlog, "backlog")], {})
+        )
     charts = []
     for title, lines, options in definitions:
         legend = [(name, css_class) for name, _, css_class in lines]
