@@ -1,10 +1,11 @@
-"""Names of the records that sync errors and outbound messages refer to, for their admin lists and pages."""
+"""Names of the records that sync errors and outbound messages refer to, and labels of choice columns, for the integration admin."""
 
 import operator
 from collections import defaultdict
 from functools import reduce
 
 from django.apps import apps
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q
@@ -154,3 +155,21 @@ class RecordNameSearchMixin:
         # NOTE: the whole term is matched against the name, unlike the search fields, which match
         # each word. A name such as a SKU with a space is found, "Order 10042" is not.
         return found | queryset.filter(record_name_condition(term)), may_have_duplicates
+
+
+def choice_label_column(model, field_name):
+    """Return a list column that shows the label of the choice field `field_name`, capitalized, such as "Orders".
+
+    The English labels of data domains and lanes are lower case for use inside sentences, and
+    in a column of their own they read like the stored codes, such as "orders" and "hot".
+    The column sorts by the field.
+    """
+    field = model._meta.get_field(field_name)
+
+    @admin.display(description=field.verbose_name, ordering=field_name)
+    def column(modeladmin, item):
+        label = getattr(item, f"get_{field_name}_display")()
+        return capfirst(label) if label else modeladmin.get_empty_value_display()
+
+    column.__name__ = f"{field_name}_label"
+    return column
