@@ -7,9 +7,11 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from integrations.admin.records import choice_label_column
 from integrations.domains import Domain, FieldGroup, field_groups_of
 from integrations.models import Conflict, LeadingSystemRule
 
@@ -52,9 +54,12 @@ class LeadingSystemRuleForm(forms.ModelForm):
 @admin.register(LeadingSystemRule)
 class LeadingSystemRuleAdmin(admin.ModelAdmin):
     form = LeadingSystemRuleForm
-    list_display = ["domain", "field_group", "connection"]
+    list_display = ["domain_label", "field_group_label", "connection"]
     list_filter = ["domain", "connection"]
     list_select_related = ["connection"]
+
+    domain_label = choice_label_column(LeadingSystemRule, "domain")
+    field_group_label = choice_label_column(LeadingSystemRule, "field_group")
 
 
 def conflict_field(conflict):
@@ -90,7 +95,7 @@ def shown_value(conflict, value):
 @admin.register(Conflict)
 class ConflictAdmin(admin.ModelAdmin):
     list_display = [
-        "detected_at", "domain", "field_group", "field_name", "record_link",
+        "detected_at", "domain_label", "field_group_label", "field_name", "record_link",
         "current_value_shown", "incoming_value_shown", "connection", "leading_connection", "resolved",
     ]
     list_filter = ["resolved", "domain", "field_group", "connection"]
@@ -100,11 +105,14 @@ class ConflictAdmin(admin.ModelAdmin):
     # A conflict records what a system sent, so support only marks it resolved. Editable
     # relations would also render a select of every inbound event, which grows without bound.
     fields = [
-        "detected_at", "record_link", "domain", "field_group", "field_name", "current_value_shown",
+        "detected_at", "record_link", "domain_label", "field_group_label", "field_name", "current_value_shown",
         "incoming_value_shown", "connection", "leading_connection", "inbound_event", "resolved",
     ]
     readonly_fields = [name for name in fields if name != "resolved"]
     actions = ["mark_resolved"]
+
+    domain_label = choice_label_column(Conflict, "domain")
+    field_group_label = choice_label_column(Conflict, "field_group")
 
     def get_queryset(self, request):
         # An order's label names its channel, which is read with the orders in one query.
@@ -114,7 +122,7 @@ class ConflictAdmin(admin.ModelAdmin):
     @admin.display(description=_("field"), ordering="field")
     def field_name(self, conflict):
         field = conflict_field(conflict)
-        return field.verbose_name if field is not None else conflict.field
+        return capfirst(field.verbose_name) if field is not None else conflict.field
 
     @admin.display(description=_("current value"))
     def current_value_shown(self, conflict):

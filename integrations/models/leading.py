@@ -33,8 +33,15 @@ class LeadingSystemRule(models.Model):
         return f"{scope} ← {self.connection}"
 
 
-# An order's number is unique only within its sales channel, so its label names both.
+# An order's number is unique only within its sales channel, so its label names both. A channel
+# name with brackets of its own, such as "Shopware (sandbox)", follows a word instead, so
+# brackets never nest.
 ORDER_LABEL = _("Order %(number)s (%(channel)s)")
+ORDER_LABEL_BRACKETED_CHANNEL = _("Order %(number)s from %(channel)s")
+
+
+def _has_brackets(text):
+    return "(" in text or ")" in text
 
 
 class Conflict(models.Model):
@@ -63,9 +70,30 @@ class Conflict(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"], name="integrations_conflict_record")]
 
     def __str__(self):
-        return _("%(field)s of %(record)s from %(connection)s") % {
-            "field": self.field, "record": self.record_label(), "connection": self.connection,
+        # The admin shows this in titles and breadcrumbs, so the field is named by its translated
+        # label. An order's label names its channel, which is usually the connection that sent the
+        # change, and then the connection is not named twice.
+        from integrations.admin.leading import conflict_field
+
+        field = conflict_field(self)
+        params = {
+            "field": capfirst(field.verbose_name if field is not None else self.field),
+            "record": self.record_label(),
+            "connection": self.connection,
         }
+        channel = self.order_channel_name()
+        if channel == self.connection.name:
+            return _("%(field)s of %(record)s") % params
+        if channel is not None and _has_brackets(channel):
+            # The label already reads "Order 10083 from Shop (DE)", and a second "from" would be ambiguous.
+            return _("%(field)s of %(record)s, sent by %(connection)s") % params
+        return _("%(field)s of %(record)s from %(connection)s") % params
+
+    def order_channel_name(self):
+        """Return the name of the sales channel of the conflict's order, or None for another or a deleted record."""
+        if (self.content_type.app_label, self.content_type.model) != ("orders", "order") or self.record is None:
+            return None
+        return self.record.channel.name or self.record.channel.code
 
     def record_label(self):
         """Return the conflict's record as the admin names it, such as "Order 10090 (Shopware sandbox)".
@@ -76,6 +104,8 @@ class Conflict(models.Model):
         record = self.record
         if record is None:
             return f"{capfirst(self.content_type.name)} {self.object_id}"
-        if (self.content_type.app_label, self.content_type.model) == ("orders", "order"):
-            return ORDER_LABEL % {"number": record.external_number, "channel": record.channel.name or record.channel.code}
-        return f"{capfirst(self.content_type.name)} {record}"
+        channel = self.order_channel_name()
+        if channel is None:
+            return f"{capfirst(self.content_type.name)} {record}"
+        label = ORDER_LABEL_BRACKETED_CHANNEL if _has_brackets(channel) else ORDER_LABEL
+        return label % {"number": record.external_number, "channel": channel}
