@@ -52,6 +52,15 @@ def give_shop_channel_currencies(stdout):
 DEMO_STEPS.append(give_shop_channel_currencies)
 
 
+def create_demo_alert_rules(stdout):
+    from monitoring.demo import create_demo_alert_rules as create_rules
+
+    create_rules(stdout)
+
+
+DEMO_STEPS.append(create_demo_alert_rules)
+
+
 def prepare_demo(stdout):
     for step in DEMO_STEPS:
         step(stdout=stdout)

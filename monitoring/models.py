@@ -109,6 +109,7 @@ class RuleKind(models.TextChoices):
     CIRCUIT_OPEN = "circuit_open", _("circuit breaker open")
     QUEUE_DEPTH = "queue_depth", _("queue depth")
     NO_TRAFFIC = "no_traffic", _("no traffic")
+    ORDER_BACKLOG = "order_backlog", _("orders waiting for the ERP")
 
 
 validate_weekdays = RegexValidator(
@@ -135,7 +136,7 @@ class AlertRule(models.Model):
         default=0,
         help_text=_(
             "Error rate: percent of items that failed. Queue depth: waiting inbox and outbox items. "
-            "Not used by the other kinds."
+            "Orders waiting for the ERP: waiting order messages. Not used by the other kinds."
         ),
     )
     minimum_count = models.PositiveIntegerField(
@@ -147,7 +148,10 @@ class AlertRule(models.Model):
         _("window (minutes)"),
         default=60,
         validators=[MinValueValidator(1)],
-        help_text=_("Error rate and no traffic: how far back to look."),
+        help_text=_(
+            "Error rate and no traffic: how far back to look. Orders waiting for the ERP: how long the "
+            "count must stay above the threshold."
+        ),
     )
     entity = models.CharField(
         _("entity"),

@@ -113,6 +113,18 @@ def sample_times(range_key, now):
     return [start + time_range.step for start in starts[:-1]] + [now]
 
 
+def waiting_counts(erp_id, moments):
+    """Return how many of the ERP's order messages waited at each of `moments`, in one query."""
+    # Only these messages can have waited at any of the moments, so the counts read no others.
+    candidates = erp_order_messages(erp_id).filter(created_at__lte=max(moments)).filter(
+        Q(state__in=WAITING_OUTBOUND_STATES) | Q(state=OutboundState.DELIVERED, delivered_at__gt=min(moments))
+    )
+    counts = candidates.aggregate(
+        **{f"at_{index}": Count("pk", filter=waiting_at(moment)) for index, moment in enumerate(moments)}
+    )
+    return [counts[f"at_{index}"] for index in range(len(moments))]
+
+
 def order_backlog_series(range_key, now=None, erp=None):
     """Return the ERP's waiting order messages at each sample_times() moment, or None without an ERP.
 
@@ -123,13 +135,4 @@ def order_backlog_series(range_key, now=None, erp=None):
     erp = erp if erp is not None else erp_connection()
     if erp is None:
         return None
-
-    moments = sample_times(range_key, now)
-    # Only these messages can have waited at any of the moments, so the counts read no others.
-    candidates = erp_order_messages(erp.pk).filter(created_at__lte=now).filter(
-        Q(state__in=WAITING_OUTBOUND_STATES) | Q(state=OutboundState.DELIVERED, delivered_at__gt=moments[0])
-    )
-    counts = candidates.aggregate(
-        **{f"at_{index}": Count("pk", filter=waiting_at(moment)) for index, moment in enumerate(moments)}
-    )
-    return [counts[f"at_{index}"] for index in range(len(moments))]
+    return waiting_counts(erp.pk, sample_times(range_key, now))

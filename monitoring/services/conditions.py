@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from integrations.circuit import CLOSED
 from integrations.models import (
@@ -19,8 +19,14 @@ from integrations.models import (
 )
 from integrations.services.clients import circuit_breaker_for
 from monitoring.models import RuleKind
+from monitoring.services.backlog import waiting_counts
 from monitoring.services.health import CIRCUIT_LABELS
 from monitoring.services.lag import WAITING_OUTBOUND_STATES, current_lags, format_seconds
+from orders.erpstate import erp_connection_id
+
+# The order backlog rule reads its count once a minute across its window, but at most this
+# many times, evenly spaced, so that a long window still costs one short query.
+BACKLOG_SAMPLES = 60
 
 
 @dataclass(frozen=True)
@@ -111,12 +117,41 @@ def measure_no_traffic(rule, connection, now):
     return Measurement(expected and count == 0, float(count), message)
 
 
+def measure_order_backlog(rule, connection, now):
+    """Count the orders waiting for the ERP; fire when more than the threshold waited all through the window.
+
+    The count is the dashboard tile's (monitoring.services.backlog), read at `now` and once a
+    minute back to the window's start. Only the connection that leads the order status has
+    such orders, so the rule never fires for another connection.
+
+    NOTE: a dip below the threshold between two readings goes unseen, and a window longer than
+    BACKLOG_SAMPLES minutes is read at longer steps.
+    """
+    if connection.pk != erp_connection_id():
+        message = gettext("%(connection)s does not lead the order status, so no orders wait for it.") % {"connection": connection.name}
+        return Measurement(False, 0.0, message)
+
+    readings = min(rule.window_minutes, BACKLOG_SAMPLES)
+    step = timedelta(minutes=rule.window_minutes) / readings
+    counts = waiting_counts(connection.pk, [now - step * index for index in range(readings, -1, -1)])
+    lowest = min(counts)
+    message = ngettext(
+        "%(count)d order waits for %(connection)s. At least %(lowest)d waited all through the last "
+        "%(minutes)d minutes (threshold %(threshold)d).",
+        "%(count)d orders wait for %(connection)s. At least %(lowest)d waited all through the last "
+        "%(minutes)d minutes (threshold %(threshold)d).",
+        counts[-1],
+    ) % {"count": counts[-1], "connection": connection.name, "lowest": lowest, "minutes": rule.window_minutes, "threshold": rule.threshold}
+    return Measurement(lowest > rule.threshold, float(lowest), message)
+
+
 MEASURES = {
     RuleKind.ERROR_RATE: measure_error_rate,
     RuleKind.LAG: measure_lag,
     RuleKind.CIRCUIT_OPEN: measure_circuit,
     RuleKind.QUEUE_DEPTH: measure_queue_depth,
     RuleKind.NO_TRAFFIC: measure_no_traffic,
+    RuleKind.ORDER_BACKLOG: measure_order_backlog,
 }
 
 
