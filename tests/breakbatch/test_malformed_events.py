@@ -10,6 +10,7 @@ from integrations import tasks
 from integrations.errors import Timeout
 from integrations.models import InboundEvent, InboundState, SyncError
 from integrations.registry import InboundItem
+from integrations.retry import DELIVERY_POLICY
 from integrations.services.inbox import process_inbound_batch, store_inbound_items
 from integrations.shopware.connector import ShopwareConnector
 from integrations.shopware.inbound import lock_stock_of_orders
@@ -150,6 +151,9 @@ def test_own_task_respects_scheduled_retry(shop, connection, monkeypatch):
         raise Timeout("shop did not answer in time")
 
     monkeypatch.setattr(ShopwareConnector, "fetch_order", failing_fetch)
+    # The full jitter may draw a wait of a few milliseconds, which would be due again when the
+    # task runs; the ceiling of the first wait (2 s) keeps the retry in the future.
+    monkeypatch.setattr(DELIVERY_POLICY.rng, "uniform", lambda low, high: high)
     process_inbound_batch(good_id)
     scheduled = InboundEvent.objects.get(pk=written_id)
     assert scheduled.attempts == 1
