@@ -114,8 +114,18 @@ class OdooSettings:
         )
 
 
+# Characters of Odoo's error message shown in a support message. Odoo's constraint messages
+# can run to several lines with the model and field names.
+MAX_REASON_CHARS = 300
+
+
 def odoo_field_errors(body):
-    """Read an Odoo error object into {exception name: [message]} for ValidationFailed."""
+    """Read an Odoo error object into {exception name: [message]} for ValidationFailed.
+
+    Odoo reports no errors per field, only its exception's name and message. JSON-2 sends the
+    object {name, message, arguments, context, debug} as the body, and JSON-RPC sends it as the
+    `data` of its `error` member.
+    """
     if not isinstance(body, dict):
         return {}
     data = body.get("data") if isinstance(body.get("data"), dict) else body
@@ -125,6 +135,49 @@ def odoo_field_errors(body):
     return {str(name): [str(data.get("message") or "")]}
 
 
+def as_sentence(text, max_chars=MAX_REASON_CHARS):
+    """Return Odoo's message on one line, at most `max_chars` long, ending in one full stop.
+
+    Support messages continue after it with a new sentence, and Odoo's messages may or may not
+    end in a full stop.
+    """
+    text = " ".join(str(text).split())
+    if len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0] + " …"
+    text = text.rstrip(" .:;,")
+    if not text:
+        return ""
+    if text.endswith(("!", "?", "…")):
+        return text
+    return text + "."
+
+
+class OdooRejected(ValidationFailed):
+    """Odoo's UserError or ValidationError (HTTP 422 over JSON-2, an error object over JSON-RPC).
+
+    Odoo sends one message for the whole call, not errors per field. `field_errors` keeps
+    {exception name: [message]} for callers, but the support message shows only the message:
+    the exception's class name means nothing to a merchant, and the technical text names it.
+    """
+
+    reason_message_template = _(
+        "%(connection)s rejected the data: %(reason)s Correct the record or its mapping in "
+        "Kontor, then retry."
+    )
+
+    def message_params(self):
+        params = super().message_params()
+        messages = [message for errors in self.field_errors.values() for message in errors]
+        params["reason"] = as_sentence(messages[0]) if messages else ""
+        return params
+
+    @property
+    def support_message(self):
+        params = self.message_params()
+        template = self.reason_message_template if params["reason"] else self.message_template
+        return str(template) % params
+
+
 def error_from_odoo(data, *, connection, status=None):
     """Return the ConnectorError for an Odoo error object {name, message, ...}."""
     name = str(data.get("name") or "")
@@ -132,7 +185,7 @@ def error_from_odoo(data, *, connection, status=None):
     # Name only in the technical text: Odoo's message may repeat customer data.
     text = f"Odoo raised {name or 'an unnamed error'}"
     if error_class is ValidationFailed:
-        return ValidationFailed(text, field_errors={name: [str(data.get("message") or "")]}, connection=connection, status=status)
+        return OdooRejected(text, field_errors={name: [str(data.get("message") or "")]}, connection=connection, status=status)
     return error_class(text, connection=connection, status=status)
 
 
@@ -213,7 +266,18 @@ class OdooClient:
         body = dict(params)
         if ids is not None:
             body["ids"] = list(ids)
-        return self.http.request_json("POST", f"/json/2/{model}/{method}", json=body)
+        return self._post_json(f"/json/2/{model}/{method}", body)
+
+    def _post_json(self, path, body):
+        """POST `body` and return the JSON response. A 400 or 422 with Odoo's error object raises OdooRejected."""
+        try:
+            return self.http.request_json("POST", path, json=body)
+        except ValidationFailed as error:
+            if not error.field_errors:
+                raise
+            raise OdooRejected(
+                str(error), field_errors=error.field_errors, connection=error.connection, status=error.status
+            ) from None
 
     # JSON-RPC
 
@@ -259,7 +323,7 @@ class OdooClient:
             "params": {"service": service, "method": method, "args": args},
             "id": next(self._request_ids),
         }
-        answer = self.http.request_json("POST", "/jsonrpc", json=body)
+        answer = self._post_json("/jsonrpc", body)
         if not isinstance(answer, dict):
             raise InvalidResponse("Odoo /jsonrpc returned no JSON object", connection=self.connection.name)
         if answer.get("error"):

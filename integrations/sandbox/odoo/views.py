@@ -8,6 +8,8 @@ bodies are rewritten into Odoo's error object.
 
 import json
 import logging
+import re
+from http import HTTPStatus
 
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -30,6 +32,37 @@ def _json2_error(name, message, status):
     return JsonResponse(_error_object(name, message), status=status)
 
 
+# The exception named in the error object of a fault's status. Odoo 19's JSON-2 dispatcher
+# (Json2Dispatcher.handle_error in odoo/http.py) responds to an odoo.exceptions error with the
+# class's http_status and to a werkzeug HTTP exception with its code.
+# NOTE: 422 for ValidationError is what the simulation's own errors use. The 403 and 404 of
+# AccessError and MissingError are not checked against Odoo's source.
+FAULT_EXCEPTIONS = {
+    400: "werkzeug.exceptions.BadRequest",
+    401: "werkzeug.exceptions.Unauthorized",
+    403: "odoo.exceptions.AccessError",
+    404: "odoo.exceptions.MissingError",
+    409: "werkzeug.exceptions.Conflict",
+    422: "odoo.exceptions.ValidationError",
+    429: "werkzeug.exceptions.TooManyRequests",
+    500: "werkzeug.exceptions.InternalServerError",
+    502: "werkzeug.exceptions.BadGateway",
+    503: "werkzeug.exceptions.ServiceUnavailable",
+    504: "werkzeug.exceptions.GatewayTimeout",
+}
+
+
+def fault_exception_name(status):
+    """Return the exception name of an Odoo error object for a fault's HTTP status."""
+    if status in FAULT_EXCEPTIONS:
+        return FAULT_EXCEPTIONS[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "werkzeug.exceptions.HTTPException"
+    return "werkzeug.exceptions." + "".join(word[:1].upper() + word[1:] for word in re.split(r"\W+", phrase))
+
+
 def _with_odoo_faults(view):
     """Apply the sandbox's request faults, answered with Odoo-shaped error bodies."""
 
@@ -37,9 +70,7 @@ def _with_odoo_faults(view):
         fault = faults.injected_fault(SYSTEM)
         if fault is None:
             return view(request, *args, **kwargs)
-        names = {429: "werkzeug.exceptions.TooManyRequests", 504: "werkzeug.exceptions.GatewayTimeout"}
-        name = names.get(fault.status_code, "werkzeug.exceptions.ServiceUnavailable")
-        response = _json2_error(name, "Simulated failure.", fault.status_code)
+        response = _json2_error(fault_exception_name(fault.status_code), "Simulated failure.", fault.status_code)
         for header in ("Retry-After", faults.TIMEOUT_HEADER):
             if header in fault:
                 response[header] = fault[header]
