@@ -1,15 +1,19 @@
 """Names of the records that sync errors and outbound messages refer to, and labels of choice columns, for the integration admin."""
 
+import functools
 import operator
+import re
 from collections import defaultdict
 from functools import reduce
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -140,20 +144,50 @@ def record_name_condition(term):
     return reduce(operator.or_, conditions)
 
 
+@functools.cache
+def record_type_labels():
+    """Return the labels of the named record types (see NAME_FIELDS) in every admin language, lower case.
+
+    These are the words that record_label_of puts before a name, such as "order" and "bestellung".
+    Cached, because the translations do not change while Kontor runs.
+    """
+    labels = set()
+    for app_label, model_name in NAME_FIELDS:
+        verbose_name = apps.get_model(app_label, model_name)._meta.verbose_name
+        for language, _language_name in settings.LANGUAGES:
+            with translation.override(language):
+                labels.add(str(verbose_name).lower())
+    return labels
+
+
+def without_record_label(term):
+    """Return the search `term` without a leading record type label, so "Bestellung 10109" becomes "10109".
+
+    Support copies names as the lists show them, in either language. A term that is only a
+    label, such as "Order", is returned unchanged.
+    """
+    # Longest first, so a label that starts with a shorter one is removed whole.
+    labels = sorted(record_type_labels(), key=len, reverse=True)
+    pattern = r"(?:" + "|".join(re.escape(label) for label in labels) + r")\s+(\S.*)"
+    match = re.fullmatch(pattern, term, re.IGNORECASE | re.DOTALL)
+    return match.group(1) if match else term
+
+
 class RecordNameSearchMixin:
     """A model admin of sync errors or outbound messages whose search also finds a row by its record's name.
 
     The list shows a record by its name, such as "Order 10042", but the rows store only the
-    record's id, which the search fields cannot match.
+    record's id, which the search fields cannot match. A term copied from the list, with its
+    record type label in either language, finds the record as its bare name does.
     """
 
     def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
+        term = without_record_label(search_term.strip())
+        found, may_have_duplicates = super().get_search_results(request, queryset, term)
         if not term:
             return found, may_have_duplicates
         # NOTE: the whole term is matched against the name, unlike the search fields, which match
-        # each word. A name such as a SKU with a space is found, "Order 10042" is not.
+        # each word. A name such as a SKU with a space is found, "10042 10043" finds neither order.
         return found | queryset.filter(record_name_condition(term)), may_have_duplicates
 
 
