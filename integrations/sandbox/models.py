@@ -44,6 +44,21 @@ class SandboxSystemField(models.CharField):
         super().validate(value, model_instance)
 
 
+# Statuses a request fault can respond with: HTTP error statuses, and 0 for a timeout.
+FIRST_ERROR_STATUS, LAST_ERROR_STATUS = 400, 599
+
+
+def validate_fault_status(value):
+    """Raise ValidationError unless `value` is 0 (a timeout) or an HTTP error status from 400 to 599."""
+    if value == 0 or FIRST_ERROR_STATUS <= value <= LAST_ERROR_STATUS:
+        return
+    raise ValidationError(
+        _("%(value)s is not an error status. Enter an HTTP status from %(first)s to %(last)s, or 0 for a timeout."),
+        code="invalid_fault_status",
+        params={"value": value, "first": FIRST_ERROR_STATUS, "last": LAST_ERROR_STATUS},
+    )
+
+
 class SandboxRecord(models.Model):
     """One record of a simulated system, such as a Shopware product or an Odoo sale order."""
 
@@ -100,7 +115,10 @@ class SandboxFaults(models.Model):
     )
     fail_next_requests = models.PositiveIntegerField(_("fail the next N requests"), default=0)
     fail_next_status = models.PositiveSmallIntegerField(
-        _("status of those failures"), default=503, help_text=_("429, a 5xx status, or 0 for a timeout.")
+        _("status of those failures"),
+        default=503,
+        validators=[validate_fault_status],
+        help_text=_("An HTTP error status from 400 to 599 (429 adds a Retry-After header), or 0 for a timeout."),
     )
     duplicate_webhooks_percent = models.PositiveSmallIntegerField(_("webhooks sent twice (%)"), default=0, validators=PERCENT)
     reorder_webhooks = models.BooleanField(
