@@ -18,6 +18,7 @@ from orders.admin.inlines import (
     ShipmentInline,
     TaxLineInline,
 )
+from orders.admin.links import inbound_events_link, outbound_messages_link
 from orders.erpstate import erp_connection_id, with_erp_state
 from orders.models import Order, OrderStatus, OrderStatusChange
 from orders.models.status import status_label
@@ -26,6 +27,12 @@ from orders.services import InvalidTransition, LedElsewhere, transition_by_perso
 # Fields a support person may edit on an order: the flag and note about what needs doing.
 # Everything else is led by the channel or the ERP and changes through services.
 EDITABLE_ORDER_FIELDS = ["needs_attention", "attention_note"]
+
+# The order page's links to integration lists, and the permission that viewing each list needs.
+INTEGRATION_LINK_PERMISSIONS = {
+    "outbound_messages_shown": "integrations.view_outboundmessage",
+    "inbound_events_shown": "integrations.view_inboundevent",
+}
 
 
 def admin_actor(request):
@@ -142,7 +149,10 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, TaxLineInline, OrderAddressInline, OrderStatusChangeInline, PaymentInline, ShipmentInline, DocumentInline, ReturnInline]
     fieldsets = [
         (None, {"fields": ["channel", "connection", "external_number", "placed_at", "customer", "email", "customer_note"]}),
-        (_("Status"), {"fields": ["status", "erp_state_shown", "payment_state", "needs_attention", "attention_note"]}),
+        (
+            _("Status"),
+            {"fields": ["status", "erp_state_shown", "outbound_messages_shown", "inbound_events_shown", "payment_state", "needs_attention", "attention_note"]},
+        ),
         (
             _("Amounts"),
             {"fields": ["currency", "prices_include_tax", "rounding_rule", "shipping_net_display", "shipping_tax_display", "shipping_gross_display", "total_net_display", "total_tax_display", "total_gross_display"]},
@@ -174,6 +184,13 @@ class OrderAdmin(admin.ModelAdmin):
         names = [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
         return [name for name in names if name not in EDITABLE_ORDER_FIELDS]
 
+    def get_fieldsets(self, request, obj=None):
+        # A link to a list that the user may not view would only lead to an error page.
+        hidden = {
+            name for name, permission in INTEGRATION_LINK_PERMISSIONS.items() if not request.user.has_perm(permission)
+        }
+        return [(title, {**options, "fields": [name for name in options["fields"] if name not in hidden]}) for title, options in self.fieldsets]
+
     def get_queryset(self, request):
         # The list shows and filters by the ERP state, which each order gets in the list's own query.
         return with_erp_state(super().get_queryset(request), erp_connection_id())
@@ -181,6 +198,14 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("ERP delivery"))
     def erp_state_shown(self, order):
         return erp_state_cell(order)
+
+    @admin.display(description=_("outbound messages"))
+    def outbound_messages_shown(self, order):
+        return outbound_messages_link(order)
+
+    @admin.display(description=_("inbound events"))
+    def inbound_events_shown(self, order):
+        return inbound_events_link(order)
 
     @admin.display(description=_("buyer"), ordering="email")
     def buyer(self, obj):
