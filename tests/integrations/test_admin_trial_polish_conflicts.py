@@ -1,14 +1,14 @@
-"""Conflict titles start with the field's label and never nest brackets, and conflict and rule lists show capitalized labels."""
+"""Conflict titles start with the field's label and never nest brackets, and the integration lists show capitalized labels."""
 
 import re
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from catalog.models import Warehouse
-from integrations.models import Conflict, Connection, LeadingSystemRule
+from integrations.models import Conflict, Connection, InboundEvent, LeadingSystemRule
 from tests.admin_pages import render_page
 from tests.factories import ChannelFactory, OrderFactory
 
@@ -168,3 +168,15 @@ def test_rule_list_capitalized_labels(staff_client, sandbox_shop):
     assert re.search(r'<th class="field-domain_label"><a href="[^"]+">Prices</a></th>', html)
     assert '<td class="field-field_group_label">Status</td>' in html
     assert '<td class="field-field_group_label">-</td>' in html
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Orders"), ("de", "Bestellungen")])
+def test_inbox_list_capitalized_entity(staff_client, sandbox_shop, language, label):
+    InboundEvent.objects.create(
+        connection=sandbox_shop, entity="orders", external_id="o-1", dedup_key="order.placed:o-1",
+        source="webhook", payload={}, received_at=timezone.now(),
+    )
+
+    html = render_page(staff_client, reverse("admin:integrations_inboundevent_changelist"), language)
+
+    assert f'<td class="field-entity_label">{label}</td>' in html
