@@ -104,12 +104,18 @@ def dashboard_charts(series, hot_target, master_target, order_backlog=None):
         (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], {}),
         (
             gettext("Lag of hot data (stock, prices, orders)"),
-            [(gettext("longest wait"), series["lag_hot"], "lag-hot")],
+            [
+                (gettext("oldest still waiting"), series["waiting_hot"], "waiting-hot"),
+                (gettext("longest wait of finished items"), series["lag_hot"], "lag-hot"),
+            ],
             {"format_value": format_seconds, "scale": nice_duration_maximum, "reference": (target, hot_target)},
         ),
         (
             gettext("Lag of master data (catalog, customers)"),
-            [(gettext("longest wait"), series["lag_master"], "lag-master")],
+            [
+                (gettext("oldest still waiting"), series["waiting_master"], "waiting-master"),
+                (gettext("longest wait of finished items"), series["lag_master"], "lag-master"),
+            ],
             {"format_value": format_seconds, "scale": nice_duration_maximum, "reference": (target, master_target)},
         ),
     ]

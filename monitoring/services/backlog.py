@@ -7,8 +7,9 @@ of the ordered stream) or in flight. Messages that left the outbox another way (
 newer version of the order, skipped, withdrawn, failed) do not wait, because no send of them
 follows. A failed one is an open sync error instead.
 
-The count at `now` and the chart's points use the same condition, waiting_at(). So the chart's
-last point, taken at `now`, always equals the count on the tile.
+The count at `now` and the chart's points use the same condition as the lag of every data class,
+monitoring.services.lag.outbound_waiting_at. So the chart's last point, taken at `now`, always
+equals the count on the tile.
 
 NOTE: the count is of messages, which the dashboard calls orders. Writing a new version of an
 order supersedes its pending message, so an order has one waiting message, except while one
@@ -25,8 +26,8 @@ from django.utils import timezone
 
 from integrations.domains import Domain
 from integrations.models import Connection, OutboundMessage, OutboundState
-from monitoring.services.lag import WAITING_OUTBOUND_STATES
-from monitoring.services.series import RANGES, bucket_starts
+from monitoring.services.lag import WAITING_OUTBOUND_STATES, outbound_waiting_at
+from monitoring.services.series import sample_times
 from orders.erpstate import erp_connection_id
 
 
@@ -56,22 +57,6 @@ class OrderBacklog:
         return reverse("admin:integrations_outboundmessage_changelist") + "?" + urlencode(query)
 
 
-def waiting_at(moment):
-    """Return the condition of the order messages that waited for the ERP at `moment`.
-
-    A message waits from created_at until delivered_at. For `moment` in the past this counts the
-    messages delivered since then as waiting at `moment`.
-
-    NOTE: the outbox stores no time at which a message left it without delivery, so a past
-    moment can count differently from the tile at that time. A message later superseded,
-    skipped, withdrawn or failed is missing there, and a failed message that support retried
-    counts as waiting also while it was failed.
-    """
-    still_waiting = Q(state__in=WAITING_OUTBOUND_STATES)
-    delivered_later = Q(state=OutboundState.DELIVERED, delivered_at__gt=moment)
-    return Q(created_at__lte=moment) & (still_waiting | delivered_later)
-
-
 def erp_order_messages(erp_id):
     return OutboundMessage.objects.filter(connection_id=erp_id, entity=Domain.ORDERS)
 
@@ -96,7 +81,7 @@ def order_backlog(now=None, erp=None):
         return None
 
     pending = Q(state=OutboundState.PENDING)
-    counts = erp_order_messages(erp.pk).filter(waiting_at(now)).aggregate(
+    counts = erp_order_messages(erp.pk).filter(outbound_waiting_at(now, now)).aggregate(
         total=Count("pk"),
         queued=Count("pk", filter=pending & Q(attempts=0)),
         retrying=Count("pk", filter=pending & Q(attempts__gt=0)),
@@ -106,21 +91,14 @@ def order_backlog(now=None, erp=None):
     return OrderBacklog(erp, **counts)
 
 
-def sample_times(range_key, now):
-    """Return the moment each chart bucket is read at: its end, and `now` for the current bucket."""
-    time_range = RANGES[range_key]
-    starts = bucket_starts(time_range, now)
-    return [start + time_range.step for start in starts[:-1]] + [now]
-
-
-def waiting_counts(erp_id, moments):
+def waiting_counts(erp_id, moments, now):
     """Return how many of the ERP's order messages waited at each of `moments`, in one query."""
     # Only these messages can have waited at any of the moments, so the counts read no others.
-    candidates = erp_order_messages(erp_id).filter(created_at__lte=max(moments)).filter(
-        Q(state__in=WAITING_OUTBOUND_STATES) | Q(state=OutboundState.DELIVERED, delivered_at__gt=min(moments))
+    candidates = erp_order_messages(erp_id).filter(
+        outbound_waiting_at(now, now) | Q(state=OutboundState.DELIVERED, delivered_at__gt=min(moments))
     )
     counts = candidates.aggregate(
-        **{f"at_{index}": Count("pk", filter=waiting_at(moment)) for index, moment in enumerate(moments)}
+        **{f"at_{index}": Count("pk", filter=outbound_waiting_at(moment, now)) for index, moment in enumerate(moments)}
     )
     return [counts[f"at_{index}"] for index in range(len(moments))]
 
@@ -135,4 +113,4 @@ def order_backlog_series(range_key, now=None, erp=None):
     erp = erp if erp is not None else erp_connection()
     if erp is None:
         return None
-    return waiting_counts(erp.pk, sample_times(range_key, now))
+    return waiting_counts(erp.pk, sample_times(range_key, now), now)

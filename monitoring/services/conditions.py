@@ -133,7 +133,7 @@ def measure_order_backlog(rule, connection, now):
 
     readings = min(rule.window_minutes, BACKLOG_SAMPLES)
     step = timedelta(minutes=rule.window_minutes) / readings
-    counts = waiting_counts(connection.pk, [now - step * index for index in range(readings, -1, -1)])
+    counts = waiting_counts(connection.pk, [now - step * index for index in range(readings, -1, -1)], now)
     lowest = min(counts)
     message = ngettext(
         "%(count)d order waits for %(connection)s. At least %(lowest)d waited all through the last "

@@ -15,7 +15,7 @@ from integrations.models import (
     OutboundState,
     SyncError,
 )
-from monitoring.services.lag import entities_of
+from monitoring.services.lag import entities_of, oldest_waiting_series
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,13 @@ def bucket_starts(time_range, now):
     if time_range.step >= timedelta(days=1):
         current = current.replace(hour=0)
     return [current - time_range.step * index for index in range(time_range.buckets - 1, -1, -1)]
+
+
+def sample_times(range_key, now):
+    """Return the moment each bucket's level is read at: its end, and `now` for the current bucket."""
+    time_range = RANGES[range_key]
+    starts = bucket_starts(time_range, now)
+    return [start + time_range.step for start in starts[:-1]] + [now]
 
 
 def _fill(rows, starts, value_key):
@@ -74,6 +81,9 @@ def chart_series(range_key=DEFAULT_RANGE, now=None, connection_id=None):
 
     lag_<data class> is the longest time an item of that class took from arrival in Kontor to
     processed (inbox) or from queued to delivered (outbox), among items finished in the bucket.
+    waiting_<data class> is the lag that the tiles show, read at each bucket's end and at `now`
+    for the current bucket: the age of the oldest item still waiting then. During an outage the
+    first stays low, because nothing finishes, while the second grows.
     """
     time_range = RANGES[range_key]
     now = now or timezone.now()
@@ -102,4 +112,8 @@ def chart_series(range_key=DEFAULT_RANGE, now=None, connection_id=None):
             outbound.filter(state=OutboundState.DELIVERED, entity__in=entities), "created_at", "delivered_at", time_range, starts
         )
         series[f"lag_{data_class.value}"] = [max(pair) for pair in zip(processed, delivered, strict=True)]
+
+    waiting = oldest_waiting_series(sample_times(range_key, now), now, connection_id=connection_id)
+    for data_class in DataClass:
+        series[f"waiting_{data_class.value}"] = waiting[data_class.value]
     return series

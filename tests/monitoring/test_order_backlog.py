@@ -9,13 +9,8 @@ from django.utils import timezone, translation
 
 from integrations.models import LeadingSystemRule, OutboundMessage, OutboundState
 from monitoring.charts import dashboard_charts
-from monitoring.services.backlog import (
-    erp_connection,
-    order_backlog,
-    order_backlog_series,
-    sample_times,
-)
-from monitoring.services.series import chart_series
+from monitoring.services.backlog import erp_connection, order_backlog, order_backlog_series
+from monitoring.services.series import chart_series, sample_times
 from tests.monitoring.conftest import NOW, make_connection, outbound_message
 
 pytestmark = pytest.mark.django_db
