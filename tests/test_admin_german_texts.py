@@ -55,7 +55,7 @@ def outbound_message():
 
 def test_outbound_message_page_german_label(admin_client_de):
     message = outbound_message()
-    label = f"Artikel {message.object_id} → shop-de (ausstehend)"
+    label = f"Artikel {message.payload['sku']} → Shop DE (ausstehend)"
 
     html = get_german(admin_client_de, reverse("admin:integrations_outboundmessage_change", args=[message.pk]))
 
@@ -112,7 +112,7 @@ def test_framework_record_titles_in_german():
         "Shop DE / Bestellungen",
         "shop-de Bestellungen o-1 (order.placed:o-1)",
         "Bestellungen / Status ← Shop DE",
-        f"status von Bestellung {order.external_number} ({order.channel.name}) aus Shop DE",
+        f"Status von Bestellung {order.external_number} ({order.channel.name}) aus Shop DE",
         "Delta-Abruf Shop DE Bestand 2026-12-05 06:30",
         "Shop DE ausgehend Bestand SKU-1: rejected",
         "shop-de Bestellungen @ None",

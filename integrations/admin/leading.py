@@ -4,7 +4,6 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -14,6 +13,7 @@ from django.utils.translation import ngettext
 from integrations.admin.records import choice_label_column
 from integrations.domains import Domain, FieldGroup, field_groups_of
 from integrations.models import Conflict, LeadingSystemRule
+from integrations.models.leading import conflict_field
 
 
 class LeadingSystemRuleForm(forms.ModelForm):
@@ -60,22 +60,6 @@ class LeadingSystemRuleAdmin(admin.ModelAdmin):
 
     domain_label = choice_label_column(LeadingSystemRule, "domain")
     field_group_label = choice_label_column(LeadingSystemRule, "field_group")
-
-
-def conflict_field(conflict):
-    """Return the model field of the conflict's record that `conflict.field` names, or None.
-
-    Conflicts may name values that are not model fields, such as a product's translated name.
-    """
-    model = conflict.content_type.model_class()
-    if model is None:
-        return None
-    try:
-        field = model._meta.get_field(conflict.field)
-    except FieldDoesNotExist:
-        return None
-    # Reverse relations have no verbose name and no choices.
-    return field if hasattr(field, "verbose_name") else None
 
 
 def shown_value(conflict, value):

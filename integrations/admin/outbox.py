@@ -8,9 +8,9 @@ from integrations.admin.records import (
     RecordNamesChangeList,
     RecordNameSearchMixin,
     choice_label_column,
-    record_label_of,
 )
 from integrations.models import OutboundMessage, OutboundState
+from integrations.recordnames import record_label_of
 
 # States in which Kontor still sends the message at next_attempt_at. In the others the field
 # keeps the time of the last scheduled attempt, which reads like a retry that never comes.

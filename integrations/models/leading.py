@@ -1,5 +1,6 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +45,22 @@ def _has_brackets(text):
     return "(" in text or ")" in text
 
 
+def conflict_field(conflict):
+    """Return the model field of the conflict's record that `conflict.field` names, or None.
+
+    Conflicts may name values that are not model fields, such as a product's translated name.
+    """
+    model = conflict.content_type.model_class()
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(conflict.field)
+    except FieldDoesNotExist:
+        return None
+    # Reverse relations have no verbose name and no choices.
+    return field if hasattr(field, "verbose_name") else None
+
+
 class Conflict(models.Model):
     """An inbound change to a field that its connection does not lead; stored, not applied."""
 
@@ -73,8 +90,6 @@ class Conflict(models.Model):
         # The admin shows this in titles and breadcrumbs, so the field is named by its translated
         # label. An order's label names its channel, which is usually the connection that sent the
         # change, and then the connection is not named twice.
-        from integrations.admin.leading import conflict_field
-
         field = conflict_field(self)
         params = {
             "field": capfirst(field.verbose_name if field is not None else self.field),

@@ -71,7 +71,7 @@ class OutboundMessage(models.Model):
     def __str__(self):
         # The admin shows this in titles, breadcrumbs and links, so it names the record as the
         # outbox list does ("Order 10042"), the connection by its name and the state by its label.
-        # Imported here, because the admin package imports the models.
-        from integrations.admin.records import record_label_of
+        # Imported here, because the record names module imports the catalog and orders models.
+        from integrations.recordnames import record_label_of
 
         return f"{record_label_of(self)} → {self.connection.name} ({self.get_state_display()})"

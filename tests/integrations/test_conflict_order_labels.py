@@ -44,8 +44,8 @@ def test_order_label_in_english_and_german(shop):
 
     assert english == "Order 10090 (Shopware sandbox)"
     assert german == "Bestellung 10090 (Shopware sandbox)"
-    assert english_title == "status of Order 10090 (Shopware sandbox) from Shop DE"
-    assert german_title == "status von Bestellung 10090 (Shopware sandbox) aus Shop DE"
+    assert english_title == "Status of Order 10090 (Shopware sandbox) from Shop DE"
+    assert german_title == "Status von Bestellung 10090 (Shopware sandbox) aus Shop DE"
 
 
 def test_deleted_order_named_by_id(shop):
