@@ -29,6 +29,7 @@ from integrations.errors import (
     ValidationFailed,
     check_base_url,
 )
+from integrations.odoo.stopping import call_stop_bounded
 from integrations.services.clients import http_client_for
 
 logger = logging.getLogger(__name__)
@@ -250,7 +251,9 @@ class OdooClient:
     def download(self, path):
         """Return the bytes of a file served by Odoo, such as a report PDF."""
         headers = {"Authorization": f"bearer {self.settings.api_key}"}
-        return self.http.request("GET", path, headers=headers).content
+        return call_stop_bounded(
+            self.connection.name, f"GET {path}", lambda: self.http.request("GET", path, headers=headers).content
+        )
 
     def server_version(self):
         """Return Odoo's server_version text; needs no authentication over JSON-RPC."""
@@ -269,9 +272,14 @@ class OdooClient:
         return self._post_json(f"/json/2/{model}/{method}", body)
 
     def _post_json(self, path, body):
-        """POST `body` and return the JSON response. A 400 or 422 with Odoo's error object raises OdooRejected."""
+        """POST `body` and return the JSON response. A 400 or 422 with Odoo's error object raises OdooRejected.
+
+        In a worker of a stopping cluster the call raises CallStopped instead of waiting for Odoo.
+        """
         try:
-            return self.http.request_json("POST", path, json=body)
+            return call_stop_bounded(
+                self.connection.name, f"POST {path}", lambda: self.http.request_json("POST", path, json=body)
+            )
         except ValidationFailed as error:
             if not error.field_errors:
                 raise

@@ -14,6 +14,8 @@ Each loop holds a lock in the cache, polls until shortly before the lane's task 
 queues its successor. `ensure_pollers`, scheduled every minute, starts a loop whose worker
 died. When the lane's cluster begins to stop, a loop returns after its current step, releases
 its lock and queues no successor, so ensure_pollers starts it again once the lane runs again.
+A step that waits for Odoo then is cut short (integrations.odoo.stopping), so a hanging Odoo
+does not hold up the stop for the client's read timeout.
 The framework's scheduled delta pull (with its longer overlap) still runs as the safety net
 for anything a fast poll missed, and the lane's batch tasks still deliver stock messages when
 no stock loop runs.
@@ -52,6 +54,7 @@ from integrations.models import (
 )
 from integrations.odoo.forward import forward_new_orders
 from integrations.odoo.stock_pages import apply_stock_events
+from integrations.odoo.stopping import CallStopped
 from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
@@ -380,6 +383,11 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
                         # The page's figures are committed, so the sender sends them without
                         # waiting for its interval.
                         sender.wake()
+            except CallStopped:
+                # The cluster began to stop while the step waited for Odoo. That is no Odoo
+                # failure, so nothing is recorded, and the loop stops as between two steps.
+                stopped = True
+                break
             except Exception as error:
                 # Any failure (Odoo down, a deadlock) must back off, not end the loop: until
                 # ensure_pollers restarts it a minute later, stock would wait in the lane's queue.
