@@ -15,11 +15,11 @@ from integrations.models import (
     InboundEvent,
     InboundState,
     OutboundMessage,
-    SyncError,
 )
 from integrations.services.clients import circuit_breaker_for
 from monitoring.models import RuleKind
 from monitoring.services.backlog import waiting_counts
+from monitoring.services.errorrate import error_rate
 from monitoring.services.health import CIRCUIT_LABELS
 from monitoring.services.lag import WAITING_OUTBOUND_STATES, current_lags, format_seconds
 from orders.erpstate import erp_connection_id
@@ -37,20 +37,13 @@ class Measurement:
 
 
 def measure_error_rate(rule, connection, now):
-    """Measure failed items against all items received or queued for sending in the rule's window."""
-    since = now - timedelta(minutes=rule.window_minutes)
-    errors = SyncError.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now).count()
-    items = (
-        InboundEvent.objects.filter(connection=connection, received_at__gt=since, received_at__lte=now).count()
-        + OutboundMessage.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now).count()
-    )
-    # A failed pull page has no inbox item, so errors may outnumber the items.
-    rate = 100.0 * errors / max(items, errors, 1)
-    firing = errors >= max(rule.minimum_count, 1) and rate >= rule.threshold
+    """Measure failed items against items attempted in the rule's window (monitoring.services.errorrate)."""
+    rate = error_rate(connection, now - timedelta(minutes=rule.window_minutes), now)
+    firing = rate.failed >= max(rule.minimum_count, 1) and rate.percent >= rule.threshold
     message = gettext(
         "%(errors)d of %(items)d items failed in the last %(minutes)d minutes (%(rate)d%%, threshold %(threshold)d%%)."
-    ) % {"errors": errors, "items": max(items, errors), "minutes": rule.window_minutes, "rate": round(rate), "threshold": rule.threshold}
-    return Measurement(firing, rate, message)
+    ) % {"errors": rate.failed, "items": rate.items, "minutes": rule.window_minutes, "rate": round(rate.percent), "threshold": rule.threshold}
+    return Measurement(firing, rate.percent, message)
 
 
 def measure_lag(rule, connection, now):

@@ -69,7 +69,8 @@ def test_error_rate_fires_at_threshold_not_below(shop, email_channel, webhook_ch
     # given four items sent in the last hour, one of them failed (25 %)
     make_rule(RuleKind.ERROR_RATE, [email_channel, webhook_channel], threshold=50, minimum_count=2, window_minutes=60)
     for minutes in (10, 20, 30, 40):
-        outbound_message(shop, created_at=NOW - timedelta(minutes=minutes), state=OutboundState.DELIVERED)
+        sent_at = NOW - timedelta(minutes=minutes)
+        outbound_message(shop, created_at=sent_at, state=OutboundState.DELIVERED, delivered_at=sent_at)
     sync_error(shop, created_at=NOW - timedelta(minutes=5))
 
     # when evaluated below the threshold
