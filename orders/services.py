@@ -577,7 +577,10 @@ def _products_of(datas):
 
 
 def _log_created(order):
-    logger.info("Order created", extra={"order_id": order.pk, "channel": order.channel.code, "external_number": order.external_number})
+    # Logged on commit, because a caller's transaction may still roll the order back (the API
+    # does when its stock check fails), and the log must name only orders that exist.
+    fields = {"order_id": order.pk, "channel": order.channel.code, "external_number": order.external_number}
+    transaction.on_commit(lambda: logger.info("Order created", extra=fields))
 
 
 def _link_customers(datas):
