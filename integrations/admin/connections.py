@@ -9,9 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.crypto import CredentialsUnreadable
 from integrations.errors import InvalidSetting, url_without_secrets
-from integrations.models import Binding, Connection, ConnectionEntity
+from integrations.models import Binding, Connection, ConnectionEntity, InboundEvent, OutboundMessage
 from integrations.registry import UnknownConnector, connector_choices, get_connector
-from integrations.services.connections import check_connection, connection_created
+from integrations.services.connections import (
+    check_connection,
+    connection_created,
+    deletion_blockers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +240,17 @@ class ConnectionAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             connection_created(obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Django's delete page and the bulk delete action refuse a deletion that lists protected
+        # objects, so the reasons are listed there with what to do instead. They replace Django's
+        # "no permission to delete outbound messages", which gives no reason and no way out.
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for connection in objs:
+            protected.extend(deletion_blockers(connection))
+        if protected:
+            perms_needed -= {OutboundMessage._meta.verbose_name, InboundEvent._meta.verbose_name}
+        return deleted, model_count, perms_needed, protected
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_name(self, connection):

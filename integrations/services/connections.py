@@ -3,10 +3,11 @@
 import logging
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from integrations.crypto import CredentialsUnreadable
 from integrations.errors import ConnectorError, url_without_secrets
+from integrations.models import InboundState, OutboundState
 from integrations.registry import UnknownConnector
 from integrations.services.leading import claim_default_leads
 
@@ -72,3 +73,45 @@ def connection_created(connection):
         return []
     logger.info("connection created", extra={"connection_id": connection.pk, "kind": connection.kind, "rules": len(rules)})
     return rules
+
+
+def deletion_blockers(connection):
+    """Return why `connection` must not be deleted, as translated sentences; an empty list allows it.
+
+    Deleting a connection would delete its outbound messages and inbound events with it. A
+    message that still waits may be an order the ERP never received, and a waiting event a shop
+    order Kontor never imported. Delivered and processed ones are the record of what was sent and
+    received, which the admin keeps too (it offers no delete for them). Disabling the connection
+    stops its traffic and keeps all of it.
+    """
+    waiting_messages = connection.outbound_messages.filter(state__in=[OutboundState.PENDING, OutboundState.IN_FLIGHT]).count()
+    waiting_events = connection.inbound_events.filter(state=InboundState.PENDING).count()
+
+    blockers = []
+    if waiting_messages:
+        blockers.append(
+            ngettext(
+                "%(count)d outbound message to %(connection)s is not delivered yet and would be lost. Disable the connection instead, or wait until it is delivered.",
+                "%(count)d outbound messages to %(connection)s are not delivered yet and would be lost. Disable the connection instead, or wait until they are delivered.",
+                waiting_messages,
+            )
+            % {"count": waiting_messages, "connection": connection.name}
+        )
+    if waiting_events:
+        blockers.append(
+            ngettext(
+                "%(count)d inbound event from %(connection)s is not processed yet and would be lost. Disable the connection instead, or wait until it is processed.",
+                "%(count)d inbound events from %(connection)s are not processed yet and would be lost. Disable the connection instead, or wait until they are processed.",
+                waiting_events,
+            )
+            % {"count": waiting_events, "connection": connection.name}
+        )
+    if not blockers and (connection.outbound_messages.exists() or connection.inbound_events.exists()):
+        blockers.append(
+            gettext(
+                "Kontor keeps the messages sent to and the events received from %(connection)s as their record. "
+                "Disable the connection instead of deleting it."
+            )
+            % {"connection": connection.name}
+        )
+    return blockers
