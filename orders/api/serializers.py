@@ -1,5 +1,10 @@
 """Order payloads of the API: what a front end sends to place an order and what it reads back."""
 
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apiclients.fields import CountryCodeField as CountryField
@@ -9,6 +14,44 @@ from orders.models import Order, OrderAddress, OrderLine, Payment, Shipment
 MONEY = {"max_digits": 19, "decimal_places": 4, "min_value": 0}
 QUANTITY = {"max_digits": 14, "decimal_places": 3}
 MAX_LINES = 500
+# How far placed_at may lie ahead of Kontor's clock, for a front end whose clock runs fast.
+PLACED_AT_MAX_SKEW_MINUTES = 5
+PLACED_AT_MAX_SKEW = timedelta(minutes=PLACED_AT_MAX_SKEW_MINUTES)
+
+
+class PlacedAtField(UtcDateTimeField):
+    """The time an order was placed: ISO 8601 with an offset, and not in the future.
+
+    Without an offset DRF would read the time as UTC, which is wrong for any front end in another
+    zone. A future time would put the order at the top of every list sorted by placed_at.
+    """
+
+    default_error_messages = {
+        "missing_offset": _(
+            "placed_at {value} has no time zone offset. Send an ISO 8601 time with an offset, such as "
+            "2026-12-05T10:00:00Z or 2026-12-05T11:00:00+01:00."
+        ),
+        "in_future": _(
+            "placed_at {value} is in the future. Send the time the order was placed, at most {minutes} minutes "
+            "after Kontor's clock (now {now}), or leave placed_at out for now."
+        ),
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("missing_offset", value=value)
+
+        converted = super().to_internal_value(value)
+
+        now = timezone.now()
+        if converted > now + PLACED_AT_MAX_SKEW:
+            self.fail("in_future", value=value, minutes=PLACED_AT_MAX_SKEW_MINUTES, now=now.replace(microsecond=0).isoformat())
+        return converted
 
 
 class AddressInputSerializer(serializers.Serializer):
@@ -40,7 +83,11 @@ class OrderInputSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=100, help_text="The front end's order number, unique per channel.")
     currency = serializers.CharField(max_length=3, min_length=3)
     email = serializers.EmailField(required=False, allow_blank=True, default="", help_text="Ignored for a client bound to a customer.")
-    placed_at = UtcDateTimeField(required=False, help_text="Defaults to now.")
+    placed_at = PlacedAtField(
+        required=False,
+        help_text="When the order was placed: an ISO 8601 time with an offset, such as 2026-12-05T10:00:00+01:00, "
+        f"at most {PLACED_AT_MAX_SKEW_MINUTES} minutes after the server's clock. Defaults to now.",
+    )
     prices_include_tax = serializers.BooleanField(default=True)
     lines = LineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     shipping_net = serializers.DecimalField(default=0, **MONEY)
