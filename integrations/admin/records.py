@@ -14,13 +14,7 @@ from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.text import capfirst
 
-from integrations.recordnames import (  # noqa: F401 (sync errors' admin imports the last two from here)
-    NAME_FIELDS,
-    PAYLOAD_NUMBERS,
-    attach_record_names,
-    payload_number_label,
-    record_label_of,
-)
+from integrations.recordnames import NAME_FIELDS, PAYLOAD_NUMBERS, attach_record_names
 
 # The admin searches these payload fields, so support can find such an error or inbound event
 # by its number.

@@ -13,10 +13,9 @@ from integrations.admin.records import (
     PAYLOAD_SEARCH_FIELDS,
     RecordNamesChangeList,
     RecordNameSearchMixin,
-    payload_number_label,
-    record_label_of,
 )
 from integrations.models import DeltaCursor, SyncError, SyncRun
+from integrations.recordnames import payload_number_label, record_label_of
 from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
 

@@ -262,13 +262,13 @@ class RetryOutcome:
     held_back: dict = field(default_factory=dict)
 
 
-def retry_sync_error_batch(queryset, *, check_causes=True):
+def retry_sync_error_batch(queryset):
     """Retry every unresolved error in `queryset` and return a RetryOutcome.
 
     An error without an inbound event or outbound message (an import row, a failed pull page)
-    counts as skipped, because only running the import or sync again retries it. With
-    `check_causes`, errors whose code has a retry check and whose cause is still there are
-    held back instead of queued to fail again.
+    counts as skipped, because only running the import or sync again retries it. Errors whose
+    code has a retry check and whose cause is still there are held back instead of queued to
+    fail again.
 
     All items are queued in one transaction. Otherwise the batch task queued for the first
     retried order could send it before an older order of the same stream was marked due.
@@ -281,7 +281,7 @@ def retry_sync_error_batch(queryset, *, check_causes=True):
     retryable = [error for error in sync_errors if error.outbound_message_id or error.inbound_event_id]
     outcome = RetryOutcome(skipped=len(sync_errors) - len(retryable))
 
-    unchanged = unchanged_errors(retryable) if check_causes else {}
+    unchanged = unchanged_errors(retryable)
     held_back_ids = set()
     for code, ids in unchanged.items():
         outcome.held_back[code] = len(ids)

@@ -271,17 +271,6 @@ def test_retry_action_holds_back(staff_client, shop, channel, price_list, queued
     assert states_by_sku() == {"NP-00000": OutboundState.FAILED, "NP-00001": OutboundState.PENDING}
 
 
-def test_detail_page_retry_not_checked(staff_client, shop, channel, queued):
-    unpriced_errors(shop, 1)
-    sync_error = SyncError.objects.get()
-
-    with translation.override("en"):
-        staff_client.post(reverse("admin:integrations_syncerror_retry_one", args=[sync_error.pk]), HTTP_ACCEPT_LANGUAGE="en")
-
-    # Support asked for this error by name, so it is queued without the check.
-    assert states_by_sku() == {"NP-00000": OutboundState.PENDING}
-
-
 def test_registered_check_sees_whole_batch(shop, channel, queued, monkeypatch):
     monkeypatch.setattr(retrychecks, "_checks", dict(retrychecks._checks))
     calls = []
