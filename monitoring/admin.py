@@ -155,7 +155,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["opened_at", "rule", "connection", "message", "last_notified_at", "resolved_at"]
+    list_display = ["opened_at", "rule", "connection", "localized_message", "last_notified_at", "resolved_at"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "rule", "connection"]
     list_select_related = ["rule", "connection"]
     date_hierarchy = "opened_at"

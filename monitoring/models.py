@@ -3,6 +3,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.translation import in_active_language
 from integrations.domains import DataClass, Domain
 from integrations.models import Connection
 
@@ -202,6 +203,9 @@ class Incident(models.Model):
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("rule"))
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("connection"))
     message = models.TextField(_("message"))
+    # The message in each language of settings.LANGUAGES, rendered when the rule is measured,
+    # because the alert worker writes in the installation's language and the reader may use another.
+    message_translations = models.JSONField(_("message in each language"), default=dict, blank=True, editable=False)
     opened_at = models.DateTimeField(_("opened at"), db_index=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     last_notified_at = models.DateTimeField(_("last notified at"), null=True, blank=True)
@@ -225,6 +229,12 @@ class Incident(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+    def localized_message(self):
+        """Return the message in the active language, or the stored message if it has no translation."""
+        return in_active_language(self.message, self.message_translations)
+
+    localized_message.short_description = _("message")
 
 
 class NotificationKind(models.TextChoices):

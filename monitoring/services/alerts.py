@@ -15,12 +15,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 
+from core.translation import in_every_language
 from integrations.models import Connection
 from monitoring.models import AlertRule, Incident, NotificationKind
 from monitoring.services.conditions import measure
 from monitoring.services.notify import notify_incident
 
 logger = logging.getLogger(__name__)
+
+
+def message_fields(message):
+    """Return the message columns of an incident: the text in the active language and in every language."""
+    return {"message": str(message), "message_translations": in_every_language(lambda: str(message))}
 
 
 def connections_of(rule):
@@ -71,7 +77,7 @@ def evaluate(rule, connection, now):
             incident.save(update_fields=["resolved_at"])
             kind = NotificationKind.RESOLVED
         elif incident is None:
-            incident = Incident.objects.create(rule=rule, connection=connection, message=measurement.message, opened_at=now)
+            incident = Incident.objects.create(rule=rule, connection=connection, opened_at=now, **message_fields(measurement.message))
             kind = NotificationKind.OPENED
         elif incident.last_notified_at is None:
             kind = NotificationKind.OPENED
@@ -82,8 +88,9 @@ def evaluate(rule, connection, now):
 
         if kind != NotificationKind.RESOLVED:
             # The reminder carries the current numbers, not those from when the incident opened.
-            incident.message = measurement.message
-            incident.save(update_fields=["message"])
+            for field, value in message_fields(measurement.message).items():
+                setattr(incident, field, value)
+            incident.save(update_fields=["message", "message_translations"])
 
     logger.info(
         "alert incident changed",

@@ -1,15 +1,18 @@
 """What each alert rule kind measures for one connection at one moment.
 
 Every function returns a Measurement: whether the rule's condition is met (firing), the measured
-value and a message for support staff in the active language.
+value and a message for support staff. The message is a Translatable, so the incident can keep
+it in every language and each reader sees their own.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import gettext, ngettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
+from core.translation import Translatable
 from integrations.circuit import CLOSED
 from integrations.models import (
     InboundEvent,
@@ -28,6 +31,20 @@ from orders.erpstate import erp_connection_id
 # many times, evenly spaced, so that a long window still costs one short query.
 BACKLOG_SAMPLES = 60
 
+# Durations in a stored message are rendered in each language along with it.
+format_seconds_lazy = lazy(format_seconds, str)
+
+
+class Capitalized:
+    """Text whose first letter is upper case in every language, for a message that opens with a lower-case label."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        text = str(self.text)
+        return text[:1].upper() + text[1:]
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -40,9 +57,10 @@ def measure_error_rate(rule, connection, now):
     """Measure failed items against items attempted in the rule's window (monitoring.services.errorrate)."""
     rate = error_rate(connection, now - timedelta(minutes=rule.window_minutes), now)
     firing = rate.failed >= max(rule.minimum_count, 1) and rate.percent >= rule.threshold
-    message = gettext(
-        "%(errors)d of %(items)d items failed in the last %(minutes)d minutes (%(rate)d%%, threshold %(threshold)d%%)."
-    ) % {"errors": rate.failed, "items": rate.items, "minutes": rule.window_minutes, "rate": round(rate.percent), "threshold": rule.threshold}
+    message = Translatable(
+        gettext_lazy("%(errors)d of %(items)d items failed in the last %(minutes)d minutes (%(rate)d%%, threshold %(threshold)d%%)."),
+        errors=rate.failed, items=rate.items, minutes=rule.window_minutes, rate=round(rate.percent), threshold=rule.threshold,
+    )
     return Measurement(firing, rate.percent, message)
 
 
@@ -50,21 +68,23 @@ def measure_lag(rule, connection, now):
     """Measure the data class furthest over its target; fire when any data class is over its target."""
     lags = current_lags([connection.pk], now)[connection.pk]
     worst = max(lags, key=lambda lag: lag.seconds / lag.target_seconds)
-    message = gettext("%(data_class)s data is %(lag)s behind, target %(target)s.") % {
-        "data_class": worst.label,
-        "lag": format_seconds(worst.seconds),
-        "target": format_seconds(worst.target_seconds),
-    }
-    return Measurement(worst.over_target, worst.seconds, message[:1].upper() + message[1:])
+    message = Capitalized(Translatable(
+        gettext_lazy("%(data_class)s data is %(lag)s behind, target %(target)s."),
+        data_class=worst.label, lag=format_seconds_lazy(worst.seconds), target=format_seconds_lazy(worst.target_seconds),
+    ))
+    return Measurement(worst.over_target, worst.seconds, message)
 
 
 def measure_circuit(rule, connection, now):
     """Read the connection's circuit breaker; fire while it is open or half-open."""
     state = circuit_breaker_for(connection).state
-    message = gettext(
-        "The circuit breaker is %(state)s: after repeated server errors or timeouts Kontor stopped "
-        "calling %(connection)s and waits in the outbox until a test call succeeds."
-    ) % {"state": CIRCUIT_LABELS.get(state, state), "connection": connection.name}
+    message = Translatable(
+        gettext_lazy(
+            "The circuit breaker is %(state)s: after repeated server errors or timeouts Kontor stopped "
+            "calling %(connection)s and waits in the outbox until a test call succeeds."
+        ),
+        state=CIRCUIT_LABELS.get(state, state), connection=connection.name,
+    )
     return Measurement(state != CLOSED, 0.0 if state == CLOSED else 1.0, message)
 
 
@@ -73,9 +93,10 @@ def measure_queue_depth(rule, connection, now):
     inbound = InboundEvent.objects.filter(connection=connection, state=InboundState.PENDING).count()
     outbound = OutboundMessage.objects.filter(connection=connection, state__in=WAITING_OUTBOUND_STATES).count()
     depth = inbound + outbound
-    message = gettext(
-        "%(depth)d items are waiting: %(inbound)d in the inbox and %(outbound)d in the outbox (threshold %(threshold)d)."
-    ) % {"depth": depth, "inbound": inbound, "outbound": outbound, "threshold": rule.threshold}
+    message = Translatable(
+        gettext_lazy("%(depth)d items are waiting: %(inbound)d in the inbox and %(outbound)d in the outbox (threshold %(threshold)d)."),
+        depth=depth, inbound=inbound, outbound=outbound, threshold=rule.threshold,
+    )
     return Measurement(depth > rule.threshold, float(depth), message)
 
 
@@ -101,12 +122,11 @@ def measure_no_traffic(rule, connection, now):
         events = events.filter(entity=rule.entity)
     count = events.count()
     expected = is_open(rule, since, connection.time_zone) and is_open(rule, now, connection.time_zone)
-    subject = rule.get_entity_display() if rule.entity else gettext("events")
-    message = gettext("No %(what)s received from %(connection)s in the last %(minutes)d minutes of opening hours.") % {
-        "what": subject,
-        "connection": connection.name,
-        "minutes": rule.window_minutes,
-    }
+    subject = rule.get_entity_display() if rule.entity else gettext_lazy("events")
+    message = Translatable(
+        gettext_lazy("No %(what)s received from %(connection)s in the last %(minutes)d minutes of opening hours."),
+        what=subject, connection=connection.name, minutes=rule.window_minutes,
+    )
     return Measurement(expected and count == 0, float(count), message)
 
 
@@ -121,20 +141,25 @@ def measure_order_backlog(rule, connection, now):
     BACKLOG_SAMPLES minutes is read at longer steps.
     """
     if connection.pk != erp_connection_id():
-        message = gettext("%(connection)s does not lead the order status, so no orders wait for it.") % {"connection": connection.name}
+        message = Translatable(
+            gettext_lazy("%(connection)s does not lead the order status, so no orders wait for it."), connection=connection.name
+        )
         return Measurement(False, 0.0, message)
 
     readings = min(rule.window_minutes, BACKLOG_SAMPLES)
     step = timedelta(minutes=rule.window_minutes) / readings
     counts = waiting_counts(connection.pk, [now - step * index for index in range(readings, -1, -1)], now)
     lowest = min(counts)
-    message = ngettext(
-        "%(count)d order waits for %(connection)s. At least %(lowest)d waited all through the last "
-        "%(minutes)d minutes (threshold %(threshold)d).",
-        "%(count)d orders wait for %(connection)s. At least %(lowest)d waited all through the last "
-        "%(minutes)d minutes (threshold %(threshold)d).",
-        counts[-1],
-    ) % {"count": counts[-1], "connection": connection.name, "lowest": lowest, "minutes": rule.window_minutes, "threshold": rule.threshold}
+    message = Translatable(
+        ngettext_lazy(
+            "%(count)d order waits for %(connection)s. At least %(lowest)d waited all through the last "
+            "%(minutes)d minutes (threshold %(threshold)d).",
+            "%(count)d orders wait for %(connection)s. At least %(lowest)d waited all through the last "
+            "%(minutes)d minutes (threshold %(threshold)d).",
+            "count",
+        ),
+        count=counts[-1], connection=connection.name, lowest=lowest, minutes=rule.window_minutes, threshold=rule.threshold,
+    )
     return Measurement(lowest > rule.threshold, float(lowest), message)
 
 

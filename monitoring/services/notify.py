@@ -55,7 +55,7 @@ def incident_texts(incident, kind):
     """Return (subject, body) of an incident notification in the active language."""
     names = {"rule": incident.rule.name, "connection": incident.connection.name}
     subject = SUBJECTS[kind]() % names
-    lines = [incident.message, ""]
+    lines = [incident.localized_message(), ""]
     lines.append(gettext("Open since: %(time)s UTC") % {"time": f"{incident.opened_at:%Y-%m-%d %H:%M}"})
     if kind == NotificationKind.RESOLVED:
         lines.append(gettext("Resolved at: %(time)s UTC") % {"time": f"{incident.resolved_at:%Y-%m-%d %H:%M}"})
@@ -84,7 +84,7 @@ def notify_incident(incident, kind, now):
         "rule": incident.rule.name,
         "rule_kind": incident.rule.kind,
         "connection": incident.connection.slug,
-        "message": incident.message,
+        "message": incident.localized_message(),
         "opened_at": incident.opened_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
     }

@@ -144,7 +144,7 @@ def test_backlog_rule_counts_delivered_since():
     # then the lowest count in the window is now's 20, not above the threshold of 20
     assert measurement.value == 20.0
     assert not measurement.firing
-    assert measurement.message.startswith("20 orders wait for Odoo ERP. At least 20 waited")
+    assert str(measurement.message).startswith("20 orders wait for Odoo ERP. At least 20 waited")
 
 
 def test_backlog_rule_ignores_other_connections():
@@ -156,7 +156,7 @@ def test_backlog_rule_ignores_other_connections():
     measurement = measure(rule, shop, NOW)
 
     assert not measurement.firing
-    assert measurement.message == "Shop does not lead the order status, so no orders wait for it."
+    assert str(measurement.message) == "Shop does not lead the order status, so no orders wait for it."
 
 
 def test_backlog_rule_reads_one_query(django_assert_num_queries):
@@ -178,9 +178,12 @@ def test_backlog_rule_message_in_german():
     rule = AlertRule.objects.create(name="Rückstand", kind=RuleKind.ORDER_BACKLOG, threshold=0, window_minutes=5)
     order_message(erp, object_id=1, created_at=NOW - timedelta(minutes=7))
 
-    with translation.override("de"):
-        measurement = measure(rule, erp, NOW)
+    measurement = measure(rule, erp, NOW)
 
-    assert measurement.message == (
+    # The message renders in the language active when it is read.
+    with translation.override("de"):
+        german = str(measurement.message)
+    assert german == (
         "1 Bestellung wartet auf Odoo ERP. Während der gesamten letzten 5 Minuten waren es mindestens 1 (Schwellwert 0)."
     )
+    assert str(measurement.message) == "1 order waits for Odoo ERP. At least 1 waited all through the last 5 minutes (threshold 0)."
