@@ -101,6 +101,11 @@ class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
     def shown_message(self, sync_error):
         return sync_error.localized_message()
 
+    def has_delete_permission(self, request, obj=None):
+        # Support closes an error with "Mark resolved", which keeps it for the record. A deleted
+        # error would be gone from the history of its item and from the error rate's count.
+        return False
+
     def get_changelist(self, request, **kwargs):
         return RecordNamesChangeList
 

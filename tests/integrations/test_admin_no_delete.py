@@ -1,4 +1,4 @@
-"""Outbound messages and inbound events cannot be deleted in the admin, because they record what was sent and received."""
+"""Outbound messages, inbound events and sync errors cannot be deleted in the admin, because they record what was sent, received and failed."""
 
 import uuid
 
@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Connection, InboundEvent, OutboundMessage, OutboundState
+from integrations.models import Connection, InboundEvent, OutboundMessage, OutboundState, SyncError
 from orders.models import Order
 from tests.factories import OrderFactory
 
@@ -75,3 +75,19 @@ def test_admin_rejects_delete_requests(staff_client, request, row_fixture):
     assert single.status_code == 403
     assert bulk.status_code in (200, 302)
     assert type(row).objects.filter(pk=row.pk).exists()
+
+
+def test_sync_error_admin_offers_no_delete(staff_client, erp):
+    sync_error = SyncError.objects.create(
+        connection=erp, direction="outbound", entity="orders", code="server_error", message="Odoo answered 500."
+    )
+    list_url, detail_url, delete_url = admin_urls(sync_error)
+
+    listing = staff_client.get(list_url)
+    detail = staff_client.get(detail_url)
+    deleted = staff_client.post(delete_url, {"post": "yes"})
+
+    assert 'value="delete_selected"' not in listing.content.decode()
+    assert detail.context["has_delete_permission"] is False
+    assert deleted.status_code == 403
+    assert SyncError.objects.filter(pk=sync_error.pk).exists()
