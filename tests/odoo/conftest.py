@@ -1,7 +1,10 @@
 """Fixtures for the Odoo connector tests: an Odoo connection served by the sandbox in process."""
 
+import time
+
 import pytest
 import responses
+from django.core.signals import request_started
 
 from integrations.models import Connection
 from integrations.sandbox.odoo import seed
@@ -43,3 +46,28 @@ def clear_circuits_and_limits(settings):
         redis_client(settings.REDIS_URL).flushdb()
     cache.clear()
     yield
+
+
+class OdooRequests:
+    """Wall-clock arrival times of the live server's requests to the sandbox Odoo."""
+
+    path = "/sandbox/odoo/"
+
+    def __init__(self):
+        self.times = []
+
+    def __call__(self, sender, environ=None, **kwargs):
+        if environ and environ.get("PATH_INFO", "").startswith(self.path):
+            self.times.append(time.time())
+
+    def since(self, moment):
+        return [arrival for arrival in self.times if arrival > moment]
+
+
+@pytest.fixture
+def odoo_requests():
+    """Record when the live server receives each request to the sandbox Odoo."""
+    recorder = OdooRequests()
+    request_started.connect(recorder, weak=False)
+    yield recorder
+    request_started.disconnect(recorder)

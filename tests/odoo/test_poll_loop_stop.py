@@ -18,7 +18,6 @@ import time
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.core.signals import request_started
 from django_q.brokers import get_broker
 from django_q.models import Task
 
@@ -41,30 +40,7 @@ from tests.odoo.helpers import make_product
 LOOP_STOP_SECONDS = 1.5
 # The cluster also waits for its pusher, which blocks in a Redis BLPOP of one second.
 CLUSTER_STOP_SECONDS = 5.0
-ODOO_PATH = "/sandbox/odoo/"
 LOOPS = (STOCK_LOOP, ORDERS_LOOP)
-
-
-class OdooRequests:
-    """Wall-clock arrival times of the live server's requests to the sandbox Odoo."""
-
-    def __init__(self):
-        self.times = []
-
-    def __call__(self, sender, environ=None, **kwargs):
-        if environ and environ.get("PATH_INFO", "").startswith(ODOO_PATH):
-            self.times.append(time.time())
-
-    def since(self, moment):
-        return [arrival for arrival in self.times if arrival > moment]
-
-
-@pytest.fixture
-def odoo_requests():
-    recorder = OdooRequests()
-    request_started.connect(recorder, weak=False)
-    yield recorder
-    request_started.disconnect(recorder)
 
 
 def start_poll_cluster(log_path):
