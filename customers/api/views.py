@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from apiclients.errors import ApiError
 from apiclients.models import Scope
 from apiclients.schema import error_responses
 from apiclients.views import ApiViewMixin
@@ -26,11 +27,22 @@ class CustomerView(ApiViewMixin, GenericAPIView):
 
     def get_customer(self):
         client = self.request.auth
-        customer = None
-        if client.customer_email:
-            customer = Customer.objects.filter(email=normalize_email(client.customer_email), is_guest=False).first()
+        if not client.customer_email:
+            raise NotFound(_("This API client is not bound to a customer. Set the customer email of the client in the admin."))
+
+        customer = Customer.objects.filter(email=normalize_email(client.customer_email), is_guest=False).first()
         if customer is None:
-            raise NotFound(_("This API client is not bound to a registered customer. Set the customer email of the client in the admin."))
+            raise ApiError(
+                _(
+                    "No registered customer has the email %(email)s, which is the customer email of this API client. "
+                    "Correct the client's customer email in the admin, or register the customer: the first order "
+                    "placed through this client does that."
+                )
+                % {"email": client.customer_email},
+                code="customer_not_found",
+                value=client.customer_email,
+                status_code=status.HTTP_404_NOT_FOUND,
+            )
         return customer
 
     def actor(self):

@@ -25,7 +25,7 @@ from catalog.models import Price
 from catalog.models.pricing import APPLIES_FIRST
 from catalog.services.stock import available_for_channel, format_quantity
 from core.money import minor_units, quantize
-from customers.models import Customer, normalize_email
+from customers.services import BuyerInput
 from orders.services import AddressInput, LineInput, OrderInput, create_order, validate_order_input
 
 logger = logging.getLogger(__name__)
@@ -153,12 +153,8 @@ def _create_order(client, key, fingerprint, payload, raw_payload):
 
 
 def _order_input(client, payload):
-    customer = None
-    email = payload.get("email", "")
-    if client.customer_email:
-        email = client.customer_email
-        customer = Customer.objects.filter(email=normalize_email(email), is_guest=False).first()
     addresses = {kind: AddressInput(**payload[kind]) if payload.get(kind) else None for kind in ("billing_address", "shipping_address")}
+    buyer = _buyer(client, payload, addresses["billing_address"])
     return OrderInput(
         channel=client.channel,
         external_number=payload["number"],
@@ -172,12 +168,29 @@ def _order_input(client, payload):
         shipping_tax=payload["shipping_tax"],
         shipping_gross=payload["shipping_gross"],
         prices_include_tax=payload["prices_include_tax"],
-        email=email,
-        customer=customer,
+        email=buyer.email,
+        # create_order links the buyer through customers.services.customers_for, as for shop orders.
+        buyer=buyer,
         billing_address=addresses["billing_address"],
         shipping_address=addresses["shipping_address"],
         customer_note=payload["customer_note"],
     )
+
+
+def _buyer(client, payload, billing_address):
+    """Return the BuyerInput of an API order: the client's registered customer, else a guest.
+
+    A client with a customer email orders for that registered customer, which customers_for
+    finds by email or creates. Any other client is a front end whose buyer Kontor cannot
+    identify, so each of its orders gets a guest customer of its own, as a shop's guest order
+    does. A new customer takes its names from the billing address.
+    """
+    names = {}
+    if billing_address is not None:
+        names = {"first_name": billing_address.first_name, "last_name": billing_address.last_name, "company": billing_address.company}
+    if client.customer_email:
+        return BuyerInput(email=client.customer_email, is_guest=False, **names)
+    return BuyerInput(email=payload.get("email", ""), is_guest=True, **names)
 
 
 def _validate(data, payload):
