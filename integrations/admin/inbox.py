@@ -32,9 +32,14 @@ class InboundEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     entity_label = choice_label_column(InboundEvent, "entity")
 
     def get_readonly_fields(self, request, obj=None):
-        # The detail page shows every field read-only, and the outcome by its label as in the list.
+        # The detail page shows every field read-only, the outcome by its label as in the list
+        # and the error in the reader's language.
+        labelled = {"outcome": "outcome_label", "error": "error_message"}
         names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
-        return [name if name != "outcome" else "outcome_label" for name in names]
+        return [labelled.get(name, name) for name in names]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sync_error")
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -42,3 +47,19 @@ class InboundEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_label(self, event):
         return OUTCOME_LABELS.get(event.outcome, event.outcome) or "-"
+
+    @admin.display(description=_("error"))
+    def error_message(self, event):
+        """Return the event's error in the reader's language when its sync error has the same text.
+
+        The worker stores the error in its own language, and only the sync error keeps it in
+        every language. An event that failed again since, with a retry still due, shows its
+        newer error as stored.
+
+        NOTE: an event whose first retry is still due has no sync error yet, so its error
+        shows in the worker's language.
+        """
+        sync_error = getattr(event, "sync_error", None)
+        if sync_error is not None and event.error in (sync_error.message, *sync_error.message_translations.values()):
+            return sync_error.localized_message()
+        return event.error or "-"
