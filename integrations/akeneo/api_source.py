@@ -51,6 +51,13 @@ class ApiSource:
     def count(self, entity):
         return None
 
+    def reads_every_record(self, entity):
+        """Return whether the run reads every record: reference data always, products and product models in a full run."""
+        return self.full or entity not in ("products", "product_models")
+
+    def reads_every_row(self, entity):
+        return self.reads_every_record(entity)
+
     def location(self, path):
         return Location(f"GET /api/rest/v1{path}")
 

@@ -1,14 +1,16 @@
 """Import an Akeneo catalog (CSV export or REST API) into the canonical catalog.
 
 Reference data is imported first, in dependency order, then product models (root models
-before sub-models) and products in streamed batches. Every issue is kept as a SyncError of
-the run, so support staff see it in the admin with the file, line, column and value.
+before sub-models) and products in streamed batches. Every issue is kept as a SyncError, so
+support staff see it in the admin with the file, line, column and value. An issue that a later
+import finds again updates its error; an error is resolved once an import read its record
+again without finding it, so a partial export leaves the errors of other records open.
 """
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.akeneo.index import CatalogIndex
@@ -20,7 +22,7 @@ from integrations.akeneo.stats import ImportStats
 from integrations.akeneo.writers import RecordWriter
 from integrations.domains import Domain
 from integrations.models import SyncDirection, SyncError, SyncRunKind
-from integrations.services.syncruns import finish_sync_run, message_translations_of, start_sync_run
+from integrations.services.syncruns import finish_sync_run, record_sync_error, start_sync_run
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +57,16 @@ class CatalogImport:
         self.media_store = MediaStore(self.stats, source.read_media, trust_source_url=source.trust_media_source_url)
         self.issue_counts = Counter()
         self.pending_errors = []
+        # Records read since the last resolve, per entity: {entity: [(key, rejected)]}.
+        self.pending_reads = defaultdict(list)
+        # Keys of rejected records per entity, whose warnings the run could not check again.
+        self.rejected_keys = defaultdict(set)
         self.sync_run = None
 
     def run(self):
         self.sync_run = start_sync_run(self.connection, SyncRunKind.PULL, Domain.PRODUCTS)
         logger.info("akeneo import started", extra={"connection_id": self.connection.pk, "sync_run_id": self.sync_run.pk})
         try:
-            if self.source.full:
-                self.resolve_previous_errors()
             for entity in REFERENCE_ENTITIES:
                 if self.source.has(entity):
                     self.import_reference(entity)
@@ -71,6 +75,7 @@ class CatalogImport:
             if self.source.has("products"):
                 self.import_products()
             self.flush_errors()
+            self.resolve_errors_of_entities_read()
         except Exception as error:
             self.flush_errors()
             self.finish(failed_with=error)
@@ -100,6 +105,7 @@ class CatalogImport:
         ReferenceWriter(self, entity).write(records)
         self.index.reload_reference()
         self.flush_errors()
+        self.resolve_fixed_errors()
 
     def import_product_models(self):
         # Sub-models name their parent, so every root model is written before any sub-model.
@@ -125,6 +131,8 @@ class CatalogImport:
                 mapped = map_record(record, location)
             except RecordRejected as rejected:
                 self.report(rejected.issues)
+                for key in {issue.record for issue in rejected.issues if issue.record}:
+                    self.note_read(writer.entity, key, rejected=True)
                 self.stats.add(writer.entity, "failed")
                 bar.update(1)
                 continue
@@ -135,12 +143,15 @@ class CatalogImport:
                 batch = []
         if batch:
             self.write_batch(writer, batch, bar)
+        self.flush_errors()
+        self.resolve_fixed_errors()
 
     def write_batch(self, writer, batch, bar):
-        if not self.source.full:
-            self.resolve_previous_errors([record.key for record in batch])
+        for record in batch:
+            self.note_read(writer.entity, record.key)
         writer.write_batch(batch)
         self.flush_errors()
+        self.resolve_fixed_errors()
         bar.update(len(batch))
 
     def report(self, issues):
@@ -149,32 +160,123 @@ class CatalogImport:
             self.stats.add_issue(issue)
             self.pending_errors.append(issue)
 
+    def note_read(self, entity, key, rejected=False):
+        """Note that the run read record `key` of `entity` again, so its earlier errors can be checked."""
+        self.pending_reads[entity].append((key, rejected))
+        if rejected:
+            self.rejected_keys[entity].add(key)
+
     def flush_errors(self):
+        """Record the pending issues, one open sync error per record, problem and place.
+
+        An issue that an earlier import found already updates that error (the run that saw it
+        last, its message and how many imports found it), so a re-import adds no duplicates.
+        """
         if not self.pending_errors:
             return
-        errors = [
-            SyncError(
-                connection=self.connection,
-                direction=SyncDirection.INBOUND,
-                entity=ENTITY_DOMAINS.get(issue.entity, Domain.PRODUCTS),
-                external_id=issue.record[:255],
-                sync_run=self.sync_run,
-                payload={"entity": issue.entity, "source": issue.source, "line": issue.line, "column": issue.column, "value": issue.value, "severity": issue.severity},
-                code=f"{ERROR_CODE_PREFIX}{issue.code}"[:50],
-                message=str(issue),
-                message_translations=message_translations_of(issue),
+        groups = {}
+        for issue in self.pending_errors:
+            groups.setdefault(error_identity(issue), []).append(issue)
+        earlier = self.earlier_attempts(groups)
+        for identity, issues in groups.items():
+            record_sync_error(
+                self.connection, SyncDirection.INBOUND, RecordIssues(issues),
+                entity=identity[0], external_id=identity[1], payload=payload_of(issues), sync_run=self.sync_run,
+                attempts=earlier.get(identity, 0) + 1,
+                # Rejected records are summed up per code below; each error is in the admin.
+                log_level=logging.DEBUG,
             )
-            for issue in self.pending_errors
-        ]
-        SyncError.objects.bulk_create(errors, batch_size=1000)
         for code, count in Counter(issue.code for issue in self.pending_errors if issue.severity == ERROR).items():
             logger.warning("akeneo records rejected", extra={"connection_id": self.connection.pk, "sync_run_id": self.sync_run.pk, "code": code, "count": count})
         self.pending_errors = []
 
-    @transaction.atomic
-    def resolve_previous_errors(self, keys=None):
-        """Mark earlier import errors resolved; this run reports again whatever is still wrong."""
-        errors = SyncError.objects.filter(connection=self.connection, resolved=False, code__startswith=ERROR_CODE_PREFIX).exclude(sync_run=self.sync_run)
-        if keys is not None:
-            errors = errors.filter(external_id__in=keys)
-        errors.update(resolved=True, resolved_at=timezone.now())
+    def earlier_attempts(self, groups):
+        """Return {identity: attempts} of the open errors that earlier imports recorded for `groups`."""
+        rows = self.open_errors().filter(external_id__in={identity[1] for identity in groups}).values_list("entity", "external_id", "code", "attempts")
+        return {(entity, external_id, code): attempts for entity, external_id, code, attempts in rows}
+
+    def open_errors(self):
+        return SyncError.objects.filter(
+            connection=self.connection, direction=SyncDirection.INBOUND, resolved=False, code__startswith=ERROR_CODE_PREFIX
+        )
+
+    def resolve_fixed_errors(self):
+        """Resolve the earlier errors of the records read since the last call that this run did not find again.
+
+        A rejected record was checked only up to its errors, so its earlier warnings stay open.
+        """
+        reads, self.pending_reads = self.pending_reads, defaultdict(list)
+        for entity, keys in reads.items():
+            read = {key for key, rejected in keys if not rejected}
+            rejected = {key for key, rejected in keys if rejected} - read
+            scope = Q(external_id__in=read)
+            if rejected:
+                scope |= Q(external_id__in=rejected, payload__severity=ERROR)
+            self.resolve(self.earlier_errors(entity).filter(scope))
+
+    def resolve_errors_of_entities_read(self):
+        """Resolve earlier errors that no record or row of this run's input has any more.
+
+        Problems of a line or column rather than a record are checked again whenever the whole
+        file (or endpoint) is read. Errors of records that this run did not read are resolved
+        only when the source read every record of the entity, because then such a record no
+        longer exists. A CSV export may contain just a few products, and the others keep their errors.
+        """
+        for entity in (*REFERENCE_ENTITIES, "product_models", "products"):
+            if not self.source.has(entity):
+                continue
+            earlier = self.earlier_errors(entity)
+            if self.source.reads_every_row(entity):
+                self.resolve(earlier.filter(Q(payload__record="") | Q(external_id="")))
+            if self.source.reads_every_record(entity):
+                kept = Q(external_id__in=self.rejected_keys[entity]) & ~Q(payload__severity=ERROR)
+                self.resolve(earlier.exclude(kept))
+
+    def earlier_errors(self, entity):
+        """Return the open import errors of `entity` that this run has not recorded again."""
+        return self.open_errors().filter(payload__entity=entity).exclude(sync_run=self.sync_run)
+
+    def resolve(self, errors):
+        count = errors.update(resolved=True, resolved_at=timezone.now())
+        if count:
+            logger.info("akeneo import errors resolved", extra={"connection_id": self.connection.pk, "sync_run_id": self.sync_run.pk, "count": count})
+
+
+class RecordIssues:
+    """The issues of one record with the same code, recorded as one sync error."""
+
+    def __init__(self, issues):
+        self.issues = issues
+        self.code = f"{ERROR_CODE_PREFIX}{issues[0].code}"[:50]
+
+    @property
+    def support_message(self):
+        return "\n".join(str(issue) for issue in self.issues)
+
+
+def error_identity(issue):
+    """Return (domain, external id, code) that identify the sync error of an issue.
+
+    An issue of a line or column without a record (a row that cannot be read, an unknown
+    column) is identified by its place instead, such as "products.csv, line 7".
+    """
+    return (str(ENTITY_DOMAINS.get(issue.entity, Domain.PRODUCTS)), (issue.record or place_of(issue))[:255], f"{ERROR_CODE_PREFIX}{issue.code}"[:50])
+
+
+def place_of(issue):
+    parts = [issue.source]
+    if issue.line:
+        parts.append(f"line {issue.line}")
+    if issue.column:
+        parts.append(f"column {issue.column}")
+    return ", ".join(parts)
+
+
+def payload_of(issues):
+    first = issues[0]
+    payload = {"entity": first.entity, "source": first.source, "line": first.line, "column": first.column, "value": first.value, "severity": first.severity}
+    if not first.record:
+        payload["record"] = ""
+    if len(issues) > 1:
+        payload["more"] = [{"line": issue.line, "column": issue.column, "value": issue.value} for issue in issues[1:]]
+    return payload

@@ -84,7 +84,10 @@ class ReferenceWriter:
             except RecordRejected as rejected:
                 stats.add(self.entity, "failed")
                 self.importer.report(rejected.issues)
+                for issue_key in {issue.record for issue in rejected.issues if issue.record}:
+                    self.importer.note_read(self.entity, issue_key, rejected=True)
                 continue
+            self.importer.note_read(self.entity, key)
 
             fingerprint = fingerprint_of([defaults, after_save[1] if after_save else None])
             binding = self.bindings.get(key)

@@ -28,9 +28,8 @@ def attribute_columns(index):
 
 
 class CsvSource:
-    """An Akeneo CSV export directory; every run reads it completely."""
+    """An Akeneo CSV export directory; every run reads its files completely."""
 
-    full = True
     trust_media_source_url = False
 
     def __init__(self, path):
@@ -46,6 +45,14 @@ class CsvSource:
     def count(self, entity):
         """Return the number of records to read, or None when only a full read would tell."""
         return None
+
+    def reads_every_row(self, entity):
+        """Return True: each run reads every line and column of a file, so their problems are checked again."""
+        return True
+
+    def reads_every_record(self, entity):
+        """Return False: an export may contain a selection of records, so a record not in it may still exist in Akeneo."""
+        return False
 
     def rows(self, entity, importer):
         """Yield CsvRecords whose structure is sound, reporting the others as failed."""

@@ -212,9 +212,11 @@ def test_api_import_through_the_same_mapper(demo_import, connection, media_root)
     assert ProductMedia.objects.get(product=bag).asset == asset
     assert AttributeValue.objects.get(product=bag, attribute__code="image").media == asset
 
-    unknown = SyncError.objects.filter(connection=connection, code="akeneo_unknown_attribute", external_id="1111111171")
-    assert sorted(error.payload["column"] for error in unknown) == ["values.enabled_channels", "values.test_entite_couleur"]
-    assert unknown.first().payload["source"] == "GET /api/rest/v1/products"
+    # One error per record and problem, naming every value that has it.
+    unknown = SyncError.objects.get(connection=connection, code="akeneo_unknown_attribute", external_id="1111111171")
+    assert [unknown.payload["column"], *(more["column"] for more in unknown.payload["more"])] == ["values.enabled_channels", "values.test_entite_couleur"]
+    assert unknown.message.count("Attribute ") == 2
+    assert unknown.payload["source"] == "GET /api/rest/v1/products"
     # The newest `updated` of the products (08:34:46+01:00), in UTC.
     cursor = DeltaCursor.objects.get(connection=connection, entity="products")
     assert cursor.updated_at.isoformat() == "2020-02-13T07:34:46+00:00"
