@@ -4,12 +4,43 @@ Shops put their order number into the purchase unit's `custom_id` (or `invoice_i
 PayPal copies to the capture and its refunds.
 """
 
+import logging
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations.errors import ConnectorError, url_without_secrets
+from integrations.models import SyncDirection, SyncError
 from integrations.paypal import mappers, webhooks
 from integrations.paypal.client import PaypalClient
 from integrations.registry import Connector, CredentialField, Mode, WebhookRejected
+from integrations.services.syncruns import record_sync_error
 from orders.services_payments import apply_payment_report
+
+logger = logging.getLogger(__name__)
+
+
+class VerificationFailed(ConnectorError):
+    """PayPal's verification call failed, so a webhook event was neither verified nor stored.
+
+    `cause` is the ConnectorError of the call. The support message names the address that
+    Kontor called and what to check there.
+    """
+
+    code = "webhook_verification_failed"
+    retryable = True
+    message_template = _(
+        "Kontor could not verify PayPal webhook events, so it did not store them. PayPal sends "
+        "each event again later. %(reason)s"
+    )
+
+    def __init__(self, cause, *, url):
+        super().__init__(str(cause), connection=cause.connection, status=cause.status)
+        self.cause = cause
+        self.url = url_without_secrets(url)
+
+    def message_params(self):
+        return {**super().message_params(), "reason": self.cause.test_message(url=self.url)}
 
 
 class PaypalConnector(Connector):
@@ -31,13 +62,19 @@ class PaypalConnector(Connector):
     def verify_webhook(self, connection, body, headers):
         """Ask PayPal whether the delivery is genuine; raise WebhookRejected unless the status is SUCCESS.
 
-        A failing postback (timeout, 5xx) raises its ConnectorError, so the view returns 500 and
-        PayPal delivers the event again later.
+        A failing postback (unreachable, timeout, 5xx) raises VerificationFailed, so the sender
+        gets a 5xx and PayPal delivers the event again later. The failure is shown to support as
+        one open sync error of the connection, which the next verified event resolves.
         """
         request = webhooks.verification_request(connection, body, headers)
         if request is None:
             return
-        status = PaypalClient(connection).verify_webhook_signature(request)
+        client = PaypalClient(connection)
+        try:
+            status = client.verify_webhook_signature(request)
+        except ConnectorError as error:
+            raise verification_failed(connection, error, client.connection.base_url) from error
+        resolve_verification_errors(connection)
         if status != "SUCCESS":
             raise WebhookRejected(f"PayPal verification status {status!r}")
 
@@ -48,3 +85,22 @@ class PaypalConnector(Connector):
         connection = event.connection
         report = mappers.report_from_event(event.payload, event.external_id)
         return apply_payment_report(report, connection=connection, actor=f"paypal:{connection.slug}")
+
+
+def verification_failed(connection, error, url):
+    """Log and record a failed verification call; return the VerificationFailed to raise."""
+    failure = VerificationFailed(error, url=url)
+    logger.warning(
+        "paypal webhook verification failed",
+        extra={"connection_id": connection.pk, "code": error.code, "url": failure.url, "error": str(error)},
+    )
+    # Logged above in one line, so the sync error adds no second one.
+    record_sync_error(connection, SyncDirection.INBOUND, failure, entity="payments", log_level=logging.DEBUG)
+    return failure
+
+
+def resolve_verification_errors(connection):
+    """Mark the connection's open verification failures resolved, because PayPal responded again."""
+    SyncError.objects.filter(connection=connection, code=VerificationFailed.code, resolved=False).update(
+        resolved=True, resolved_at=timezone.now()
+    )
