@@ -1,6 +1,7 @@
 """Order payloads of the API: what a front end sends to place an order and what it reads back."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -67,12 +68,42 @@ class AddressInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
 
+class BillingAddressInputSerializer(AddressInputSerializer):
+    """The buyer's billing address, which must name the buyer.
+
+    The ERP creates its customer from it, and integrations.odoo.mappers.partner_values names that
+    customer after the first and last name, else the company, else the email, which an order may lack.
+    """
+
+    def validate(self, attrs):
+        if not any(attrs.get(name, "").strip() for name in ("first_name", "last_name", "company")):
+            raise serializers.ValidationError(
+                {
+                    "last_name": serializers.ErrorDetail(
+                        _(
+                            "The billing address names no one. Send first_name and last_name, or company: the ERP "
+                            "names the customer after them."
+                        ),
+                        code="missing_name",
+                    )
+                }
+            )
+        return attrs
+
+
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     quantity = serializers.DecimalField(min_value=0, **QUANTITY)
     unit_price = serializers.DecimalField(**MONEY)
-    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100, default=0)
+    tax_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Tax rate in percent, such as 19. Required unless total_tax is 0, where it defaults to 0.",
+    )
     total_net = serializers.DecimalField(**MONEY)
     total_tax = serializers.DecimalField(**MONEY)
     total_gross = serializers.DecimalField(**MONEY)
@@ -96,9 +127,46 @@ class OrderInputSerializer(serializers.Serializer):
     total_net = serializers.DecimalField(**MONEY)
     total_tax = serializers.DecimalField(**MONEY)
     total_gross = serializers.DecimalField(**MONEY)
-    billing_address = AddressInputSerializer(required=False)
+    billing_address = BillingAddressInputSerializer(
+        error_messages={
+            "required": _(
+                "billing_address is missing. Send the buyer's billing address with a name: the ERP creates its "
+                "customer from it."
+            )
+        },
+        help_text="The buyer's name and address, from which the ERP creates its customer.",
+    )
     shipping_address = AddressInputSerializer(required=False)
     customer_note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_lines(self, lines):
+        """Reject a line with tax but no tax_rate, and give a line without either a rate of 0.
+
+        Otherwise a missing rate would count as 0 %, and the order would fail with a tax mismatch
+        that does not say the rate is missing. Checked here, where the sent total_tax is known.
+        """
+        sent_lines = self.initial_data.get("lines") if isinstance(self.initial_data, dict) else None
+        errors = [{} for _line in lines]
+        for index, line in enumerate(lines):
+            if "tax_rate" in line:
+                continue
+            if line["total_tax"] == 0:
+                line["tax_rate"] = Decimal(0)
+                continue
+            sent_tax = sent_lines[index].get("total_tax") if isinstance(sent_lines, list) else line["total_tax"]
+            errors[index]["tax_rate"] = [
+                serializers.ErrorDetail(
+                    _(
+                        "tax_rate is missing, but the line has tax %(tax)s. Send the line's tax rate in percent, "
+                        "such as 19. Only a line without tax may leave it out."
+                    )
+                    % {"tax": sent_tax},
+                    code="required",
+                )
+            ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return lines
 
 
 class OrderLineSerializer(serializers.ModelSerializer):

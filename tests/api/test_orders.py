@@ -39,6 +39,7 @@ def order_body(number="WEB-1", quantity="2", sku="CAM-1"):
         "total_net": str(net),
         "total_tax": str(gross - net),
         "total_gross": str(gross),
+        "billing_address": {"first_name": "Anna", "last_name": "Berg", "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
         "shipping_address": {"first_name": "Anna", "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
     }
 
