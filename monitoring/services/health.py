@@ -31,7 +31,7 @@ from integrations.models import (
 )
 from integrations.services.clients import circuit_breaker_for
 from monitoring.models import Incident
-from monitoring.services.lag import Lag, current_lags
+from monitoring.services.lag import WAITING_OUTBOUND_STATES, Lag, current_lags
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -82,9 +82,10 @@ def admin_links(connection):
         "sync_errors": reverse("admin:integrations_syncerror_changelist")
         + "?"
         + urlencode({**by_connection, "resolved__exact": 0}),
+        # The messages that the tile's lag counts as waiting: pending and in flight.
         "outbox": reverse("admin:integrations_outboundmessage_changelist")
         + "?"
-        + urlencode({**by_connection, "state__exact": OutboundState.PENDING}),
+        + urlencode({**by_connection, "state__in": ",".join(WAITING_OUTBOUND_STATES)}),
     }
 
 
