@@ -153,6 +153,31 @@ class RecordMapper:
                 texts[locale] = {"name": name, "description": description}
         return texts
 
+    def name_fallback(self, translations, sku, family, location, issues):
+        """Return `translations` with the name Akeneo shows for an unnamed product, "[SKU]", in every locale.
+
+        The product and its parent models have no label, so without a name a channel would show
+        an empty one. The warning names the label attribute to fill in.
+        """
+        fallback = f"[{sku}]"
+        attribute = (family.label_attribute if family else "") or "name"
+        if family:
+            message = _(
+                "Product %(sku)s has no name: attribute %(attribute)s, the label of family %(family)s, is empty. "
+                "Kontor names it %(fallback)s, as Akeneo does, until you fill in %(attribute)s in Akeneo."
+            ) % {"sku": sku, "attribute": attribute, "family": family.code, "fallback": fallback}
+        else:
+            message = _(
+                "Product %(sku)s has no name: it has no family, and its attribute %(attribute)s is empty. "
+                "Kontor names it %(fallback)s, as Akeneo does, until you fill in %(attribute)s in Akeneo."
+            ) % {"sku": sku, "attribute": attribute, "fallback": fallback}
+        issues.append(self.issue("products", location, sku, "missing_name", message, severity=WARNING))
+
+        named = {locale: dict(texts, name=fallback) for locale, texts in translations.items()}
+        for locale in self.index.locales:
+            named.setdefault(locale, {"name": fallback, "description": ""})
+        return {locale: named[locale] for locale in sorted(named)}
+
     def media_of(self, values, family):
         media = []
         for code, _locale, _scope, columns in values:
@@ -224,6 +249,8 @@ class RecordMapper:
             raise RecordRejected(errors)
 
         translations = merge_texts(self.texts_of(values, family), parent_inherited.get("texts", {}))
+        if not any(texts["name"] for texts in translations.values()):
+            translations = self.name_fallback(translations, sku, family, location, issues)
         prices = next((columns["json_value"] for code, _l, _s, columns in values if self.index.attributes[code].type == AttributeType.PRICE), None)
         if prices is None:
             prices = parent_inherited.get("prices", [])
