@@ -116,6 +116,17 @@ def api_exception_handler(exc, context):
             code="payload_too_large",
             status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        # Without parameters such as the multipart boundary, which only lengthen the message.
+        media_type = (getattr(request, "content_type", "") if request is not None else "").split(";")[0].strip()
+        exc = ApiError(
+            _("The API does not read request bodies of type %(media_type)s. Send the body as JSON with the header Content-Type: application/json.")
+            % {"media_type": media_type or _("(none)")},
+            code="unsupported_media_type",
+            field="Content-Type",
+            value=media_type,
+            status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoValidationError):

@@ -1,7 +1,7 @@
 from datetime import UTC
 
 from django import forms
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import IsoDateTimeFilter
@@ -14,6 +14,13 @@ class CountryCodeField(CountryField):
     django-countries also accepts {"code": ...} and lets {"code": ""} through as an empty
     country; the API takes only strings, so an address never gets saved without a country.
     """
+
+    default_error_messages = {
+        "invalid_choice": _(
+            '"{input}" is not an ISO 3166-1 alpha-2 country code. Send the two-letter code, such as DE for Germany '
+            "or AT for Austria."
+        ),
+    }
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -42,14 +49,19 @@ class UtcDateTimeField(serializers.DateTimeField):
         return converted
 
 
+DATETIME_FORMAT_HINT = _("Send an ISO 8601 date and time, such as 2026-12-05T10:00:00Z or 2026-12-05T11:00:00+01:00.")
+
+
 class UtcIsoDateTimeFormField(IsoDateTimeField):
+    default_error_messages = {"invalid": DATETIME_FORMAT_HINT}
+
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is None:
             return None
         converted = to_utc(parsed)
         if converted is None:
-            raise forms.ValidationError(_("Enter a valid date/time."), code="invalid")
+            raise forms.ValidationError(DATETIME_FORMAT_HINT, code="invalid")
         return converted
 
 

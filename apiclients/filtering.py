@@ -14,14 +14,29 @@ class StrictFilterBackend(DjangoFilterBackend):
         if filterset is None:
             return queryset
         if not filterset.is_valid():
-            name, messages = next(iter(filterset.errors.items()))
+            name, errors = next(iter(filterset.form.errors.as_data().items()))
+            value = request.query_params.get(name)
+            reason = " ".join(_filter_reason(filterset.form.fields.get(name), error, value) for error in errors)
             raise InvalidParameter(
-                _("Invalid value for filter %(name)s: %(reason)s") % {"name": name, "reason": " ".join(messages)},
+                _("Invalid value %(value)s for filter %(name)s: %(reason)s") % {"value": value, "name": name, "reason": reason},
                 code="invalid_filter",
                 field=name,
-                value=request.query_params.get(name),
+                value=value,
             )
         return filterset.qs
+
+
+def _filter_reason(form_field, error, value):
+    """Return the message of one filter error, which lists the allowed values for an unknown choice.
+
+    Django's message for a choice ("Select a valid choice. maybe is not one of the available
+    choices.") names the value but not the values that would work.
+    """
+    choices = getattr(form_field, "choices", None)
+    if error.code == "invalid_choice" and choices:
+        allowed = ", ".join(str(choice) for choice, _label in choices if choice not in ("", None))
+        return _("Use one of: %(choices)s.") % {"choices": allowed}
+    return " ".join(error.messages)
 
 
 def parse_id(value, field="id"):

@@ -91,10 +91,27 @@ class BillingAddressInputSerializer(AddressInputSerializer):
         return attrs
 
 
+class QuantityField(serializers.DecimalField):
+    """A line quantity: greater than 0, with up to three decimal places for goods sold by weight or length."""
+
+    default_error_messages = {
+        "not_positive": _("quantity {value} is not greater than 0. Send the quantity ordered, such as 1, or 0.5 for half a unit."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**QUANTITY, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value <= 0:
+            self.fail("not_positive", value=data)
+        return value
+
+
 class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    quantity = serializers.DecimalField(min_value=0, **QUANTITY)
+    quantity = QuantityField(help_text="Greater than 0, with up to three decimal places.")
     unit_price = serializers.DecimalField(**MONEY)
     tax_rate = serializers.DecimalField(
         max_digits=6,
