@@ -9,7 +9,14 @@ import logging
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from integrations.errors import ConnectorError, url_without_secrets
+from integrations.errors import (
+    AuthError,
+    ConnectionFailed,
+    ConnectorError,
+    ServerError,
+    Timeout,
+    url_without_secrets,
+)
 from integrations.models import SyncDirection, SyncError
 from integrations.paypal import mappers, webhooks
 from integrations.paypal.client import PaypalClient
@@ -40,7 +47,13 @@ class VerificationFailed(ConnectorError):
         self.url = url_without_secrets(url)
 
     def message_params(self):
-        return {**super().message_params(), "reason": self.cause.test_message(url=self.url)}
+        # These causes' test messages name the address and what to check there. The others'
+        # speak of a test request that Kontor did not send, so their support message fits better.
+        if isinstance(self.cause, (AuthError, ConnectionFailed, ServerError, Timeout)):
+            reason = self.cause.test_message(url=self.url)
+        else:
+            reason = self.cause.support_message
+        return {**super().message_params(), "reason": reason}
 
 
 class PaypalConnector(Connector):

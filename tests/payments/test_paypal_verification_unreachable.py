@@ -117,3 +117,35 @@ def test_verified_event_resolves_the_failure(queued):
     error = SyncError.objects.get()
     assert error.resolved is True
     assert error.resolved_at is not None
+
+
+@responses.activate
+def test_paypal_outage_names_the_address(queued):
+    # given PayPal answering its verification call with 503
+    paypal = make_paypal("https://api.paypal.test")
+    mock_paypal(verify_status=503)
+
+    # when PayPal delivers an event
+    response = post_capture(paypal)
+
+    # then the sync error names the address and the status
+    assert response.status_code == 503
+    assert SyncError.objects.get().message.endswith(
+        "https://api.paypal.test had an internal error (HTTP 503). Check the status page of the system or ask its "
+        "operator, then test again."
+    )
+
+
+@responses.activate
+def test_rate_limit_keeps_its_support_message(queued):
+    # given PayPal rejecting the verification call for its rate limit
+    paypal = make_paypal("https://api.paypal.test")
+    mock_paypal(verify_status=429)
+
+    # when PayPal delivers an event
+    post_capture(paypal)
+
+    # then the reason is the rate limit's support message, which speaks of no test request
+    message = SyncError.objects.get().message
+    assert "rejected the request because of its rate limit" in message
+    assert "test request" not in message
