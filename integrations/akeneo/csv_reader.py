@@ -64,14 +64,25 @@ class ExportDirectory:
         name, required = EXPORT_FILES[entity]
         header = self.header(entity)
         missing = sorted(required - set(header))
-        if missing:
+        if not missing:
+            return
+        values = {"file": name, "columns": ", ".join(missing), "found": ", ".join(header[:8]) or "-"}
+        if len(header) < 2:
+            # A header that is one column is not split at ';', so the file uses another separator.
             raise NotAnAkeneoExport(
                 _(
                     "%(file)s is not an Akeneo CSV export: its header has no column %(columns)s "
                     "(found: %(found)s). Export it from Akeneo as CSV with ';' as separator."
                 )
-                % {"file": name, "columns": ", ".join(missing), "found": ", ".join(header[:8]) or "-"}
+                % values
             )
+        raise NotAnAkeneoExport(
+            _(
+                "%(file)s has no column %(columns)s, which Kontor needs to import it (found: %(found)s). "
+                "Export the file again from Akeneo with all its columns."
+            )
+            % values
+        )
 
     def check_readable(self, entity):
         """Reject the whole export when a file is not readable CSV, before anything is imported."""
