@@ -12,10 +12,12 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from integrations.akeneo.issues import WARNING, ImportIssue, NotAnAkeneoExport
+from integrations.akeneo.issues import ERROR, WARNING, ImportIssue, NotAnAkeneoExport
 from integrations.akeneo.issues import deferred_gettext as _
 
 DELIMITER = ";"
+# Both byte orders of UTF-16. A UTF-32 mark starts with one of them, so it is rejected too.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 # The files Kontor reads, in import order, with the columns each must have.
 EXPORT_FILES = {
@@ -163,7 +165,8 @@ class LineDecoder:
     """Iterate over the text lines of a binary stream, decoding each line on its own.
 
     A line that is not valid UTF-8 is read as Windows-1252, the usual encoding of files saved
-    by spreadsheet programs on Windows, and a warning names the line.
+    by spreadsheet programs on Windows, and a warning names the line. A UTF-8 byte order mark
+    is removed; a UTF-16 one rejects the file, or the record of the line it starts.
     """
 
     def __init__(self, stream, name):
@@ -180,25 +183,47 @@ class LineDecoder:
         if not raw:
             raise StopIteration
         self.line += 1
-        if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
+        if raw.startswith(UTF16_BOMS):
+            return self.utf16_line(raw)
+        if raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
+            if self.line > 1:
+                self.issues.append(self.line_issue(
+                    "bom_in_line",
+                    _("Line %(line)s starts with a UTF-8 byte order mark, which was removed. The file may be two files joined, so check the lines around it."),
+                    WARNING,
+                ))
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            self.issues.append(
-                ImportIssue(
-                    entity="",
-                    code="not_utf8",
-                    message=_("Line %(line)s is not UTF-8 and was read as Windows-1252. Save the file as UTF-8 to be sure of its characters.")
-                    % {"line": self.line},
-                    source=self.name,
-                    line=self.line,
-                    column="",
-                    value="",
-                    severity=WARNING,
-                )
-            )
+            self.issues.append(self.line_issue(
+                "not_utf8",
+                _("Line %(line)s is not UTF-8 and was read as Windows-1252. Save the file as UTF-8 to be sure of its characters."),
+                WARNING,
+            ))
             return raw.decode("cp1252", errors="replace")
+
+    def utf16_line(self, raw):
+        """Reject the file if its first line starts with a UTF-16 byte order mark, else only the record of the line.
+
+        Read as UTF-8 or Windows-1252, such a line gives values such as the SKU "ÿþX4".
+        """
+        if self.line == 1:
+            raise NotAnAkeneoExport(
+                _("%(file)s is saved as UTF-16: it starts with a UTF-16 byte order mark. Save it as UTF-8, the encoding of Akeneo's CSV exports, and import it again.")
+                % {"file": self.name}
+            )
+        self.issues.append(self.line_issue(
+            "utf16_line",
+            _("Line %(line)s starts with a UTF-16 byte order mark, so its record was not imported. Save the whole file as UTF-8 and import it again."),
+            ERROR,
+        ))
+        return raw[len(codecs.BOM_UTF16_LE):].decode("utf-8", errors="replace")
+
+    def line_issue(self, code, message, severity):
+        return ImportIssue(
+            entity="", code=code, message=message % {"line": self.line}, source=self.name, line=self.line, column="", value="", severity=severity,
+        )
 
     def take_issues(self):
         issues, self.issues = self.issues, []
