@@ -23,7 +23,6 @@ from django.http.request import HttpHeaders
 from django.urls import reverse
 
 from core.logging import VALID_REQUEST_ID, request_id_var
-from integrations.errors import ConnectorError
 from integrations.services.webhooks import accept_webhook, max_body_bytes
 
 logger = logging.getLogger(__name__)
@@ -91,13 +90,6 @@ class WebhookIntake:
 
         try:
             response = accept_webhook(slug, entity, read_body, headers)
-        except ConnectorError:
-            # A remote call during verification (PayPal's postback) failed, and the connector
-            # logged and recorded it with the connection. The sender retries the 503.
-            return 503, {
-                "error": "verification_failed",
-                "message": "The event could not be verified now and was not stored. Send it again.",
-            }
         except Exception:
             # The sender retries a 5xx, so the event is not lost. The log names the connection.
             logger.exception("webhook intake failed", extra={"slug": slug, "bytes": declared_length})

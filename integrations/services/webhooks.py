@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
 from integrations.domains import Domain
+from integrations.errors import ConnectorError
 from integrations.models import Connection, InboundSource
 from integrations.models.inbox import InboundEvent
 from integrations.registry import UnknownConnector, WebhookMalformed, WebhookRejected
@@ -78,6 +79,10 @@ def accept_webhook(slug, entity, read_body, headers):
             extra={"connection_id": connection.pk, "reason": str(error), "bytes": len(body)},
         )
         return _error(401, "invalid_signature", "The webhook signature is invalid.")
+    except ConnectorError:
+        # A remote call of the verification (PayPal's postback) failed, and the connector has
+        # logged it and recorded it with the connection. The sender retries a 503.
+        return _error(503, "verification_failed", "The event could not be verified now and was not stored. Send it again.")
 
     try:
         items = connector.parse_webhook(connection, body, headers, entity=entity)

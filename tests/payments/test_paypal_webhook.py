@@ -101,14 +101,14 @@ def test_non_json_answered_400(client, queued):
 
 
 @responses.activate
-def test_postback_outage_answered_500_for_redelivery(client, queued):
+def test_postback_outage_answered_503_for_redelivery(client, queued):
     paypal = make_paypal()
     mock_paypal(verify_status=503)
-    client.raise_request_exception = False
 
     response = post_event(client, paypal, fixture("paypal", "PAYMENT.CAPTURE.COMPLETED"))
 
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.json()["error"] == "verification_failed"
     assert CLIENT_SECRET.encode() not in response.content
     assert InboundEvent.objects.count() == 0
 
