@@ -1,12 +1,15 @@
 """Which earlier import errors a CSV import resolves, and that a recurring one keeps its row."""
 
 import pytest
+from django.utils import timezone
 
+from integrations.akeneo.api_source import ApiSource
+from integrations.akeneo.importer import CatalogImport
 from integrations.akeneo.services import import_csv_export
-from integrations.models import SyncError, SyncRun
+from integrations.models import DeltaCursor, SyncError, SyncRun
 from tests.akeneo.conftest import product_line, write_products
 
-# 4006381333932 has a wrong check digit; 4006381333931 is a valid EAN-13.
+# 4006381333932 has a wrong check digit, and 4006381333931 is a valid EAN-13.
 BAD_GTIN = "4006381333932"
 GOOD_GTIN = "4006381333931"
 
@@ -29,7 +32,7 @@ def partial_export(tmp_path):
 
 @pytest.fixture
 def imported(db, small_export):
-    """Three imported products; CAM-1 and CAM-2 have a GTIN with a wrong check digit."""
+    """Three imported products, of which CAM-1 and CAM-2 have a GTIN with a wrong check digit."""
     write_products(small_export, [product_line("CAM-1", ean=BAD_GTIN), product_line("CAM-2", ean="4006381333925"), product_line("CAM-3")])
     import_csv_export(small_export)
     errors = open_errors()
@@ -107,3 +110,30 @@ def test_removed_column_resolves_its_error(db, small_export):
 
     column.refresh_from_db()
     assert column.resolved is True
+
+
+class FakeClient:
+    """An Akeneo API client that lists the given products and nothing else."""
+
+    def __init__(self, products):
+        self.products = products
+
+    def iter_items(self, path, params=None):
+        return iter(self.products if path == "/products" else [])
+
+
+def api_product(sku, ean):
+    return {"identifier": sku, "enabled": True, "family": "camcorders", "categories": [], "values": {"ean": [{"locale": None, "scope": None, "data": ean}]}}
+
+
+@pytest.mark.parametrize(("full", "open_skus"), [(True, ["CAM-1"]), (False, ["CAM-1", "CAM-2"])])
+def test_full_api_run_resolves_gone_products(imported, full, open_skus):
+    connection = SyncError.objects.get(pk=imported["CAM-1"]).connection
+    # A delta run reads only the products changed since the cursor, so CAM-2 may still exist.
+    DeltaCursor.objects.create(connection=connection, entity="products", updated_at=timezone.now())
+    source = ApiSource(connection, full=full, client=FakeClient([api_product("CAM-1", BAD_GTIN)]))
+
+    CatalogImport(connection, source).run()
+
+    assert sorted(open_errors()) == open_skus
+    assert open_errors()["CAM-1"] == imported["CAM-1"]
