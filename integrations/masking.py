@@ -29,7 +29,10 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 # Payment card numbers: 12 to 19 digits, optionally grouped by spaces or dashes. Only numbers
 # with a valid Luhn check digit are masked, so most GTINs and order numbers stay readable.
 _CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){11,18}\b")
-_BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+[\w.~+/=-]+")
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+([\w.~+/=-]+)")
+# A short word of lowercase letters after "token" is prose, as in "POST /oauth2/token failed to
+# connect", not a credential. Credentials are longer or mix cases, digits and punctuation.
+_PROSE_WORD = re.compile(r"[a-z]{1,15}")
 
 
 def mask(value):
@@ -95,7 +98,13 @@ def mask_text(text):
     text = _EMAIL.sub(MASK, str(text))
     text = _IBAN.sub(MASK, text)
     text = _CARD_NUMBER.sub(_mask_card_number, text)
-    return _BEARER.sub(lambda match: f"{match.group(1)} {MASK}", text)
+    return _BEARER.sub(_mask_credential, text)
+
+
+def _mask_credential(match):
+    if _PROSE_WORD.fullmatch(match.group(2)):
+        return match.group(0)
+    return f"{match.group(1)} {MASK}"
 
 
 def _mask_card_number(match):

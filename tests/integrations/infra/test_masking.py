@@ -63,3 +63,11 @@ def test_mask_mapping_extra_fields_keep_tail():
 
 def test_mask_mapping_masks_text_under_other_keys():
     assert mask_mapping({"note": "call anna@example.org"}) == {"note": "call ****"}
+
+
+def test_prose_after_token_kept():
+    text = "POST /v1/oauth2/token failed to connect; Bearer abcdefghijklmnopq; token Zm9vOmJhcg=="
+
+    masked = mask_text(text)
+
+    assert masked == "POST /v1/oauth2/token failed to connect; Bearer ****; token ****"
