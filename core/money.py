@@ -82,9 +82,18 @@ def format_amount(amount, currency):
 
     Amounts pass through fields with four decimal places, so 19 reads "19.0000" unformatted.
     """
+    return LocalizedAmount(to_currency_places(amount, currency))
+
+
+def to_currency_places(amount, currency):
+    """Return `amount` with the decimal places of `currency`, or with all of its own where it has more.
+
+    So 19.0000 EUR becomes 19.00 and 150.0000 JPY becomes 150, while a net line amount of
+    8.4034 EUR keeps its digits, because rounding it would change its value.
+    """
     amount = to_decimal(amount)
     rounded = quantize(amount, currency)
-    return LocalizedAmount(rounded if rounded == amount else amount.normalize())
+    return rounded if rounded == amount else amount.normalize()
 
 
 def validate_amount_precision(amount, currency):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apiclients.fields import CountryCodeField as CountryField
 from apiclients.fields import UtcDateTimeField
+from core.money import to_currency_places
 from orders.models import Order, OrderAddress, OrderLine, Payment, Shipment
 
 MONEY = {"max_digits": 19, "decimal_places": 4, "min_value": 0}
@@ -186,10 +187,33 @@ class OrderInputSerializer(serializers.Serializer):
         return lines
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class CurrencyPlacesMixin:
+    """Write the money fields of a record with its currency's decimal places ("238.00" EUR), not the column's four."""
+
+    money_fields = ()
+
+    def currency_of(self, instance):
+        return instance.currency
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        currency = self.currency_of(instance)
+        for name in self.money_fields:
+            if data.get(name) is not None:
+                data[name] = str(to_currency_places(getattr(instance, name), currency))
+        return data
+
+
+class OrderLineSerializer(CurrencyPlacesMixin, serializers.ModelSerializer):
+    money_fields = ("unit_price", "total_net", "total_tax", "total_gross", "discount")
+
     class Meta:
         model = OrderLine
         fields = ["position", "sku", "name", "quantity", "unit_price", "tax_rate", "total_net", "total_tax", "total_gross", "discount"]
+
+    def currency_of(self, line):
+        # The order's prefetch of its lines sets line.order, so this costs no query.
+        return line.order.currency
 
 
 class OrderAddressSerializer(serializers.ModelSerializer):
@@ -200,7 +224,9 @@ class OrderAddressSerializer(serializers.ModelSerializer):
         fields = ["kind", "first_name", "last_name", "company", "street", "street2", "postal_code", "city", "region", "country", "phone"]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(CurrencyPlacesMixin, serializers.ModelSerializer):
+    money_fields = ("amount", "captured_amount", "refunded_amount")
+
     class Meta:
         model = Payment
         fields = ["provider", "method", "status", "currency", "amount", "captured_amount", "refunded_amount", "status_changed_at"]
@@ -212,7 +238,9 @@ class ShipmentSerializer(serializers.ModelSerializer):
         fields = ["carrier", "service", "tracking_number", "tracking_url", "status", "shipped_at", "delivered_at"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(CurrencyPlacesMixin, serializers.ModelSerializer):
+    money_fields = ("shipping_net", "shipping_tax", "shipping_gross", "total_net", "total_tax", "total_gross")
+
     number = serializers.CharField(source="external_number")
     channel = serializers.CharField(source="channel.code")
     lines = OrderLineSerializer(many=True)

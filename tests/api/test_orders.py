@@ -57,7 +57,7 @@ def test_create_order_reserves_stock(api, camera):
     assert data["status"] == "new"
     assert data["payment_state"] == "unpaid"
     assert data["email"] == "anna@example.com"
-    assert data["total_gross"] == "238.0000"
+    assert data["total_gross"] == "238.00"
     assert data["addresses"][0]["city"] == "Berlin"
     assert response["Location"] == f"/api/v1/orders/{data['id']}/"
     assert StockLevel.objects.get(product=camera).reserved == Decimal(2)
@@ -205,7 +205,7 @@ def test_order_shows_payment_and_shipment(api, channel):
 
     assert data["payment_state"] == "paid"
     assert data["payments"][0]["status"] == "captured"
-    assert data["payments"][0]["captured_amount"] == "11.9000"
+    assert data["payments"][0]["captured_amount"] == "11.90"
     assert data["shipments"][0]["tracking_number"] == "00340434000000000001"
     assert data["shipments"][0]["status"] == "in_transit"
 
@@ -306,8 +306,8 @@ def test_line_with_discount_accepted(api, camera):
 
     assert response.status_code == 201
     line = response.json()["lines"][0]
-    assert line["discount"] == "38.0000"
-    assert line["total_gross"] == "200.0000"
+    assert line["discount"] == "38.00"
+    assert line["total_gross"] == "200.00"
 
 
 def test_stock_conflict_shows_plain_quantities(api, camera):
@@ -319,3 +319,18 @@ def test_stock_conflict_shows_plain_quantities(api, camera):
     message = response.json()["message"]
     assert "100000 ordered, 20 available" in message
     assert "E+" not in message
+
+
+def test_amounts_have_currency_places(api, camera):
+    request_body = one_line_body(quantity="1", discount="19.00", total_net="84.03", total_tax="15.97", total_gross="100.00")
+    request_body.update(total_net="84.03", total_tax="15.97", total_gross="100.00")
+    created = post_order(api, request_body)
+    body = created.json()
+    assert created.status_code == 201, body
+
+    order = api.get(f"/api/v1/orders/{body['id']}/").json()
+
+    assert order["total_gross"] == "100.00"
+    assert order["shipping_gross"] == "0.00"
+    assert order["lines"][0]["unit_price"] == "119.00"
+    assert order["lines"][0]["total_net"] == "84.03"

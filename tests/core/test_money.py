@@ -11,6 +11,7 @@ from core.money import (
     from_minor_units,
     minor_units,
     quantize,
+    to_currency_places,
     to_minor_units,
     validate_amount_precision,
     validate_currency,
@@ -137,3 +138,17 @@ def test_format_amount_in_each_language(amount, currency, english, german):
         assert str(formatted) == english
     with translation.override("de"):
         assert str(formatted) == german
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("19.0000", "EUR", "19.00"),
+        ("150.0000", "JPY", "150"),
+        ("8.4034", "EUR", "8.4034"),
+        ("0.1250", "EUR", "0.125"),
+        ("0", "EUR", "0.00"),
+    ],
+)
+def test_to_currency_places(amount, currency, expected):
+    assert str(to_currency_places(Decimal(amount), currency)) == expected
