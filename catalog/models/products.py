@@ -86,6 +86,11 @@ class ProductModel(TimeStampedModel):
         return 1 if self.parent_id else 0
 
 
+def unnamed_product_name(sku):
+    """Return the name that a product without one gets, "[SKU]", as the Akeneo UI shows such a product."""
+    return f"[{sku}]"
+
+
 class Product(TimeStampedModel):
     """A sellable item with its SKU; a variant when it has a product model as parent."""
 

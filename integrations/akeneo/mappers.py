@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from catalog.models import AttributeType
+from catalog.models.products import unnamed_product_name
 from core.validators import validate_gtin
 from integrations.akeneo.index import PREFERRED_CHANNELS
 from integrations.akeneo.issues import (
@@ -159,7 +160,7 @@ class RecordMapper:
         The product and its parent models have no label, so without a name a channel would show
         an empty one. The warning names the label attribute to fill in.
         """
-        fallback = f"[{sku}]"
+        fallback = unnamed_product_name(sku)
         attribute = (family.label_attribute if family else "") or "name"
         if family:
             message = _(

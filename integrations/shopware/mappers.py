@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import AttributeValue, Price
+from catalog.models.products import unnamed_product_name
 from catalog.services.stock import available_for_channel
 from core.money import quantize
 from integrations.itemerrors import ItemError
@@ -212,7 +213,9 @@ def product_payload(product, context, *, shop_id, parent_shop_id=None, options=(
     if parent_shop_id:
         payload["parentId"] = parent_shop_id
         payload["options"] = [{"id": option_id(attribute.code, code)} for attribute, code, _label_text in options]
-        if name:
+        # A variant without a name of its own inherits its parent's in Shopware, which reads
+        # better than the placeholder an unnamed product gets in Kontor.
+        if name and name != unnamed_product_name(product.sku):
             payload["name"] = name
         if entries:
             payload["price"] = entries

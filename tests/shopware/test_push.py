@@ -79,6 +79,17 @@ def test_push_creates_simple_products_and_variants(sandbox, connection, make_pro
     assert simple.pk
 
 
+def test_unnamed_variant_inherits_parent_name(sandbox, connection, make_product):
+    # The placeholder "[SKU]" of a product without a name would hide the parent's name in the shop.
+    model, (red, blue) = make_variants(make_product)
+    red.translations.update(name="[SHIRT-RED]")
+
+    push_catalog(connection.pk)
+
+    assert "name" not in shop_product("SHIRT-RED")
+    assert shop_product("SHIRT-BLUE")["name"] == "Artikel SHIRT-BLUE"
+
+
 def test_push_records_each_failed_item(sandbox, connection, make_product, client_for):
     make_product("OK-1")
     make_product("NO-PRICE", gross=None)
