@@ -46,6 +46,20 @@ def _default_language_after_test():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Hash the test users' passwords with MD5 instead of PBKDF2.
+
+    Django's PBKDF2 runs a million iterations, about 0.3 s for each admin user that a test
+    creates, which added minutes to the suite. No test checks how a password is stored.
+    """
+    from django.test import override_settings
+
+    # override_settings, because Django caches the hashers until a setting_changed signal.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _flush_by_delete():
     """Empty the tables after a transactional test with DELETE instead of TRUNCATE.
 
