@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.crypto import CredentialsUnreadable
 from integrations.errors import InvalidSetting, url_without_secrets
-from integrations.models import Binding, Connection, ConnectionEntity, InboundEvent, OutboundMessage
+from integrations.models import (
+    Binding,
+    Connection,
+    ConnectionEntity,
+    InboundEvent,
+    OutboundMessage,
+    SyncError,
+)
 from integrations.registry import UnknownConnector, connector_choices, get_connector
 from integrations.services.connections import (
     check_connection,
@@ -249,7 +256,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         for connection in objs:
             protected.extend(deletion_blockers(connection))
         if protected:
-            perms_needed -= {OutboundMessage._meta.verbose_name, InboundEvent._meta.verbose_name}
+            perms_needed -= {model._meta.verbose_name for model in (OutboundMessage, InboundEvent, SyncError)}
         return deleted, model_count, perms_needed, protected
 
     @admin.display(description=_("kind"), ordering="kind")

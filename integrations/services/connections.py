@@ -81,7 +81,8 @@ def deletion_blockers(connection):
     Deleting a connection would delete its outbound messages and inbound events with it. A
     message that still waits may be an order the ERP never received, and a waiting event a shop
     order Kontor never imported. Delivered and processed ones are the record of what was sent and
-    received, which the admin keeps too (it offers no delete for them). Disabling the connection
+    received, and sync errors the record of what failed, which the admin keeps too (it offers no
+    delete for them). Disabling the connection
     stops its traffic and keeps all of it.
     """
     waiting_messages = connection.outbound_messages.filter(state__in=[OutboundState.PENDING, OutboundState.IN_FLIGHT]).count()
@@ -106,10 +107,11 @@ def deletion_blockers(connection):
             )
             % {"count": waiting_events, "connection": connection.name}
         )
-    if not blockers and (connection.outbound_messages.exists() or connection.inbound_events.exists()):
+    has_history = connection.outbound_messages.exists() or connection.inbound_events.exists() or connection.sync_errors.exists()
+    if not blockers and has_history:
         blockers.append(
             gettext(
-                "Kontor keeps the messages sent to and the events received from %(connection)s as their record. "
+                "Kontor keeps the messages, events and sync errors of %(connection)s as the record of its traffic. "
                 "Disable the connection instead of deleting it."
             )
             % {"connection": connection.name}

@@ -13,6 +13,7 @@ from integrations.models import (
     InboundState,
     OutboundMessage,
     OutboundState,
+    SyncError,
 )
 from integrations.services.connections import deletion_blockers
 from orders.models import Order
@@ -64,7 +65,7 @@ def test_history_blocks_delete_with_reason(erp):
     add_event(erp, InboundState.FAILED)
 
     assert deletion_blockers(erp) == [
-        "Kontor keeps the messages sent to and the events received from Odoo as their record. "
+        "Kontor keeps the messages, events and sync errors of Odoo as the record of its traffic. "
         "Disable the connection instead of deleting it."
     ]
 
@@ -116,3 +117,15 @@ def test_admin_deletes_unused_connection(staff_client, erp):
     staff_client.post(reverse("admin:integrations_connection_delete", args=[erp.pk]), {"post": "yes"})
 
     assert not Connection.objects.filter(pk=erp.pk).exists()
+
+
+def test_sync_errors_alone_block_with_reason(staff_client, erp):
+    SyncError.objects.create(connection=erp, direction="outbound", entity="orders", code="server_error", message="Odoo answered 500.")
+
+    page = staff_client.get(reverse("admin:integrations_connection_delete", args=[erp.pk]), headers={"accept-language": "de"})
+
+    assert page.context["perms_lacking"] == set()
+    assert page.context["protected"] == [
+        "Kontor bewahrt die Nachrichten, Ereignisse und Synchronisationsfehler von Odoo als Nachweis ihres Verkehrs auf. "
+        "Deaktivieren Sie die Verbindung, statt sie zu löschen."
+    ]
