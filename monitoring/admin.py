@@ -37,6 +37,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A deleted incident would make an open outage vanish from the dashboard and its alerts.
+        return False
+
 
 @admin.register(Dashboard)
 class DashboardAdmin(admin.ModelAdmin):
@@ -159,6 +163,9 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "rule", "connection"]
     list_select_related = ["rule", "connection"]
     date_hierarchy = "opened_at"
+    # The message in the reader's language, as in the list, instead of the stored field.
+    fields = ["rule", "connection", "localized_message", "opened_at", "last_notified_at", "resolved_at"]
+    readonly_fields = fields
 
 
 @admin.register(Notification)

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.translation import in_active_language
 from integrations.domains import DataClass, Domain
@@ -247,7 +248,10 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """One attempt to send an alert or summary to one channel, kept so support can check it went out."""
 
-    channel = models.ForeignKey(NotificationChannel, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("channel"))
+    # The context keeps "channel" apart from a sales channel, which other apps translate it as.
+    channel = models.ForeignKey(
+        NotificationChannel, on_delete=models.CASCADE, related_name="notifications", verbose_name=pgettext_lazy("notification", "channel")
+    )
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications", verbose_name=_("incident")
     )
