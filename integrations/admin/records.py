@@ -48,33 +48,46 @@ def record_name_condition(term):
     return reduce(operator.or_, conditions)
 
 
+# The domain of rows that name a record type but store no record, such as a shop order that
+# failed validation before Kontor stored it.
+LABEL_DOMAINS = {("catalog", "product"): "products", ("orders", "order"): "orders", ("customers", "customer"): "customers"}
+
+
 @functools.cache
 def record_type_labels():
-    """Return the labels of the named record types (see NAME_FIELDS) in every admin language, lower case.
+    """Return {label: (app label, model name)} for the named record types (see NAME_FIELDS) in every admin language.
 
-    These are the words that record_label_of puts before a name, such as "order" and "bestellung".
-    Cached, because the translations do not change while Kontor runs.
+    The labels are lower case: the words that record_label_of puts before a name, such as
+    "order" and "bestellung". Cached, because the translations do not change while Kontor runs.
     """
-    labels = set()
+    labels = {}
     for app_label, model_name in NAME_FIELDS:
         verbose_name = apps.get_model(app_label, model_name)._meta.verbose_name
         for language, _language_name in settings.LANGUAGES:
             with translation.override(language):
-                labels.add(str(verbose_name).lower())
+                labels[str(verbose_name).lower()] = (app_label, model_name)
     return labels
 
 
-def without_record_label(term):
-    """Return the search `term` without a leading record type label, so "Bestellung 10109" becomes "10109".
+def split_record_label(term):
+    """Return (record type, rest) for a search `term` that starts with a record type label, else (None, term).
 
-    Support copies names as the lists show them, in either language. A term that is only a
-    label, such as "Order", is returned unchanged.
+    Support copies names as the lists show them, in either language, so "Bestellung 10109"
+    becomes (("orders", "order"), "10109"). A term that is only a label, such as "Order", is
+    returned unchanged.
     """
+    labels = record_type_labels()
     # Longest first, so a label that starts with a shorter one is removed whole.
-    labels = sorted(record_type_labels(), key=len, reverse=True)
-    pattern = r"(?:" + "|".join(re.escape(label) for label in labels) + r")\s+(\S.*)"
-    match = re.fullmatch(pattern, term, re.IGNORECASE | re.DOTALL)
-    return match.group(1) if match else term
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    match = re.fullmatch(r"(" + alternatives + r")\s+(\S.*)", term, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return None, term
+    return labels[match.group(1).lower()], match.group(2)
+
+
+def without_record_label(term):
+    """Return the search `term` without a leading record type label, so "Bestellung 10109" becomes "10109"."""
+    return split_record_label(term)[1]
 
 
 class RecordNameSearchMixin:
@@ -82,17 +95,25 @@ class RecordNameSearchMixin:
 
     The list shows a record by its name, such as "Order 10042", but the rows store only the
     record's id, which the search fields cannot match. A term copied from the list, with its
-    record type label in either language, finds the record as its bare name does.
+    record type label in either language, finds the record as its bare name does, and only rows
+    of that record type: "Bestellung 10041" does not find product 1004114.
     """
 
     def get_search_results(self, request, queryset, search_term):
-        term = without_record_label(search_term.strip())
+        record_type, term = split_record_label(search_term.strip())
         found, may_have_duplicates = super().get_search_results(request, queryset, term)
         if not term:
             return found, may_have_duplicates
         # NOTE: the whole term is matched against the name, unlike the search fields, which match
         # each word. A name such as a SKU with a space is found, "10042 10043" finds neither order.
-        return found | queryset.filter(record_name_condition(term)), may_have_duplicates
+        found = found | queryset.filter(record_name_condition(term))
+        if record_type is not None:
+            app_label, model_name = record_type
+            found = found.filter(
+                Q(content_type__app_label=app_label, content_type__model=model_name)
+                | Q(content_type__isnull=True, entity=LABEL_DOMAINS[record_type])
+            )
+        return found, may_have_duplicates
 
 
 def choice_label_column(model, field_name):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.admin.records import without_record_label
-from integrations.models import Connection, OutboundMessage, SyncDirection
+from integrations.models import Connection, OutboundMessage, OutboundState, SyncDirection
 from integrations.services.syncruns import record_sync_error
 from tests.factories import OrderFactory, ProductFactory
 
@@ -92,3 +92,22 @@ def test_label_alone_finds_nothing(staff_client, erp):
     queue_message(erp, OrderFactory(external_number="10109"), "orders")
 
     assert search(staff_client, OUTBOX_URL, "Bestellung") == []
+
+
+def test_labelled_search_keeps_record_type(staff_client):
+    # An order number that is also the start of a SKU: the label says which one is meant.
+    erp = Connection.objects.create(kind="odoo", name="Odoo", slug="odoo-types", base_url="https://erp.example.com")
+    order = OrderFactory(external_number="10041")
+    product = ProductFactory(sku="1004114")
+    for record, entity in ((order, "orders"), (product, "stock")):
+        OutboundMessage.objects.create(
+            connection=erp, entity=entity, content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk),
+            payload={}, fingerprint="0" * 64, idempotency_key=uuid.uuid4().hex, lane="hot",
+            state=OutboundState.PENDING, next_attempt_at=timezone.now(),
+        )
+
+    page = staff_client.get(reverse("admin:integrations_outboundmessage_changelist"), {"q": "Bestellung 10041"})
+    bare = staff_client.get(reverse("admin:integrations_outboundmessage_changelist"), {"q": "10041"})
+
+    assert [message.object_id for message in page.context["cl"].result_list] == [str(order.pk)]
+    assert len(bare.context["cl"].result_list) == 2
