@@ -30,8 +30,9 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 # with a valid Luhn check digit are masked, so most GTINs and order numbers stay readable.
 _CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){11,18}\b")
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)\s+([\w.~+/=-]+)")
-# A short word of lowercase letters after "token" is prose, as in "POST /oauth2/token failed to
-# connect", not a credential. Credentials are longer or mix cases, digits and punctuation.
+# A short word of lowercase letters after "token" is taken for prose, as in "POST /oauth2/token
+# failed to connect". A credential of at most 15 lowercase letters would stay visible too, but the
+# tokens that Shopware, Odoo and the payment providers issue are longer or mix cases and digits.
 _PROSE_WORD = re.compile(r"[a-z]{1,15}")
 
 
