@@ -8,13 +8,19 @@ STOP_CHECK_SECONDS. Once the flag is set, it sends STOP_SIGNAL to the main threa
 handler raises in the waiting call. The call then fails with CallStopped, which the outbox
 retries like any retryable error and the poll loops take as their stop.
 
+The same watcher cuts a call short once the deadline that a task set with calls_end_by has
+passed, with CallOverran, so a poll loop ends and hands over before django-q2 kills it at its
+lane's timeout.
+
 Only a worker's main thread is interrupted, because Python runs signal handlers there. Calls
 in other threads and outside a cluster (web requests, commands, tests) run as before.
 """
 
+import contextlib
 import logging
 import signal
 import threading
+import time
 
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +53,20 @@ class CallStopped(ConnectorError):
     )
 
 
+class CallOverran(CallStopped):
+    """An Odoo call cut short, or not started, because its task reached the end of its time (see calls_end_by).
+
+    django-q2 kills a task that runs past its lane's timeout, so the task stops its call first
+    and can end cleanly. Like a stopped call it may have reached Odoo and is retried.
+    """
+
+    code = "task_time_limit"
+    message_template = _(
+        "The request to %(connection)s was cut short because its task reached its time limit. "
+        "Kontor retries it automatically."
+    )
+
+
 class _Interrupted(BaseException):
     """Raised by the signal handler in the waiting call.
 
@@ -59,6 +79,27 @@ class _Interrupted(BaseException):
 # signal handler, which runs in the main thread, reads it.
 _waiting = False
 _handler_installed = False
+# The time.monotonic() value after which a waiting call is cut short as well, or None.
+_call_deadline = None
+
+
+@contextlib.contextmanager
+def calls_end_by(deadline):
+    """Cut short the Odoo calls of a cluster worker made inside the block once time.monotonic() passes `deadline`.
+
+    They then raise CallOverran. Outside a cluster's worker the deadline is not enforced.
+    """
+    global _call_deadline
+    previous = _call_deadline
+    _call_deadline = deadline
+    try:
+        yield
+    finally:
+        _call_deadline = previous
+
+
+def _past_deadline():
+    return _call_deadline is not None and time.monotonic() >= _call_deadline
 
 
 def _interrupt(signum, frame):
@@ -77,7 +118,7 @@ def _in_cluster_worker():
 
 def _watch(main_thread_id, finished):
     while not finished.wait(STOP_CHECK_SECONDS):
-        if cluster_is_stopping():
+        if cluster_is_stopping() or _past_deadline():
             signal.pthread_kill(main_thread_id, STOP_SIGNAL)
             return
 
@@ -95,6 +136,9 @@ def call_stop_bounded(connection, description, call):
     if cluster_is_stopping():
         logger.info("odoo call not started, worker stopping", extra={"connection": connection, "call": description})
         raise CallStopped(f"{description} not started: the worker is stopping", connection=connection)
+    if _past_deadline():
+        logger.info("odoo call not started, task at its time limit", extra={"connection": connection, "call": description})
+        raise CallOverran(f"{description} not started: the task reached its time limit", connection=connection)
 
     if not _handler_installed:
         # Installed once and never restored: a signal that arrives after a call has ended
@@ -117,6 +161,9 @@ def call_stop_bounded(connection, description, call):
             _waiting = False
     except _Interrupted:
         _waiting = False
+        if not cluster_is_stopping():
+            logger.info("odoo call cut short, task at its time limit", extra={"connection": connection, "call": description})
+            raise CallOverran(f"{description} cut short: the task reached its time limit", connection=connection) from None
         logger.info("odoo call cut short, worker stopping", extra={"connection": connection, "call": description})
         raise CallStopped(f"{description} cut short: the worker is stopping", connection=connection) from None
     finally:

@@ -54,7 +54,7 @@ from integrations.models import (
 )
 from integrations.odoo.forward import forward_new_orders
 from integrations.odoo.stock_pages import apply_stock_events
-from integrations.odoo.stopping import CallStopped
+from integrations.odoo.stopping import CallOverran, CallStopped, calls_end_by
 from integrations.services import batches, inbox
 from integrations.services.cursors import advance_cursor, start_cursor
 from integrations.services.inbox import store_inbound_items
@@ -96,6 +96,9 @@ SENDING_ANNOUNCEMENT_SECONDS = 10
 # in progress (below the poll lane's task timeout minus the loop's 15 s margin).
 SENDER_BACKOFF_SECONDS = 1.0
 SENDER_STOP_SECONDS = 10.0
+# How long an Odoo call may still wait after the loop's deadline before it is cut short. The
+# loop ends 15 s before the lane's timeout, and stopping the sender may take SENDER_STOP_SECONDS.
+CALL_GRACE_SECONDS = 3.0
 STOCK_LOOP, ORDERS_LOOP = "stock", "orders"
 # Wait between polls while Odoo fails, doubling up to this cap. The connection's circuit breaker
 # already keeps requests away from an Odoo that is down, so a failing poll costs no request, and
@@ -378,11 +381,17 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
             try:
                 if time.monotonic() >= next_poll:
                     next_poll = time.monotonic() + interval
-                    counts = poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS], push=False)
+                    with calls_end_by(deadline + CALL_GRACE_SECONDS):
+                        counts = poll_once(connection_id, [Domain.STOCK] if kind == STOCK_LOOP else [Domain.ORDERS], push=False)
                     if sender is not None and counts.get(Domain.STOCK):
                         # The page's figures are committed, so the sender sends them without
                         # waiting for its interval.
                         sender.wake()
+            except CallOverran:
+                # A slow Odoo kept the step past the loop's deadline. The successor polls again,
+                # instead of django-q2 killing this task at the lane's timeout.
+                logger.info("odoo poll step cut short at the loop's deadline", extra={"connection_id": connection_id, "kind": kind})
+                break
             except CallStopped:
                 # The cluster began to stop while the step waited for Odoo. That is no Odoo
                 # failure, so nothing is recorded, and the loop stops as between two steps.

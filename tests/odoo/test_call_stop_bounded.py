@@ -14,9 +14,10 @@ import pytest
 
 from core import taskqueue
 from integrations.errors import Timeout
-from integrations.odoo import stopping
+from integrations.models import SyncError
+from integrations.odoo import stopping, tasks
 from integrations.odoo.client import OdooClient
-from integrations.odoo.stopping import CallStopped, call_stop_bounded
+from integrations.odoo.stopping import CallOverran, CallStopped, call_stop_bounded
 from tests.odoo.conftest import make_odoo_connection
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,52 @@ def test_late_signal_ignored(stop_flag):
     time.sleep(0.05)
 
     assert call_stop_bounded("Odoo", "POST /json/2/res.users/context_get", lambda: "again") == "again"
+
+
+def test_call_cut_short_at_deadline(hanging_odoo, stop_flag):
+    client = hanging_client(hanging_odoo, read_timeout=20)
+    started = time.monotonic()
+
+    with stopping.calls_end_by(started + 0.5), pytest.raises(CallOverran) as raised:
+        client.search_read("stock.quant", [], ["quantity"])
+
+    assert time.monotonic() - started < 2.0
+    assert raised.value.retryable is True
+    assert raised.value.code == "task_time_limit"
+    assert "cut short" in str(raised.value)
+    assert stop_flag.value == 0
+
+
+def test_call_not_started_past_deadline(hanging_odoo, stop_flag):
+    client = hanging_client(hanging_odoo, read_timeout=20)
+
+    with stopping.calls_end_by(time.monotonic() - 1), pytest.raises(CallOverran) as raised:
+        client.search_read("stock.quant", [], ["quantity"])
+
+    assert "not started" in str(raised.value)
+
+
+def test_deadline_ends_with_block(stop_flag):
+    with stopping.calls_end_by(time.monotonic() - 1):
+        pass
+
+    assert call_stop_bounded("Odoo", "POST /json/2/res.users/context_get", lambda: "done") == "done"
+
+
+def test_poll_loop_hands_over_when_odoo_hangs(hanging_odoo, stop_flag, monkeypatch):
+    # A step that waits for Odoo past the loop's deadline is cut short, and the loop queues its
+    # successor instead of running into the lane's timeout.
+    connection = make_odoo_connection()
+    connection.base_url = hanging_odoo
+    connection.save(update_fields=["base_url"])
+    monkeypatch.setattr(tasks, "CALL_GRACE_SECONDS", 0.5)
+    queued = []
+    monkeypatch.setattr(tasks, "async_task", lambda func, connection_id, seconds, kind, cluster: queued.append(kind))
+    started = time.monotonic()
+
+    outcome = tasks.poll_loop(connection.pk, seconds=0.3, kind=tasks.ORDERS_LOOP)
+
+    assert outcome == "continued"
+    assert time.monotonic() - started < 3.0
+    assert queued == [tasks.ORDERS_LOOP]
+    assert SyncError.objects.filter(connection=connection).count() == 0
