@@ -93,6 +93,11 @@ class SyncError(models.Model):
         verbose_name = _("sync error")
         verbose_name_plural = _("sync errors")
         ordering = ["-created_at"]
+        indexes = [
+            # record_sync_error looks up the open error of an item before it writes one, and an
+            # import does so for each of its issues, so the lookup must not scan every error.
+            models.Index(fields=["connection", "external_id"], condition=models.Q(resolved=False), name="integrations_syncerror_open"),
+        ]
 
     def __str__(self):
         return f"{self.connection} {self.get_direction_display()} {self.get_entity_display()} {self.external_id or self.object_id}: {self.code}"
