@@ -26,7 +26,11 @@ from django.utils import timezone
 
 from integrations.domains import Domain
 from integrations.models import Connection, OutboundMessage, OutboundState
-from monitoring.services.lag import WAITING_OUTBOUND_STATES, outbound_waiting_at
+from monitoring.services.lag import (
+    WAITING_OUTBOUND_STATES,
+    outbound_waiting_at,
+    outbound_waiting_since,
+)
 from monitoring.services.series import sample_times
 from orders.erpstate import erp_connection_id
 
@@ -94,9 +98,7 @@ def order_backlog(now=None, erp=None):
 def waiting_counts(erp_id, moments, now):
     """Return how many of the ERP's order messages waited at each of `moments`, in one query."""
     # Only these messages can have waited at any of the moments, so the counts read no others.
-    candidates = erp_order_messages(erp_id).filter(
-        outbound_waiting_at(now, now) | Q(state=OutboundState.DELIVERED, delivered_at__gt=min(moments))
-    )
+    candidates = erp_order_messages(erp_id).filter(outbound_waiting_since(min(moments), now))
     counts = candidates.aggregate(
         **{f"at_{index}": Count("pk", filter=outbound_waiting_at(moment, now)) for index, moment in enumerate(moments)}
     )

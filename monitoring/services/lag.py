@@ -121,6 +121,15 @@ def outbound_waiting_at(moment, now):
     return Q(created_at__lte=moment) & (waiting | Q(state=OutboundState.DELIVERED, delivered_at__gt=moment))
 
 
+def outbound_waiting_since(first, now):
+    """Return the condition of the outbound messages that may have waited at some moment from `first` to `now`.
+
+    A query over several moments reads only these rows, then counts each moment with
+    outbound_waiting_at.
+    """
+    return outbound_waiting_at(now, now) | Q(state=OutboundState.DELIVERED, delivered_at__gt=first)
+
+
 def oldest_waiting_series(moments, now, connection_id=None):
     """Return {data class: [lag in seconds at each of `moments`]}, over all connections or one.
 
@@ -139,9 +148,7 @@ def oldest_waiting_series(moments, now, connection_id=None):
     inbound = inbound.filter(
         inbound_waiting_at(now, now) | Q(state=InboundState.PROCESSED, processed_at__gt=first)
     )
-    outbound = outbound.filter(
-        outbound_waiting_at(now, now) | Q(state=OutboundState.DELIVERED, delivered_at__gt=first)
-    )
+    outbound = outbound.filter(outbound_waiting_since(first, now))
     oldest_in = _oldest_per_moment(inbound, "received_at", inbound_waiting_at, moments, now)
     oldest_out = _oldest_per_moment(outbound, "created_at", outbound_waiting_at, moments, now)
 
