@@ -22,7 +22,12 @@ from integrations.akeneo.stats import ImportStats
 from integrations.akeneo.writers import RecordWriter
 from integrations.domains import Domain
 from integrations.models import SyncDirection, SyncError, SyncRunKind
-from integrations.services.syncruns import finish_sync_run, record_sync_error, start_sync_run
+from integrations.services.syncruns import (
+    RecordFailure,
+    finish_sync_run,
+    record_sync_errors,
+    start_sync_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -177,23 +182,15 @@ class CatalogImport:
         groups = {}
         for issue in self.pending_errors:
             groups.setdefault(error_identity(issue), []).append(issue)
-        earlier = self.earlier_attempts(groups)
-        for identity, issues in groups.items():
-            record_sync_error(
-                self.connection, SyncDirection.INBOUND, RecordIssues(issues),
-                entity=identity[0], external_id=identity[1], payload=payload_of(issues), sync_run=self.sync_run,
-                attempts=earlier.get(identity, 0) + 1,
-                # Rejected records are summed up per code below; each error is in the admin.
-                log_level=logging.DEBUG,
-            )
+        record_sync_errors(
+            self.connection, SyncDirection.INBOUND,
+            [RecordFailure(RecordIssues(issues), entity, external_id, payload_of(issues)) for (entity, external_id, _code), issues in groups.items()],
+            sync_run=self.sync_run,
+        )
+        # Rejected records are summed up per code; each error is in the admin.
         for code, count in Counter(issue.code for issue in self.pending_errors if issue.severity == ERROR).items():
             logger.warning("akeneo records rejected", extra={"connection_id": self.connection.pk, "sync_run_id": self.sync_run.pk, "code": code, "count": count})
         self.pending_errors = []
-
-    def earlier_attempts(self, groups):
-        """Return {identity: attempts} of the open errors that earlier imports recorded for `groups`."""
-        rows = self.open_errors().filter(external_id__in={identity[1] for identity in groups}).values_list("entity", "external_id", "code", "attempts")
-        return {(entity, external_id, code): attempts for entity, external_id, code, attempts in rows}
 
     def open_errors(self):
         return SyncError.objects.filter(
