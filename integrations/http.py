@@ -11,9 +11,12 @@ a query string value, a secret or personal data.
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from integrations.errors import (
     AuthError,
@@ -46,6 +49,56 @@ NOT_SENT_ERRORS = (CircuitOpen, RateLimited)
 
 # Failures that show the remote system is unhealthy. They count towards opening the circuit.
 UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
+
+# Answers that turn a request away before the remote system works on it: too many requests,
+# and unavailable (overloaded, in maintenance, or no backend behind the proxy).
+TURNED_AWAY_STATUSES = {429, 503}
+
+
+class SendRecord:
+    """Whether a request sent within `recording_sends` may have changed something remotely."""
+
+    def __init__(self):
+        self.may_have_reached = False
+
+    def sending(self, method):
+        """Note a request about to leave and return the earlier value, to restore if it is turned away.
+
+        Noted before the send, so that a request cut short by anything (a timeout, a stopping
+        worker's signal) counts as one that may have arrived. Reads change nothing.
+        """
+        earlier = self.may_have_reached
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            self.may_have_reached = True
+        return earlier
+
+
+_send_record = ContextVar("send_record", default=None)
+
+
+@contextmanager
+def recording_sends():
+    """Yield a SendRecord that notes whether any request in the block may have reached its system.
+
+    Outbox delivery wraps each attempt in it, so a cancellation can tell a message that only
+    ever met an outage (connection refused, 503, the breaker) from one that may be in the ERP.
+    """
+    record = SendRecord()
+    token = _send_record.set(record)
+    try:
+        yield record
+    finally:
+        _send_record.reset(token)
+
+
+def _never_connected(exc):
+    """Return whether requests failed before a connection stood, so no byte of the request left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        # requests wraps urllib3's MaxRetryError, whose reason is the failure of the one try.
+        return isinstance(getattr(exc.args[0], "reason", None), NewConnectionError)
+    return False
 
 
 class ConnectorHttpClient:
@@ -140,14 +193,20 @@ class ConnectorHttpClient:
             },
         )
 
+        sends = _send_record.get() or SendRecord()
+        earlier = sends.sending(method)
         started = time.monotonic()
         try:
             response = self.session.request(
                 method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
             )
+            if response.status_code in TURNED_AWAY_STATUSES:
+                sends.may_have_reached = earlier
             error = None if response.status_code in expected else self.error_for_response(response)
         except requests.RequestException as exc:
             response = None
+            if _never_connected(exc):
+                sends.may_have_reached = earlier
             error = self._error_for_exception(exc, method, log_context["path"])
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         status = response.status_code if response is not None else None

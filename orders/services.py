@@ -844,8 +844,9 @@ def cancel_before_leader_has_it(order_id, leader, *, actor, note, user=None, con
     """Cancel an order that `leader`, the system leading the order status, never received; return the history row or None.
 
     The leader would otherwise decide on a cancellation, but it cannot cancel an order it never
-    saw. So when no worker has taken any of the order's messages to it, they are withdrawn and the
-    order is cancelled in one transaction, which also releases its units. None means the order
+    saw. So when no attempt to send the order may have reached it (none was made, or each met an
+    outage), its messages are withdrawn and the order is cancelled in one transaction, which also
+    releases its units. None means the order
     may already be on its way, is cancelled already or can no longer be cancelled; the caller then
     leaves the decision to the leader. Used for shop cancellations and the admin's cancel action.
     """

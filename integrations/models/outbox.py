@@ -51,6 +51,12 @@ class OutboundMessage(models.Model):
     error_code = models.CharField(_("error code"), max_length=50, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     remote_id = models.CharField(_("remote id"), max_length=255, blank=True)
+    # Set once an attempt sent a request that the remote system may have acted on, and when a
+    # worker died holding the message. A cancellation withdraws only messages without it.
+    may_have_reached = models.BooleanField(
+        _("may have reached the remote system"), default=False,
+        help_text=_("An attempt sent a request that the remote system may have carried out, even if the attempt failed."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q, Value
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ from integrations.services.delivery import (
     log_retry,
     record_failed_attempt,
     retry_time,
+    send,
 )
 from integrations.services.queue import enqueue_once_on_commit
 
@@ -198,6 +199,8 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
         # The claimable condition again, because SQLite (the embedded default) takes no row
         # locks: there the UPDATE itself decides which of two claimers gets a message.
         claimed = OutboundMessage.objects.filter(pk__in=ids).filter(claimable(now)).update(
+            # A message taken over from a worker that died holding it may have been sent.
+            may_have_reached=Case(When(state=OutboundState.IN_FLIGHT, then=Value(True)), default=F("may_have_reached")),
             state=OutboundState.IN_FLIGHT,
             attempts=F("attempts") + 1,
             first_attempt_at=Coalesce("first_attempt_at", Value(now)),
@@ -214,6 +217,7 @@ def claim_due_messages(lane, *, limit=BATCH_SIZE, now=None, entities=None):
                 "outbound lease expired, taking over",
                 extra={"outbound_message_id": message.pk, "attempt": message.attempts + 1},
             )
+            message.may_have_reached = True
         message.state = OutboundState.IN_FLIGHT
         message.attempts += 1
         message.first_attempt_at = message.first_attempt_at or now
@@ -282,7 +286,7 @@ def _send_one(message, held_back, deadline):
     if time.monotonic() > deadline:
         return (message, OutboundState.PENDING, None)
     try:
-        remote_id = message.connection.connector.deliver(message)
+        remote_id = send([message], lambda: message.connection.connector.deliver(message))
     except Exception as error:
         # Any failure, a bug included, must end as a retry or a visible sync error.
         if _stopped_before_send(error):
@@ -304,7 +308,7 @@ def _send_group(group, held_back, deadline):
     if time.monotonic() > deadline:
         return [(message, OutboundState.PENDING, None) for message in group]
     try:
-        results = group[0].connection.connector.deliver_batch(group)
+        results = send(group, lambda: group[0].connection.connector.deliver_batch(group))
     except Exception as error:
         if _stopped_before_send(error):
             held_back[connection_id] = error
@@ -441,6 +445,7 @@ def _hand_back(message, error, now):
         next_attempt_at=now + timedelta(seconds=delay),
         lease_expires_at=None,
         error_code=getattr(error, "code", ""),
+        may_have_reached=message.may_have_reached,
     )
     logger.info(
         "outbound message deferred",

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from integrations import registry
 from integrations.errors import CircuitOpen, ConnectorError, RateLimited
+from integrations.http import recording_sends
 from integrations.models import OutboundMessage, OutboundState, SyncDirection
 from integrations.retry import DELIVERY_POLICY, HELD_STREAM_POLICY
 from integrations.services.bindings import push_is_redundant, record_pushed
@@ -86,13 +87,30 @@ def claim_message(message_id, now=None):
                 "outbound lease expired, taking over",
                 extra={"outbound_message_id": message.pk, "attempt": message.attempts},
             )
+            # The worker that died holding it may have sent it.
+            message.may_have_reached = True
         message.state = OutboundState.IN_FLIGHT
         message.attempts += 1
         message.first_attempt_at = message.first_attempt_at or now
         message.lease_expires_at = now + timedelta(seconds=lease_seconds(message.lane))
         message.claim_token = uuid.uuid4().hex
-        message.save(update_fields=["state", "attempts", "first_attempt_at", "lease_expires_at", "claim_token"])
+        message.save(update_fields=["state", "attempts", "first_attempt_at", "lease_expires_at", "claim_token", "may_have_reached"])
     return message
+
+
+def send(messages, call):
+    """Run `call`, the connector's send of `messages`, and return its result.
+
+    Notes on each message whether a request may have reached the remote system, also when the
+    call raises, so that the attempt's outcome saves it. A batch call notes it on all of them.
+    """
+    with recording_sends() as sends:
+        try:
+            return call()
+        finally:
+            if sends.may_have_reached:
+                for message in messages:
+                    message.may_have_reached = True
 
 
 def deliver_message(message_id):
@@ -108,7 +126,7 @@ def deliver_message(message_id):
         return _finish(message, OutboundState.SKIPPED)
 
     try:
-        remote_id = message.connection.connector.deliver(message)
+        remote_id = send([message], lambda: message.connection.connector.deliver(message))
     except (CircuitOpen, RateLimited) as error:
         if error.status is None:
             # Kontor's own breaker or limiter stopped the call before it was sent.
@@ -165,7 +183,7 @@ def _release(message, error):
         message.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         message.lease_expires_at = None
         message.error_code = error.code
-        message.save(update_fields=["state", "attempts", "next_attempt_at", "lease_expires_at", "error_code"])
+        message.save(update_fields=["state", "attempts", "next_attempt_at", "lease_expires_at", "error_code", "may_have_reached"])
     logger.info(
         "outbound message deferred",
         extra={"outbound_message_id": message.pk, "code": error.code, "delay_seconds": round(delay, 3)},
@@ -190,7 +208,7 @@ def _fail_attempt(message, error):
 
 
 # The fields record_failed_attempt sets, for save(update_fields=...).
-FAILED_ATTEMPT_FIELDS = ["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error"]
+FAILED_ATTEMPT_FIELDS = ["state", "next_attempt_at", "lease_expires_at", "error_code", "last_error", "may_have_reached"]
 
 
 def in_ordered_stream(message):

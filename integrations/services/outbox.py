@@ -201,18 +201,19 @@ def _supersede_pending(subscriptions, entity, rows):
     logger.debug("outbound messages superseded", extra={"entity": entity, "count": superseded})
 
 
-# States of a message whose content never left Kontor.
-NEVER_SENT_STATES = (OutboundState.SUPERSEDED, OutboundState.WITHDRAWN)
+# States of a message that is not on its way and may never have left Kontor.
+NOT_UNDER_WAY_STATES = (OutboundState.PENDING, OutboundState.SUPERSEDED, OutboundState.WITHDRAWN)
 
 
 def withdraw_unsent(record, connection, entity):
     """Withdraw the messages that would send `record` to `connection`; return whether it never got it.
 
     True means that `connection` was meant to receive the record and has received nothing of it:
-    there is no binding, and every message for it was never taken by a worker. Those still
-    pending are marked withdrawn. False changes nothing: the record is bound, a message for it is
-    in flight, delivered or failed, or there is no message, so Kontor cannot tell whether
-    `connection` has the record. Call it inside the transaction that acts on the result.
+    there is no binding, and no attempt of any message for it may have reached `connection`
+    (see _never_sent). Those still pending are marked withdrawn. False changes nothing: the
+    record is bound, a message for it is in flight, delivered or failed, an attempt may have
+    reached `connection`, or there is no message, so Kontor cannot tell whether `connection` has
+    the record. Call it inside the transaction that acts on the result.
     """
     content_type = ContentType.objects.get_for_model(record)
     object_id = str(record.pk)
@@ -239,15 +240,13 @@ def withdraw_unsent(record, connection, entity):
 
 
 def _never_sent(message):
-    """Return whether no worker ever took `message` to send it.
+    """Return whether no attempt ever sent `message` in a way the remote system may have acted on.
 
-    Claiming counts an attempt, and a retry from the admin resets the count but keeps the last
-    error, so a pending message with neither was never on its way. A message that a worker took
-    may have reached the remote system even if its attempt failed (a timeout after the create).
+    An attempt that only met an outage (no connection, 503, 429, Kontor's breaker or limiter)
+    sent nothing the remote system carried out. Any other attempt may have: a timeout after the
+    create, a worker that died while sending, or a failed confirm after a good create.
     """
-    if message.state in NEVER_SENT_STATES:
-        return True
-    return message.state == OutboundState.PENDING and message.attempts == 0 and not message.error_code and not message.last_error
+    return message.state in NOT_UNDER_WAY_STATES and not message.may_have_reached
 
 
 def retry_outbound_message(message, now=None):

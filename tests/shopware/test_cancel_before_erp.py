@@ -1,8 +1,9 @@
 """A shop cancellation of an order that the ERP has not received yet.
 
 The ERP leads the order status, so a shop cancellation of an order the ERP has is a conflict
-for the merchant. An order whose ERP message no worker has taken yet never reached the ERP, so
-its message is withdrawn and the cancellation is applied, with no conflict to clear by hand.
+for the merchant. An order whose ERP message no attempt may have brought to the ERP (none was
+made, or each met an outage) is not there, so its message is withdrawn and the cancellation is
+applied, with no conflict to clear by hand.
 """
 
 import pytest
@@ -82,23 +83,26 @@ def test_withdrawn_message_is_never_claimed(client, connection, erp, make_produc
 
 
 @pytest.mark.parametrize(
-    ("state", "attempts", "error_code"),
+    ("state", "attempts", "error_code", "may_have_reached"),
     [
         # Taken by a worker that may be sending it right now.
-        (OutboundState.IN_FLIGHT, 1, ""),
+        (OutboundState.IN_FLIGHT, 1, "", False),
         # Sent once and timed out: Odoo may have created the sale order before the timeout.
-        (OutboundState.PENDING, 1, "timeout"),
-        # Retried from the admin, which resets the count but keeps the last error.
-        (OutboundState.PENDING, 0, "server_error"),
-        (OutboundState.DELIVERED, 1, ""),
-        (OutboundState.FAILED, 5, "validation_failed"),
+        (OutboundState.PENDING, 1, "timeout", True),
+        # Retried from the admin, which resets the count but keeps what the attempts noted.
+        (OutboundState.PENDING, 0, "server_error", True),
+        # Replaced by a newer version after an attempt that may have reached Odoo.
+        (OutboundState.SUPERSEDED, 1, "timeout", True),
+        (OutboundState.DELIVERED, 1, "", True),
+        (OutboundState.FAILED, 5, "validation_failed", True),
     ],
 )
-def test_cancel_of_order_maybe_in_erp_is_conflict(client, connection, erp, make_product, state, attempts, error_code):
+def test_cancel_of_order_maybe_in_erp_is_conflict(client, connection, erp, make_product, state, attempts, error_code, may_have_reached):
     product = make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)
     OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(
-        state=state, attempts=attempts, error_code=error_code, last_error="earlier failure" if error_code else ""
+        state=state, attempts=attempts, error_code=error_code, last_error="earlier failure" if error_code else "",
+        may_have_reached=may_have_reached,
     )
 
     event = cancel_in_shop(client)

@@ -1,0 +1,121 @@
+"""A shop cancellation while Odoo is down withdraws the order, unless an attempt may have reached Odoo.
+
+Found in a trial: orders cancelled in the shop while Odoo answered 503 became conflicts, because
+their messages had failed attempts, and went to Odoo after the outage. Every attempt had been
+turned away (503, then Kontor's open breaker), so Odoo never had them.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Conflict, OutboundMessage, OutboundState
+from integrations.sandbox import faults
+from integrations.services.batches import deliver_due_messages
+from integrations.services.delivery import deliver_message
+from orders.models import OrderStatus
+from orders.services import cancel_before_leader_has_it
+from tests.odoo.conftest import make_odoo_connection
+from tests.odoo.helpers import (
+    line,
+    make_pair,
+    make_product,
+    order_message,
+    place_order,
+    sale_orders,
+)
+from tests.odoo.test_stock_and_status import settle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def waiting_order(sandbox):
+    erp = make_odoo_connection()
+    channel, shop = make_pair(erp)
+    make_product("CAM-1", on_hand=5, odoo_quantity=5)
+    settle(erp)
+    order = place_order(channel, shop, "30011", [line("CAM-1", 2, gross="23.80", net="20.00", tax="3.80")])
+    return order, erp
+
+
+def deliver_alone(message):
+    deliver_message(message.pk)
+
+
+def deliver_in_batch(message):
+    # The path of the hot lane's workers and of the ordered order stream.
+    deliver_due_messages(message.lane, entities=["orders"], requeue=False)
+
+
+def try_while_down(order, erp, fault, attempts, deliver=deliver_alone):
+    """Deliver the order's message `attempts` times with `fault` switched on; return the message."""
+    faults.update_faults("odoo", fault)
+    message = order_message(order, erp)
+    for _attempt in range(attempts):
+        OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        deliver(message)
+    faults.reset_faults("odoo")
+    message.refresh_from_db()
+    return message
+
+
+def cancel_in_shop(order, erp):
+    return cancel_before_leader_has_it(order.pk, erp, actor="test shop", note="Cancelled in the shop")
+
+
+@pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
+def test_order_that_only_met_the_outage_is_withdrawn(waiting_order, deliver):
+    order, erp = waiting_order
+    # Enough 503s to open the breaker, after which attempts are handed back unsent.
+    message = try_while_down(order, erp, {"server_error_percent": 100, "server_error_status": 503}, attempts=8, deliver=deliver)
+    assert (message.state, message.error_code, message.may_have_reached) == (OutboundState.PENDING, "circuit_open", False)
+
+    change = cancel_in_shop(order, erp)
+
+    assert change is not None
+    order.refresh_from_db()
+    message.refresh_from_db()
+    assert (order.status, message.state) == (OrderStatus.CANCELLED, OutboundState.WITHDRAWN)
+    assert Conflict.objects.count() == 0
+    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert deliver_message(message.pk) is None
+    assert sale_orders("30011") == []
+
+
+@pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        # Odoo failed while working on it: the sale order may exist.
+        {"server_error_percent": 100, "server_error_status": 500},
+        # No answer in time: Odoo may have created it before the client gave up.
+        {"timeout_percent": 100, "timeout_seconds": 0},
+    ],
+)
+def test_order_that_may_be_in_odoo_is_left_to_odoo(waiting_order, fault, deliver):
+    order, erp = waiting_order
+    message = try_while_down(order, erp, fault, attempts=1, deliver=deliver)
+    assert (message.state, message.may_have_reached) == (OutboundState.PENDING, True)
+
+    change = cancel_in_shop(order, erp)
+
+    assert change is None
+    order.refresh_from_db()
+    message.refresh_from_db()
+    assert (order.status, message.state) == (OrderStatus.NEW, OutboundState.PENDING)
+
+
+@pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
+def test_a_worker_that_died_holding_the_message_may_have_sent_it(waiting_order, deliver):
+    order, erp = waiting_order
+    message = order_message(order, erp)
+    # Claimed by a worker that died: still in flight, lease expired.
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        state=OutboundState.IN_FLIGHT, attempts=1, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    message = try_while_down(order, erp, {"server_error_percent": 100, "server_error_status": 503}, attempts=1, deliver=deliver)
+    assert (message.state, message.may_have_reached) == (OutboundState.PENDING, True)
+
+    assert cancel_in_shop(order, erp) is None
