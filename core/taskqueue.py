@@ -159,6 +159,11 @@ STOP_CHECK_SECONDS = 0.1
 _cluster_stopping = None
 
 
+def in_cluster_process():
+    """Return whether this process belongs to a django-q2 cluster (a worker, its pusher or monitor)."""
+    return _cluster_stopping is not None
+
+
 def cluster_is_stopping():
     """Return whether the django-q2 cluster that runs this worker process has begun to stop.
 
@@ -172,7 +177,7 @@ def sleep_unless_cluster_stops(seconds):
 
     Returns whether the cluster is stopping. Outside a cluster's worker it is time.sleep.
     """
-    if _cluster_stopping is None:
+    if not in_cluster_process():
         time.sleep(seconds)
         return False
 

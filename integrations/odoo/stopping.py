@@ -111,9 +111,8 @@ def _interrupt(signum, frame):
 
 def _in_cluster_worker():
     """Return whether this is the main thread of a django-q2 cluster's process."""
-    # NOTE: core.taskqueue has no public test for "inside a cluster". Its stop flag exists
-    # only in the processes that StopAnnouncingSentinel forked.
-    return taskqueue._cluster_stopping is not None and threading.current_thread() is threading.main_thread()
+    # Only the main thread can take the signal that cuts a call short.
+    return taskqueue.in_cluster_process() and threading.current_thread() is threading.main_thread()
 
 
 def _watch(main_thread_id, finished):
