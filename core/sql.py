@@ -33,6 +33,11 @@ def update_rows(model, rows, set_clause, *, set_params=(), condition="", conditi
         return {row[0] for row in cursor.fetchall()} if returning else None
 
 
+def json_from_text(expression):
+    """Return SQL that reads `expression`, JSON text such as a value of update_rows, as the JSON column type."""
+    return f"CAST({expression} AS jsonb)" if db_connection.vendor == "postgresql" else expression
+
+
 def least():
     """Return the name of the SQL function that returns the smallest of its arguments."""
     return "LEAST" if db_connection.vendor == "postgresql" else "MIN"

@@ -1,5 +1,6 @@
 """Sync runs (one execution with counts and timings) and sync errors (one failed item)."""
 
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from core.sql import json_from_text, update_rows
 from core.translation import in_every_language
 from integrations.models import (
     InboundState,
@@ -185,17 +187,19 @@ class RecordFailure:
     payload: dict | None = None
 
 
-# Columns that a repeated record failure overwrites; its identity and creation time stay.
-REPEATED_FAILURE_FIELDS = ("payload", "message", "message_translations", "attempts", "sync_run", "updated_at")
+# Rows per UPDATE of repeated record failures, well below PostgreSQL's 65,535 parameters.
+REPEATED_FAILURES_PER_STATEMENT = 1000
 
 
 def record_sync_errors(connection, direction, failures, *, sync_run=None):
     """Write the sync errors of many failed records at once, one open error per record and cause.
 
-    The same rule as record_sync_error without a record, in three queries instead of two per
+    The same rule as record_sync_error without a record, in a few queries instead of two per
     failure, because an import of a large catalog can find thousands of problems in one batch.
     A failure that is already open (same entity, external id and code) updates that error and
     counts one more attempt; the others are created with one attempt. Returns how many were new.
+    The updates are one UPDATE ... FROM VALUES per thousand rows: Django's bulk_update writes a
+    CASE per column and row, which took a fifth of an unchanged re-import.
     """
     pending = {}
     for failure in failures:
@@ -210,38 +214,36 @@ def record_sync_errors(connection, direction, failures, *, sync_run=None):
             external_id__in={external_id for _entity, external_id, _code in pending},
             code__in={code for _entity, _external_id, code in pending},
         )
-        .only("id", "entity", "external_id", "code", "attempts")
+        .only("id", "entity", "external_id", "code")
         .order_by("id")
     )
     # Ordered by id, so the newest of two open rows for one cause is the one that is updated.
     existing = {(row.entity, row.external_id, row.code): row for row in open_errors}
 
-    now = timezone.now()
-    created, updated = [], []
+    created, repeated = [], []
     for identity, failure in pending.items():
-        values = {
-            "payload": failure.payload,
-            "message": support_message_of(failure.error),
-            "message_translations": message_translations_of(failure.error),
-            "sync_run": sync_run,
-        }
+        message = support_message_of(failure.error)
+        translations = message_translations_of(failure.error)
         row = existing.get(identity)
         if row is None:
             entity, external_id, code = identity
             created.append(SyncError(
                 connection=connection, direction=direction, entity=entity, external_id=external_id, code=code,
-                attempts=1, **values,
+                payload=failure.payload, message=message, message_translations=translations, attempts=1, sync_run=sync_run,
             ))
-            continue
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.attempts += 1
-        row.updated_at = now
-        updated.append(row)
+        else:
+            payload = None if failure.payload is None else json.dumps(failure.payload)
+            repeated.append((row.pk, message, payload, json.dumps(translations)))
 
+    set_clause = (
+        f"message = v.column2, payload = {json_from_text('v.column3')}, "
+        f"message_translations = {json_from_text('v.column4')}, attempts = attempts + 1, sync_run_id = %s, updated_at = %s"
+    )
     with transaction.atomic():
         SyncError.objects.bulk_create(created, batch_size=500)
-        SyncError.objects.bulk_update(updated, REPEATED_FAILURE_FIELDS, batch_size=500)
+        for start in range(0, len(repeated), REPEATED_FAILURES_PER_STATEMENT):
+            chunk = repeated[start:start + REPEATED_FAILURES_PER_STATEMENT]
+            update_rows(SyncError, chunk, set_clause, set_params=[getattr(sync_run, "pk", None), timezone.now()])
     return len(created)
 
 

@@ -45,6 +45,8 @@ def test_new_failures_are_created_and_open_ones_count_another_attempt():
     assert sorted(rows) == ["SKU-1", "SKU-2", "SKU-3"]
     assert (rows["SKU-1"].attempts, rows["SKU-1"].sync_run_id) == (1, first_run.pk)
     assert (rows["SKU-2"].attempts, rows["SKU-2"].sync_run_id, rows["SKU-2"].message) == (2, second_run.pk, "GTIN 456 is not valid")
+    assert rows["SKU-2"].message_translations == {"en": "GTIN 456 is not valid", "de": "GTIN 456 is not valid"}
+    assert rows["SKU-2"].payload == {"line": 7}
     assert rows["SKU-2"].updated_at > rows["SKU-2"].created_at
     assert (rows["SKU-3"].attempts, rows["SKU-3"].code, rows["SKU-3"].payload) == (1, "akeneo_invalid_gtin", {"line": 7})
     assert rows["SKU-3"].message_translations["de"] == "GTIN 123 is not valid"
@@ -68,8 +70,9 @@ def test_an_error_written_one_at_a_time_is_found_again_in_bulk():
         connection, SyncDirection.INBOUND, failure("SKU-1").error, entity="products", external_id="SKU-1", attempts=3,
     )
 
-    record_sync_errors(connection, SyncDirection.INBOUND, [failure("SKU-1")])
+    record_sync_errors(connection, SyncDirection.INBOUND, [RecordFailure(failure("SKU-1").error, "products", "SKU-1")])
 
     single.refresh_from_db()
+    assert single.payload is None
     assert SyncError.objects.filter(connection=connection).count() == 1
     assert single.attempts == 4
