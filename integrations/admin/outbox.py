@@ -11,17 +11,22 @@ from integrations.admin.records import (
 )
 from integrations.models import OutboundMessage, OutboundState
 from integrations.recordnames import record_label_of
+from integrations.services.outbox_explanations import explain_outbound_message, explanation_shown
 
 # States in which Kontor still sends the message at next_attempt_at. In the others the field
 # keeps the time of the last scheduled attempt, which reads like a retry that never comes.
 WAITING_STATES = {OutboundState.PENDING, OutboundState.IN_FLIGHT}
 
 # The fields that support reads to follow a message, in page order. Every other field is an
-# internal of delivery and goes to the collapsed "Technical details", new fields included.
+# internal of delivery and goes to the collapsed "Technical details", new fields included. The
+# English last_error is one of them, because "What happened" explains it in the reader's language.
 SUPPORT_FIELDS = [
     "connection", "entity", "record_label", "action", "state", "attempts", "next_attempt_shown",
-    "first_attempt_at", "delivered_at", "created_at", "error_code", "last_error", "remote_id",
+    "first_attempt_at", "delivered_at", "created_at", "error_code", "remote_id",
 ]
+
+# Fields that explain a state, shown beside it only in that state.
+EXPLANATION_FIELDS = ("withdrawn_reason", "what_happened")
 
 
 @admin.register(OutboundMessage)
@@ -45,14 +50,20 @@ class OutboundMessageAdmin(RecordNameSearchMixin, ReadOnlyAdminMixin, admin.Mode
         # The detail page shows every field read-only, the next attempt only while one is due.
         names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
         names = [name if name != "next_attempt_at" else "next_attempt_shown" for name in names]
-        return [*names, "record_label", "withdrawn_reason"]
+        return [*names, "record_label", *EXPLANATION_FIELDS]
 
     def get_fieldsets(self, request, obj=None):
         main = list(SUPPORT_FIELDS)
         # A withdrawn message is never sent, so its page explains why, beside the state.
         if obj is not None and obj.state == OutboundState.WITHDRAWN:
             main.insert(main.index("state") + 1, "withdrawn_reason")
-        technical = [name for name in self.get_readonly_fields(request, obj) if name not in main and name != "withdrawn_reason"]
+        # A message that is retrying after a failure, or failed, shows what happened and what
+        # Kontor does next, beside the state.
+        if obj is not None and explanation_shown(obj):
+            main.insert(main.index("state") + 1, "what_happened")
+        technical = [
+            name for name in self.get_readonly_fields(request, obj) if name not in main and name not in EXPLANATION_FIELDS
+        ]
         return [
             (None, {"fields": main}),
             (_("Technical details"), {"classes": ["collapse"], "fields": technical}),
@@ -71,6 +82,10 @@ class OutboundMessageAdmin(RecordNameSearchMixin, ReadOnlyAdminMixin, admin.Mode
             "Kontor withdrew this message because %(record)s was cancelled before any worker sent it to "
             "%(connection)s. Kontor does not send it."
         ) % {"record": record_label_of(message), "connection": message.connection.name}
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, message):
+        return explain_outbound_message(message) or "-"
 
     @admin.display(description=_("next attempt at"), ordering="next_attempt_at")
     def next_attempt_shown(self, message):

@@ -95,10 +95,10 @@ def test_internals_in_collapsed_fieldset(staff_client, erp, language, heading):
     technical = fieldsets[heading]
     main = fieldsets[""]
     assert 'class="module aligned collapse"' in technical
-    for field in ("fingerprint", "idempotency_key", "claim_token", "lease_expires_at", "payload", "lane", "content_type", "object_id"):
+    for field in ("fingerprint", "idempotency_key", "claim_token", "lease_expires_at", "payload", "lane", "content_type", "object_id", "last_error"):
         assert f"field-{field}" in technical
         assert f"field-{field}" not in main
-    for field in ("connection", "record_label", "state", "attempts", "last_error", "error_code"):
+    for field in ("connection", "record_label", "state", "attempts", "error_code"):
         assert f"field-{field}" in main
     assert message.idempotency_key in technical
 
