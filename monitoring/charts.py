@@ -38,15 +38,32 @@ def nice_duration_maximum(seconds):
     return 24 * 3600 * -(-seconds // (24 * 3600))
 
 
+def half_ticks(top_value):
+    """Return the y-axis tick values 0, half the top and the top."""
+    return (0, top_value / 2, top_value)
+
+
+def whole_number_ticks(top_value):
+    """Return whole-number y-axis tick values for a count: 0, half the top and the top where possible.
+
+    nice_maximum tops a count's axis at 1, 2 or 5 times a power of ten, so half the top is a whole
+    number except for 1 and 5. These two get a tick per unit instead of "0.5" or "2.5".
+    """
+    if top_value % 2 == 0:
+        return (0, top_value // 2, top_value)
+    return tuple(range(int(top_value) + 1))
+
+
 def format_number(value):
     return f"{value:g}"
 
 
-def line_chart(title, labels, series, *, format_value=format_number, scale=nice_maximum, reference=None):
+def line_chart(title, labels, series, *, format_value=format_number, scale=nice_maximum, ticks=half_ticks, reference=None):
     """Return an SVG chart with one line per (name, values, css class) in `series`.
 
-    `scale` turns the largest value into the top of the y axis. `reference` is an optional
-    (name, value) drawn as a dashed horizontal line, such as a target.
+    `scale` turns the largest value into the top of the y axis, and `ticks` turns that top into the
+    values labelled on the axis. `reference` is an optional (name, value) drawn as a dashed
+    horizontal line, such as a target.
     """
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
@@ -64,8 +81,7 @@ def line_chart(title, labels, series, *, format_value=format_number, scale=nice_
         f'<svg class="kontor-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
-    for fraction in (0, 0.5, 1):
-        value = top_value * fraction
+    for value in ticks(top_value):
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}"/>'
             f'<text class="axis" x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{escape(format_value(value))}</text>'
@@ -99,9 +115,11 @@ def dashboard_charts(series, hot_target, master_target, order_backlog=None):
     """
     labels = series["labels"]
     target = gettext("default target")
+    # Counts get whole-number ticks, while the lag charts in seconds keep their duration scale.
+    counts = {"ticks": whole_number_ticks}
     definitions = [
-        (gettext("Events in and out"), [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")], {}),
-        (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], {}),
+        (gettext("Events in and out"), [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")], counts),
+        (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], counts),
         (
             gettext("Lag of hot data (stock, prices, orders)"),
             [
@@ -121,7 +139,7 @@ def dashboard_charts(series, hot_target, master_target, order_backlog=None):
     ]
     if order_backlog is not None:
         definitions.append(
-            (gettext("Orders waiting for the ERP"), [(gettext("waiting order messages"), order_backlog, "backlog")], {})
+            (gettext("Orders waiting for the ERP"), [(gettext("waiting order messages"), order_backlog, "backlog")], counts)
         )
     charts = []
     for title, lines, options in definitions:
