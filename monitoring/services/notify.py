@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from core.formats import format_utc_datetime
 from monitoring.models import ChannelKind, Notification, NotificationKind
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,9 @@ def incident_texts(incident, kind):
     names = {"rule": incident.rule.name, "connection": incident.connection.name}
     subject = SUBJECTS[kind]() % names
     lines = [incident.localized_message(), ""]
-    lines.append(gettext("Open since: %(time)s UTC") % {"time": f"{incident.opened_at:%Y-%m-%d %H:%M}"})
+    lines.append(gettext("Open since: %(time)s") % {"time": format_utc_datetime(incident.opened_at)})
     if kind == NotificationKind.RESOLVED:
-        lines.append(gettext("Resolved at: %(time)s UTC") % {"time": f"{incident.resolved_at:%Y-%m-%d %H:%M}"})
+        lines.append(gettext("Resolved at: %(time)s") % {"time": format_utc_datetime(incident.resolved_at)})
     else:
         lines.append(
             gettext(

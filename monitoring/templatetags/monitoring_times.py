@@ -4,6 +4,8 @@ from django import template
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 
+from core.formats import format_utc_datetime
+
 register = template.Library()
 
 
@@ -17,3 +19,9 @@ def time_ago(value, now):
     if now - value < timedelta(minutes=1):
         return gettext("just now")
     return gettext("%(since)s ago") % {"since": timesince(value, now)}
+
+
+@register.filter
+def utc_datetime(value):
+    """Format an aware datetime as the active language writes it, in UTC and labelled UTC."""
+    return format_utc_datetime(value)

@@ -156,7 +156,7 @@ def test_open_alert_deduplicates_reminds_and_resolves(shop, email_channel, webho
     assert incident.resolved_at == NOW + timedelta(minutes=56)
     assert len(mail.outbox) == 3
     assert mail.outbox[2].subject == "[Kontor] Resolved: Error rate – Shop"
-    assert "Resolved at: 2026-12-02 09:56 UTC" in mail.outbox[2].body
+    assert "Resolved at: Dec. 2, 2026, 9:56 a.m. UTC" in mail.outbox[2].body
     assert hook_bodies(hook)[2]["status"] == "resolved"
     assert hook_bodies(hook)[2]["resolved_at"] == "2026-12-02T09:56:00+00:00"
 

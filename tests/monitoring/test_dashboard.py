@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
+from core.formats import format_utc_datetime
 from integrations.models import InboundState, OutboundState, SyncRunState
 from tests.monitoring.conftest import (
     inbound_event,
@@ -55,8 +56,8 @@ def test_dashboard_with_one_healthy_connection(admin_client):
     # then it shows one healthy tile with its times, no errors and a closed circuit
     assert tiles(html) == {"shop": "healthy"}
     tile = tile_html(html, "shop")
-    assert f'data-field="last-pull">{(now - timedelta(minutes=1)):%Y-%m-%d %H:%M}' in tile
-    assert f'data-field="last-push">{(now - timedelta(minutes=1)):%Y-%m-%d %H:%M}' in tile
+    assert f'data-field="last-pull">{format_utc_datetime(now - timedelta(minutes=1))} (' in tile
+    assert f'data-field="last-push">{format_utc_datetime(now - timedelta(minutes=1))} (' in tile
     assert re.search(r'data-field="open-errors"><a [^>]+>0</a>', tile)
     assert 'data-field="circuit" class="circuit-closed">closed<' in tile
     assert '<tr data-lag="hot" class="">' in tile

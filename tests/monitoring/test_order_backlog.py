@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 from django.utils import timezone, translation
 
+from core.formats import format_utc_datetime
 from integrations.models import LeadingSystemRule, OutboundMessage, OutboundState
 from monitoring.charts import dashboard_charts
 from monitoring.services.backlog import erp_connection, order_backlog, order_backlog_series
@@ -174,7 +175,7 @@ def test_dashboard_tile_matches_chart_and_link(admin_client):
     assert 'data-field="backlog-queued">1<' in tile
     assert 'data-field="backlog-retrying">1<' in tile
     assert 'data-field="backlog-in-flight">1<' in tile
-    assert f'data-field="backlog-oldest">{(now - timedelta(minutes=50)):%Y-%m-%d %H:%M} (50' in tile
+    assert f'data-field="backlog-oldest">{format_utc_datetime(now - timedelta(minutes=50))} (50' in tile
     assert listed.status_code == 200
     assert sorted(message.object_id for message in listed.context["cl"].result_list) == ["1", "2", "3"]
     assert html.count('<svg class="kontor-chart"') == 5

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from core.formats import format_utc_datetime
 from integrations.models import OutboundState
 from tests.monitoring.conftest import make_connection, outbound_message, sync_run
 
@@ -36,9 +37,12 @@ def now():
 
 def test_tile_times_in_german(admin_client, now):
     pull, push = tile_times(admin_client, "de")
+    with translation.override("de"):
+        pulled_at = format_utc_datetime(now - timedelta(seconds=20))
+        pushed_at = format_utc_datetime(now - timedelta(minutes=5, seconds=10))
 
-    assert pull == f"{now - timedelta(seconds=20):%Y-%m-%d %H:%M} (gerade eben)"
-    assert push == f"{now - timedelta(minutes=5, seconds=10):%Y-%m-%d %H:%M} (vor 5\xa0Minuten)"
+    assert pull == f"{pulled_at} (gerade eben)"
+    assert push == f"{pushed_at} (vor 5\xa0Minuten)"
 
 
 def test_tile_times_in_english(admin_client, now):

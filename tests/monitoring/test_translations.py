@@ -28,7 +28,7 @@ def test_alert_email_in_german(settings):
     # then subject and body are German
     email = mail.outbox[0]
     assert email.subject == "[Kontor] Alarm: Rückstand – Shop"
-    assert email.body.startswith("Bewegungsdaten sind 3 min 5 s im Rückstand, Ziel 1 min.\n\nOffen seit: 2026-12-02 09:00 UTC\n")
+    assert email.body.startswith("Bewegungsdaten sind 3 min 5 s im Rückstand, Ziel 1 min.\n\nOffen seit: 2. Dezember 2026 09:00 UTC\n")
     assert "Was zu tun ist: Öffnen Sie die Überwachung" in email.body
 
 
