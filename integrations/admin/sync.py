@@ -85,17 +85,44 @@ class SyncRunAdmin(admin.ModelAdmin):
         return _("%(seconds)s s") % {"seconds": number_format(run.duration.total_seconds(), 1)}
 
 
+class SeverityFilter(admin.SimpleListFilter):
+    """Narrow the sync errors to the import warnings, which need no action, or to the other errors."""
+
+    title = _("severity")
+    parameter_name = "severity"
+
+    def lookups(self, request, model_admin):
+        return [("error", _("Errors")), ("warning", _("Warnings"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "error":
+            return queryset.problems()
+        if self.value() == "warning":
+            return queryset.warnings()
+        return queryset
+
+
 @admin.register(SyncError)
 class SyncErrorAdmin(RecordNameSearchMixin, admin.ModelAdmin):
     change_list_template = "admin/integrations/syncerror/change_list.html"
-    list_display = ["created_at", "connection", "direction", "entity", "record_label", "code", "shown_message", "attempts", "next_retry_at", "resolved"]
-    list_filter = ["resolved", "direction", "code", "entity", "connection"]
+    list_display = [
+        "created_at", "connection", "direction", "entity", "record_label", "code", "severity", "shown_message",
+        "attempts", "next_retry_at", "resolved",
+    ]
+    list_filter = ["resolved", SeverityFilter, "direction", "code", "entity", "connection"]
     search_fields = ["external_id", "object_id", "message", "message_translations", *PAYLOAD_SEARCH_FIELDS]
     date_hierarchy = "created_at"
     list_select_related = ["connection", "content_type"]
     exclude = ["message", "message_translations"]
-    readonly_fields = ["record_label", "shown_message"] + [field.name for field in SyncError._meta.fields if field.name not in ("message", "message_translations")]
+    readonly_fields = ["record_label", "severity", "shown_message"] + [field.name for field in SyncError._meta.fields if field.name not in ("message", "message_translations")]
     actions = ["retry", "mark_resolved"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_is_warning()
+
+    @admin.display(description=_("severity"), ordering="is_warning")
+    def severity(self, sync_error):
+        return _("Warning") if sync_error.is_warning else _("Error")
 
     @admin.display(description=_("message"))
     def shown_message(self, sync_error):

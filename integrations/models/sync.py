@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.translation import in_active_language
+from integrations.akeneo.issues import WARNING
 from integrations.domains import Domain
 from integrations.models.connections import Connection
 
@@ -59,6 +60,30 @@ class SyncDirection(models.TextChoices):
     OUTBOUND = "outbound", _("outbound")
 
 
+# An Akeneo import issue stores its severity in the payload. A warning dropped one value and kept
+# its record, so data keeps flowing and it needs no action. Other sync errors name no severity.
+# A containment test, not a key lookup: the key lookup is NULL in SQL for a payload without the
+# key or for a list payload, so a negated filter would drop those rows from the other errors.
+IS_WARNING = models.Q(payload__contains={"severity": WARNING})
+IS_NOT_WARNING = models.Q(payload__isnull=True) | ~IS_WARNING
+
+
+class SyncErrorQuerySet(models.QuerySet):
+    def warnings(self):
+        """Return the import warnings, the errors that need no action to keep data flowing."""
+        return self.filter(IS_WARNING)
+
+    def problems(self):
+        """Return the errors that are not import warnings, whose item failed."""
+        return self.filter(IS_NOT_WARNING)
+
+    def with_is_warning(self):
+        """Annotate each error with `is_warning`, True or False, for a list that shows or sorts by severity."""
+        return self.annotate(
+            is_warning=models.Case(models.When(IS_WARNING, then=True), default=False, output_field=models.BooleanField())
+        )
+
+
 class SyncError(models.Model):
     """One failed item, shown to support staff with a retry button."""
 
@@ -88,6 +113,8 @@ class SyncError(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = SyncErrorQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sync error")

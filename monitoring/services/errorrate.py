@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 
-from integrations.akeneo.issues import WARNING
 from integrations.models import (
     InboundEvent,
     InboundSource,
@@ -48,9 +47,7 @@ class ErrorRate:
 
 def failed_items(connection, since, now):
     """Return the sync errors recorded for `connection` in (since, now], warnings left out."""
-    errors = SyncError.objects.filter(connection=connection, created_at__gt=since, created_at__lte=now)
-    # Most errors have no payload, and only an import issue names its severity.
-    return errors.filter(Q(payload__isnull=True) | ~Q(payload__has_key="severity") | ~Q(payload__severity=WARNING))
+    return SyncError.objects.problems().filter(connection=connection, created_at__gt=since, created_at__lte=now)
 
 
 def attempted_items(connection, since, now):

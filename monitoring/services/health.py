@@ -2,7 +2,9 @@
 
 failing: the circuit breaker is open or half-open (Kontor stopped calling the system), or the
     connection's latest sync run failed.
-degraded: open sync errors wait for a person, or a data class lags behind its target.
+degraded: open sync errors wait for a person, or a data class lags behind its target. Open
+    import warnings do not count: each dropped one value and kept its record. The tile shows
+    their number apart.
 healthy: none of these.
 disabled: the connection is switched off, whatever else holds.
 """
@@ -59,7 +61,9 @@ class Tile:
     reasons: list[str]
     last_pull_at: datetime | None
     last_push_at: datetime | None
+    # Open errors that are not import warnings. The warnings are counted in open_warnings.
     open_errors: int
+    open_warnings: int
     circuit_state: str
     lags: list[Lag]
     open_incidents: int
@@ -75,13 +79,17 @@ class Tile:
 
 
 def admin_links(connection):
-    """Return the filtered admin changelists for one connection: sync runs, open errors, waiting outbox."""
+    """Return the filtered admin changelists for one connection: sync runs, open errors, open warnings, waiting outbox."""
     by_connection = {"connection__id__exact": connection.pk}
+    open_errors = {**by_connection, "resolved__exact": 0}
     return {
         "sync_runs": reverse("admin:integrations_syncrun_changelist") + "?" + urlencode(by_connection),
-        "sync_errors": reverse("admin:integrations_syncerror_changelist")
+        # NOTE: this list shows the open warnings too, beside the errors that the tile counts.
+        # Its severity filter narrows it to either.
+        "sync_errors": reverse("admin:integrations_syncerror_changelist") + "?" + urlencode(open_errors),
+        "sync_warnings": reverse("admin:integrations_syncerror_changelist")
         + "?"
-        + urlencode({**by_connection, "resolved__exact": 0}),
+        + urlencode({**open_errors, "severity": "warning"}),
         # The messages that the tile's lag counts as waiting: pending and in flight.
         "outbox": reverse("admin:integrations_outboundmessage_changelist")
         + "?"
@@ -126,7 +134,9 @@ def connection_tiles(now=None):
         .annotate(last=Max("delivered_at"))
         .values_list("connection_id", "last")
     )
-    open_errors = _count_by_connection(SyncError.objects.filter(connection_id__in=ids, resolved=False))
+    unresolved = SyncError.objects.filter(connection_id__in=ids, resolved=False)
+    open_errors = _count_by_connection(unresolved.problems())
+    open_warnings = _count_by_connection(unresolved.warnings())
     open_incidents = _count_by_connection(Incident.objects.filter(connection_id__in=ids, resolved_at__isnull=True))
     lags = current_lags(ids, now)
 
@@ -140,6 +150,7 @@ def connection_tiles(now=None):
             last_pull_at=last_pulls.get(connection.pk),
             last_push_at=last_pushes.get(connection.pk),
             open_errors=open_errors.get(connection.pk, 0),
+            open_warnings=open_warnings.get(connection.pk, 0),
             circuit_state=circuit_state,
             lags=lags[connection.pk],
             open_incidents=open_incidents.get(connection.pk, 0),
