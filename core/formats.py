@@ -12,4 +12,9 @@ def format_utc_datetime(value):
     German gives "6. Dezember 2026 01:52 UTC" and English "Dec. 6, 2026, 1:52 a.m. UTC". A naive
     datetime raises ValueError, because its offset from UTC is unknown.
     """
-    return f"{date_format(timezone.localtime(value, UTC), 'DATETIME_FORMAT')} UTC"
+    return f"{format_utc(value)} UTC"
+
+
+def format_utc(value):
+    """Format an aware datetime like format_utc_datetime, without the label, for a text that names UTC itself."""
+    return date_format(timezone.localtime(value, UTC), "DATETIME_FORMAT")

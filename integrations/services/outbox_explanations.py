@@ -9,14 +9,13 @@ sync error's message, which Kontor stored in every language.
 import re
 from collections.abc import Container
 from dataclasses import dataclass
-from datetime import UTC
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.formats import format_utc
 from core.translation import in_active_language
 from integrations.models import OutboundState
 
@@ -144,11 +143,6 @@ def http_status_of(error_text):
     """Return the HTTP status in a technical error text of integrations.http, or None if it has none."""
     match = HTTP_STATUS_PATTERN.search(error_text or "")
     return int(match.group(1)) if match else None
-
-
-def format_utc(moment):
-    """Return `moment` in UTC, formatted as the active language writes a date and time, without a zone label."""
-    return date_format(moment.astimezone(UTC), "DATETIME_FORMAT")
 
 
 def _failure_text(message):
