@@ -50,8 +50,8 @@ NOT_SENT_ERRORS = (CircuitOpen, RateLimited)
 # Failures that show the remote system is unhealthy. They count towards opening the circuit.
 UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
 
-# Answers that turn a request away before the remote system works on it: too many requests,
-# and unavailable (overloaded, in maintenance, or no backend behind the proxy).
+# Statuses of a response that rejects a request before the remote system processes it: too
+# many requests, and unavailable (overloaded, in maintenance, or no backend behind the proxy).
 TURNED_AWAY_STATUSES = {429, 503}
 
 
@@ -92,7 +92,7 @@ def recording_sends():
 
 
 def _never_connected(exc):
-    """Return whether requests failed before a connection stood, so no byte of the request left."""
+    """Return whether requests failed before the connection was open, so no byte of the request was sent."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
     if isinstance(exc, requests.ConnectionError) and exc.args:

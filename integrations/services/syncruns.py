@@ -197,7 +197,8 @@ def record_sync_errors(connection, direction, failures, *, sync_run=None):
     The same rule as record_sync_error without a record, in a few queries instead of two per
     failure, because an import of a large catalog can find thousands of problems in one batch.
     A failure that is already open (same entity, external id and code) updates that error and
-    counts one more attempt; the others are created with one attempt. Returns how many were new.
+    counts one more attempt. Any other failure is created with one attempt. Returns how many were
+    new.
     The updates are one UPDATE ... FROM VALUES per thousand rows: Django's bulk_update writes a
     CASE per column and row, which took a fifth of an unchanged re-import.
     """

@@ -1,6 +1,6 @@
 """A shop cancellation while Odoo is down withdraws the order, unless an attempt may have reached Odoo.
 
-Found in a trial: orders cancelled in the shop while Odoo answered 503 became conflicts, because
+Found in a trial: orders cancelled in the shop while Odoo responded with 503 became conflicts, because
 their messages had failed attempts, and went to Odoo after the outage. Every attempt had been
 turned away (503, then Kontor's open breaker), so Odoo never had them.
 """
@@ -66,7 +66,7 @@ def cancel_in_shop(order, erp):
 
 
 @pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
-def test_order_that_only_met_the_outage_is_withdrawn(waiting_order, deliver):
+def test_cancel_after_outage_only_withdraws(waiting_order, deliver):
     order, erp = waiting_order
     # Enough 503s to open the breaker, after which attempts are handed back unsent.
     message = try_while_down(order, erp, {"server_error_percent": 100, "server_error_status": 503}, attempts=8, deliver=deliver)
@@ -90,11 +90,11 @@ def test_order_that_only_met_the_outage_is_withdrawn(waiting_order, deliver):
     [
         # Odoo failed while working on it: the sale order may exist.
         {"server_error_percent": 100, "server_error_status": 500},
-        # No answer in time: Odoo may have created it before the client gave up.
+        # No response in time: Odoo may have created it before the client gave up.
         {"timeout_percent": 100, "timeout_seconds": 0},
     ],
 )
-def test_order_that_may_be_in_odoo_is_left_to_odoo(waiting_order, fault, deliver):
+def test_cancel_after_possible_create_conflicts(waiting_order, fault, deliver):
     order, erp = waiting_order
     message = try_while_down(order, erp, fault, attempts=1, deliver=deliver)
     assert (message.state, message.may_have_reached) == (OutboundState.PENDING, True)
@@ -108,7 +108,7 @@ def test_order_that_may_be_in_odoo_is_left_to_odoo(waiting_order, fault, deliver
 
 
 @pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
-def test_a_worker_that_died_holding_the_message_may_have_sent_it(waiting_order, deliver):
+def test_cancel_after_dead_worker_conflicts(waiting_order, deliver):
     order, erp = waiting_order
     message = order_message(order, erp)
     # Claimed by a worker that died: still in flight, lease expired.

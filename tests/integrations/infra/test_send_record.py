@@ -2,7 +2,7 @@
 
 A shop cancellation withdraws an order's ERP message only when no attempt may have reached the
 ERP. An attempt that only met an outage (no connection, 429, 503) sent nothing the ERP carried
-out; anything else (a response, a timeout, a dropped connection) may have created the order.
+out. Anything else (a response, a timeout, a dropped connection) may have created the order.
 """
 
 import socket
@@ -49,7 +49,7 @@ def reached_after(*statuses, method="POST"):
         ((201, 503), True),
     ],
 )
-def test_response_status_decides(statuses, reached):
+def test_response_status_sets_flag(statuses, reached):
     for status in statuses:
         responses.post(f"{BASE}/orders", status=status)
 
@@ -57,7 +57,7 @@ def test_response_status_decides(statuses, reached):
 
 
 @responses.activate
-def test_reads_are_not_noted():
+def test_get_request_not_noted():
     responses.get(f"{BASE}/orders", status=200)
 
     assert reached_after(200, method="GET") is False
@@ -73,7 +73,7 @@ def test_read_timeout_may_have_reached():
     assert sends.may_have_reached is True
 
 
-def test_refused_connection_sent_nothing():
+def test_refused_connection_not_noted():
     # A port that was free a moment ago has no listener.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -87,7 +87,7 @@ def test_refused_connection_sent_nothing():
 
 @pytest.fixture
 def dropping_server():
-    """A server that reads the request and closes the connection without an answer."""
+    """A server that reads the request and closes the connection without a response."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -103,7 +103,7 @@ def dropping_server():
     listener.close()
 
 
-def test_connection_dropped_after_the_request_may_have_reached(dropping_server):
+def test_dropped_connection_may_have_reached(dropping_server):
     with recording_sends() as sends, pytest.raises(ConnectionFailed):
         erp(f"http://127.0.0.1:{dropping_server}").request("POST", "/orders", json={})
 
@@ -111,7 +111,7 @@ def test_connection_dropped_after_the_request_may_have_reached(dropping_server):
 
 
 @responses.activate
-def test_outside_a_recorded_block_nothing_is_noted():
+def test_request_outside_block_not_noted():
     responses.post(f"{BASE}/orders", status=201)
     erp().request("POST", "/orders", json={})
 
