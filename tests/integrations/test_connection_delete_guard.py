@@ -90,6 +90,17 @@ def test_admin_delete_refused_with_waiting_message(staff_client, erp):
     assert OutboundMessage.objects.filter(connection=erp).count() == 1
 
 
+def test_admin_delete_page_heading_in_german(staff_client, erp):
+    add_message(erp, OutboundState.PENDING)
+
+    page = staff_client.get(reverse("admin:integrations_connection_delete", args=[erp.pk]), headers={"accept-language": "de"})
+
+    text = page.content.decode()
+    assert "Kontor behält die Verbindung „Odoo“:" in text
+    assert "Das Löschen des Verbindung" not in text
+    assert "geschützten verwandten Objekte" not in text
+
+
 def test_admin_bulk_delete_refused_with_waiting_event(staff_client, erp):
     add_event(erp, InboundState.PENDING)
 
