@@ -110,13 +110,26 @@ def test_framework_record_titles_in_german():
 
     assert titles == [
         "Shop DE / Bestellungen",
-        "shop-de Bestellungen o-1 (order.placed:o-1)",
+        "Bestellungen o-1 ← Shop DE (ausstehend)",
         "Bestellungen / Status ← Shop DE",
         f"Status von Bestellung {order.external_number} ({order.channel.name}) aus Shop DE",
-        "Delta-Abruf Shop DE Bestand 2026-12-05 06:30",
+        "Delta-Abruf Shop DE Bestand 5. Dezember 2026 06:30 UTC",
         "Shop DE ausgehend Bestand SKU-1: rejected",
         "shop-de Bestellungen @ None",
     ]
+
+
+def test_shop_order_event_title_names_order_number():
+    connection = Connection.objects.create(kind="shopware", name="Shop DE", slug="shop-de", base_url="https://shop.example.com")
+    event = InboundEvent.objects.create(
+        connection=connection, entity="orders", external_id="0190ab", dedup_key="order.placed:0190ab:1",
+        source="webhook", payload={"orderNumber": "10042"}, received_at=timezone.now(), state="failed",
+    )
+
+    with translation.override("de"):
+        assert str(event) == "Bestellung 10042 ← Shop DE (fehlgeschlagen)"
+    with translation.override("en"):
+        assert str(event) == "Order 10042 ← Shop DE (failed)"
 
 
 def test_sync_error_page_title_in_german(admin_client_de):

@@ -52,4 +52,12 @@ class InboundEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.connection.slug} {self.get_entity_display()} {self.external_id} ({self.dedup_key})"
+        # The admin shows this in titles and links, so it names the record as support knows it
+        # ("Order 10042"), where the payload has the number, else the entity and external id.
+        # Imported here, because the record names module imports the catalog and orders models.
+        from django.utils.text import capfirst
+
+        from integrations.recordnames import payload_number_label
+
+        record = payload_number_label(self) or f"{capfirst(self.get_entity_display())} {self.external_id}"
+        return f"{record} ← {self.connection.name} ({self.get_state_display()})"

@@ -3,6 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.formats import format_utc_datetime
 from core.translation import in_active_language
 from integrations.akeneo.issues import WARNING
 from integrations.domains import Domain
@@ -46,7 +47,7 @@ class SyncRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.connection} {self.get_entity_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {self.connection} {self.get_entity_display()} {format_utc_datetime(self.started_at)}"
 
     @property
     def duration(self):
