@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.formats import number_format
@@ -20,9 +21,36 @@ from integrations.services.retrychecks import format_count, held_back_messages
 from integrations.services.syncruns import resolve_sync_errors, retry_sync_error_batch
 
 
-def sync_errors_url(run):
-    """Return the address of the sync error list filtered to the open errors of `run`."""
-    return reverse("admin:integrations_syncerror_changelist") + f"?sync_run__id__exact={run.pk}&resolved__exact=0"
+def sync_errors_url(run, severity=None):
+    """Return the address of the sync error list filtered to the open errors of `run`.
+
+    `severity` is a value of the list's severity filter: "error" or "warning". None lists both.
+    """
+    url = reverse("admin:integrations_syncerror_changelist") + f"?sync_run__id__exact={run.pk}&resolved__exact=0"
+    if severity:
+        url += f"&severity={severity}"
+    return url
+
+
+def open_problems_url(run, open_warnings):
+    """Return the address of the list of the run's open errors that are not import warnings.
+
+    Without open warnings the unfiltered list shows exactly these errors, so the address leaves
+    the severity filter out.
+    """
+    return sync_errors_url(run, "error" if open_warnings else None)
+
+
+def open_count(sync_errors):
+    """Return a sync run annotation that counts the open rows of `sync_errors` recorded against the run."""
+    counts = (
+        sync_errors.filter(sync_run=OuterRef("pk"), resolved=False)
+        .order_by()
+        .values("sync_run")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counts), 0)
 
 
 @admin.register(SyncRun)
@@ -30,21 +58,24 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at", "kind", "connection", "entity", "state",
         "read_count", "created_count", "updated_count", "skipped_count", "failed_link", "queued_count", "open_errors_link",
-        "duration_shown",
+        "open_warnings_link", "duration_shown",
     ]
     list_filter = ["kind", "state", "entity", "connection"]
     date_hierarchy = "started_at"
     list_select_related = ["connection"]
 
     def get_queryset(self, request):
-        # A run can succeed for every record and still record sync errors, such as an import
-        # that kept records with defects. So the list shows them beside the failed count.
-        return super().get_queryset(request).annotate(open_errors=Count("errors", filter=Q(errors__resolved=False)))
+        # A run can succeed for every record and still record sync errors. An import that kept
+        # records with defects records import warnings, which need no action, so the list counts
+        # them apart from the errors.
+        return super().get_queryset(request).annotate(
+            open_errors=open_count(SyncError.objects.problems()), open_warnings=open_count(SyncError.objects.warnings())
+        )
 
     def get_readonly_fields(self, request, obj=None):
-        # The detail page shows every field read-only, plus a link to the run's open errors.
+        # The detail page shows every field read-only, plus links to the run's open errors and warnings.
         names = [field.name for field in self.model._meta.fields if field.editable and not field.auto_created]
-        return [*names, "sync_errors_link"]
+        return [*names, "sync_errors_link", "sync_warnings_link"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -55,21 +86,36 @@ class SyncRunAdmin(admin.ModelAdmin):
         # against this run, because retrying an error moves it to the run of the retry.
         if not run.failed_count:
             return run.failed_count
-        return format_html('<a href="{}">{}</a>', sync_errors_url(run), run.failed_count)
+        return format_html('<a href="{}">{}</a>', open_problems_url(run, run.open_warnings), run.failed_count)
 
     @admin.display(description=_("open sync errors"), ordering="open_errors")
     def open_errors_link(self, run):
         if not run.open_errors:
             return 0
-        return format_html('<a href="{}">{}</a>', sync_errors_url(run), run.open_errors)
+        return format_html('<a href="{}">{}</a>', open_problems_url(run, run.open_warnings), run.open_errors)
+
+    @admin.display(description=_("open warnings"), ordering="open_warnings")
+    def open_warnings_link(self, run):
+        if not run.open_warnings:
+            return 0
+        return format_html('<a href="{}">{}</a>', sync_errors_url(run, "warning"), run.open_warnings)
 
     @admin.display(description=_("sync errors"))
     def sync_errors_link(self, run):
-        count = run.errors.filter(resolved=False).count()
+        unresolved = run.errors.filter(resolved=False)
+        count = unresolved.problems().count()
         if not count:
             return "-"
         text = ngettext("%(count)d open sync error", "%(count)d open sync errors", count) % {"count": count}
-        return format_html('<a href="{}">{}</a>', sync_errors_url(run), text)
+        return format_html('<a href="{}">{}</a>', open_problems_url(run, unresolved.warnings().exists()), text)
+
+    @admin.display(description=_("import warnings"))
+    def sync_warnings_link(self, run):
+        count = run.errors.filter(resolved=False).warnings().count()
+        if not count:
+            return "-"
+        text = ngettext("%(count)d open warning", "%(count)d open warnings", count) % {"count": count}
+        return format_html('<a href="{}">{}</a>', sync_errors_url(run, "warning"), text)
 
     def has_add_permission(self, request):
         return False
