@@ -119,7 +119,11 @@ def dashboard_charts(series, hot_target, master_target, order_backlog=None):
     counts = {"ticks": whole_number_ticks}
     definitions = [
         (gettext("Events in and out"), [(gettext("received"), series["inbound"], "in"), (gettext("delivered"), series["outbound"], "out")], counts),
-        (gettext("Sync errors"), [(gettext("sync errors"), series["errors"], "errors")], counts),
+        (
+            gettext("Sync errors"),
+            [(gettext("sync errors"), series["errors"], "errors"), (gettext("import warnings"), series["warnings"], "warnings")],
+            counts,
+        ),
         (
             gettext("Lag of hot data (stock, prices, orders)"),
             [

@@ -64,6 +64,15 @@ def _latency_histogram(name, documentation, queryset, start_field, end_field, sl
     return family
 
 
+def _open_per_connection(name, documentation, queryset, slugs):
+    """Build a gauge that counts the rows of `queryset` per connection, 0 for a connection without any."""
+    family = GaugeMetricFamily(name, documentation, labels=["connection"])
+    counts = dict(_grouped_counts(queryset, "connection_id").values_list("connection_id", "n"))
+    for connection_id, slug in slugs.items():
+        family.add_metric([slug], counts.get(connection_id, 0))
+    return family
+
+
 class KontorCollector:
     """prometheus_client collector that builds every Kontor metric when it is scraped."""
 
@@ -128,16 +137,25 @@ class KontorCollector:
         )
 
     def _errors_and_runs(self, slugs):
-        recorded = CounterMetricFamily("kontor_sync_errors", "Sync errors recorded (failed items).", labels=["connection", "direction"])
-        for row in _grouped_counts(SyncError.objects.all(), "connection_id", "direction"):
+        # Import warnings have metrics of their own. Each dropped one value and kept its record,
+        # so an alert on the sync error metrics must not fire for them.
+        recorded = CounterMetricFamily(
+            "kontor_sync_errors", "Sync errors recorded (failed items), import warnings left out.", labels=["connection", "direction"]
+        )
+        for row in _grouped_counts(SyncError.objects.problems(), "connection_id", "direction"):
             recorded.add_metric([slugs[row["connection_id"]], row["direction"]], row["n"])
         yield recorded
 
-        open_errors = GaugeMetricFamily("kontor_sync_errors_open", "Unresolved sync errors.", labels=["connection"])
-        counts = dict(_grouped_counts(SyncError.objects.filter(resolved=False), "connection_id").values_list("connection_id", "n"))
-        for connection_id, slug in slugs.items():
-            open_errors.add_metric([slug], counts.get(connection_id, 0))
-        yield open_errors
+        recorded_warnings = CounterMetricFamily("kontor_sync_warnings", "Import warnings recorded.", labels=["connection"])
+        for row in _grouped_counts(SyncError.objects.warnings(), "connection_id"):
+            recorded_warnings.add_metric([slugs[row["connection_id"]]], row["n"])
+        yield recorded_warnings
+
+        unresolved = SyncError.objects.filter(resolved=False)
+        yield _open_per_connection(
+            "kontor_sync_errors_open", "Unresolved sync errors, import warnings left out.", unresolved.problems(), slugs
+        )
+        yield _open_per_connection("kontor_sync_warnings_open", "Unresolved import warnings.", unresolved.warnings(), slugs)
 
         runs = CounterMetricFamily("kontor_sync_runs", "Finished sync runs.", labels=["connection", "kind", "state"])
         finished = SyncRun.objects.exclude(state=SyncRunState.RUNNING)

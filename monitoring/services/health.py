@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations.circuit import CLOSED, HALF_OPEN, OPEN
 from integrations.models import (
@@ -81,15 +82,16 @@ class Tile:
 def admin_links(connection):
     """Return the filtered admin changelists for one connection: sync runs, open errors, open warnings, waiting outbox."""
     by_connection = {"connection__id__exact": connection.pk}
-    open_errors = {**by_connection, "resolved__exact": 0}
+    unresolved = {**by_connection, "resolved__exact": 0}
     return {
         "sync_runs": reverse("admin:integrations_syncrun_changelist") + "?" + urlencode(by_connection),
-        # NOTE: this list shows the open warnings too, beside the errors that the tile counts.
-        # Its severity filter narrows it to either.
-        "sync_errors": reverse("admin:integrations_syncerror_changelist") + "?" + urlencode(open_errors),
+        # The admin's severity filter splits the list as the tile's two counts do.
+        "sync_errors": reverse("admin:integrations_syncerror_changelist")
+        + "?"
+        + urlencode({**unresolved, "severity": "error"}),
         "sync_warnings": reverse("admin:integrations_syncerror_changelist")
         + "?"
-        + urlencode({**open_errors, "severity": "warning"}),
+        + urlencode({**unresolved, "severity": "warning"}),
         # The messages that the tile's lag counts as waiting: pending and in flight.
         "outbox": reverse("admin:integrations_outboundmessage_changelist")
         + "?"
@@ -176,7 +178,10 @@ def _state_of(connection, tile):
 
     degraded = []
     if tile.open_errors:
-        degraded.append(str(_("%(count)d sync errors wait for a person.") % {"count": tile.open_errors}))
+        degraded.append(
+            ngettext("%(count)d sync error waits for a person.", "%(count)d sync errors wait for a person.", tile.open_errors)
+            % {"count": tile.open_errors}
+        )
     for lag in tile.lags:
         if lag.over_target:
             degraded.append(capfirst(_("%(data_class)s data lags behind its target.") % {"data_class": lag.label}))

@@ -101,7 +101,10 @@ def chart_series(range_key=DEFAULT_RANGE, now=None, connection_id=None):
         "labels": [start.strftime(time_range.label_format) for start in starts],
         "inbound": _count_per_bucket(inbound, "received_at", time_range, starts),
         "outbound": _count_per_bucket(outbound.filter(state=OutboundState.DELIVERED), "delivered_at", time_range, starts),
-        "errors": _count_per_bucket(errors, "created_at", time_range, starts),
+        # Import warnings get their own line because they need no action. Counted with the errors,
+        # one import with many warnings would look like a burst of failures.
+        "errors": _count_per_bucket(errors.problems(), "created_at", time_range, starts),
+        "warnings": _count_per_bucket(errors.warnings(), "created_at", time_range, starts),
     }
     for data_class in DataClass:
         entities = entities_of(data_class)

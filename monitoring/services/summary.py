@@ -2,9 +2,13 @@
 
 Categories, over the 24 hours before `now`:
 - failed: sync errors recorded in the period, per connection and error code;
+- import warnings: import warnings recorded in the period, per connection and error code. A
+  warning dropped one value and kept its record, so it counts neither as failed nor as needing
+  a person;
 - retried: items delivered or processed after more than one attempt, and sync errors that were
   resolved in the period (by a successful retry or by hand);
-- needs a person: every unresolved sync error not queued for a retry, whenever it was recorded.
+- needs a person: every unresolved sync error not queued for a retry, whenever it was recorded,
+  import warnings left out.
 """
 
 from dataclasses import dataclass, field
@@ -35,6 +39,8 @@ class ConnectionSummary:
     connection: Connection
     failed: list[tuple[str, int]] = field(default_factory=list)
     failed_total: int = 0
+    warnings: list[tuple[str, int]] = field(default_factory=list)
+    warnings_total: int = 0
     retried_delivered: int = 0
     retried_processed: int = 0
     resolved: int = 0
@@ -43,11 +49,19 @@ class ConnectionSummary:
 
     @property
     def is_quiet(self):
-        return not (self.failed_total or self.retried_delivered or self.retried_processed or self.resolved or self.needs_person)
+        return not (
+            self.failed_total or self.warnings_total or self.retried_delivered or self.retried_processed or self.resolved
+            or self.needs_person
+        )
 
 
 def _counts(queryset):
     return dict(queryset.values("connection_id").annotate(n=Count("pk")).values_list("connection_id", "n"))
+
+
+def _counts_by_code(queryset):
+    """Return rows of connection_id, code and n, the most frequent code of each connection first."""
+    return queryset.values("connection_id", "code").annotate(n=Count("pk")).order_by("connection_id", "-n", "code")
 
 
 def build_summary(now=None, examples=5):
@@ -56,16 +70,15 @@ def build_summary(now=None, examples=5):
     since = now - PERIOD
     summaries = {connection.pk: ConnectionSummary(connection) for connection in Connection.objects.order_by("name")}
 
-    failed = (
-        SyncError.objects.filter(created_at__gt=since, created_at__lte=now)
-        .values("connection_id", "code")
-        .annotate(n=Count("pk"))
-        .order_by("connection_id", "-n", "code")
-    )
-    for row in failed:
+    recorded = SyncError.objects.filter(created_at__gt=since, created_at__lte=now)
+    for row in _counts_by_code(recorded.problems()):
         summary = summaries[row["connection_id"]]
         summary.failed.append((row["code"], row["n"]))
         summary.failed_total += row["n"]
+    for row in _counts_by_code(recorded.warnings()):
+        summary = summaries[row["connection_id"]]
+        summary.warnings.append((row["code"], row["n"]))
+        summary.warnings_total += row["n"]
 
     delivered = _counts(
         OutboundMessage.objects.filter(state=OutboundState.DELIVERED, delivered_at__gt=since, delivered_at__lte=now, attempts__gt=1)
@@ -74,8 +87,9 @@ def build_summary(now=None, examples=5):
         InboundEvent.objects.filter(state=InboundState.PROCESSED, processed_at__gt=since, processed_at__lte=now, attempts__gt=1)
     )
     resolved = _counts(SyncError.objects.filter(resolved=True, resolved_at__gt=since, resolved_at__lte=now))
-    # A retry from the admin sets next_retry_at and a new failure clears it again.
-    open_errors = SyncError.objects.filter(resolved=False, next_retry_at__isnull=True)
+    # A retry from the admin sets next_retry_at and a new failure clears it again. Import
+    # warnings are left out because they need no action.
+    open_errors = SyncError.objects.problems().filter(resolved=False, next_retry_at__isnull=True)
     needs_person = _counts(open_errors)
 
     for connection_id, summary in summaries.items():

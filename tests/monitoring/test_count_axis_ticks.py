@@ -24,6 +24,7 @@ def series_with(inbound, outbound, errors, seconds=(0, 0, 0)):
         "inbound": inbound,
         "outbound": outbound,
         "errors": errors,
+        "warnings": [0, 0, 0],
         "waiting_hot": list(seconds),
         "lag_hot": list(seconds),
         "waiting_master": list(seconds),

@@ -88,7 +88,7 @@ def test_dashboard_with_many_connections_in_each_state(admin_client):
         "e-failing-run": "failing",
         "f-disabled": "disabled",
     }
-    assert "1 sync errors wait for a person." in tile_html(html, "b-degraded-errors")
+    assert "1 sync error waits for a person." in tile_html(html, "b-degraded-errors")
     assert '<tr data-lag="hot" class="over-target">' in tile_html(html, "c-degraded-lag")
     assert "Hot data lags behind its target." in tile_html(html, "c-degraded-lag")
     assert 'class="circuit-open">open<' in tile_html(html, "d-failing-circuit")
@@ -113,7 +113,7 @@ def test_tile_links_open_filtered_admin_lists(admin_client):
     runs_page = admin_client.get(runs_url)
 
     # then the sync error list shows only the shop's open errors, with the retry actions
-    assert errors_url == f"/admin/integrations/syncerror/?connection__id__exact={shop.pk}&resolved__exact=0"
+    assert errors_url == f"/admin/integrations/syncerror/?connection__id__exact={shop.pk}&resolved__exact=0&severity=error"
     assert errors_page.status_code == 200
     assert errors_page.context["cl"].result_count == 1
     assert errors_page.context["cl"].result_list[0].external_id == "SHOP-SKU"

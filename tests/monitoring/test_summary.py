@@ -72,12 +72,12 @@ def test_summary_email(busy_shop, support_channel):
     email = mail.outbox[0]
     assert email.subject == "[Kontor] Daily summary: 3 failed, 3 need a person"
     assert email.to == ["support@example.com"]
-    assert "Kontor sync summary from 2026-12-01 09:00 to 2026-12-02 09:00 UTC." in email.body
+    assert "Kontor sync summary from Dec. 1, 2026, 9 a.m. UTC to Dec. 2, 2026, 9 a.m. UTC." in email.body
     assert "== Shop (shop) ==" in email.body
     assert "Quiet" not in email.body
     assert "Failed: 3\n  - validation_failed: 2\n  - timeout: 1" in email.body
     assert "Retried: 1 delivered and 1 processed after more than one attempt, 1 sync errors resolved" in email.body
-    assert "Needs a person: 3\n  - 2026-11-29 09:00 products SKU-77: Product 77 not found in the shop." in email.body
+    assert "Needs a person: 3\n  - Nov. 29, 2026, 9 a.m. UTC products SKU-77: Product 77 not found in the shop." in email.body
     assert Notification.objects.get().kind == "summary"
 
 

@@ -57,7 +57,7 @@ def test_tile_with_one_error_is_degraded():
     tile = tile_of("pim")
 
     assert tile.state == DEGRADED
-    assert tile.reasons == ["1 sync errors wait for a person."]
+    assert tile.reasons == ["1 sync error waits for a person."]
     assert tile.open_errors == 1
     assert tile.open_warnings == 3
 
