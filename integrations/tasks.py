@@ -1,12 +1,13 @@
 """Lane tasks. Each takes ids, reloads its rows and is safe to run twice."""
 
 import logging
+from datetime import timedelta
 
 from django.db.models import Max
 from django.utils import timezone
 
 from integrations.models import Connection, ConnectionEntity, SyncRun, SyncRunKind
-from integrations.services import batches, cursors, delivery, inbox, unseen_sales
+from integrations.services import batches, cursors, delivery, inbox, retention, unseen_sales
 from integrations.services.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -69,3 +70,8 @@ def sweep():
     if any(counts.values()):
         logger.info("sweep queued work", extra=counts)
     return counts
+
+
+def purge_history(older_than_days=retention.DEFAULT_RETENTION_DAYS):
+    """Delete finished outbox, inbox and sync history older than the given days. Runs daily on the master lane."""
+    return retention.purge_history(timezone.now() - timedelta(days=older_than_days))
