@@ -3,8 +3,8 @@
 Nothing is counted in process memory, so every gunicorn worker returns the same numbers and a
 restart loses nothing. Counters are row counts of append-only facts (events received, messages
 created, deliveries, sync errors recorded, finished sync runs). They stay monotonic as long as
-no rows are deleted. A retention job that deletes rows makes them drop, which Prometheus reads
-as a counter reset.
+no rows are deleted. The history purge (`manage.py purge_history`, daily once scheduled) deletes
+finished rows, so the counters drop, and Prometheus reads each drop as a counter reset.
 """
 
 from datetime import timedelta
