@@ -54,6 +54,14 @@ UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
 # many requests, and unavailable (overloaded, in maintenance, or no backend behind the proxy).
 TURNED_AWAY_STATUSES = {429, 503}
 
+# A turned-away status counts only when it came this fast. Some proxies answer 503 once the
+# application behind them has taken too long (Heroku's router after 30 s), and by then the
+# application may have carried out the request.
+TURNED_AWAY_WITHIN_SECONDS = 5.0
+
+# Methods that HTTP defines as safe: they read and change nothing on the remote system.
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
 
 class SendRecord:
     """Whether a request sent within `recording_sends` may have changed something remotely."""
@@ -61,14 +69,14 @@ class SendRecord:
     def __init__(self):
         self.may_have_reached = False
 
-    def sending(self, method):
+    def sending(self, changes_remote):
         """Note a request about to leave and return the earlier value, to restore if it is turned away.
 
         Noted before the send, so that a request cut short by anything (a timeout, a stopping
-        worker's signal) counts as one that may have arrived. Reads change nothing.
+        worker's signal) counts as one that may have arrived. A read changes nothing.
         """
         earlier = self.may_have_reached
-        if method not in ("GET", "HEAD", "OPTIONS"):
+        if changes_remote:
             self.may_have_reached = True
         return earlier
 
@@ -160,8 +168,14 @@ class ConnectorHttpClient:
         headers=None,
         idempotency_key=None,
         expected=SUCCESS,
+        changes_remote=None,
     ):
-        """Send one request and return the response, or raise the ConnectorError for its failure."""
+        """Send one request and return the response, or raise the ConnectorError for its failure.
+
+        `changes_remote` says whether the request may change data on the remote system, for
+        recording_sends. By default only a safe method (GET, HEAD, OPTIONS) does not. An API
+        that reads with POST, such as Odoo's, passes False for its reads.
+        """
         method = method.upper()
         url = self._url(path)
         log_context = {"connection": self.name, "method": method, "path": mask_text(urlsplit(url).path)}
@@ -193,14 +207,16 @@ class ConnectorHttpClient:
             },
         )
 
+        if changes_remote is None:
+            changes_remote = method not in SAFE_METHODS
         sends = _send_record.get() or SendRecord()
-        earlier = sends.sending(method)
+        earlier = sends.sending(changes_remote)
         started = time.monotonic()
         try:
             response = self.session.request(
                 method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
             )
-            if response.status_code in TURNED_AWAY_STATUSES:
+            if response.status_code in TURNED_AWAY_STATUSES and time.monotonic() - started < TURNED_AWAY_WITHIN_SECONDS:
                 sends.may_have_reached = earlier
             error = None if response.status_code in expected else self.error_for_response(response)
         except requests.RequestException as exc:

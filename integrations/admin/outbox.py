@@ -79,8 +79,8 @@ class OutboundMessageAdmin(RecordNameSearchMixin, ReadOnlyAdminMixin, admin.Mode
         # The text follows integrations.services.outbox.withdraw_unsent, the only code that
         # withdraws a message.
         return gettext(
-            "Kontor withdrew this message because %(record)s was cancelled before any worker sent it to "
-            "%(connection)s. Kontor does not send it."
+            "Kontor withdrew this message because %(record)s was cancelled before %(connection)s received it. "
+            "Any earlier attempts were turned away unprocessed. Kontor does not send it."
         ) % {"record": record_label_of(message), "connection": message.connection.name}
 
     @admin.display(description=_("What happened"))

@@ -5,10 +5,10 @@ from django.db.models import Q
 def mark_messages_that_were_tried(apps, schema_editor):
     # Earlier attempts left no record of whether they reached the remote system. A message that
     # was tried or failed may have, so it keeps the old rule: a cancellation does not withdraw it.
-    # Only the states a cancellation looks at are marked, so a large history of delivered
-    # messages is not rewritten.
+    # Failed messages count too, because a retry from the admin makes them pending again. The
+    # delivered ones are left alone, so a long history is not rewritten.
     OutboundMessage = apps.get_model("integrations", "OutboundMessage")
-    OutboundMessage.objects.filter(state__in=["pending", "in_flight", "superseded"]).filter(
+    OutboundMessage.objects.filter(state__in=["pending", "in_flight", "superseded", "failed"]).filter(
         Q(attempts__gt=0) | ~Q(error_code="") | ~Q(last_error="") | Q(state="in_flight")
     ).update(may_have_reached=True)
 

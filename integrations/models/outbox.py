@@ -19,8 +19,9 @@ class OutboundState(models.TextChoices):
     # The remote system already has this content (same fingerprint as the last push).
     SKIPPED = "skipped", _("skipped")
     FAILED = "failed", _("failed")
-    # The record was cancelled before any worker took this message, so it was never sent. The
-    # context keeps it apart from a withdrawn consent, which German calls "widerrufen".
+    # The record was cancelled before any attempt of this message may have reached the remote
+    # system (see may_have_reached), so it is not sent. The context keeps it apart from a
+    # withdrawn consent, which German calls "widerrufen".
     WITHDRAWN = "withdrawn", pgettext_lazy("outbound message state", "withdrawn")
 
 

@@ -190,6 +190,11 @@ def error_from_odoo(data, *, connection, status=None):
     return error_class(text, connection=connection, status=status)
 
 
+# Model methods that only read. Odoo's APIs send every call as a POST, so the client tells the
+# HTTP layer which calls cannot have changed anything (see integrations.http.recording_sends).
+READ_METHODS = {"search_read", "read", "search", "search_count", "fields_get", "context_get", "name_search"}
+
+
 class OdooClient:
     """Calls Odoo model methods for one connection over the protocol its version needs."""
 
@@ -269,16 +274,18 @@ class OdooClient:
         body = dict(params)
         if ids is not None:
             body["ids"] = list(ids)
-        return self._post_json(f"/json/2/{model}/{method}", body)
+        return self._post_json(f"/json/2/{model}/{method}", body, changes_remote=method not in READ_METHODS)
 
-    def _post_json(self, path, body):
+    def _post_json(self, path, body, *, changes_remote):
         """POST `body` and return the JSON response. A 400 or 422 with Odoo's error object raises OdooRejected.
 
         In a worker of a stopping cluster the call raises CallStopped instead of waiting for Odoo.
         """
         try:
             return call_stop_bounded(
-                self.connection.name, f"POST {path}", lambda: self.http.request_json("POST", path, json=body)
+                self.connection.name,
+                f"POST {path}",
+                lambda: self.http.request_json("POST", path, json=body, changes_remote=changes_remote),
             )
         except ValidationFailed as error:
             if not error.field_errors:
@@ -303,7 +310,7 @@ class OdooClient:
         try:
             return self._rpc("object", "execute_kw", [
                 self.settings.database, uid, self.settings.api_key, model, method, args, params,
-            ])
+            ], changes_remote=method not in READ_METHODS)
         except AuthError:
             # The uid may belong to a login that was renamed or re-created; look it up once more.
             self._uids.pop(self._uid_key(), None)
@@ -324,14 +331,15 @@ class OdooClient:
             self._uids[key] = uid
         return uid
 
-    def _rpc(self, service, method, args):
+    def _rpc(self, service, method, args, *, changes_remote=False):
+        """Call `method` of an Odoo service; `changes_remote` is True for a model method that writes."""
         body = {
             "jsonrpc": "2.0",
             "method": "call",
             "params": {"service": service, "method": method, "args": args},
             "id": next(self._request_ids),
         }
-        answer = self._post_json("/jsonrpc", body)
+        answer = self._post_json("/jsonrpc", body, changes_remote=changes_remote)
         if not isinstance(answer, dict):
             raise InvalidResponse("Odoo /jsonrpc returned no JSON object", connection=self.connection.name)
         if answer.get("error"):

@@ -393,8 +393,9 @@ def _finish_owned(finished, token, now):
         OutboundMessage,
         [(message.pk, str(state), detail) for message, state, detail in finished],
         "state = v.column2, remote_id = v.column3, delivered_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END, "
+        "may_have_reached = CASE WHEN v.column2 = %s THEN %s ELSE may_have_reached END, "
         "lease_expires_at = NULL, error_code = '', last_error = ''",
-        set_params=[str(OutboundState.DELIVERED), now],
+        set_params=[str(OutboundState.DELIVERED), now, str(OutboundState.DELIVERED), True],
         condition="t.claim_token = %s AND t.state = %s",
         condition_params=[token, str(OutboundState.IN_FLIGHT)],
         returning=True,

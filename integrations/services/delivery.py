@@ -155,11 +155,14 @@ def _finish(message, state, remote_id=""):
             return None
         message.state = state
         message.delivered_at = now if state == OutboundState.DELIVERED else None
+        message.may_have_reached = message.may_have_reached or state == OutboundState.DELIVERED
         message.remote_id = str(remote_id)[:255]
         message.lease_expires_at = None
         message.error_code = ""
         message.last_error = ""
-        message.save(update_fields=["state", "delivered_at", "remote_id", "lease_expires_at", "error_code", "last_error"])
+        message.save(update_fields=[
+            "state", "delivered_at", "may_have_reached", "remote_id", "lease_expires_at", "error_code", "last_error",
+        ])
         if state == OutboundState.DELIVERED:
             record_pushed(message.connection, message.content_type, message.object_id, message.fingerprint, remote_id)
         resolve_sync_error_of(outbound_message=message)

@@ -65,6 +65,7 @@ class ShopwareClient:
             "POST",
             "/api/oauth/token",
             json={"grant_type": "client_credentials", "client_id": self.access_key_id, "client_secret": self.secret_access_key},
+            changes_remote=False,
         )
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
@@ -79,9 +80,12 @@ class ShopwareClient:
 
     # Calls
 
-    def call(self, method, path, *, json=None, headers=None, expected=None):
-        """Send one Admin API request and return its response; renews the token once on a 401."""
-        kwargs = {"json": json}
+    def call(self, method, path, *, json=None, headers=None, expected=None, changes_remote=None):
+        """Send one Admin API request and return its response; renews the token once on a 401.
+
+        `changes_remote` is False for a search, which reads with POST (see ConnectorHttpClient.request).
+        """
+        kwargs = {"json": json, "changes_remote": changes_remote}
         if expected is not None:
             kwargs["expected"] = expected
         for attempt in (1, 2):
@@ -121,7 +125,7 @@ class ShopwareClient:
     def search(self, entity, criteria, *, retries=True):
         """POST /api/search/{entity}; return the JSON body {"total", "data", ...}."""
         send = self.call_with_retries if retries else self.call
-        return send("POST", f"/api/search/{entity.replace('_', '-')}", json=criteria).json()
+        return send("POST", f"/api/search/{entity.replace('_', '-')}", json=criteria, changes_remote=False).json()
 
     def sync(self, operations, *, retries=True):
         """POST /api/_action/sync with fail-on-error false; return (status, JSON body).

@@ -18,10 +18,11 @@ from catalog.services import stock
 from catalog.services.availability import publish_order_availability
 from core.translation import Translatable
 from integrations.itemerrors import NoLeadingSystem
-from integrations.models import Binding, Connection
+from integrations.models import Binding, Connection, OutboundMessage
 from integrations.services.bindings import bind, forget_pushed
 from integrations.services.leading import apply_inbound_changes, leading_connection_id
 from integrations.shopware import order_mapper
+from orders.erpstate import UNFINISHED_STATES, ErpState, with_erp_state
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import (
     InvalidTransition,
@@ -324,10 +325,28 @@ def _cancelled_before_leader_got_it(connection, order):
     return change is not None
 
 
-def _cancellation_note(connection):
+def _cancellation_note(connection, order):
     """Return the attention note for a shop cancellation that the order status's leading system must confirm."""
     leader_id = leading_connection_id("orders", "status")
     leader = Connection.objects.filter(pk=leader_id).values_list("name", flat=True).first() or "-"
+    state = with_erp_state(Order.objects.filter(pk=order.pk), leader_id).values_list("erp_state", flat=True).first()
+    on_its_way = OutboundMessage.objects.filter(
+        connection_id=leader_id, entity="orders", content_type=ContentType.objects.get_for_model(Order),
+        object_id=str(order.pk), state__in=UNFINISHED_STATES,
+    )
+    if state == ErpState.WAITING and on_its_way.exists():
+        # A message is being sent or retried, and an attempt may have reached the leader, which
+        # has not confirmed the order yet, so support would not find it there now.
+        return Translatable(
+            gettext_lazy(
+                "Cancelled in %(shop)s while the order was on its way to %(leader)s. An attempt to send it "
+                "may have reached %(leader)s, so Kontor did not cancel the order, and its units stay held "
+                "for it. Kontor keeps sending it, and %(leader)s finds it by its order number, so it is not "
+                "created twice. Once the order shows in %(leader)s, cancel it there if the cancellation is "
+                "right; then select the conflict under Conflicts and run \"Mark resolved\"."
+            ),
+            shop=connection.name, leader=leader,
+        )
     return Translatable(
         gettext_lazy(
             "Cancelled in %(shop)s, but %(leader)s leads the order status, so Kontor did not cancel "
@@ -360,7 +379,7 @@ def _apply_cancellation(connection, order, event=None):
         publish_order_availability(order)
         # The merchant must decide, because the order may already be on its way. The conflict
         # alone would only show under Conflicts, so the order is flagged in the order list too.
-        order.save(update_fields=set_attention_note(order, _cancellation_note(connection), append=True))
+        order.save(update_fields=set_attention_note(order, _cancellation_note(connection, order), append=True))
         logger.info("Shopware cancellation recorded as a conflict; stock sent again", extra={"order_id": order.pk, "connection_id": connection.pk})
         return False
     try:

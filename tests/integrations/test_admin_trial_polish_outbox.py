@@ -120,13 +120,14 @@ def test_every_field_on_page(staff_client, erp):
     [
         (
             "en",
-            "Kontor withdrew this message because Order 10042 was cancelled before any worker sent it to "
-            "Odoo sandbox. Kontor does not send it.",
+            "Kontor withdrew this message because Order 10042 was cancelled before Odoo sandbox received it. "
+            "Any earlier attempts were turned away unprocessed. Kontor does not send it.",
         ),
         (
             "de",
-            "Kontor hat diese Nachricht zurückgezogen, weil Bestellung 10042 storniert wurde, bevor ein "
-            "Worker sie an Odoo sandbox gesendet hat. Kontor sendet sie nicht.",
+            "Kontor hat diese Nachricht zurückgezogen, weil Bestellung 10042 storniert wurde, bevor Odoo "
+            "sandbox sie erhalten hat. Frühere Versuche wurden abgewiesen, ohne verarbeitet zu werden. "
+            "Kontor sendet sie nicht.",
         ),
     ],
 )

@@ -5,13 +5,20 @@ their messages had failed attempts, and went to Odoo after the outage. Every att
 turned away (503, then Kontor's open breaker), so Odoo never had them.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
+import requests
+import responses
 from django.utils import timezone
 
+from integrations.http import recording_sends
 from integrations.models import Conflict, OutboundMessage, OutboundState
+from integrations.odoo.client import OdooClient
 from integrations.sandbox import faults
+from integrations.sandbox.odoo import seed
+from integrations.sandbox.testing import route_to_django
 from integrations.services.batches import deliver_due_messages
 from integrations.services.delivery import deliver_message
 from orders.models import OrderStatus
@@ -30,14 +37,28 @@ from tests.odoo.test_stock_and_status import settle
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def waiting_order(sandbox):
+def place_waiting_order():
+    """Return a shop order whose message to the sandbox Odoo waits to be sent, and the Odoo connection."""
     erp = make_odoo_connection()
     channel, shop = make_pair(erp)
     make_product("CAM-1", on_hand=5, odoo_quantity=5)
     settle(erp)
     order = place_order(channel, shop, "30011", [line("CAM-1", 2, gross="23.80", net="20.00", tax="3.80")])
     return order, erp
+
+
+@pytest.fixture
+def waiting_order(sandbox):
+    return place_waiting_order()
+
+
+def failing_first_create(failure):
+    """Route the sandbox with the first Odoo create of any model failing with `failure`, the reads passing."""
+    rsps = responses.RequestsMock(assert_all_requests_are_fired=False)
+    # responses serves the first matching rule once and then drops it, so only one create fails.
+    rsps.add_callback(responses.POST, re.compile(r".*/sandbox/odoo/json/2/[^/]+/create$"), callback=lambda request: failure)
+    route_to_django(rsps)
+    return rsps
 
 
 def deliver_alone(message):
@@ -86,25 +107,58 @@ def test_cancel_after_outage_only_withdraws(waiting_order, deliver):
 
 @pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
 @pytest.mark.parametrize(
-    "fault",
+    ("failure", "reached"),
     [
-        # Odoo failed while working on it: the sale order may exist.
-        {"server_error_percent": 100, "server_error_status": 500},
+        # Odoo turned the create away: nothing was written, although the reads before it went through.
+        ((503, {}, b'{"error": "unavailable"}'), False),
+        # Odoo failed while working on it: the record may exist.
+        ((500, {}, b'{"error": "internal"}'), True),
         # No response in time: Odoo may have created it before the client gave up.
-        {"timeout_percent": 100, "timeout_seconds": 0},
+        (requests.ReadTimeout("read timed out"), True),
     ],
 )
-def test_cancel_after_possible_create_conflicts(waiting_order, fault, deliver):
-    order, erp = waiting_order
-    message = try_while_down(order, erp, fault, attempts=1, deliver=deliver)
-    assert (message.state, message.may_have_reached) == (OutboundState.PENDING, True)
+def test_cancel_after_failed_create(failure, reached, deliver):
+    with failing_first_create(failure):
+        seed.ensure_seeded()
+        order, erp = place_waiting_order()
+        message = try_while_down(order, erp, {}, attempts=1, deliver=deliver)
+        assert (message.state, message.may_have_reached) == (OutboundState.PENDING, reached)
 
-    change = cancel_in_shop(order, erp)
+        change = cancel_in_shop(order, erp)
 
-    assert change is None
     order.refresh_from_db()
     message.refresh_from_db()
-    assert (order.status, message.state) == (OrderStatus.NEW, OutboundState.PENDING)
+    if reached:
+        assert change is None
+        assert (order.status, message.state) == (OrderStatus.NEW, OutboundState.PENDING)
+    else:
+        assert change is not None
+        assert (order.status, message.state) == (OrderStatus.CANCELLED, OutboundState.WITHDRAWN)
+    assert sale_orders("30011") == []
+
+
+@pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])
+def test_delivered_message_marked_reached(waiting_order, deliver):
+    order, erp = waiting_order
+
+    message = try_while_down(order, erp, {}, attempts=1, deliver=deliver)
+
+    assert (message.state, message.may_have_reached) == (OutboundState.DELIVERED, True)
+
+
+@pytest.mark.parametrize("version", ["19.0", "16.0"])
+def test_odoo_reads_not_noted_as_sends(sandbox, version):
+    # Odoo sends every call as a POST; its reads cannot have created an order.
+    client = OdooClient(make_odoo_connection(version=version))
+
+    with recording_sends() as writes:
+        partner_id = client.create("res.partner", {"name": "Ada Buyer"})
+    with recording_sends() as reads:
+        client.search_read("res.partner", [["id", "=", partner_id]], ["name"], limit=1)
+        client.read("res.partner", [partner_id], ["name"])
+
+    assert reads.may_have_reached is False
+    assert writes.may_have_reached is True
 
 
 @pytest.mark.parametrize("deliver", [deliver_alone, deliver_in_batch])

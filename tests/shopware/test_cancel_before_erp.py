@@ -116,6 +116,35 @@ def test_cancel_of_order_maybe_in_erp_is_conflict(client, connection, erp, make_
     assert product.stock_levels.get().reserved == 2
 
 
+def test_conflict_note_while_order_on_its_way(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    # Timed out once: Odoo may have the order, but has not confirmed it.
+    OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(attempts=1, error_code="timeout", may_have_reached=True)
+
+    cancel_in_shop(client)
+
+    order.refresh_from_db()
+    notes = order.attention_note_translations
+    assert notes["en"].startswith("Cancelled in Shopware DE while the order was on its way to Odoo.")
+    assert "Once the order shows in Odoo, cancel it there" in notes["en"]
+    assert notes["de"].startswith("In Shopware DE storniert, während die Bestellung unterwegs zu Odoo war.")
+    assert notes["de"].endswith("führen Sie „Als erledigt markieren“ aus.")
+
+
+def test_conflict_note_once_order_in_erp(client, connection, erp, make_product):
+    make_product("SW-TEST-1", on_hand=5)
+    order = place_order(client)
+    OutboundMessage.objects.filter(pk=erp_message(erp, order).pk).update(
+        state=OutboundState.DELIVERED, attempts=1, may_have_reached=True
+    )
+
+    cancel_in_shop(client)
+
+    order.refresh_from_db()
+    assert order.attention_note_translations["en"].startswith("Cancelled in Shopware DE, but Odoo leads the order status")
+
+
 def test_cancel_of_order_bound_in_erp_is_conflict(client, connection, erp, make_product):
     make_product("SW-TEST-1", on_hand=5)
     order = place_order(client)

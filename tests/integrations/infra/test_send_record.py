@@ -64,6 +64,26 @@ def test_get_request_not_noted():
 
 
 @responses.activate
+def test_post_read_not_noted():
+    # An API that reads with POST, such as Odoo's search_read, says so.
+    responses.post(f"{BASE}/orders/search", status=200)
+
+    with recording_sends() as sends:
+        erp().request("POST", "/orders/search", json={}, changes_remote=False)
+
+    assert sends.may_have_reached is False
+
+
+@responses.activate
+def test_slow_503_may_have_reached(monkeypatch):
+    # A proxy that answers 503 after its own timeout may have passed the request on.
+    monkeypatch.setattr("integrations.http.TURNED_AWAY_WITHIN_SECONDS", 0.0)
+    responses.post(f"{BASE}/orders", status=503)
+
+    assert reached_after(503) is True
+
+
+@responses.activate
 def test_read_timeout_may_have_reached():
     responses.post(f"{BASE}/orders", body=requests.ReadTimeout("read timed out"))
 
