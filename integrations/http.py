@@ -54,7 +54,7 @@ UNHEALTHY_ERRORS = (ServerError, Timeout, ConnectionFailed)
 # many requests, and unavailable (overloaded, in maintenance, or no backend behind the proxy).
 TURNED_AWAY_STATUSES = {429, 503}
 
-# A turned-away status counts only when it came this fast. Some proxies answer 503 once the
+# A turned-away status counts only when it came this fast. Some proxies return 503 once the
 # application behind them has taken too long (Heroku's router after 30 s), and by then the
 # application may have carried out the request.
 TURNED_AWAY_WITHIN_SECONDS = 5.0
@@ -172,7 +172,7 @@ class ConnectorHttpClient:
     ):
         """Send one request and return the response, or raise the ConnectorError for its failure.
 
-        `changes_remote` says whether the request may change data on the remote system, for
+        `changes_remote` tells whether the request may change data on the remote system, for
         recording_sends. By default only a safe method (GET, HEAD, OPTIONS) does not. An API
         that reads with POST, such as Odoo's, passes False for its reads.
         """

@@ -52,7 +52,7 @@ class InboundEvent(models.Model):
         ]
 
     def __str__(self):
-        # The admin shows this in titles and links, so it names the record as support knows it
+        # The admin shows this in titles and links, so it names the record as support refers to it
         # ("Order 10042"), where the payload has the number, else the entity and external id.
         # Imported here, because the record names module imports the catalog and orders models.
         from django.utils.text import capfirst

@@ -65,7 +65,7 @@ def test_get_request_not_noted():
 
 @responses.activate
 def test_post_read_not_noted():
-    # An API that reads with POST, such as Odoo's search_read, says so.
+    # An API that reads with POST, such as Odoo's search_read, marks the request as a read.
     responses.post(f"{BASE}/orders/search", status=200)
 
     with recording_sends() as sends:
@@ -76,7 +76,7 @@ def test_post_read_not_noted():
 
 @responses.activate
 def test_slow_503_may_have_reached(monkeypatch):
-    # A proxy that answers 503 after its own timeout may have passed the request on.
+    # A proxy that returns 503 after its own timeout may have passed the request on.
     monkeypatch.setattr("integrations.http.TURNED_AWAY_WITHIN_SECONDS", 0.0)
     responses.post(f"{BASE}/orders", status=503)
 
