@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -768,6 +769,38 @@ def set_attention_note(order, note, *, append=False):
     order.attention_note = text
     order.attention_note_translations = translations
     return ["needs_attention", "attention_note", "attention_note_translations"]
+
+
+ORDER_CONFLICTS_RESOLVED = gettext_lazy("%(user)s marked the order's conflicts resolved.")
+
+
+def settle_attention_after_conflicts(order_ids, *, user):
+    """Take the flag off the orders of `order_ids` whose last open conflict support has just resolved; return their pks.
+
+    A shop cancellation that became a conflict flags its order and asks support to decide in
+    the ERP and then mark the conflict resolved. Once they have, a flag left on the order would
+    send the next person to a solved case. An order with another open conflict keeps its flag.
+    A line below the note says who resolved it.
+    """
+    # Imported here: the framework's models import the canonical apps' models.
+    from integrations.models import Conflict
+
+    order_type = ContentType.objects.get_for_model(Order)
+    still_open = set(
+        Conflict.objects.filter(content_type=order_type, object_id__in=[str(pk) for pk in order_ids], resolved=False)
+        .values_list("object_id", flat=True)
+    )
+    settled = []
+    for order in Order.objects.filter(pk__in=order_ids, needs_attention=True):
+        if str(order.pk) in still_open:
+            continue
+        fields = set_attention_note(order, Translatable(ORDER_CONFLICTS_RESOLVED, user=user.get_username()), append=True)
+        order.needs_attention = False
+        order.save(update_fields=[*fields, "updated_at"])
+        settled.append(order.pk)
+    if settled:
+        logger.info("attention flags cleared after conflicts resolved", extra={"order_ids": settled, "user_id": user.pk})
+    return settled
 
 
 def confirm_new_orders(notes, *, actor, connection=None):

@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -14,6 +15,8 @@ from integrations.admin.records import choice_label_column
 from integrations.domains import Domain, FieldGroup, field_groups_of
 from integrations.models import Conflict, LeadingSystemRule
 from integrations.models.leading import conflict_field
+from orders.models import Order
+from orders.services import settle_attention_after_conflicts
 
 
 class LeadingSystemRuleForm(forms.ModelForm):
@@ -132,7 +135,11 @@ class ConflictAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark resolved"))
     def mark_resolved(self, request, queryset):
-        count = queryset.filter(resolved=False).update(resolved=True)
+        open_conflicts = queryset.filter(resolved=False)
+        order_type = ContentType.objects.get_for_model(Order)
+        order_ids = [int(pk) for pk in open_conflicts.filter(content_type=order_type).values_list("object_id", flat=True)]
+        count = open_conflicts.update(resolved=True)
+        settle_attention_after_conflicts(order_ids, user=request.user)
         text = ngettext("%(count)d conflict marked resolved.", "%(count)d conflicts marked resolved.", count)
         self.message_user(request, text % {"count": count})
 
