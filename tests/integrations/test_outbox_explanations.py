@@ -6,13 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.urls import reverse
 from django.utils import timezone, translation
 
 from integrations.models import Connection, OutboundMessage, OutboundState, SyncDirection, SyncError
 from integrations.services.outbox_explanations import explain_outbound_message, http_status_of
-from tests.admin_pages import render_page
 from tests.factories import OrderFactory
+from tests.integrations.test_admin_trial_polish_outbox import fieldsets_of, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -47,20 +46,6 @@ def order_message(connection, *, state=OutboundState.PENDING, error_code="", las
         error_code=error_code,
         last_error=last_error,
     )
-
-
-def page_of(client, message, language):
-    return render_page(client, reverse("admin:integrations_outboundmessage_change", args=[message.pk]), language)
-
-
-def fieldsets_of(html):
-    """Return {legend or summary text: html of the fieldset} for the fieldsets of a change page."""
-    fieldsets = {}
-    for fieldset in re.findall(r"<fieldset.*?</fieldset>", html, re.DOTALL):
-        heading = re.search(r"<(?:h2|summary)[^>]*>(.*?)</(?:h2|summary)>", fieldset, re.DOTALL)
-        title = re.sub(r"<[^>]+>", "", heading.group(1)).strip() if heading else ""
-        fieldsets[title] = fieldset
-    return fieldsets
 
 
 def what_happened_on(html):
