@@ -1,6 +1,10 @@
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from core.formats import format_utc_datetime
@@ -63,10 +67,12 @@ class SyncDirection(models.TextChoices):
 
 # An Akeneo import issue stores its severity in the payload. A warning dropped one value and kept
 # its record, so data keeps flowing and it needs no action. Other sync errors name no severity.
-# A containment test, not a key lookup: the key lookup is NULL in SQL for a payload without the
-# key or for a list payload, so a negated filter would drop those rows from the other errors.
-IS_WARNING = models.Q(payload__contains={"severity": WARNING})
-IS_NOT_WARNING = models.Q(payload__isnull=True) | ~IS_WARNING
+# The severity's text is NULL in SQL for a payload without the key or for a list payload, so it
+# is compared as "" there, and the negation keeps those rows among the other errors. Not a JSON
+# containment test, because SQLite (the embedded default) has none.
+SEVERITY = Coalesce(KeyTextTransform("severity", "payload"), Value(""), output_field=models.TextField())
+IS_WARNING = models.Q(Exact(SEVERITY, WARNING))
+IS_NOT_WARNING = ~IS_WARNING
 
 
 class SyncErrorQuerySet(models.QuerySet):
