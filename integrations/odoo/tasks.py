@@ -11,9 +11,10 @@ two poll loops per Odoo connection run as tasks of the poll lane, which runs not
 - The orders loop hands new shop orders to Odoo and reads sale orders and their documents.
 
 Each loop holds a lock in the cache, polls until shortly before the lane's task timeout, then
-queues its successor. `ensure_pollers`, scheduled every minute, starts a loop whose worker
-died. When the lane's cluster begins to stop, a loop returns after its current step, releases
-its lock and queues no successor, so ensure_pollers starts it again once the lane runs again.
+queues its successor and hands it the lock. `ensure_pollers`, scheduled every minute, starts a
+loop whose lock is missing, as after its worker died. When the lane's cluster begins to stop, a
+loop returns after its current step, releases its lock and queues no successor, so
+ensure_pollers starts it again once the lane runs again.
 A step that waits for Odoo then is cut short (integrations.odoo.stopping), so a hanging Odoo
 does not hold up the stop for the client's read timeout.
 The framework's scheduled delta pull (with its longer overlap) still runs as the safety net
@@ -107,6 +108,9 @@ MAX_BACKOFF_SECONDS = 5.0
 # A poll reads at most this many pages, so one loop iteration stays short under a backlog.
 MAX_PAGES_PER_POLL = 20
 LOCK_SECONDS = 30
+# The lock's value from a hand-over until the successor starts. It lasts LOCK_SECONDS, so a
+# successor that never runs leaves ensure_pollers to start the loop again.
+HANDED_OVER = "handed-over"
 # Pending stock events of earlier steps that one step applies again, oldest first. Under order
 # load a step leaves at most one pending event per level and read, so this is several steps' worth.
 MAX_LEFT_OVER_EVENTS = 1000
@@ -342,16 +346,58 @@ def _report_poll_recovery(connection_id, kind):
         logger.exception("odoo poll recovery not recorded", extra={"connection_id": connection_id, "kind": kind})
 
 
+def _take_lock(key):
+    """Take a loop's lock and return the holder's token, or None when another loop holds it.
+
+    A lock that a predecessor handed over is taken over by the first loop that starts, normally
+    its successor. The new holder stores a token of its own, so a second delivery of the same
+    successor task finds the lock taken.
+    """
+    token = uuid.uuid4().hex
+    # NOTE: reading and replacing a handed-over lock is not atomic, so two loops of the same kind
+    # starting at the same instant could both take it. Only ensure_pollers queues a loop beside
+    # the successor, and only when the lock has run out.
+    if cache.get(key) == HANDED_OVER:
+        cache.set(key, token, timeout=LOCK_SECONDS)
+        # The database cache ignores a failed write, so the lock is read back.
+        return token if cache.get(key) == token else None
+    if cache.add(key, token, timeout=LOCK_SECONDS):
+        return token
+    return None
+
+
+def _hand_over(connection_id, kind, key, token):
+    """Queue the loop's successor and keep the lock held for it. Returns whether it was queued.
+
+    ensure_pollers waits in the lane's queue behind the two loops, so it runs right at a
+    hand-over. A lock released before the successor started made it queue a second loop at
+    each hand-over. While the lock is held, ensure_pollers queues no loop.
+    """
+    if cache.get(key) != token:
+        # The lock ran out (a step outlived LOCK_SECONDS) and another loop may hold it now.
+        logger.warning("odoo poll loop lost its lock, no successor queued", extra={"connection_id": connection_id, "kind": kind})
+        return False
+    cache.set(key, HANDED_OVER, timeout=LOCK_SECONDS)
+    try:
+        async_task(POLL_TASK, connection_id, None, kind, cluster=POLL_LANE)
+    except Exception:
+        # Without a successor the lock must go, so that ensure_pollers starts the loop again.
+        cache.delete(key)
+        raise
+    return True
+
+
 def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     """Run one connection's stock or orders loop until shortly before the poll lane's timeout.
 
-    Then the loop queues its successor. Returns "busy" when another loop of the same kind has
-    the connection's lock, and "stopped" without a successor when the worker's cluster began to
-    stop.
+    Then the loop queues its successor and hands it the lock. Returns "busy" when another loop
+    of the same kind has the connection's lock, "stopped" without a successor when the
+    worker's cluster began to stop, and "lost" without a successor when the lock ran out while
+    the loop ran.
     """
-    token = uuid.uuid4().hex
     key = _lock_key(connection_id, kind)
-    if not cache.add(key, token, timeout=LOCK_SECONDS):
+    token = _take_lock(key)
+    if token is None:
         return "busy"
 
     if seconds is None:
@@ -362,6 +408,7 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
     backoff = 0.0
     failing = False
     stopped = False
+    handing_over = False
     sender = None
     try:
         failing = _loop_is_failing(connection_id, kind)
@@ -416,10 +463,12 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
             failing = False
             backoff = 0.0
             sleep_unless_cluster_stops(max(next_poll - time.monotonic(), 0.01))
+        handing_over = not stopped
     finally:
         if sender is not None:
             sender.stop(timeout=SENDER_STOP_SECONDS)
-        if cache.get(key) == token:
+        # A loop that hands over keeps the lock for its successor, and any other end releases it.
+        if not handing_over and cache.get(key) == token:
             cache.delete(key)
 
     if stopped:
@@ -427,7 +476,8 @@ def poll_loop(connection_id, seconds=None, kind=ORDERS_LOOP):
         logger.info("odoo poll loop stopped", extra={"connection_id": connection_id, "kind": kind})
         return "stopped"
 
-    async_task(POLL_TASK, connection_id, None, kind, cluster=POLL_LANE)
+    if not _hand_over(connection_id, kind, key, token):
+        return "lost"
     logger.info("odoo poll loop handed over", extra={"connection_id": connection_id, "kind": kind})
     return "continued"
 

@@ -5,6 +5,7 @@ Odoo is the sandbox behind `responses`, switched to 100 % server errors for the 
 """
 
 import pytest
+from django.core.cache import cache
 
 from integrations.domains import Domain
 from integrations.models import SyncDirection, SyncError, SyncRun, SyncRunKind, SyncRunState
@@ -109,9 +110,10 @@ def test_restarted_loop_recovers(sandbox, no_sleep, queued_loops, kind, entity):
     tasks.poll_loop(connection.pk, seconds=LOOP_SECONDS, kind=kind)
     [failed_error] = SyncError.objects.filter(connection=connection)
     end_outage(connection)
-    # The worker died instead of running its successor, so ensure_pollers starts new loops,
-    # which have no memory of the outage.
+    # The worker died instead of running its successor, and the lock handed to the successor
+    # ran out, so ensure_pollers starts new loops, which have no memory of the outage.
     queued_loops.clear()
+    cache.delete(tasks._lock_key(connection.pk, kind))
 
     started = tasks.ensure_pollers()
     outcome = run_queued_loop([loop for loop in queued_loops if loop[1] == kind])
