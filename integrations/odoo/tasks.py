@@ -374,7 +374,8 @@ def _hand_over(connection_id, kind, key, token):
     each hand-over. While the lock is held, ensure_pollers queues no loop.
     """
     if cache.get(key) != token:
-        # The lock ran out or another loop took it. That loop queues the successor instead.
+        # The lock ran out or another loop took it. That loop polls on, or without one,
+        # ensure_pollers starts a loop within a minute.
         logger.warning("odoo poll loop lost its lock, no successor queued", extra={"connection_id": connection_id, "kind": kind})
         return False
     cache.set(key, HANDED_OVER, timeout=LOCK_SECONDS)
