@@ -1,8 +1,8 @@
 """A status that the ERP or a person sets reaches the shop the order came from, and only that shop.
 
 The shop shows its customer the order's state. A trial found confirmed orders still "open" in
-the shop and an order cancelled in the admin still open there. A status change queued nothing
-for the shop, and only shipments were pushed.
+the shop and an order cancelled in the admin still open there, because a status change queued
+nothing for the shop; only shipments were pushed.
 """
 
 import pytest
