@@ -811,14 +811,8 @@ def confirm_new_orders(notes, *, actor, connection=None):
     locked in id order, so two batches wait for each other. Orders that are no longer new are
     left out, for transition_order to judge one by one.
     """
-    rows = Order.objects.select_for_update().filter(pk__in=list(notes)).order_by("pk").values_list("pk", "status", "connection_id", "external_number")
-    # The moved orders as the status push needs them, without reading them again.
-    confirmed = [
-        Order(pk=pk, status=OrderStatus.CONFIRMED, connection_id=connection_id, external_number=number)
-        for pk, status, connection_id, number in rows
-        if status == OrderStatus.NEW
-    ]
-    moved = [order.pk for order in confirmed]
+    statuses = dict(Order.objects.select_for_update().filter(pk__in=list(notes)).order_by("pk").values_list("pk", "status"))
+    moved = [pk for pk, status in statuses.items() if status == OrderStatus.NEW]
     if not moved:
         return set()
 
@@ -830,30 +824,7 @@ def confirm_new_orders(notes, *, actor, connection=None):
         )
         for pk in moved
     )
-    publish_order_status(confirmed, origin=connection)
     return set(moved)
-
-
-def publish_order_status(orders, *, origin=None):
-    """Queue a status push of each order to the connection it came from, unless the change came from there.
-
-    The shop that took an order shows its customer the order's state, so it is sent each new
-    status that another system (the ERP, a person in the admin) set. Only that connection gets
-    it: the ERP also receives orders, and a message to it would send the order itself again.
-    Call it inside the transaction that changes the status.
-    """
-    # Imported here: the framework's outbox imports the canonical apps' models.
-    from integrations.domains import Domain
-    from integrations.services.outbox import enqueue_outbound_many, subscribed_entities
-
-    subscriptions = {subscription.connection_id: subscription for subscription in subscribed_entities(Domain.ORDERS, origin)}
-    items = defaultdict(list)
-    for order in orders:
-        subscription = subscriptions.get(order.connection_id)
-        if subscription is not None:
-            items[subscription].append((order, {"order_id": order.pk, "number": order.external_number, "status": order.status}))
-    for subscription, orders_of_connection in items.items():
-        enqueue_outbound_many(orders_of_connection, Domain.ORDERS, origin=origin, subscriptions=[subscription])
 
 
 def _note_fields(note):
@@ -969,7 +940,6 @@ def transition_order(order_id, to_status, *, actor, user=None, connection=None, 
         from catalog.services.availability import publish_order_availability
 
         publish_order_availability(order)
-    publish_order_status([order], origin=connection)
 
     logger.info("Order status changed", extra={"order_id": order.pk, "from": current, "to": to_status, "actor": actor})
     return change

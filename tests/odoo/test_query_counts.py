@@ -28,9 +28,8 @@ pytestmark = pytest.mark.django_db
 SKUS = [f"QC-{number}" for number in range(5)]
 
 # Statements of one deliver_orders call once the connection's lookups are cached and its
-# products bound, whatever the number of orders. One of them reads which shops take the
-# confirmed orders' status.
-ORDER_BATCH_STATEMENTS = 34
+# products bound, whatever the number of orders.
+ORDER_BATCH_STATEMENTS = 33
 
 
 def deliver_batch(size):
