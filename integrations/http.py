@@ -172,7 +172,7 @@ class ConnectorHttpClient:
     ):
         """Send one request and return the response, or raise the ConnectorError for its failure.
 
-        `changes_remote` tells whether the request may change data on the remote system, for
+        `changes_remote` is whether the request may change data on the remote system, for
         recording_sends. By default only a safe method (GET, HEAD, OPTIONS) does not. An API
         that reads with POST, such as Odoo's, passes False for its reads.
         """

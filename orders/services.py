@@ -777,8 +777,8 @@ ORDER_CONFLICTS_RESOLVED = gettext_lazy("%(user)s marked the order's conflicts r
 def settle_attention_after_conflicts(order_ids, *, user):
     """Take the flag off the orders of `order_ids` whose last open conflict support has just resolved; return their pks.
 
-    A shop cancellation that became a conflict flags its order and tells support to decide in
-    the ERP and then mark the conflict resolved. Once they have, a flag left on the order would
+    A shop cancellation that became a conflict flags its order, and its note has support decide
+    in the ERP and then mark the conflict resolved. Once they have, a flag left on the order would
     send the next person to a solved case. An order with another open conflict keeps its flag.
     A line below the note says who resolved it.
     """

@@ -1,6 +1,6 @@
 """Marking an order's conflicts resolved takes the flag off the order, unless another conflict is open.
 
-A shop cancellation that became a conflict flags its order, and the note tells support to decide
+A shop cancellation that became a conflict flags its order, and its note has support decide
 in the ERP and then mark the conflict resolved. A trial found the order still flagged afterwards.
 """
 

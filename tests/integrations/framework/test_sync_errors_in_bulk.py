@@ -30,7 +30,7 @@ def failure(external_id, message="GTIN 123 is not valid", code="akeneo_invalid_g
     return RecordFailure(Problem(code, message), "products", external_id, {"line": 7})
 
 
-def test_new_failures_are_created_and_open_ones_count_another_attempt():
+def test_bulk_errors_created_or_counted_again():
     connection = make_connection()
     first_run = start_sync_run(connection, SyncRunKind.PULL, "products")
     record_sync_errors(connection, SyncDirection.INBOUND, [failure("SKU-1"), failure("SKU-2")], sync_run=first_run)
@@ -52,7 +52,7 @@ def test_new_failures_are_created_and_open_ones_count_another_attempt():
     assert rows["SKU-3"].message_translations["de"] == "GTIN 123 is not valid"
 
 
-def test_another_cause_or_a_resolved_error_gets_a_row_of_its_own():
+def test_bulk_errors_new_cause_new_row():
     connection = make_connection()
     record_sync_errors(connection, SyncDirection.INBOUND, [failure("SKU-1")])
     SyncError.objects.filter(connection=connection).update(resolved=True)
@@ -64,7 +64,7 @@ def test_another_cause_or_a_resolved_error_gets_a_row_of_its_own():
     assert SyncError.objects.filter(connection=connection, resolved=True).count() == 1
 
 
-def test_an_error_written_one_at_a_time_is_found_again_in_bulk():
+def test_bulk_errors_find_single_error():
     connection = make_connection()
     single = record_sync_error(
         connection, SyncDirection.INBOUND, failure("SKU-1").error, entity="products", external_id="SKU-1", attempts=3,
